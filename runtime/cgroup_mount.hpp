@@ -1,0 +1,16 @@
+#pragma once
+// A "cgroup" mount in config.json: the container's own cgroups at the
+// destination. cgroup v2: a new cgroup2 mount when the container has its
+// own cgroup namespace, else a bind of its cgroup directory. v1 and hybrid
+// hosts: a tmpfs with one bind per hierarchy (the container's directory in
+// it), as runc lays it out.
+
+#include "runtime/plan.hpp"
+#include "runtime/sys.hpp"
+#include "spec/error.hpp"
+
+namespace agentrun {
+
+Status mount_cgroups(Sys& sys, int target, const MountStep& m, bool own_cgroup_ns);
+
+}  // namespace agentrun

@@ -1,0 +1,234 @@
+#include "runtime/container_init.hpp"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sstream>
+
+#include "hooks/hooks.hpp"
+#include "runtime/credentials.hpp"
+#include "runtime/devices.hpp"
+#include "runtime/file_io.hpp"
+#include "runtime/in_root.hpp"
+#include "runtime/procfs.hpp"
+#include "runtime/rootfs.hpp"
+#include "runtime/seccomp_load.hpp"
+#include "runtime/signals.hpp"
+#include "runtime/terminal.hpp"
+#include "spec/state.hpp"
+
+namespace agentrun {
+namespace {
+
+Status check(int rc, const std::string& step) {
+  if (rc < 0) return sys_error(step, -rc);
+  return {};
+}
+
+std::string hook_state(const Plan& plan, const char* status, int pid) {
+  return spec::state_json({plan.oci_version, plan.id, status, pid, plan.bundle, plan.annotations});
+}
+
+std::string env_value(const std::vector<std::string>& env, const std::string& name) {
+  for (const auto& e : env)
+    if (e.compare(0, name.size() + 1, name + "=") == 0) return e.substr(name.size() + 1);
+  return {};
+}
+
+bool env_has(const std::vector<std::string>& env, const std::string& name) {
+  for (const auto& e : env)
+    if (e.compare(0, name.size() + 1, name + "=") == 0) return true;
+  return false;
+}
+
+// HOME from the container's /etc/passwd when config.json does not set it.
+std::string home_of(uid_t uid) {
+  auto passwd = read_whole_file(AT_FDCWD, "/etc/passwd");
+  if (!passwd) return "/";
+  std::istringstream lines(*passwd);
+  std::string line;
+  while (std::getline(lines, line)) {
+    std::vector<std::string> f;
+    std::istringstream fields(line);
+    std::string item;
+    while (std::getline(fields, item, ':')) f.push_back(item);
+    if (f.size() >= 6 && f[2] == std::to_string(uid)) return f[5].empty() ? "/" : f[5];
+  }
+  return "/";
+}
+
+// Waits for the parent's answer to a request; anything else is fatal.
+Status await(SyncChannel& sync, MsgType expected, const std::string& step) {
+  AR_TRY_ASSIGN(Message m, sync.receive());
+  if (m.type == MsgType::error) return std::move(m.error);
+  if (m.type != expected) return plain_error(step, "unexpected message from the runtime");
+  return {};
+}
+
+Status setup_filesystem(const Plan& plan, InitIo& io, RootfsSetup& fs, int host_pid) {
+  AR_TRY(prepare_rootfs(fs));
+  AR_TRY(mount_all(fs));
+  if (!plan.hooks.prestart.empty() || !plan.hooks.createRuntime.empty()) {
+    AR_TRY(io.sync->send(MsgType::run_hooks));
+    AR_TRY(await(*io.sync, MsgType::hooks_done, "run createRuntime hooks"));
+  }
+  AR_TRY(run_hooks(plan.hooks.createContainer, "createContainer", hook_state(plan, "creating", host_pid)));
+  AR_TRY(setup_dev(fs));
+  AR_TRY(make_in_root(fs.root.get(), plan.process.cwd, TargetKind::directory));
+  AR_TRY(enter_rootfs(fs));
+  if (plan.process.terminal) AR_TRY(setup_console(fs, io.console_socket, plan.process.console_size));
+  return protect_paths(fs);
+}
+
+Status setup_kernel_state(Sys& sys, const Plan& plan, int procfs) {
+  if (!plan.hostname.empty()) AR_TRY(check(sys.sethostname(plan.hostname), "set hostname " + plan.hostname));
+  if (!plan.domainname.empty())
+    AR_TRY(check(sys.setdomainname(plan.domainname), "set domainname " + plan.domainname));
+  for (const auto& [path, value] : plan.sysctls)
+    AR_TRY(write_proc_file(procfs, "sys/" + path, value, "set sysctl " + path));
+  const ProcessPlan& p = plan.process;
+  for (const auto& r : p.rlimits) AR_TRY(check(sys.setrlimit(r.resource, r.soft, r.hard), "set " + r.type));
+  if (plan.personality) AR_TRY(check(sys.personality(*plan.personality), "set personality"));
+  if (p.ioprio) AR_TRY(check(sys.ioprio_set(*p.ioprio), "set the I/O priority"));
+  if (p.scheduler) AR_TRY(check(sys.sched_setattr(*p.scheduler), "set the scheduler"));
+  if (!p.cpus_initial.empty())
+    AR_TRY(check(sys.sched_setaffinity(p.cpus_initial), "set the initial CPU affinity"));
+  if (!plan.no_new_keyring)
+    AR_TRY(check(sys.join_session_keyring("_ses." + plan.id), "create a session keyring"));
+  if (!p.apparmor_profile.empty()) {
+    AR_TRY_ASSIGN(std::string self, proc_self_name(procfs));
+    AR_TRY(write_proc_file(procfs, self + "/attr/apparmor/exec", "exec " + p.apparmor_profile,
+                           "set AppArmor profile " + p.apparmor_profile));
+  }
+  return {};
+}
+
+// Credentials, no_new_privs and seccomp. Without no_new_privs loading a
+// filter needs CAP_SYS_ADMIN, so it comes before the capabilities are
+// dropped; with it, as late as possible.
+Status confine_process(Sys& sys, const Plan& plan, InitIo& io) {
+  const ProcessPlan& p = plan.process;
+  auto load = [&]() -> Status {
+    AR_TRY_ASSIGN(int listener, load_seccomp(*plan.seccomp));
+    if (listener < 0) return {};
+    UniqueFd owned(listener);
+    return io.sync->send(MsgType::seccomp_listener, 0, owned.get());
+  };
+  if (plan.seccomp && !p.no_new_privileges) AR_TRY(load());
+  AR_TRY(apply_credentials(sys, p, plan.last_cap));
+  if (p.no_new_privileges) AR_TRY(check(sys.prctl(PR_SET_NO_NEW_PRIVS, 1), "set no_new_privs"));
+  ::umask(p.umask.value_or(022));
+  if (plan.seccomp && p.no_new_privileges) AR_TRY(load());
+  return {};
+}
+
+Result<std::string> check_executable(const std::string& name, const std::string& path) {
+  const std::string step = "exec: \"" + name + "\"";
+  struct stat st;
+  if (::stat(path.c_str(), &st) < 0) return Error{step, "stat " + path, errno};
+  if (!S_ISREG(st.st_mode) || ::faccessat(AT_FDCWD, path.c_str(), X_OK, AT_EACCESS) < 0)
+    return sys_error(step, EACCES);
+  return path;
+}
+
+}  // namespace
+
+Result<std::string> find_executable(const std::string& name, const std::string& path_env) {
+  if (name.find('/') != std::string::npos) return check_executable(name, name);
+  std::istringstream dirs(path_env);
+  std::string dir;
+  while (std::getline(dirs, dir, ':')) {
+    if (dir.empty() || dir[0] != '/') continue;  // relative entries would depend on the cwd
+    auto found = check_executable(name, dir + "/" + name);
+    if (found) return found;
+  }
+  return plain_error("exec: \"" + name + "\"", "executable file not found in $PATH");
+}
+
+Result<Prepared> prepare_container(Sys& sys, const Plan& plan, InitIo& io) {
+  Prepared out;
+  // `create` says when to go, once it knows this process's pid.
+  AR_TRY(await(*io.sync, MsgType::proceed, "wait for the runtime"));
+  ::umask(0);
+  AR_TRY_ASSIGN(UniqueFd procfs, open_procfs("/proc"));
+  AR_TRY_ASSIGN(std::string self, proc_self_name(procfs.get()));
+  out.host_pid = std::atoi(self.c_str());
+
+  RootfsSetup fs{sys, plan, {}, {}};
+  AR_TRY(setup_filesystem(plan, io, fs, out.host_pid));
+  AR_TRY(setup_kernel_state(sys, plan, procfs.get()));
+
+  out.env = plan.process.env;
+  if (!env_has(out.env, "HOME")) out.env.push_back("HOME=" + home_of(plan.process.uid));
+  // As root first; a directory only the container's user may enter is
+  // entered again after the user change.
+  bool in_cwd = ::chdir(plan.process.cwd.c_str()) == 0;
+  AR_TRY(confine_process(sys, plan, io));
+  if (!in_cwd && ::chdir(plan.process.cwd.c_str()) < 0)
+    return sys_error("chdir to cwd " + plan.process.cwd, errno);
+  AR_TRY_ASSIGN(out.executable, find_executable(plan.process.args[0], env_value(out.env, "PATH")));
+  return out;
+}
+
+Error start_container(Sys& sys, const Plan& plan, InitIo& io, const Prepared& prepared) {
+  // Each connection asks once; anything but a start request is dropped.
+  SyncChannel conn;
+  for (;;) {
+    int fd = ::accept4(io.start_listener, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0 && errno == EINTR) continue;
+    if (fd < 0) return sys_error("wait for start", errno);
+    conn = SyncChannel(UniqueFd(fd));
+    auto m = conn.receive();
+    if (m && m->type == MsgType::start) break;
+  }
+  auto fail = [&conn](Error e) {
+    (void)conn.send_error(e);
+    return e;
+  };
+  Status hooks = run_hooks(plan.hooks.startContainer, "startContainer",
+                           hook_state(plan, "created", prepared.host_pid));
+  if (!hooks) return fail(std::move(hooks).error());
+  if (!plan.process.cpus_final.empty()) {
+    int rc = sys.sched_setaffinity(plan.process.cpus_final);
+    if (rc < 0) return fail(sys_error("set the final CPU affinity", -rc));
+  }
+  reset_signals_for_exec();
+  // Only stdio and the preserved descriptors reach the process (runc CVE-2024-21626).
+  const unsigned first_closed = 3 + static_cast<unsigned>(plan.preserved_fds);
+  if (::close_range(first_closed, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+    return fail(sys_error("mark descriptors close-on-exec", errno));
+  for (unsigned fd = 3; fd < first_closed; ++fd)
+    if (::fcntl(static_cast<int>(fd), F_SETFD, 0) < 0)
+      return fail(sys_error("pass preserved fd " + std::to_string(fd), errno));
+
+  std::vector<char*> argv, envp;
+  for (const auto& a : plan.process.args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  for (const auto& e : prepared.env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  int rc = sys.execve(prepared.executable.c_str(), argv.data(), envp.data());
+  return fail(sys_error("exec " + prepared.executable, -rc));
+}
+
+void container_init(Sys& sys, const Plan& plan, InitIo io) {
+  // If `create` dies while setting up, so does the init.
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  auto prepared = prepare_container(sys, plan, io);
+  if (!prepared) {
+    (void)io.sync->send_error(prepared.error());
+    ::_exit(1);
+  }
+  ::prctl(PR_SET_PDEATHSIG, 0);
+  if (!io.sync->send(MsgType::ready)) ::_exit(1);
+  io.sync->close();
+  Error e = start_container(sys, plan, io, *prepared);
+  ::_exit(e.errnum == ENOENT ? 127 : e.errnum == EACCES ? 126 : 1);
+}
+
+}  // namespace agentrun

@@ -1,0 +1,38 @@
+#include "runtime/file_io.hpp"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "runtime/fd.hpp"
+
+namespace agentrun {
+
+Result<std::string> read_whole_file(int dirfd, const std::string& path) {
+  UniqueFd fd(::openat(dirfd, path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return sys_error("read " + path, errno);
+  std::string out;
+  char buf[8192];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return sys_error("read " + path, errno);
+    if (n == 0) return out;
+    out.append(buf, static_cast<size_t>(n));
+  }
+}
+
+Status write_whole_file(int dirfd, const std::string& path, const std::string& data, int flags) {
+  UniqueFd fd(::openat(dirfd, path.c_str(), O_WRONLY | O_CLOEXEC | flags, 0644));
+  if (!fd) return sys_error("write " + path, errno);
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd.get(), data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return sys_error("write " + path, errno);
+    done += static_cast<size_t>(n);
+  }
+  return {};
+}
+
+}  // namespace agentrun

@@ -1,0 +1,14 @@
+#pragma once
+// Small whole-file reads and writes that return errors instead of throwing:
+// usable between fork and exec.
+
+#include <string>
+
+#include "spec/error.hpp"
+
+namespace agentrun {
+
+Result<std::string> read_whole_file(int dirfd, const std::string& path);
+Status write_whole_file(int dirfd, const std::string& path, const std::string& data, int flags);
+
+}  // namespace agentrun

@@ -1,0 +1,221 @@
+#include "runtime/launch.hpp"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "hooks/hooks.hpp"
+#include "runtime/file_io.hpp"
+#include "runtime/proc_stat.hpp"
+#include "spec/names.hpp"
+#include "spec/state.hpp"
+
+namespace agentrun {
+namespace {
+
+[[noreturn]] void stage_fail(SyncChannel& sync, const Error& e) {
+  (void)sync.send_error(e);
+  ::_exit(1);
+}
+
+Status check(long rc, const std::string& step) {
+  if (rc < 0) return sys_error(step, errno);
+  return {};
+}
+
+Status join_namespaces(const Plan& plan) {
+  // Open every path before joining any: after joining a user namespace the
+  // others might no longer be reachable.
+  std::vector<UniqueFd> fds;
+  for (const auto& j : plan.joins) {
+    fds.emplace_back(::open(j.path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fds.back()) return sys_error(std::string("open ") + spec::namespace_name(j.type) + " namespace " + j.path, errno);
+  }
+  for (size_t i = 0; i < fds.size(); ++i) {
+    const auto& j = plan.joins[i];
+    AR_TRY(check(::setns(fds[i].get(), spec::namespace_clone_flag(j.type)),
+                 std::string("join ") + spec::namespace_name(j.type) + " namespace " + j.path));
+  }
+  return {};
+}
+
+std::string time_offsets(const Plan& plan) {
+  std::string out;
+  for (const auto& [clock, off] : plan.time_offsets)
+    out += clock + " " + std::to_string(off.secs) + " " + std::to_string(off.nanosecs) + "\n";
+  return out;
+}
+
+// Stage 1: namespaces, then the init. Never returns.
+[[noreturn]] void stage1(const Plan& plan, SyncChannel& sync, const LaunchIo& io) {
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (plan.process.oom_score_adj) {
+    // Before any namespace: lowering the score needs the host's privileges.
+    Status s = write_whole_file(AT_FDCWD, "/proc/self/oom_score_adj",
+                                std::to_string(*plan.process.oom_score_adj), 0);
+    if (!s) stage_fail(sync, Error{"set oom_score_adj " + std::to_string(*plan.process.oom_score_adj),
+                                   "", s.error().errnum});
+  }
+  if (Status s = join_namespaces(plan); !s) stage_fail(sync, s.error());
+  const bool new_user = plan.creates(spec::NamespaceType::user);
+  if (new_user && ::unshare(CLONE_NEWUSER) < 0) stage_fail(sync, sys_error("create a user namespace", errno));
+  if (!sync.send(MsgType::stage_ready, new_user ? 1 : 0)) ::_exit(1);
+  auto go = sync.receive();
+  if (!go || go->type != MsgType::proceed) ::_exit(1);
+  if (plan.has_user_namespace() &&
+      (::syscall(SYS_setresgid, 0, 0, 0) < 0 || ::syscall(SYS_setresuid, 0, 0, 0) < 0))
+    stage_fail(sync, sys_error("become root in the container's user namespace", errno));
+  const int rest = plan.new_namespaces & ~CLONE_NEWUSER;
+  if (rest && ::unshare(rest) < 0) stage_fail(sync, sys_error("create namespaces", errno));
+  if (!plan.time_offsets.empty()) {
+    Status s = write_whole_file(AT_FDCWD, "/proc/self/timens_offsets", time_offsets(plan), 0);
+    if (!s) stage_fail(sync, Error{"set time namespace offsets", "", s.error().errnum});
+  }
+  long pid = ::syscall(SYS_clone, CLONE_PARENT | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
+  if (pid < 0) stage_fail(sync, sys_error("start the container's init", errno));
+  if (pid == 0) container_init(linux_sys(), plan, InitIo{&sync, io.console_socket, io.start_listener});
+  (void)sync.send(MsgType::init_pid, pid);
+  ::_exit(0);
+}
+
+std::string describe_exit(int status) {
+  if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return std::string("was killed by signal ") + sigabbrev_np(WTERMSIG(status));
+  return "ended";
+}
+
+// Kills and reaps what launch started unless released.
+class ProcessGuard {
+ public:
+  ~ProcessGuard() {
+    for (pid_t p : {init, stage})
+      if (p > 0) {
+        ::kill(p, SIGKILL);
+        ::waitpid(p, nullptr, 0);
+      }
+  }
+  pid_t stage = 0;
+  pid_t init = 0;
+};
+
+std::string id_map(const std::vector<spec::IdMapping>& maps) {
+  std::string out;
+  for (const auto& m : maps)
+    out += std::to_string(m.containerID) + " " + std::to_string(m.hostID) + " " + std::to_string(m.size) + "\n";
+  return out;
+}
+
+void write_id_maps(const Plan& plan, pid_t pid) {
+  const std::string dir = "/proc/" + std::to_string(pid) + "/";
+  write_whole_file(AT_FDCWD, dir + "uid_map", id_map(plan.uid_mappings), 0).or_throw();
+  write_whole_file(AT_FDCWD, dir + "gid_map", id_map(plan.gid_mappings), 0).or_throw();
+}
+
+Message expect(SyncChannel& sync, ProcessGuard& guard, const char* waiting_for) {
+  auto m = sync.receive();
+  if (!m) {
+    pid_t who = guard.init > 0 ? guard.init : guard.stage;
+    int status = 0;
+    if (who > 0 && ::waitpid(who, &status, 0) == who) {
+      (guard.init > 0 ? guard.init : guard.stage) = 0;
+      fail("create container", "its init " + describe_exit(status) + " while " + waiting_for);
+    }
+    throw Failure(m.error());
+  }
+  if (m->type == MsgType::error) throw Failure(m->error);
+  return std::move(*m);
+}
+
+std::string state_for(const Plan& plan, const char* status, pid_t pid) {
+  return spec::state_json({plan.oci_version, plan.id, status, pid, plan.bundle, plan.annotations});
+}
+
+// The seccomp notify fd goes to the agent at listenerPath, with the
+// container's state, as the runtime-spec describes.
+void forward_seccomp_listener(const Plan& plan, pid_t pid, int fd) {
+  const std::string step = "send the seccomp notify fd to " + plan.seccomp_listener_path;
+  UniqueFd sock(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (plan.seccomp_listener_path.size() >= sizeof addr.sun_path) fail(step, "path too long");
+  plan.seccomp_listener_path.copy(addr.sun_path, sizeof addr.sun_path - 1);
+  if (!sock || ::connect(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0)
+    fail_errno(step, errno);
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  w.Key("ociVersion");
+  w.String(plan.oci_version);
+  w.Key("fds");
+  w.StartArray();
+  w.String("seccompFd");
+  w.EndArray();
+  w.Key("pid");
+  w.Int(pid);
+  w.Key("metadata");
+  w.String(plan.seccomp_listener_metadata);
+  w.Key("state");
+  std::string state = state_for(plan, "creating", pid);
+  w.RawValue(state.c_str(), state.size(), rapidjson::kObjectType);
+  w.EndObject();
+  send_fd(sock.get(), fd, buf.GetString()).or_throw();
+}
+
+}  // namespace
+
+Launched launch_container(const Plan& plan, const LaunchIo& io) {
+  auto [parent, child] = make_channel_pair().or_throw();
+  ProcessGuard guard;
+  guard.stage = ::fork();
+  if (guard.stage < 0) fail_errno("start the container", errno);
+  if (guard.stage == 0) {
+    parent.close();
+    stage1(plan, child, io);
+  }
+  child.close();
+
+  Message ready = expect(parent, guard, "joining namespaces");
+  if (ready.value == 1) write_id_maps(plan, guard.stage);
+  parent.send(MsgType::proceed).or_throw();
+  Message init = expect(parent, guard, "creating namespaces");
+  int status = 0;
+  ::waitpid(guard.stage, &status, 0);
+  guard.stage = 0;
+  guard.init = static_cast<pid_t>(init.value);
+  Launched out{guard.init, process_start_time(guard.init)};
+  parent.send(MsgType::proceed).or_throw();
+
+  for (;;) {
+    Message m = expect(parent, guard, "setting up the container");
+    if (m.type == MsgType::ready) break;
+    if (m.type == MsgType::run_hooks) {
+      std::string state = state_for(plan, "creating", out.pid);
+      run_hooks(plan.hooks.prestart, "prestart", state).or_throw();
+      run_hooks(plan.hooks.createRuntime, "createRuntime", state).or_throw();
+      parent.send(MsgType::hooks_done).or_throw();
+    } else if (m.type == MsgType::seccomp_listener && m.fd) {
+      forward_seccomp_listener(plan, out.pid, m.fd.get());
+    } else {
+      fail("create container", "unexpected message from its init");
+    }
+  }
+  guard.init = 0;
+  return out;
+}
+
+uint64_t process_start_time(pid_t pid) {
+  auto st = read_proc_stat(pid);
+  return st ? st->start_time : 0;
+}
+
+}  // namespace agentrun

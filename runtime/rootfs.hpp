@@ -1,0 +1,39 @@
+#pragma once
+// The container's file system: the rootfs as a mount point, the mounts of
+// config.json, pivot_root, then readonly and masked paths. Every target is
+// resolved inside the root (in_root.hpp) and mounted onto its descriptor
+// with the new mount API, so nothing the image contains can redirect a
+// mount to the host.
+
+#include <string>
+
+#include "runtime/fd.hpp"
+#include "runtime/plan.hpp"
+#include "runtime/sys.hpp"
+#include "spec/error.hpp"
+
+namespace agentrun {
+
+struct RootfsSetup {
+  Sys& sys;
+  const Plan& plan;
+  UniqueFd root;      // O_PATH: the rootfs before pivot_root, "/" after it
+  UniqueFd dev_null;  // O_PATH: the host's /dev/null, checked to be char 1:3
+};
+
+// Sets the propagation of "/", makes the rootfs a mount point and opens it.
+Status prepare_rootfs(RootfsSetup& s);
+Status mount_all(RootfsSetup& s);
+// pivot_root (or MS_MOVE + chroot with --no-pivot); s.root becomes "/".
+Status enter_rootfs(RootfsSetup& s);
+// Readonly paths, masked paths, then the read-only root.
+Status protect_paths(RootfsSetup& s);
+
+// Helpers shared with the device and cgroup setup.
+Status attach(Sys& sys, int tree, int target, const std::string& step);
+Status set_mount_attrs(Sys& sys, int tree, const MountAttrs& attrs, bool recursive,
+                       const std::string& step);
+// A detached bind mount of `fd` (OPEN_TREE_CLONE).
+Result<UniqueFd> clone_mount(Sys& sys, int fd, bool recursive, const std::string& step);
+
+}  // namespace agentrun

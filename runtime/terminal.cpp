@@ -1,0 +1,58 @@
+#include "runtime/terminal.hpp"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "runtime/in_root.hpp"
+#include "runtime/sync.hpp"
+
+namespace agentrun {
+namespace {
+
+Result<UniqueFd> open_ptmx(int root) {
+  const std::string step = "open /dev/ptmx";
+  AR_TRY_ASSIGN(UniqueFd ptmx, open_in_root(root, "/dev/ptmx", O_RDWR | O_NOCTTY));
+  struct statfs sf;
+  struct stat st;
+  if (::fstatfs(ptmx.get(), &sf) < 0 || ::fstat(ptmx.get(), &st) < 0) return sys_error(step, errno);
+  if (sf.f_type != DEVPTS_SUPER_MAGIC || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(5, 2))
+    return plain_error(step, "it is not the ptmx of a devpts mount (mount devpts on /dev/pts)");
+  return ptmx;
+}
+
+}  // namespace
+
+Status setup_console(RootfsSetup& s, int console_socket, const std::optional<spec::ConsoleSize>& size) {
+  AR_TRY_ASSIGN(UniqueFd master, open_ptmx(s.root.get()));
+  int unlock = 0;
+  if (::ioctl(master.get(), TIOCSPTLCK, &unlock) < 0) return sys_error("unlock the pty", errno);
+  UniqueFd peer(::ioctl(master.get(), TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (!peer) return sys_error("open the pty peer", errno);
+  if (size) {
+    winsize ws{};
+    ws.ws_row = static_cast<unsigned short>(size->height);
+    ws.ws_col = static_cast<unsigned short>(size->width);
+    if (::ioctl(master.get(), TIOCSWINSZ, &ws) < 0) return sys_error("set the console size", errno);
+  }
+  AR_TRY(send_fd(console_socket, master.get(), "/dev/ptmx"));
+  master.reset();
+
+  AR_TRY_ASSIGN(UniqueFd console, make_in_root(s.root.get(), "/dev/console", TargetKind::file));
+  AR_TRY_ASSIGN(UniqueFd tree, clone_mount(s.sys, peer.get(), false, "bind the pty over /dev/console"));
+  AR_TRY(attach(s.sys, tree.get(), console.get(), "bind the pty over /dev/console"));
+
+  if (::setsid() < 0) return sys_error("start a session for the terminal", errno);
+  if (::ioctl(peer.get(), TIOCSCTTY, 0) < 0) return sys_error("make the pty the controlling terminal", errno);
+  for (int fd = 0; fd <= 2; ++fd)
+    if (::dup2(peer.get(), fd) < 0) return sys_error("connect stdio to the pty", errno);
+  return {};
+}
+
+}  // namespace agentrun

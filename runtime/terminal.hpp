@@ -1,0 +1,18 @@
+#pragma once
+// The container's terminal. The init allocates a pty from the container's
+// own devpts, hands the master to the console socket (SCM_RIGHTS: how
+// docker -t and podman -t receive it), makes the peer its controlling
+// terminal and stdio, and binds it over /dev/console. The peer is obtained
+// by descriptor (TIOCGPTPEER), never by re-opening a path the container
+// could swap (runc CVE-2025-52565).
+
+#include <optional>
+
+#include "runtime/rootfs.hpp"
+#include "spec/config.hpp"
+
+namespace agentrun {
+
+Status setup_console(RootfsSetup& s, int console_socket, const std::optional<spec::ConsoleSize>& size);
+
+}  // namespace agentrun

@@ -1,5 +1,6 @@
 #include "hooks/hooks.hpp"
 
+#include <string.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>

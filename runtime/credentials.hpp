@@ -5,6 +5,7 @@
 // ambient set. Inheritable and ambient are empty unless the plan has them
 // (crun CVE-2022-27650, runc CVE-2022-29162).
 
+#include "spec/error.hpp"
 #include "runtime/plan.hpp"
 #include "runtime/sys.hpp"
 

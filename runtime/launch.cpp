@@ -11,6 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -56,9 +58,27 @@ std::string time_offsets(const Plan& plan) {
   return out;
 }
 
+// Only what the container needs crosses into it; in particular the state
+// directory's lock stays with the runtime.
+Status close_other_fds(const Plan& plan, const SyncChannel& sync, const LaunchIo& io) {
+  std::vector<int> keep = {sync.fd(), io.console_socket, io.start_listener};
+  keep.erase(std::remove(keep.begin(), keep.end(), -1), keep.end());
+  std::sort(keep.begin(), keep.end());
+  unsigned next = 3 + static_cast<unsigned>(plan.preserved_fds);
+  for (int fd : keep) {
+    if (static_cast<unsigned>(fd) < next) continue;
+    if (static_cast<unsigned>(fd) > next && ::close_range(next, static_cast<unsigned>(fd) - 1, 0) < 0)
+      return sys_error("close the runtime's descriptors", errno);
+    next = static_cast<unsigned>(fd) + 1;
+  }
+  if (::close_range(next, ~0U, 0) < 0) return sys_error("close the runtime's descriptors", errno);
+  return {};
+}
+
 // Stage 1: namespaces, then the init. Never returns.
 [[noreturn]] void stage1(const Plan& plan, SyncChannel& sync, const LaunchIo& io) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (Status s = close_other_fds(plan, sync, io); !s) stage_fail(sync, s.error());
   if (plan.process.oom_score_adj) {
     // Before any namespace: lowering the score needs the host's privileges.
     Status s = write_whole_file(AT_FDCWD, "/proc/self/oom_score_adj",

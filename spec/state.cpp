@@ -25,7 +25,7 @@ std::string state_json(const State& s) {
     w.Key("annotations");
     w.StartObject();
     for (const auto& [k, v] : s.annotations) {
-      w.Key(k);
+      w.Key(k.c_str(), static_cast<rapidjson::SizeType>(k.size()));
       w.String(v);
     }
     w.EndObject();

@@ -1,0 +1,210 @@
+#include "runtime/commands.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <functional>
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "runtime/create.hpp"
+#include "runtime/default_spec.hpp"
+#include "runtime/features.hpp"
+#include "runtime/foreground.hpp"
+#include "runtime/host_probe.hpp"
+#include "runtime/lifecycle.hpp"
+#include "runtime/log.hpp"
+#include "runtime/store.hpp"
+#include "runtime/sync.hpp"
+#include "spec/error.hpp"
+#include "spec/names.hpp"
+
+namespace agentrun {
+namespace {
+
+void print(const std::string& s) { std::fwrite(s.data(), 1, s.size(), stdout); }
+
+Store store_of(const CommandLine& cl) {
+  auto it = cl.global.find("root");
+  return Store(it == cl.global.end() ? "/run/agentrun" : it->second);
+}
+
+void refuse_systemd_cgroup(const CommandLine& cl) {
+  if (flag_enabled(cl.global, "systemd-cgroup"))
+    fail("--systemd-cgroup", "the systemd cgroup driver is not supported yet");
+}
+
+CreateRequest create_request(const CommandLine& cl) {
+  CreateRequest r;
+  r.id = cl.args.at(0);
+  r.bundle = cl.value("bundle").value_or(".");
+  r.console_socket = cl.value("console-socket").value_or("");
+  r.pid_file = cl.value("pid-file").value_or("");
+  r.no_pivot = flag_enabled(cl.options, "no-pivot");
+  r.no_new_keyring = flag_enabled(cl.options, "no-new-keyring");
+  if (auto n = cl.value("preserve-fds")) r.preserve_fds = parse_preserve_fds(*n);
+  if (cl.has("pidfd-socket")) fail("--pidfd-socket", "not supported yet");
+  return r;
+}
+
+// A process that enters a container must not be inspectable from inside
+// it (its memory, its /proc/PID/exe): the init inherits this.
+void not_dumpable() {
+  if (::prctl(PR_SET_DUMPABLE, 0) < 0) fail_errno("make the runtime non-dumpable", errno);
+}
+
+int cmd_create(const CommandLine& cl) {
+  refuse_systemd_cgroup(cl);
+  not_dumpable();
+  create_container(store_of(cl), create_request(cl));
+  return 0;
+}
+
+int cmd_start(const CommandLine& cl) {
+  start_created_container(store_of(cl), cl.args[0]);
+  return 0;
+}
+
+UniqueFd receive_pty_master(int sock) {
+  SyncChannel ch{UniqueFd(sock)};
+  auto m = ch.receive();
+  if (!m || !m->fd) fail("run", "the container's init did not send its terminal");
+  return std::move(m->fd);
+}
+
+int cmd_run(const CommandLine& cl) {
+  refuse_systemd_cgroup(cl);
+  not_dumpable();
+  const Store store = store_of(cl);
+  CreateRequest request = create_request(cl);
+  const bool detach = flag_enabled(cl.options, "detach");
+  // In the foreground without a console socket, the terminal is ours to relay.
+  UniqueFd pty_ours, pty_theirs;
+  if (!detach && request.console_socket.empty()) {
+    int pair[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) fail_errno("create a terminal socket", errno);
+    pty_ours.reset(pair[0]);
+    pty_theirs.reset(pair[1]);
+    request.console_fd = pty_theirs.get();
+  }
+  if (!detach) block_forwarded_signals();
+  Created created = create_container(store, request);
+  pty_theirs.reset();
+  const std::string& id = request.id;
+  UniqueFd master;
+  try {
+    if (created.terminal && pty_ours) master = receive_pty_master(pty_ours.release());
+    start_created_container(store, id);
+  } catch (const Failure&) {
+    delete_container(store, id, true);
+    throw;
+  }
+  if (detach) return 0;
+  int code = wait_in_foreground(created.record.pid, std::move(master));
+  if (!flag_enabled(cl.options, "keep")) delete_container(store, id, true);
+  return code;
+}
+
+int cmd_state(const CommandLine& cl) {
+  const Store store = store_of(cl);
+  print(container_state_json(store, store.load(cl.args[0]), true) + "\n");
+  return 0;
+}
+
+int cmd_kill(const CommandLine& cl) {
+  int signal = SIGTERM;
+  if (cl.args.size() > 1) {
+    auto s = spec::signal_from_string(cl.args[1]);
+    if (!s) fail("kill", "unknown signal \"" + cl.args[1] + "\"");
+    signal = *s;
+  }
+  kill_container(store_of(cl), cl.args[0], signal, flag_enabled(cl.options, "all"));
+  return 0;
+}
+
+int cmd_delete(const CommandLine& cl) {
+  delete_container(store_of(cl), cl.args[0], flag_enabled(cl.options, "force"));
+  return 0;
+}
+
+std::string pad(std::string s, size_t width) {
+  if (s.size() < width) s.resize(width, ' ');
+  return s;
+}
+
+int cmd_list(const CommandLine& cl) {
+  const Store store = store_of(cl);
+  const std::string format = cl.value("format").value_or("table");
+  if (format != "table" && format != "json") fail("list --format", "expects table or json, not \"" + format + "\"");
+  std::vector<ContainerRecord> records;
+  for (const auto& id : store.ids()) {
+    try {
+      records.push_back(store.load(id));
+    } catch (const Failure& f) {
+      log_message(LogLevel::warning, f.what());  // one unreadable container must not hide the others
+    }
+  }
+  if (flag_enabled(cl.options, "quiet")) {
+    for (const auto& r : records) print(r.id + "\n");
+    return 0;
+  }
+  if (format == "json") {
+    std::string out = "[";
+    for (size_t i = 0; i < records.size(); ++i) out += (i ? "," : "") + container_state_json(store, records[i], false);
+    print(out + "]\n");
+    return 0;
+  }
+  size_t w = 2;
+  for (const auto& r : records) w = std::max(w, r.id.size());
+  print(pad("ID", w + 3) + pad("PID", 10) + pad("STATUS", 10) + pad("BUNDLE", 40) + pad("CREATED", 33) + "OWNER\n");
+  for (const auto& r : records) {
+    ContainerStatus st = store.status(r);
+    std::string pid = st == ContainerStatus::stopped ? "0" : std::to_string(r.pid);
+    print(pad(r.id, w + 3) + pad(pid, 10) + pad(status_name(st), 10) + pad(r.bundle, 40) + pad(r.created, 33) +
+          (r.owner.empty() ? "root" : r.owner) + "\n");
+  }
+  return 0;
+}
+
+int cmd_spec(const CommandLine& cl) {
+  const std::string bundle = cl.value("bundle").value_or(".");
+  const std::string path = bundle + "/config.json";
+  const std::string text = default_spec_json(flag_enabled(cl.options, "rootless"), ::getuid(), ::getgid());
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    if (errno == EEXIST) fail("spec", path + " exists: remove it first");
+    fail_errno("write " + path, errno);
+  }
+  ssize_t n = ::write(fd, text.data(), text.size());
+  int err = errno;
+  ::close(fd);
+  if (n != static_cast<ssize_t>(text.size())) fail_errno("write " + path, n < 0 ? err : EIO);
+  return 0;
+}
+
+int cmd_features(const CommandLine&) {
+  print(features_json(probe_host()));
+  return 0;
+}
+
+}  // namespace
+
+int run_command(const CommandLine& cl) {
+  static const std::pair<const char*, int (*)(const CommandLine&)> kCommands[] = {
+      {"create", cmd_create}, {"start", cmd_start},   {"run", cmd_run},   {"state", cmd_state},
+      {"kill", cmd_kill},     {"delete", cmd_delete}, {"list", cmd_list}, {"spec", cmd_spec},
+      {"features", cmd_features},
+  };
+  for (const auto& [name, fn] : kCommands)
+    if (cl.command == name) return fn(cl);
+  fail("unknown command \"" + cl.command + "\"", "see agentrun --help");
+}
+
+}  // namespace agentrun

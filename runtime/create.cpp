@@ -1,0 +1,190 @@
+#include "runtime/create.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <climits>
+#include <cstdlib>
+
+#include "runtime/file_io.hpp"
+#include "runtime/host_probe.hpp"
+#include "runtime/launch.hpp"
+#include "runtime/log.hpp"
+#include "spec/json_reader.hpp"
+#include "spec/parse_config.hpp"
+#include "spec/validate.hpp"
+
+namespace agentrun {
+namespace {
+
+std::string absolute_bundle(const std::string& bundle) {
+  char resolved[PATH_MAX];
+  const std::string path = bundle.empty() ? "." : bundle;
+  if (!::realpath(path.c_str(), resolved)) fail_errno("bundle " + path, errno);
+  return resolved;
+}
+
+// Paths in a unix address are limited to 107 bytes; a directory descriptor
+// and its /proc/self/fd alias make any path short enough.
+struct SocketPath {
+  sockaddr_un addr{};
+  UniqueFd dir;
+};
+
+SocketPath socket_path(const std::string& path, const std::string& step) {
+  SocketPath out;
+  out.addr.sun_family = AF_UNIX;
+  std::string usable = path;
+  if (path.size() >= sizeof out.addr.sun_path) {
+    auto slash = path.rfind('/');
+    std::string dir = slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
+    out.dir.reset(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!out.dir) fail_errno(step + ": open " + dir, errno);
+    usable = "/proc/self/fd/" + std::to_string(out.dir.get()) + "/" + path.substr(slash + 1);
+    if (usable.size() >= sizeof out.addr.sun_path) fail(step, "socket name too long: " + path);
+  }
+  usable.copy(out.addr.sun_path, sizeof out.addr.sun_path - 1);
+  return out;
+}
+
+UniqueFd listen_unix(const std::string& path, const std::string& step) {
+  SocketPath sp = socket_path(path, step);
+  UniqueFd s(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+  if (!s) fail_errno(step, errno);
+  if (::bind(s.get(), reinterpret_cast<sockaddr*>(&sp.addr), sizeof sp.addr) < 0) fail_errno(step, errno);
+  if (::listen(s.get(), 4) < 0) fail_errno(step, errno);
+  return s;
+}
+
+// Removes the state directory unless the container was created.
+class StateGuard {
+ public:
+  StateGuard(const Store& store, std::string id) : store_(store), id_(std::move(id)) {}
+  ~StateGuard() {
+    if (armed_) try {
+        store_.remove(id_);
+      } catch (const Failure& f) {
+        log_message(LogLevel::error, std::string("clean up after a failed create: ") + f.what());
+      }
+  }
+  void release() { armed_ = false; }
+
+ private:
+  const Store& store_;
+  std::string id_;
+  bool armed_ = true;
+};
+
+void write_pid_file(const std::string& path, pid_t pid) {
+  // Written beside its final name and renamed, so a reader never sees it half written.
+  const std::string tmp = path + ".agentrun-tmp";
+  Status s = write_whole_file(AT_FDCWD, tmp, std::to_string(pid), O_CREAT | O_TRUNC);
+  if (!s) fail_errno("write pid file " + path, s.error().errnum);
+  if (::rename(tmp.c_str(), path.c_str()) < 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    fail_errno("write pid file " + path, err);
+  }
+}
+
+int listen_fds_from_environment() {
+  const char* fds = std::getenv("LISTEN_FDS");
+  const char* pid = std::getenv("LISTEN_PID");
+  if (!fds || !pid || std::atoi(pid) != ::getpid()) return 0;
+  int n = std::atoi(fds);
+  return n > 0 ? n : 0;
+}
+
+PlanOptions plan_options(const CreateRequest& r, const std::string& bundle) {
+  PlanOptions o;
+  o.id = r.id;
+  o.bundle = bundle;
+  o.no_pivot = r.no_pivot;
+  o.no_new_keyring = r.no_new_keyring;
+  o.preserve_fds = r.preserve_fds;
+  o.listen_fds = listen_fds_from_environment();
+  return o;
+}
+
+void kill_and_reap(pid_t pid) {
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+}
+
+}  // namespace
+
+int parse_preserve_fds(const std::string& value) {
+  int n = -1;
+  auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+  if (ec != std::errc() || p != value.data() + value.size() || n < 0 || n > 1024)
+    fail("--preserve-fds", "expects a number from 0 to 1024, not \"" + value + "\"");
+  for (int fd = 3; fd < 3 + n; ++fd)
+    if (::fcntl(fd, F_GETFD) < 0) fail("--preserve-fds " + value, "descriptor " + std::to_string(fd) + " is not open");
+  return n;
+}
+
+UniqueFd connect_unix(const std::string& path, int type, const std::string& step) {
+  SocketPath sp = socket_path(path, step);
+  UniqueFd s(::socket(AF_UNIX, type | SOCK_CLOEXEC, 0));
+  if (!s) fail_errno(step, errno);
+  if (::connect(s.get(), reinterpret_cast<sockaddr*>(&sp.addr), sizeof sp.addr) < 0) fail_errno(step, errno);
+  return s;
+}
+
+Created create_container(const Store& store, const CreateRequest& request) {
+  check_container_id(request.id);
+  const std::string bundle = absolute_bundle(request.bundle);
+  const std::string config_text = spec::read_file_text(bundle + "/config.json", "config.json");
+  const spec::Config config = spec::parse_config(config_text);
+  const HostFacts host = probe_host();
+  spec::validate_config(config, spec::HostSupport{host.apparmor, host.selinux});
+  const Plan plan = make_plan(config, plan_options(request, bundle), host);
+
+  const bool detached_console = request.console_fd < 0;
+  if (plan.process.terminal && detached_console && request.console_socket.empty())
+    fail("create", "the process has a terminal (process.terminal) but no --console-socket was given to receive it");
+  if (!plan.process.terminal && !request.console_socket.empty())
+    fail("create", "--console-socket was given but the process has no terminal (process.terminal is false)");
+  UniqueFd console;
+  if (!request.console_socket.empty())
+    console = connect_unix(request.console_socket, SOCK_STREAM, "connect to console socket " + request.console_socket);
+
+  ContainerLock lock = store.create(request.id);
+  StateGuard guard(store, request.id);
+  store.save_config(lock, config_text);
+  UniqueFd start_listener = listen_unix(store.start_socket(request.id), "listen on " + store.start_socket(request.id));
+
+  LaunchIo io{console ? console.get() : request.console_fd, start_listener.get()};
+  Launched launched = launch_container(plan, io);
+
+  Created out;
+  out.terminal = plan.process.terminal;
+  ContainerRecord& r = out.record;
+  r.id = request.id;
+  r.oci_version = config.ociVersion;
+  r.bundle = bundle;
+  r.rootfs = plan.rootfs;
+  r.pid = launched.pid;
+  r.start_time = launched.start_time;
+  r.own_pid_namespace = plan.creates(spec::NamespaceType::pid);
+  r.created = rfc3339_now();
+  r.annotations = config.annotations;
+  try {
+    store.save(lock, r);
+    if (!request.pid_file.empty()) write_pid_file(request.pid_file, r.pid);
+  } catch (...) {
+    kill_and_reap(r.pid);
+    throw;
+  }
+  guard.release();
+  return out;
+}
+
+}  // namespace agentrun

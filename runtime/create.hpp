@@ -1,0 +1,39 @@
+#pragma once
+// `create`: config.json → validated config → plan → state directory →
+// the container's processes, stopped before the user's process. On any
+// failure nothing is left: no state directory, no process (the init's mount
+// namespace and everything mounted in it die with it).
+
+#include <string>
+
+#include "runtime/fd.hpp"
+#include "runtime/store.hpp"
+
+namespace agentrun {
+
+struct CreateRequest {
+  std::string id;
+  std::string bundle;          // as given; made absolute here
+  std::string console_socket;  // path, or empty
+  int console_fd = -1;         // an already connected console socket (run's own pty), or -1
+  std::string pid_file;
+  bool no_pivot = false;
+  bool no_new_keyring = false;
+  int preserve_fds = 0;
+};
+
+struct Created {
+  ContainerRecord record;
+  bool terminal = false;  // the process has a terminal
+};
+
+Created create_container(const Store& store, const CreateRequest& request);
+
+// Parses "--preserve-fds" and checks that each of those descriptors is open.
+int parse_preserve_fds(const std::string& value);
+
+// A unix socket connected to `path`, also when the path is longer than
+// sun_path allows (through /proc/self/fd).
+UniqueFd connect_unix(const std::string& path, int type, const std::string& step);
+
+}  // namespace agentrun

@@ -1,0 +1,214 @@
+#include "runtime/lifecycle.hpp"
+
+#include <dirent.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+
+#include <rapidjson/prettywriter.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "hooks/hooks.hpp"
+#include "runtime/create.hpp"
+#include "runtime/log.hpp"
+#include "runtime/proc_stat.hpp"
+#include "runtime/sync.hpp"
+#include "spec/json_reader.hpp"
+#include "spec/parse_config.hpp"
+#include "spec/state.hpp"
+
+namespace agentrun {
+namespace {
+
+spec::Hooks stored_hooks(const Store& store, const std::string& id) {
+  const std::string path = store.config_path(id);
+  return spec::parse_config(spec::read_file_text(path, path), path).hooks;
+}
+
+std::string hook_state(const ContainerRecord& r, const char* status, pid_t pid) {
+  return spec::state_json({r.oci_version, r.id, status, pid, r.bundle, r.annotations});
+}
+
+// A pidfd for the container's init, only if the pid still names it.
+UniqueFd open_init(const ContainerRecord& r) {
+  UniqueFd fd(static_cast<int>(::syscall(SYS_pidfd_open, r.pid, 0)));
+  if (!fd) return fd;
+  auto st = read_proc_stat(r.pid);
+  if (!st || st->start_time != r.start_time) fd.reset();
+  return fd;
+}
+
+void signal_pidfd(int pidfd, int signal, const std::string& step) {
+  if (::syscall(SYS_pidfd_send_signal, pidfd, signal, nullptr, 0) < 0 && errno != ESRCH)
+    fail_errno(step, errno);
+}
+
+ino_t pid_namespace_of(pid_t pid) {
+  struct stat st;
+  if (::stat(("/proc/" + std::to_string(pid) + "/ns/pid").c_str(), &st) < 0) return 0;
+  return st.st_ino;
+}
+
+// Every process in the container's own pid namespace, by scanning /proc.
+// A container that shares a pid namespace has only its init here: finding
+// its other processes needs its cgroup.
+void signal_all(const ContainerRecord& r, int signal) {
+  const ino_t ns = r.own_pid_namespace ? pid_namespace_of(r.pid) : 0;
+  if (ns == 0) return;
+  DIR* d = ::opendir("/proc");
+  if (!d) fail_errno("list processes in /proc", errno);
+  while (dirent* e = ::readdir(d)) {
+    pid_t pid = std::atoi(e->d_name);
+    if (pid <= 0 || pid == r.pid || pid_namespace_of(pid) != ns) continue;
+    if (::kill(pid, signal) < 0 && errno != ESRCH) {
+      int err = errno;
+      ::closedir(d);
+      fail_errno("send signal " + std::to_string(signal) + " to process " + std::to_string(pid), err);
+    }
+  }
+  ::closedir(d);
+}
+
+// The init is not our child: wait on its pidfd, which becomes readable when it exits.
+void wait_for_exit(int pidfd, const std::string& id) {
+  pollfd p{pidfd, POLLIN, 0};
+  int rc;
+  do {
+    rc = ::poll(&p, 1, 10000);
+  } while (rc < 0 && errno == EINTR);
+  if (rc < 0) fail_errno("wait for container " + id + " to exit", errno);
+  if (rc == 0) fail("wait for container " + id + " to exit", "still running 10 seconds after SIGKILL");
+}
+
+void kill_and_wait(const ContainerRecord& r) {
+  UniqueFd init = open_init(r);
+  if (!init) return;
+  if (r.own_pid_namespace) {
+    signal_pidfd(init.get(), SIGKILL, "kill container " + r.id);  // the kernel kills the rest
+  } else {
+    signal_all(r, SIGKILL);
+    signal_pidfd(init.get(), SIGKILL, "kill container " + r.id);
+  }
+  wait_for_exit(init.get(), r.id);
+}
+
+void run_poststop_hooks(const Store& store, const ContainerRecord& r) {
+  // The spec makes poststop failures warnings: the container is gone either way.
+  try {
+    Status s = run_hooks(stored_hooks(store, r.id).poststop, "poststop", hook_state(r, "stopped", 0));
+    if (!s) log_message(LogLevel::warning, s.error().message());
+  } catch (const Failure& f) {
+    log_message(LogLevel::warning, f.what());
+  }
+}
+
+}  // namespace
+
+void start_created_container(const Store& store, const std::string& id) {
+  ContainerLock lock = store.lock(id);
+  ContainerRecord r = store.load(id);
+  switch (store.status(r)) {
+    case ContainerStatus::created: break;
+    case ContainerStatus::running: fail("start container " + id, "it is already running");
+    case ContainerStatus::stopped: fail("start container " + id, "it has stopped");
+    case ContainerStatus::creating: fail("start container " + id, "it is still being created");
+  }
+  const std::string sock = store.start_socket(id);
+  SyncChannel conn(connect_unix(sock, SOCK_SEQPACKET, "connect to the container's init"));
+  // Once asked, a container is started or failed: it never reads as created again.
+  if (::unlink(sock.c_str()) < 0) fail_errno("remove " + sock, errno);
+  conn.send(MsgType::start).or_throw();
+  auto reply = conn.receive();
+  if (reply && reply->type == MsgType::error) throw Failure(reply->error);
+  if (reply) fail("start container " + id, "unexpected message from its init");
+  // The connection closes on a successful exec (it is close-on-exec).
+  if (reply.error().errnum != EPIPE) throw Failure(reply.error());
+
+  Status s = run_hooks(stored_hooks(store, id).poststart, "poststart", hook_state(r, "running", r.pid));
+  if (!s) log_message(LogLevel::warning, s.error().message());
+}
+
+void kill_container(const Store& store, const std::string& id, int signal, bool all) {
+  ContainerRecord r = store.load(id);
+  ContainerStatus status = store.status(r);
+  if (status != ContainerStatus::created && status != ContainerStatus::running)
+    fail("kill container " + id, "container not running");
+  UniqueFd init = open_init(r);
+  if (!init) fail("kill container " + id, "container not running");
+  const std::string step = "send signal " + std::to_string(signal) + " to container " + id;
+  if (all) signal_all(r, signal);
+  signal_pidfd(init.get(), signal, step);
+}
+
+void delete_container(const Store& store, const std::string& id, bool force) {
+  check_container_id(id);
+  if (!store.exists(id)) {
+    if (force) return;
+    fail("container \"" + id + "\"", "does not exist");
+  }
+  ContainerLock lock = store.lock(id);
+  ContainerRecord r = store.load(id);
+  switch (store.status(r)) {
+    case ContainerStatus::creating:  // its create died: holding the lock proves it is not running
+    case ContainerStatus::stopped: break;
+    case ContainerStatus::created: kill_and_wait(r); break;
+    case ContainerStatus::running:
+      if (!force) fail("delete container " + id, "it is running (stop it first, or use --force)");
+      kill_and_wait(r);
+      break;
+  }
+  if (r.pid != 0) run_poststop_hooks(store, r);
+  store.remove(id);
+}
+
+std::string container_state_json(const Store& store, const ContainerRecord& r, bool pretty) {
+  const ContainerStatus status = store.status(r);
+  auto write = [&](auto& w) {
+    w.StartObject();
+    w.Key("ociVersion");
+    w.String(r.oci_version);
+    w.Key("id");
+    w.String(r.id);
+    w.Key("pid");
+    w.Int(status == ContainerStatus::stopped ? 0 : r.pid);
+    w.Key("status");
+    w.String(status_name(status));
+    w.Key("bundle");
+    w.String(r.bundle);
+    w.Key("rootfs");
+    w.String(r.rootfs);
+    w.Key("created");
+    w.String(r.created);
+    w.Key("owner");
+    w.String(r.owner);
+    if (!r.annotations.empty()) {
+      w.Key("annotations");
+      w.StartObject();
+      for (const auto& [k, v] : r.annotations) {
+        w.Key(k.c_str(), static_cast<rapidjson::SizeType>(k.size()));
+        w.String(v);
+      }
+      w.EndObject();
+    }
+    w.EndObject();
+  };
+  rapidjson::StringBuffer buf;
+  if (pretty) {
+    rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buf);
+    w.SetIndent(' ', 2);
+    write(w);
+  } else {
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    write(w);
+  }
+  return buf.GetString();
+}
+
+}  // namespace agentrun

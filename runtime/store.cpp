@@ -1,0 +1,204 @@
+#include "runtime/store.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "runtime/file_io.hpp"
+#include "runtime/proc_stat.hpp"
+#include "spec/error.hpp"
+#include "spec/json_reader.hpp"
+
+namespace agentrun {
+namespace {
+
+void key_string(rapidjson::Writer<rapidjson::StringBuffer>& w, const char* key, const std::string& v) {
+  w.Key(key);
+  w.String(v);
+}
+
+// Written beside the target and renamed over it: a reader never sees half a file.
+void write_atomically(int dir_fd, const std::string& dir, const std::string& name, const std::string& text) {
+  const std::string tmp = "." + name + ".tmp";
+  Status s = write_whole_file(dir_fd, tmp, text, O_CREAT | O_TRUNC);
+  if (!s) fail("write " + dir + "/" + name, errno_text(s.error().errnum));
+  if (::renameat(dir_fd, tmp.c_str(), dir_fd, name.c_str()) < 0)
+    fail_errno("write " + dir + "/" + name, errno);
+}
+
+bool valid_id_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '+' || c == '-' || c == '.';
+}
+
+void remove_tree(int parent, const std::string& name, const std::string& shown) {
+  int fd = ::openat(parent, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) fail_errno("remove " + shown, errno);
+  DIR* d = ::fdopendir(fd);
+  if (!d) {
+    ::close(fd);
+    fail_errno("remove " + shown, errno);
+  }
+  while (dirent* e = ::readdir(d)) {
+    std::string n = e->d_name;
+    if (n == "." || n == "..") continue;
+    if (e->d_type == DT_DIR) {
+      remove_tree(fd, n, shown + "/" + n);
+    } else if (::unlinkat(fd, n.c_str(), 0) < 0 && errno != ENOENT) {
+      int err = errno;
+      ::closedir(d);
+      fail_errno("remove " + shown + "/" + n, err);
+    }
+  }
+  ::closedir(d);
+  if (::unlinkat(parent, name.c_str(), AT_REMOVEDIR) < 0 && errno != ENOENT) fail_errno("remove " + shown, errno);
+}
+
+}  // namespace
+
+const char* status_name(ContainerStatus s) {
+  switch (s) {
+    case ContainerStatus::creating: return "creating";
+    case ContainerStatus::created: return "created";
+    case ContainerStatus::running: return "running";
+    case ContainerStatus::stopped: return "stopped";
+  }
+  return "unknown";
+}
+
+void check_container_id(const std::string& id) {
+  if (id.empty()) fail("container id", "missing");
+  if (id == "." || id == ".." || id.size() > 1024 || !std::all_of(id.begin(), id.end(), valid_id_char))
+    fail("container id \"" + id + "\"", "invalid: use letters, digits, '_', '+', '-' and '.'");
+}
+
+ContainerLock Store::create(const std::string& id) const {
+  check_container_id(id);
+  if (::mkdir(root_.c_str(), 0700) < 0 && errno != EEXIST) fail_errno("create state root " + root_, errno);
+  if (::mkdir(dir(id).c_str(), 0700) < 0) {
+    if (errno == EEXIST) fail("create container \"" + id + "\"", "a container with this id exists");
+    fail_errno("create state directory " + dir(id), errno);
+  }
+  return lock(id);
+}
+
+ContainerLock Store::lock(const std::string& id) const {
+  check_container_id(id);
+  UniqueFd fd(::open(dir(id).c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) {
+    if (errno == ENOENT) fail("container \"" + id + "\"", "does not exist");
+    fail_errno("open state directory " + dir(id), errno);
+  }
+  if (::flock(fd.get(), LOCK_EX) < 0) fail_errno("lock state directory " + dir(id), errno);
+  return ContainerLock(std::move(fd));
+}
+
+bool Store::exists(const std::string& id) const {
+  struct stat st;
+  return ::lstat(dir(id).c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+ContainerRecord Store::load(const std::string& id) const {
+  check_container_id(id);
+  if (!exists(id)) fail("container \"" + id + "\"", "does not exist");
+  const std::string path = dir(id) + "/state.json";
+  auto text = read_whole_file(AT_FDCWD, path);
+  if (!text) {
+    if (text.error().errnum != ENOENT) throw Failure(text.error());
+    ContainerRecord r;  // still being created
+    r.id = id;
+    return r;
+  }
+  return parse_record(*text, path);
+}
+
+void Store::save(const ContainerLock& lock, const ContainerRecord& record) const {
+  write_atomically(lock.dir_fd(), dir(record.id), "state.json", record_json(record));
+}
+
+void Store::save_config(const ContainerLock& lock, const std::string& config_text) const {
+  Status s = write_whole_file(lock.dir_fd(), "config.json", config_text, O_CREAT | O_TRUNC | O_EXCL);
+  if (!s) fail("save the container's config.json", errno_text(s.error().errnum));
+}
+
+ContainerStatus Store::status(const ContainerRecord& r) const {
+  if (r.pid == 0) return ContainerStatus::creating;
+  auto st = read_proc_stat(r.pid);
+  if (!st || st->start_time != r.start_time || st->state == 'Z' || st->state == 'X')
+    return ContainerStatus::stopped;
+  struct stat sb;
+  if (::lstat(start_socket(r.id).c_str(), &sb) == 0) return ContainerStatus::created;
+  return ContainerStatus::running;
+}
+
+void Store::remove(const std::string& id) const {
+  check_container_id(id);
+  remove_tree(AT_FDCWD, dir(id), dir(id));
+}
+
+std::vector<std::string> Store::ids() const {
+  std::vector<std::string> out;
+  DIR* d = ::opendir(root_.c_str());
+  if (!d) {
+    if (errno == ENOENT) return out;
+    fail_errno("list containers in " + root_, errno);
+  }
+  while (dirent* e = ::readdir(d)) {
+    std::string n = e->d_name;
+    if (n != "." && n != ".." && e->d_type == DT_DIR) out.push_back(n);
+  }
+  ::closedir(d);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::string record_json(const ContainerRecord& r) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  key_string(w, "id", r.id);
+  key_string(w, "ociVersion", r.oci_version);
+  key_string(w, "bundle", r.bundle);
+  key_string(w, "rootfs", r.rootfs);
+  w.Key("pid");
+  w.Int(r.pid);
+  w.Key("startTime");
+  w.Uint64(r.start_time);
+  w.Key("ownPidNamespace");
+  w.Bool(r.own_pid_namespace);
+  key_string(w, "created", r.created);
+  key_string(w, "owner", r.owner);
+  w.Key("annotations");
+  w.StartObject();
+  for (const auto& [k, v] : r.annotations) key_string(w, k.c_str(), v);
+  w.EndObject();
+  w.EndObject();
+  return buf.GetString();
+}
+
+ContainerRecord parse_record(const std::string& text, const std::string& file) {
+  spec::JsonDocument doc(text, file);
+  auto root = doc.root();
+  ContainerRecord r;
+  r.id = root.at("id").str();
+  r.oci_version = root.at("ociVersion").str();
+  r.bundle = root.at("bundle").str();
+  r.rootfs = root.at("rootfs").str();
+  r.pid = root.at("pid").i32();
+  r.start_time = root.at("startTime").u64();
+  r.own_pid_namespace = root.at("ownPidNamespace").boolean();
+  r.created = root.at("created").str();
+  r.owner = root.at("owner").str();
+  r.annotations = root.at("annotations").string_map();
+  return r;
+}
+
+}  // namespace agentrun

@@ -5,7 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/pidfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -58,7 +58,7 @@ std::string describe(int status) {
 // (0: none). Returns the wait status, or an error after killing it.
 Result<int> supervise(pid_t pid, Pipes& p, const std::string& input, int64_t deadline_ms,
                       std::string& output, const std::string& step) {
-  UniqueFd pidfd(::pidfd_open(pid, 0));
+  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
   if (!pidfd) {
     ::kill(pid, SIGKILL);
     ::waitpid(pid, nullptr, 0);

@@ -81,9 +81,10 @@ Status setup_filesystem(const Plan& plan, InitIo& io, RootfsSetup& fs, int host_
   AR_TRY(run_hooks(plan.hooks.createContainer, "createContainer", hook_state(plan, "creating", host_pid)));
   AR_TRY(setup_dev(fs));
   AR_TRY(make_in_root(fs.root.get(), plan.process.cwd, TargetKind::directory));
+  AR_TRY(protect_paths(fs));
   AR_TRY(enter_rootfs(fs));
   if (plan.process.terminal) AR_TRY(setup_console(fs, io.console_socket, plan.process.console_size));
-  return protect_paths(fs);
+  return seal_root(fs);
 }
 
 Status setup_kernel_state(Sys& sys, const Plan& plan, int procfs) {

@@ -190,6 +190,9 @@ Status mask_path(RootfsSetup& s, const std::string& path) {
     AR_TRY_ASSIGN(cover, new_filesystem(s.sys, empty, step));
   } else {
     AR_TRY_ASSIGN(cover, clone_mount(s.sys, s.dev_null.get(), false, step));
+    MountAttrs locked;  // reads stay empty, writes vanish; nothing else
+    locked.set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC;
+    AR_TRY(set_mount_attrs(s.sys, cover.get(), locked, false, step));
   }
   return attach(s.sys, cover.get(), target->get(), step);
 }
@@ -285,6 +288,10 @@ Status enter_rootfs(RootfsSetup& s) {
 Status protect_paths(RootfsSetup& s) {
   for (const auto& p : s.plan.readonly_paths) AR_TRY(make_readonly(s, p));
   for (const auto& p : s.plan.masked_paths) AR_TRY(mask_path(s, p));
+  return {};
+}
+
+Status seal_root(RootfsSetup& s) {
   if (s.plan.readonly_root) {
     MountAttrs ro;
     ro.set = MOUNT_ATTR_RDONLY;

@@ -26,8 +26,11 @@ Status prepare_rootfs(RootfsSetup& s);
 Status mount_all(RootfsSetup& s);
 // pivot_root (or MS_MOVE + chroot with --no-pivot); s.root becomes "/".
 Status enter_rootfs(RootfsSetup& s);
-// Readonly paths, masked paths, then the read-only root.
+// Readonly and masked paths, before pivot_root: masks are clones of the
+// host's verified /dev/null mount, which pivot_root detaches.
 Status protect_paths(RootfsSetup& s);
+// The read-only root, last, once nothing needs to create files in it.
+Status seal_root(RootfsSetup& s);
 
 // Helpers shared with the device and cgroup setup.
 Status attach(Sys& sys, int tree, int target, const std::string& step);

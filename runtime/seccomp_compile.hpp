@@ -1,0 +1,24 @@
+#pragma once
+// linux.seccomp compiled to raw BPF by the CLI, so that the container init
+// only has to make one seccomp(2) call (see seccomp_load.hpp).
+
+#include <linux/filter.h>
+
+#include <string>
+#include <vector>
+
+#include "spec/config.hpp"
+
+namespace agentrun {
+
+struct SeccompProgram {
+  std::vector<sock_filter> filter;  // what seccomp(SECCOMP_SET_MODE_FILTER) takes
+  unsigned int flags = 0;           // SECCOMP_FILTER_FLAG_* for seccomp(2)
+  bool notify = false;              // a rule notifies: loading returns a listener fd
+};
+
+// Builds the filter as runc and crun do. Throws Failure naming the field
+// under `where` ("config.json: linux.seccomp") on anything it cannot honour.
+SeccompProgram compile_seccomp(const spec::Seccomp& s, const std::string& where);
+
+}  // namespace agentrun

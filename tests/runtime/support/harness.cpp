@@ -1,0 +1,246 @@
+#include "support/harness.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <rapidjson/pointer.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "runtime/default_spec.hpp"
+
+namespace test {
+namespace {
+
+void must(bool ok, const std::string& what) {
+  if (!ok) throw std::runtime_error(what + ": " + std::to_string(errno));
+}
+
+void write_text(const std::string& path, const std::string& text) {
+  std::ofstream f(path, std::ios::trunc);
+  f << text;
+  must(static_cast<bool>(f), "write " + path);
+}
+
+// The applets the tests use; each a symlink to the one static busybox.
+const char* kApplets[] = {"sh", "cat", "echo", "ls", "id", "hostname", "mount", "grep", "touch", "mkdir", "sleep",
+                          "true", "false", "stat", "readlink", "ulimit", "uname", "tty", "env", "pwd", "head",
+                          "wc", "test", "kill", "ps", "chmod", "umask", "dd", "rm", "sed", "printf", "domainname",
+                          "nproc", "cut", "tr", "od"};
+
+void make_rootfs(const std::string& rootfs) {
+  for (const char* d : {"", "/bin", "/etc", "/tmp", "/root", "/proc", "/sys", "/dev", "/home", "/home/agent"})
+    must(::mkdir((rootfs + d).c_str(), 0755) == 0, std::string("mkdir ") + rootfs + d);
+  ::chmod((rootfs + "/tmp").c_str(), 01777);
+  std::ifstream src("/bin/busybox", std::ios::binary);
+  std::ofstream dst(rootfs + "/bin/busybox", std::ios::binary);
+  dst << src.rdbuf();
+  dst.close();
+  must(::chmod((rootfs + "/bin/busybox").c_str(), 0755) == 0, "chmod busybox");
+  for (const char* a : kApplets) must(::symlink("busybox", (rootfs + "/bin/" + a).c_str()) == 0, "symlink applet");
+  write_text(rootfs + "/etc/passwd", "root:x:0:0:root:/root:/bin/sh\nagent:x:1000:1000:agent:/home/agent:/bin/sh\n");
+  write_text(rootfs + "/etc/group", "root:x:0:\nagent:x:1000:\n");
+}
+
+void remove_tree(const std::string& path) {
+  DIR* d = ::opendir(path.c_str());
+  if (d) {
+    while (dirent* e = ::readdir(d)) {
+      std::string n = e->d_name;
+      if (n == "." || n == "..") continue;
+      std::string p = path + "/" + n;
+      struct stat st;
+      if (::lstat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+        remove_tree(p);
+      else
+        ::unlink(p.c_str());
+    }
+    ::closedir(d);
+  }
+  ::rmdir(path.c_str());
+}
+
+}  // namespace
+
+Output run_process(const std::vector<std::string>& argv, int timeout_seconds, const std::string& input) {
+  int in[2], out[2], err[2];
+  must(::pipe2(in, O_CLOEXEC) == 0 && ::pipe2(out, O_CLOEXEC) == 0 && ::pipe2(err, O_CLOEXEC) == 0, "pipe");
+  pid_t pid = ::fork();
+  must(pid >= 0, "fork");
+  if (pid == 0) {
+    ::dup2(in[0], 0);
+    ::dup2(out[1], 1);
+    ::dup2(err[1], 2);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+  ::close(in[0]);
+  ::close(out[1]);
+  ::close(err[1]);
+  if (!input.empty()) (void)!::write(in[1], input.data(), input.size());
+  ::close(in[1]);
+  Output o;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
+  pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+  int open_fds = 2;
+  while (open_fds > 0) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      ::kill(pid, SIGKILL);
+      o.err += "\n[test harness: killed after " + std::to_string(timeout_seconds) + "s]";
+      break;
+    }
+    if (::poll(fds, 2, static_cast<int>(left.count())) <= 0) continue;
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || !fds[i].revents) continue;
+      char buf[4096];
+      ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
+      if (n <= 0) {
+        ::close(fds[i].fd);
+        fds[i].fd = -1;
+        --open_fds;
+      } else {
+        (i == 0 ? o.out : o.err).append(buf, static_cast<size_t>(n));
+      }
+    }
+  }
+  for (auto& f : fds)
+    if (f.fd >= 0) ::close(f.fd);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  o.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return o;
+}
+
+rapidjson::Document base_config(const std::vector<std::string>& args) {
+  rapidjson::Document d;
+  d.Parse(agentrun::default_spec_json(false, 0, 0).c_str());
+  auto& a = d.GetAllocator();
+  rapidjson::Pointer("/process/terminal").Set(d, false);
+  rapidjson::Value list(rapidjson::kArrayType);
+  for (const auto& s : args) list.PushBack(rapidjson::Value(s.c_str(), a), a);
+  rapidjson::Pointer("/process/args").Set(d, list);
+  return d;
+}
+
+void set_json(rapidjson::Document& d, const char* pointer, const std::string& json) {
+  rapidjson::Document v(&d.GetAllocator());
+  v.Parse(json.c_str());
+  if (v.HasParseError()) throw std::runtime_error("bad JSON in test: " + json);
+  rapidjson::Pointer(pointer).Set(d, v);
+}
+
+void set_string(rapidjson::Document& d, const char* pointer, const std::string& value) {
+  rapidjson::Pointer(pointer).Set(d, value.c_str());
+}
+
+void remove_at(rapidjson::Document& d, const char* pointer) { rapidjson::Pointer(pointer).Erase(d); }
+
+std::string to_json(const rapidjson::Value& v) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  v.Accept(w);
+  return buf.GetString();
+}
+
+std::string quote(const std::string& s) {
+  rapidjson::Value v(rapidjson::StringRef(s.c_str(), s.size()));
+  return to_json(v);
+}
+
+Sandbox::Sandbox() {
+  char tmpl[] = "/tmp/agentrun-test-XXXXXX";
+  must(::mkdtemp(tmpl) != nullptr, "mkdtemp");
+  dir = tmpl;
+  ::chmod(dir.c_str(), 0755);
+  root = dir + "/state";
+  bundle = dir + "/bundle";
+  rootfs = bundle + "/rootfs";
+  must(::mkdir(bundle.c_str(), 0755) == 0, "mkdir bundle");
+  make_rootfs(rootfs);
+}
+
+Sandbox::~Sandbox() {
+  Output list = agentrun({"list", "-q"});
+  std::istringstream ids(list.out);
+  std::string id;
+  while (std::getline(ids, id))
+    if (!id.empty()) agentrun({"delete", "--force", id});
+  remove_tree(dir);
+}
+
+void Sandbox::write_config(const rapidjson::Document& d) const {
+  // Tagged so that leftovers() finds the container's processes by their environment.
+  rapidjson::Document copy;
+  copy.CopyFrom(d, copy.GetAllocator());
+  if (auto* env = rapidjson::Pointer("/process/env").Get(copy); env && env->IsArray())
+    env->PushBack(rapidjson::Value(("AGENTRUN_TEST_SANDBOX=" + dir).c_str(), copy.GetAllocator()),
+                  copy.GetAllocator());
+  write_config_text(to_json(copy));
+}
+
+void Sandbox::write_config_text(const std::string& text) const { write_text(bundle + "/config.json", text); }
+
+Output Sandbox::agentrun(const std::vector<std::string>& args, int timeout_seconds, const std::string& input) const {
+  std::vector<std::string> argv = {AGENTRUN_BINARY, "--root", root};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_process(argv, timeout_seconds, input);
+}
+
+Output Sandbox::run(const rapidjson::Document& config, const std::string& id) const {
+  write_config(config);
+  return agentrun({"run", "--bundle", bundle, id});
+}
+
+std::vector<std::string> Sandbox::leftovers() const {
+  std::vector<std::string> out;
+  DIR* d = ::opendir(root.c_str());
+  if (d) {
+    while (dirent* e = ::readdir(d))
+      if (e->d_name[0] != '.') out.push_back("state dir " + root + "/" + e->d_name);
+    ::closedir(d);
+  }
+  std::istringstream mounts(read_file("/proc/self/mountinfo"));
+  std::string line;
+  while (std::getline(mounts, line))
+    if (line.find(dir) != std::string::npos) out.push_back("mount " + line);
+  DIR* proc = ::opendir("/proc");
+  while (dirent* e = ::readdir(proc)) {
+    int pid = std::atoi(e->d_name);
+    if (pid <= 0 || pid == ::getpid()) continue;
+    const std::string p = "/proc/" + std::to_string(pid);
+    std::string cmdline = read_file(p + "/cmdline"), environ = read_file(p + "/environ");
+    if (cmdline.find(dir) != std::string::npos || environ.find("AGENTRUN_TEST_SANDBOX=" + dir) != std::string::npos)
+      out.push_back("process " + std::to_string(pid) + ": " + cmdline);
+  }
+  ::closedir(proc);
+  return out;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+bool file_exists(const std::string& path) {
+  struct stat st;
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+}  // namespace test

@@ -1,0 +1,22 @@
+#pragma once
+// config.json -> Config. The parser checks JSON types, required fields and
+// membership in the closed name sets (capabilities, namespaces, seccomp
+// names, ...); cross-field rules are validate_config's job. Properties it
+// does not know are ignored, as the runtime spec requires. Every error is a
+// Failure naming the JSON path:
+//   config.json: linux.namespaces[5].type: unknown namespace "bogus"
+
+#include <string>
+#include <string_view>
+
+#include "spec/config.hpp"
+
+namespace agentrun::spec {
+
+// `file` is only the label used in error messages.
+Config parse_config(std::string_view text, const std::string& file = "config.json");
+
+// Reads and parses <bundle_dir>/config.json.
+Config load_config(const std::string& bundle_dir);
+
+}  // namespace agentrun::spec

@@ -1,0 +1,233 @@
+// The runc-compatible lifecycle, driven through the binary as a client would.
+#include <boost/test/unit_test.hpp>
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "support/harness.hpp"
+
+using test::Sandbox;
+
+namespace {
+
+std::string status_of(const Sandbox& s, const std::string& id) {
+  auto o = s.agentrun({"state", id});
+  auto pos = o.out.find("\"status\": \"");
+  if (o.code != 0 || pos == std::string::npos) return "<" + o.err + ">";
+  pos += 11;
+  return o.out.substr(pos, o.out.find('"', pos) - pos);
+}
+
+bool wait_for_status(const Sandbox& s, const std::string& id, const std::string& want) {
+  for (int i = 0; i < 200; ++i) {
+    if (status_of(s, id) == want) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  return false;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(create_start_state_delete) {
+  Sandbox s;
+  s.write_config(test::base_config({"sleep", "30"}));
+
+  auto c = s.agentrun({"create", "--bundle", s.bundle, "--pid-file", s.dir + "/pid", "c1"});
+  BOOST_TEST_REQUIRE(c.code == 0, c.err);
+  BOOST_TEST(status_of(s, "c1") == "created");
+  const std::string pid = test::read_file(s.dir + "/pid");
+  BOOST_TEST(std::stoi(pid) > 0);
+  // The init exists but has not run the user's process: it is still agentrun.
+  BOOST_TEST(test::read_file("/proc/" + pid + "/comm").find("agentrun") == 0);
+
+  auto st = s.agentrun({"start", "c1"});
+  BOOST_TEST_REQUIRE(st.code == 0, st.err);
+  BOOST_TEST(status_of(s, "c1") == "running");
+  BOOST_TEST(test::read_file("/proc/" + pid + "/comm") == "sleep\n");
+
+  auto again = s.agentrun({"start", "c1"});
+  BOOST_TEST(again.code == 1);
+  BOOST_TEST(again.err.find("already running") != std::string::npos, again.err);
+
+  auto del = s.agentrun({"delete", "c1"});
+  BOOST_TEST(del.code == 1);
+  BOOST_TEST(del.err.find("running") != std::string::npos, del.err);
+
+  BOOST_TEST(s.agentrun({"kill", "c1", "KILL"}).code == 0);
+  BOOST_TEST(wait_for_status(s, "c1", "stopped"));
+  auto state = s.agentrun({"state", "c1"});
+  BOOST_TEST(state.out.find("\"pid\": 0") != std::string::npos, state.out);
+  BOOST_TEST(s.agentrun({"delete", "c1"}).code == 0);
+  BOOST_TEST(s.agentrun({"state", "c1"}).code == 1);
+  BOOST_TEST(s.leftovers().empty());
+}
+
+BOOST_AUTO_TEST_CASE(state_json_has_runc_fields) {
+  Sandbox s;
+  auto cfg = test::base_config({"sleep", "30"});
+  test::set_json(cfg, "/annotations", R"({"org.example.key": "value"})");
+  s.write_config(cfg);
+  BOOST_TEST_REQUIRE(s.agentrun({"create", "--bundle", s.bundle, "c2"}).code == 0);
+  auto o = s.agentrun({"state", "c2"});
+  for (const char* key : {"\"ociVersion\": \"1.2.0\"", "\"id\": \"c2\"", "\"status\": \"created\"", "\"bundle\": ",
+                          "\"rootfs\": ", "\"created\": \"", "\"org.example.key\": \"value\""})
+    BOOST_TEST(o.out.find(key) != std::string::npos, key << " in " << o.out);
+  BOOST_TEST(o.out.find("\"bundle\": \"" + s.bundle + "\"") != std::string::npos);
+  BOOST_TEST(s.agentrun({"delete", "c2"}).code == 0);  // a created container is deleted without --force
+  BOOST_TEST(s.leftovers().empty());
+}
+
+BOOST_AUTO_TEST_CASE(run_returns_the_exit_status) {
+  Sandbox s;
+  auto o = s.run(test::base_config({"sh", "-c", "echo out; echo err >&2; exit 7"}));
+  BOOST_TEST(o.code == 7);
+  BOOST_TEST(o.out == "out\n");
+  BOOST_TEST(o.err == "err\n");
+  BOOST_TEST(s.leftovers().empty());
+
+  auto killed = s.run(test::base_config({"sh", "-c", "kill -9 $$"}));
+  BOOST_TEST(killed.code == 128 + SIGKILL);
+  BOOST_TEST(s.leftovers().empty());
+}
+
+BOOST_AUTO_TEST_CASE(run_passes_stdin_and_forwards_signals) {
+  Sandbox s;
+  s.write_config(test::base_config({"cat"}));
+  auto cat = s.agentrun({"run", "--bundle", s.bundle, "cat"}, 30, "through stdin\n");
+  BOOST_TEST(cat.code == 0);
+  BOOST_TEST(cat.out == "through stdin\n");
+
+  // SIGTERM sent to `agentrun run` reaches the container's init, which traps it.
+  s.write_config(test::base_config({"sh", "-c", "trap 'echo got TERM; exit 3' TERM; echo ready; while :; do sleep 0.1; done"}));
+  std::thread killer([&] {
+    for (int i = 0; i < 200; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      if (status_of(s, "sig") == "running") break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    auto ps = test::run_process({"/bin/sh", "-c", "pgrep -f -- '--root " + s.root + " run' | head -1"});
+    if (!ps.out.empty()) ::kill(std::stoi(ps.out), SIGTERM);
+  });
+  auto o = s.agentrun({"run", "--bundle", s.bundle, "sig"}, 30);
+  killer.join();
+  BOOST_TEST(o.code == 3, o.err);
+  BOOST_TEST(o.out == "ready\ngot TERM\n");
+  BOOST_TEST(s.leftovers().empty());
+}
+
+BOOST_AUTO_TEST_CASE(run_detached_and_keep) {
+  Sandbox s;
+  s.write_config(test::base_config({"sleep", "30"}));
+  auto d = s.agentrun({"run", "-d", "--bundle", s.bundle, "det"});
+  BOOST_TEST_REQUIRE(d.code == 0, d.err);
+  BOOST_TEST(status_of(s, "det") == "running");
+  BOOST_TEST(s.agentrun({"delete", "--force", "det"}).code == 0);
+  BOOST_TEST(s.leftovers().empty());
+
+  s.write_config(test::base_config({"true"}));
+  BOOST_TEST(s.agentrun({"run", "--keep", "--bundle", s.bundle, "kept"}).code == 0);
+  BOOST_TEST(status_of(s, "kept") == "stopped");
+  BOOST_TEST(s.agentrun({"delete", "kept"}).code == 0);
+  BOOST_TEST(s.leftovers().empty());
+}
+
+BOOST_AUTO_TEST_CASE(list_formats) {
+  Sandbox s;
+  s.write_config(test::base_config({"sleep", "30"}));
+  BOOST_TEST_REQUIRE(s.agentrun({"create", "--bundle", s.bundle, "l1"}).code == 0);
+  BOOST_TEST_REQUIRE(s.agentrun({"run", "-d", "--bundle", s.bundle, "l2"}).code == 0);
+  auto q = s.agentrun({"list", "-q"});
+  BOOST_TEST(q.out == "l1\nl2\n");
+  auto table = s.agentrun({"list"});
+  BOOST_TEST(table.out.rfind("ID", 0) == 0);
+  BOOST_TEST(table.out.find("created") != std::string::npos);
+  BOOST_TEST(table.out.find("running") != std::string::npos);
+  auto json = s.agentrun({"list", "--format=json"});
+  BOOST_TEST(json.out.front() == '[');
+  BOOST_TEST(json.out.find("\"id\":\"l2\"") != std::string::npos, json.out);
+  BOOST_TEST(s.agentrun({"list", "--format", "xml"}).code == 1);
+}
+
+BOOST_AUTO_TEST_CASE(kill_with_signal_names_and_numbers) {
+  Sandbox s;
+  s.write_config(test::base_config({"sh", "-c", "trap 'echo usr1 > /dev/shm/x' USR1; while :; do sleep 0.1; done"}));
+  BOOST_TEST_REQUIRE(s.agentrun({"run", "-d", "--bundle", s.bundle, "k"}).code == 0);
+  for (const char* sig : {"USR1", "SIGUSR1", "10"}) BOOST_TEST(s.agentrun({"kill", "k", sig}).code == 0, sig);
+  auto bad = s.agentrun({"kill", "k", "SIGBOGUS"});
+  BOOST_TEST(bad.code == 1);
+  BOOST_TEST(bad.err.find("unknown signal \"SIGBOGUS\"") != std::string::npos, bad.err);
+  BOOST_TEST(status_of(s, "k") == "running");
+  BOOST_TEST(s.agentrun({"kill", "--all", "k", "TERM"}).code == 0);
+  BOOST_TEST(wait_for_status(s, "k", "stopped"));
+  auto late = s.agentrun({"kill", "k"});
+  BOOST_TEST(late.code == 1);
+  BOOST_TEST(late.err.find("not running") != std::string::npos, late.err);
+  BOOST_TEST(s.agentrun({"delete", "k"}).code == 0);
+  BOOST_TEST(s.leftovers().empty());
+}
+
+BOOST_AUTO_TEST_CASE(delete_of_missing_container) {
+  Sandbox s;
+  auto o = s.agentrun({"delete", "nosuch"});
+  BOOST_TEST(o.code == 1);
+  BOOST_TEST(o.err.find("container \"nosuch\": does not exist") != std::string::npos, o.err);
+  BOOST_TEST(s.agentrun({"delete", "--force", "nosuch"}).code == 0);
+}
+
+BOOST_AUTO_TEST_CASE(ids_are_checked_and_unique) {
+  Sandbox s;
+  s.write_config(test::base_config({"sleep", "30"}));
+  auto bad = s.agentrun({"create", "--bundle", s.bundle, "../escape"});
+  BOOST_TEST(bad.code == 1);
+  BOOST_TEST(bad.err.find("invalid") != std::string::npos, bad.err);
+  BOOST_TEST(!test::file_exists(s.dir + "/escape"));
+  BOOST_TEST_REQUIRE(s.agentrun({"create", "--bundle", s.bundle, "dup"}).code == 0);
+  auto dup = s.agentrun({"create", "--bundle", s.bundle, "dup"});
+  BOOST_TEST(dup.code == 1);
+  BOOST_TEST(dup.err.find("exists") != std::string::npos, dup.err);
+  BOOST_TEST(status_of(s, "dup") == "created");  // the first one is untouched
+}
+
+BOOST_AUTO_TEST_CASE(json_log_carries_the_error) {
+  Sandbox s;
+  auto cfg = test::base_config({"true"});
+  test::set_json(cfg, "/process/capabilities/bounding", R"(["CAP_BOGUS"])");
+  s.write_config(cfg);
+  const std::string log = s.dir + "/log.json";
+  auto o = s.agentrun({"--log", log, "--log-format", "json", "run", "--bundle", s.bundle, "j"});
+  BOOST_TEST(o.code == 1);
+  const std::string text = test::read_file(log);
+  BOOST_TEST(text.find(R"({"level":"error","msg":"config.json: process.capabilities.bounding[0]: unknown capability \"CAP_BOGUS\"","time":")") == 0, text);
+  BOOST_TEST(s.leftovers().empty());
+}
+
+BOOST_AUTO_TEST_CASE(spec_features_version_help) {
+  Sandbox s;
+  const std::string dir = s.dir + "/specdir";
+  BOOST_TEST_REQUIRE(::mkdir(dir.c_str(), 0755) == 0);
+  BOOST_TEST(s.agentrun({"spec", "--bundle", dir}).code == 0);
+  BOOST_TEST(test::read_file(dir + "/config.json").find("\"ociVersion\": \"1.2.0\"") != std::string::npos);
+  auto again = s.agentrun({"spec", "-b", dir});
+  BOOST_TEST(again.code == 1);
+  BOOST_TEST(again.err.find("exists") != std::string::npos);
+
+  auto f = s.agentrun({"features"});
+  BOOST_TEST(f.code == 0);
+  for (const char* key : {"\"ociVersionMax\": \"1.2.0\"", "\"CAP_SYS_ADMIN\"", "\"SCMP_ACT_NOTIFY\"", "\"rbind\"", "\"cgroup\""})
+    BOOST_TEST(f.out.find(key) != std::string::npos, key);
+
+  auto v = s.agentrun({"--version"});
+  BOOST_TEST(v.out.rfind("agentrun version ", 0) == 0);
+  auto h = s.agentrun({"run", "--help"});
+  BOOST_TEST(h.code == 0);
+  BOOST_TEST(h.out.find("--console-socket") != std::string::npos);
+  auto unknown = s.agentrun({"create", "--bogus", "x"});
+  BOOST_TEST(unknown.code == 1);
+  BOOST_TEST(unknown.err.find("flag provided but not defined: -bogus") != std::string::npos, unknown.err);
+  auto systemd = s.agentrun({"--systemd-cgroup", "run", "--bundle", s.bundle, "x"});
+  BOOST_TEST(systemd.code == 1);
+  BOOST_TEST(systemd.err.find("systemd") != std::string::npos);
+}

@@ -96,32 +96,35 @@ Output run_process(const std::vector<std::string>& argv, int timeout_seconds, co
   Output o;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
   pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
-  int open_fds = 2;
-  while (open_fds > 0) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
+  int status = 0;
+  bool exited = false;
+  // Until the process exits and its output is drained. A detached container
+  // may keep the pipes open for longer: that is not the process's output.
+  for (;;) {
+    if (!exited && ::waitpid(pid, &status, WNOHANG) == pid) exited = true;
+    if (!exited && std::chrono::steady_clock::now() > deadline) {
       ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      exited = true;
       o.err += "\n[test harness: killed after " + std::to_string(timeout_seconds) + "s]";
-      break;
     }
-    if (::poll(fds, 2, static_cast<int>(left.count())) <= 0) continue;
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd < 0 || !fds[i].revents) continue;
+    int ready = ::poll(fds, 2, exited ? 0 : 20);
+    if (ready <= 0 && exited) break;
+    for (auto& f : fds) {
+      if (f.fd < 0 || !f.revents) continue;
       char buf[4096];
-      ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
+      ssize_t n = ::read(f.fd, buf, sizeof buf);
       if (n <= 0) {
-        ::close(fds[i].fd);
-        fds[i].fd = -1;
-        --open_fds;
+        ::close(f.fd);
+        f.fd = -1;
       } else {
-        (i == 0 ? o.out : o.err).append(buf, static_cast<size_t>(n));
+        (&f == &fds[0] ? o.out : o.err).append(buf, static_cast<size_t>(n));
       }
     }
+    if (fds[0].fd < 0 && fds[1].fd < 0 && exited) break;
   }
   for (auto& f : fds)
     if (f.fd >= 0) ::close(f.fd);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
   o.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return o;
 }

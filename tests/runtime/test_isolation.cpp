@@ -1,0 +1,239 @@
+// What a contained process observes for each Linux feature of config.json.
+#include <boost/test/unit_test.hpp>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "support/harness.hpp"
+
+using test::Sandbox;
+
+namespace {
+
+// Runs `script` with sh in a container made from `cfg`; the run must succeed.
+std::string observe(const Sandbox& s, rapidjson::Document cfg, const std::string& script) {
+  rapidjson::Value args(rapidjson::kArrayType);
+  auto& a = cfg.GetAllocator();
+  for (const char* x : {"sh", "-c"}) args.PushBack(rapidjson::StringRef(x), a);
+  args.PushBack(rapidjson::Value(script.c_str(), a), a);
+  cfg["process"]["args"] = args;
+  auto o = s.run(cfg);
+  BOOST_TEST(o.code == 0, "exit " << o.code << ": " << o.err);
+  BOOST_TEST(s.leftovers().empty());
+  return o.out;
+}
+
+std::string observe(const Sandbox& s, const std::string& script) {
+  return observe(s, test::base_config({}), script);
+}
+
+bool contains(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(namespaces_are_new) {
+  Sandbox s;
+  const std::string out = observe(s, "for n in pid net ipc uts mnt cgroup; do readlink /proc/self/ns/$n; done; echo $$");
+  std::string host;
+  for (const char* n : {"pid", "net", "ipc", "uts", "mnt", "cgroup"}) {
+    char buf[128] = {};
+    BOOST_TEST_REQUIRE(::readlink((std::string("/proc/self/ns/") + n).c_str(), buf, sizeof buf - 1) > 0);
+    BOOST_TEST(!contains(out, buf), n << " namespace is the host's");
+  }
+  BOOST_TEST(contains(out, "\n1\n"), "the process is pid 1: " << out);
+}
+
+BOOST_AUTO_TEST_CASE(joins_a_namespace_by_path) {
+  Sandbox s;
+  auto cfg = test::base_config({});
+  const std::string own_uts = "/proc/" + std::to_string(::getpid()) + "/ns/uts";
+  test::set_json(cfg, "/linux/namespaces",
+                 R"([{"type": "mount"}, {"type": "pid"}, {"type": "uts", "path": ")" + own_uts + R"("}])");
+  test::remove_at(cfg, "/hostname");
+  char host_uts[128] = {};
+  BOOST_TEST_REQUIRE(::readlink(own_uts.c_str(), host_uts, sizeof host_uts - 1) > 0);
+  BOOST_TEST(observe(s, std::move(cfg), "readlink /proc/self/ns/uts") == std::string(host_uts) + "\n");
+}
+
+BOOST_AUTO_TEST_CASE(hostname_domainname_and_env) {
+  Sandbox s;
+  auto cfg = test::base_config({});
+  test::set_string(cfg, "/hostname", "box-7");
+  test::set_string(cfg, "/domainname", "agents.example");
+  test::set_json(cfg, "/process/env", R"(["PATH=/bin", "FOO=bar baz"])");
+  BOOST_TEST(observe(s, std::move(cfg), "hostname; cat /proc/sys/kernel/domainname; echo \"$FOO|$HOME\"") ==
+             "box-7\nagents.example\nbar baz|/root\n");
+}
+
+BOOST_AUTO_TEST_CASE(user_groups_umask_and_cwd) {
+  Sandbox s;
+  auto cfg = test::base_config({});
+  test::set_json(cfg, "/process/user", R"({"uid": 1000, "gid": 1000, "additionalGids": [5, 27], "umask": 63})");
+  test::set_string(cfg, "/process/cwd", "/home/agent/work/deep");
+  test::set_json(cfg, "/root/readonly", "false");
+  // The runtime creates a missing cwd as root, as runc does.
+  const std::string out = observe(s, std::move(cfg),
+                                  "id -u; id -g; id -G; umask; pwd; echo $HOME; touch /dev/shm/f && stat -c %a /dev/shm/f");
+  BOOST_TEST(out == "1000\n1000\n1000 5 27\n0077\n/home/agent/work/deep\n/home/agent\n600\n");
+}
+
+BOOST_AUTO_TEST_CASE(capabilities_are_exactly_the_configured_sets) {
+  Sandbox s;
+  auto cfg = test::base_config({});
+  test::set_json(cfg, "/process/capabilities", R"({
+    "bounding": ["CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_CHOWN"],
+    "effective": ["CAP_KILL"], "permitted": ["CAP_KILL", "CAP_CHOWN"],
+    "inheritable": ["CAP_CHOWN"], "ambient": ["CAP_CHOWN"]})");
+  test::set_json(cfg, "/process/noNewPrivileges", "false");
+  // Not uid 0: execve would raise root's permitted set to the bounding set.
+  test::set_json(cfg, "/process/user", R"({"uid": 1000, "gid": 1000})");
+  const std::string out = observe(s, std::move(cfg), "grep -E '^(Cap|NoNewPrivs)' /proc/self/status");
+  // Across execve a non-root process keeps only its ambient capabilities.
+  BOOST_TEST(out ==
+             "CapInh:\t0000000000000001\nCapPrm:\t0000000000000001\nCapEff:\t0000000000000001\n"
+             "CapBnd:\t0000000000000421\nCapAmb:\t0000000000000001\nNoNewPrivs:\t0\n");
+}
+
+BOOST_AUTO_TEST_CASE(default_config_has_no_inheritable_or_ambient) {
+  Sandbox s;
+  const std::string out = observe(s, "grep -E '^(CapInh|CapAmb|NoNewPrivs)' /proc/self/status");
+  BOOST_TEST(out == "CapInh:\t0000000000000000\nCapAmb:\t0000000000000000\nNoNewPrivs:\t1\n");
+}
+
+BOOST_AUTO_TEST_CASE(rlimits_and_oom_score_adj) {
+  Sandbox s;
+  auto cfg = test::base_config({});
+  test::set_json(cfg, "/process/rlimits",
+                 R"([{"type": "RLIMIT_NOFILE", "soft": 321, "hard": 654}, {"type": "RLIMIT_NPROC", "soft": 77, "hard": 77}])");
+  test::set_json(cfg, "/process/oomScoreAdj", "432");
+  BOOST_TEST(observe(s, std::move(cfg), "ulimit -n; ulimit -Hn; ulimit -u; cat /proc/self/oom_score_adj") ==
+             "321\n654\n77\n432\n");
+}
+
+BOOST_AUTO_TEST_CASE(mounts_with_options) {
+  Sandbox s;
+  const std::string shared = s.dir + "/shared";
+  BOOST_TEST_REQUIRE(::mkdir(shared.c_str(), 0755) == 0);
+  { std::FILE* f = std::fopen((shared + "/hello").c_str(), "w"); std::fputs("from host\n", f); std::fclose(f); }
+  auto cfg = test::base_config({});
+  auto& mounts = cfg["mounts"];
+  rapidjson::Document extra;
+  extra.Parse((R"([
+    {"destination": "/data/ro", "type": "bind", "source": ")" + shared + R"(", "options": ["rbind", "ro", "nosuid"]},
+    {"destination": "/data/rw", "type": "none", "source": ")" + shared + R"(", "options": ["bind"]},
+    {"destination": "/scratch", "type": "tmpfs", "source": "tmpfs", "options": ["size=1m", "mode=700", "noexec"]},
+    {"destination": "/etc/copied", "type": "tmpfs", "source": "tmpfs", "options": ["tmpcopyup"]}
+  ])").c_str());
+  for (auto& m : extra.GetArray()) mounts.PushBack(rapidjson::Value(m, cfg.GetAllocator()), cfg.GetAllocator());
+  BOOST_TEST_REQUIRE(::mkdir((s.rootfs + "/etc/copied").c_str(), 0755) == 0);
+  { std::FILE* f = std::fopen((s.rootfs + "/etc/copied/keep").c_str(), "w"); std::fputs("kept\n", f); std::fclose(f); }
+  const std::string out = observe(s, std::move(cfg),
+      "cat /data/ro/hello; touch /data/ro/x 2>/dev/null || echo ro-denied; echo new > /data/rw/y && echo rw-ok;"
+      "grep -E ' /data/ro | /scratch ' /proc/self/mountinfo | cut -d' ' -f5,6; stat -c %a /scratch;"
+      "cat /etc/copied/keep; echo more > /etc/copied/new && echo copyup-writable");
+  BOOST_TEST(contains(out, "from host\nro-denied\nrw-ok\n"), out);
+  BOOST_TEST(contains(out, "/data/ro ro,nosuid"), out);
+  BOOST_TEST(contains(out, "/scratch rw,noexec"), out);
+  BOOST_TEST(contains(out, "700\nkept\ncopyup-writable\n"), out);
+  BOOST_TEST(test::read_file(shared + "/y") == "new\n");
+  BOOST_TEST(!test::file_exists(s.rootfs + "/etc/copied/new"));
+}
+
+BOOST_AUTO_TEST_CASE(devices_and_dev_links) {
+  Sandbox s;
+  auto cfg = test::base_config({});
+  test::set_json(cfg, "/linux/devices",
+                 R"([{"path": "/dev/fuse-like", "type": "c", "major": 1, "minor": 7, "fileMode": 432, "uid": 0, "gid": 0}])");
+  const std::string out = observe(s, std::move(cfg),
+      "for d in null zero full random urandom tty fuse-like; do stat -c '%n %F %t:%T %a' /dev/$d; done;"
+      "for l in fd stdin stdout stderr ptmx; do readlink /dev/$l; done; head -c 4 /dev/zero | od -An -tx1");
+  BOOST_TEST(out ==
+             "/dev/null character special file 1:3 666\n/dev/zero character special file 1:5 666\n"
+             "/dev/full character special file 1:7 666\n/dev/random character special file 1:8 666\n"
+             "/dev/urandom character special file 1:9 666\n/dev/tty character special file 5:0 666\n"
+             "/dev/fuse-like character special file 1:7 660\n"
+             "/proc/self/fd\n/proc/self/fd/0\n/proc/self/fd/1\n/proc/self/fd/2\npts/ptmx\n 00 00 00 00\n");
+}
+
+BOOST_AUTO_TEST_CASE(masked_and_readonly_paths_and_readonly_root) {
+  Sandbox s;
+  const std::string out = observe(s,
+      "cat /proc/keys | wc -c; ls -A /sys/firmware | wc -l; touch /sys/firmware/x 2>/dev/null || echo mask-ro;"
+      "echo 1 > /proc/sys/kernel/ns_last_pid 2>/dev/null || echo sys-ro; touch /newfile 2>/dev/null || echo root-ro;"
+      "grep -c ' /proc/sys ' /proc/self/mountinfo");
+  BOOST_TEST(out == "0\n0\nmask-ro\nsys-ro\nroot-ro\n1\n");
+}
+
+BOOST_AUTO_TEST_CASE(sysctl_is_set_in_the_container_only) {
+  Sandbox s;
+  auto cfg = test::base_config({});
+  test::set_json(cfg, "/linux/sysctl", R"({"net.ipv4.ip_unprivileged_port_start": "80", "kernel.shmmni": "1234"})");
+  const std::string host_port = test::read_file("/proc/sys/net/ipv4/ip_unprivileged_port_start");
+  BOOST_TEST(observe(s, std::move(cfg), "cat /proc/sys/net/ipv4/ip_unprivileged_port_start /proc/sys/kernel/shmmni") ==
+             "80\n1234\n");
+  BOOST_TEST(test::read_file("/proc/sys/net/ipv4/ip_unprivileged_port_start") == host_port);
+}
+
+BOOST_AUTO_TEST_CASE(personality_linux32) {
+  Sandbox s;
+  auto cfg = test::base_config({});
+  test::set_json(cfg, "/linux/personality", R"({"domain": "LINUX32"})");
+  BOOST_TEST(observe(s, std::move(cfg), "uname -m") == "i686\n");
+}
+
+BOOST_AUTO_TEST_CASE(seccomp_profile_is_enforced) {
+  Sandbox s;
+  auto cfg = test::base_config({});
+  test::set_json(cfg, "/linux/seccomp", R"({
+    "defaultAction": "SCMP_ACT_ALLOW",
+    "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"],
+    "syscalls": [
+      {"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38},
+      {"names": ["personality"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 0, "value": 8, "op": "SCMP_CMP_EQ"}]}
+    ]})");
+  const std::string out = observe(s, std::move(cfg),
+      "mkdir /dev/shm/d 2>&1; grep Seccomp: /proc/self/status; touch /dev/shm/f && echo touch-ok");
+  BOOST_TEST(contains(out, "Function not implemented"), out);
+  BOOST_TEST(contains(out, "Seccomp:\t2\ntouch-ok\n"), out);
+}
+
+BOOST_AUTO_TEST_CASE(only_stdio_and_preserved_fds_reach_the_process) {
+  Sandbox s;
+  s.write_config(test::base_config({"sh", "-c", "ls /proc/self/fd | tr '\\n' ' '; cat <&3"}));
+  // fd 3 of agentrun is a pipe holding a message; fd 4 is open but not preserved.
+  int p[2];
+  BOOST_TEST_REQUIRE(::pipe(p) == 0);
+  BOOST_TEST_REQUIRE(::write(p[1], "preserved\n", 10) == 10);
+  ::close(p[1]);
+  auto o = test::run_process({"/bin/sh", "-c",
+                              "exec 3<&" + std::to_string(p[0]) + " 4</dev/null; exec \"$@\"", "sh", AGENTRUN_BINARY,
+                              "--root", s.root, "run", "--preserve-fds", "1", "--bundle", s.bundle, "fds"});
+  ::close(p[0]);
+  BOOST_TEST(o.code == 0, o.err);
+  BOOST_TEST(o.out == "0 1 2 3 4 preserved\n", o.out);  // 4 is ls's own directory handle
+  BOOST_TEST(s.leftovers().empty());
+}
+
+BOOST_AUTO_TEST_CASE(no_pivot_uses_chroot) {
+  Sandbox s;
+  s.write_config(test::base_config({"sh", "-c", "cat /proc/self/mountinfo | wc -l; ls /"}));
+  auto o = s.agentrun({"run", "--no-pivot", "--bundle", s.bundle, "np"});
+  BOOST_TEST(o.code == 0, o.err);
+  BOOST_TEST(contains(o.out, "bin\n"), o.out);
+  BOOST_TEST(s.leftovers().empty());
+}
+
+BOOST_AUTO_TEST_CASE(user_namespace_with_mappings) {
+  Sandbox s;
+  // Files in the rootfs belong to the mapped root.
+  test::run_process({"/bin/chown", "-R", "100000:100000", s.rootfs});
+  auto cfg = test::base_config({});
+  auto& ns = cfg["linux"]["namespaces"];
+  ns.PushBack(rapidjson::Value(rapidjson::kObjectType).AddMember("type", "user", cfg.GetAllocator()), cfg.GetAllocator());
+  test::set_json(cfg, "/linux/uidMappings", R"([{"containerID": 0, "hostID": 100000, "size": 65536}])");
+  test::set_json(cfg, "/linux/gidMappings", R"([{"containerID": 0, "hostID": 100000, "size": 65536}])");
+  // sysfs needs a network namespace owned by the user namespace: it has one.
+  const std::string out = observe(s, std::move(cfg), "id -u; cat /proc/self/uid_map; stat -c %u /bin/busybox; ls /dev/null");
+  BOOST_TEST(out == "0\n         0     100000      65536\n0\n/dev/null\n", out);
+}

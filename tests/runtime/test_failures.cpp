@@ -1,0 +1,189 @@
+// Fail closed: after a failed step the user's process never runs, the
+// error names the step, and nothing is left behind.
+#include <boost/test/unit_test.hpp>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "support/harness.hpp"
+
+using test::Sandbox;
+
+namespace {
+
+// The user's process would leave this marker in the bundle if it ever ran.
+rapidjson::Document marking_config(const Sandbox& s) {
+  auto cfg = test::base_config({"sh", "-c", "echo ran > /marker/ran"});
+  test::set_json(cfg, "/mounts/-", R"({"destination": "/marker", "type": "bind", "source": ")" + s.dir +
+                                       R"(/marker", "options": ["rbind", "rw"]})");
+  return cfg;
+}
+
+void prepare_marker(const Sandbox& s) { BOOST_TEST_REQUIRE(::mkdir((s.dir + "/marker").c_str(), 0755) == 0); }
+
+// Runs, expects failure with `message` in stderr, no marker and no leftovers.
+void expect_refused(const Sandbox& s, const rapidjson::Document& cfg, const std::string& message,
+                    const std::vector<std::string>& extra = {}) {
+  s.write_config(cfg);
+  std::vector<std::string> args = {"run"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  args.insert(args.end(), {"--bundle", s.bundle, "f"});
+  auto o = s.agentrun(args);
+  BOOST_TEST(o.code != 0);
+  BOOST_TEST(o.err.find(message) != std::string::npos, "expected \"" << message << "\" in: " << o.err);
+  BOOST_TEST(!test::file_exists(s.dir + "/marker/ran"), "the user's process ran");
+  auto left = s.leftovers();
+  BOOST_TEST(left.empty(), (left.empty() ? "" : left.front()));
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(the_marker_proves_a_run) {
+  Sandbox s;
+  prepare_marker(s);
+  s.write_config(marking_config(s));
+  BOOST_TEST(s.agentrun({"run", "--bundle", s.bundle, "ok"}).code == 0);
+  BOOST_TEST(test::read_file(s.dir + "/marker/ran") == "ran\n");
+}
+
+BOOST_AUTO_TEST_CASE(bad_config_values_name_the_field) {
+  Sandbox s;
+  prepare_marker(s);
+  auto cfg = marking_config(s);
+  test::set_json(cfg, "/linux/namespaces/1/type", R"("bogus")");
+  expect_refused(s, cfg, "config.json: linux.namespaces[1].type: unknown namespace \"bogus\"");
+
+  s.write_config_text("{\"ociVersion\": \"1.2.0\",\n  \"root\": {\"path\": \"rootfs\"},,}");
+  auto o = s.agentrun({"create", "--bundle", s.bundle, "f"});
+  BOOST_TEST(o.code == 1);
+  BOOST_TEST(o.err.find("config.json: line 2, column") != std::string::npos, o.err);
+  BOOST_TEST(s.leftovers().empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_failing_mount_stops_the_container) {
+  Sandbox s;
+  prepare_marker(s);
+  auto cfg = marking_config(s);
+  test::set_json(cfg, "/mounts/-", R"({"destination": "/missing", "type": "bind", "source": "/no/such/dir", "options": ["bind"]})");
+  expect_refused(s, cfg, "/no/such/dir");
+  expect_refused(s, cfg, "no such file or directory");
+
+  auto bad_fs = marking_config(s);
+  test::set_json(bad_fs, "/mounts/-", R"({"destination": "/t", "type": "tmpfs", "source": "tmpfs", "options": ["mode=bogus"]})");
+  expect_refused(s, bad_fs, "/t");
+}
+
+BOOST_AUTO_TEST_CASE(unsupported_requests_are_refused_not_dropped) {
+  Sandbox s;
+  prepare_marker(s);
+  auto apparmor = marking_config(s);
+  test::set_string(apparmor, "/process/apparmorProfile", "docker-default");
+  expect_refused(s, apparmor, "process.apparmorProfile");
+  auto selinux = marking_config(s);
+  test::set_string(selinux, "/process/selinuxLabel", "system_u:system_r:container_t:s0");
+  expect_refused(s, selinux, "process.selinuxLabel");
+  auto resources = marking_config(s);
+  test::set_json(resources, "/linux/resources", R"({"pids": {"limit": 10}})");
+  expect_refused(s, resources, "config.json: linux.resources: cgroup resource limits are not supported yet");
+  auto host_sysctl = marking_config(s);
+  test::set_json(host_sysctl, "/linux/sysctl", R"({"vm.swappiness": "10"})");
+  expect_refused(s, host_sysctl, "vm.swappiness");
+}
+
+BOOST_AUTO_TEST_CASE(missing_and_non_executable_programs_fail_with_runc_wording) {
+  Sandbox s;
+  s.write_config(test::base_config({"no-such-program"}));
+  auto missing = s.agentrun({"run", "--bundle", s.bundle, "m"});
+  BOOST_TEST(missing.code == 1);  // as runc: docker maps the wording to 127
+  BOOST_TEST(missing.err.find("exec: \"no-such-program\": executable file not found in $PATH") != std::string::npos,
+             missing.err);
+  BOOST_TEST(s.leftovers().empty());
+
+  { std::FILE* f = std::fopen((s.rootfs + "/notexec").c_str(), "w"); std::fputs("#!/bin/sh\n", f); std::fclose(f); }
+  s.write_config(test::base_config({"/notexec"}));
+  auto denied = s.agentrun({"run", "--bundle", s.bundle, "n"});
+  BOOST_TEST(denied.code == 1);  // docker maps the wording to 126
+  BOOST_TEST(denied.err.find("permission denied") != std::string::npos, denied.err);
+  BOOST_TEST(s.leftovers().empty());
+
+  // With create + start, the failure is reported by create, before any start.
+  auto created = s.agentrun({"create", "--bundle", s.bundle, "n2"});
+  BOOST_TEST(created.code == 1);
+  BOOST_TEST(s.leftovers().empty());
+}
+
+BOOST_AUTO_TEST_CASE(symlinked_proc_is_refused) {
+  Sandbox s;
+  prepare_marker(s);
+  BOOST_TEST_REQUIRE(::rmdir((s.rootfs + "/proc").c_str()) == 0);
+  BOOST_TEST_REQUIRE(::symlink("/", (s.rootfs + "/proc").c_str()) == 0);
+  expect_refused(s, marking_config(s), "/proc");
+}
+
+BOOST_AUTO_TEST_CASE(mount_targets_cannot_escape_the_rootfs) {
+  Sandbox s;
+  prepare_marker(s);
+  // /escape -> ../../.. : the mount must land inside the rootfs, never on the host.
+  const std::string outside = s.dir + "/outside";
+  BOOST_TEST_REQUIRE(::mkdir(outside.c_str(), 0755) == 0);
+  BOOST_TEST_REQUIRE(::symlink((outside).c_str(), (s.rootfs + "/escape").c_str()) == 0);
+  auto cfg = marking_config(s);
+  test::set_json(cfg, "/mounts/-", R"({"destination": "/escape", "type": "tmpfs", "source": "tmpfs"})");
+  s.write_config(cfg);
+  auto o = s.agentrun({"run", "--bundle", s.bundle, "esc"});
+  BOOST_TEST(o.code == 0, o.err);
+  BOOST_TEST(test::read_file("/proc/self/mountinfo").find(outside) == std::string::npos);
+  BOOST_TEST(s.leftovers().empty());
+}
+
+BOOST_AUTO_TEST_CASE(failing_hooks_stop_the_container) {
+  Sandbox s;
+  prepare_marker(s);
+  for (const char* kind : {"prestart", "createRuntime", "createContainer", "startContainer"}) {
+    auto cfg = marking_config(s);
+    test::set_json(cfg, (std::string("/hooks/") + kind).c_str(),
+                   R"([{"path": "/bin/sh", "args": ["sh", "-c", "echo hook says no >&2; exit 3"]}])");
+    expect_refused(s, cfg, std::string(kind) + " hook #0 (/bin/sh): exit status 3");
+    expect_refused(s, cfg, "hook says no");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_killed_init_is_reported) {
+  Sandbox s;
+  prepare_marker(s);
+  // The createRuntime hook kills the init it is told about.
+  auto cfg = marking_config(s);
+  test::set_json(cfg, "/hooks/createRuntime",
+                 R"([{"path": "/bin/sh", "args": ["sh", "-c", "pid=$(sed -n 's/.*\"pid\":\\([0-9]*\\).*/\\1/p'); kill -9 $pid"]}])");
+  expect_refused(s, cfg, "its init was killed by signal KILL");
+}
+
+BOOST_AUTO_TEST_CASE(a_bad_pid_file_leaves_nothing) {
+  Sandbox s;
+  prepare_marker(s);
+  s.write_config(marking_config(s));
+  auto o = s.agentrun({"create", "--bundle", s.bundle, "--pid-file", s.dir + "/no/such/dir/pid", "p"});
+  BOOST_TEST(o.code == 1);
+  BOOST_TEST(o.err.find("write pid file") != std::string::npos, o.err);
+  BOOST_TEST(s.leftovers().empty());
+}
+
+BOOST_AUTO_TEST_CASE(preserve_fds_must_be_open) {
+  Sandbox s;
+  s.write_config(test::base_config({"true"}));
+  auto o = s.agentrun({"run", "--preserve-fds", "40", "--bundle", s.bundle, "x"});
+  BOOST_TEST(o.code == 1);
+  BOOST_TEST(o.err.find("is not open") != std::string::npos, o.err);
+  BOOST_TEST(s.leftovers().empty());
+}
+
+BOOST_AUTO_TEST_CASE(terminal_without_console_socket_when_detached) {
+  Sandbox s;
+  auto cfg = test::base_config({"true"});
+  test::set_json(cfg, "/process/terminal", "true");
+  s.write_config(cfg);
+  auto o = s.agentrun({"create", "--bundle", s.bundle, "x"});
+  BOOST_TEST(o.code == 1);
+  BOOST_TEST(o.err.find("--console-socket") != std::string::npos, o.err);
+  BOOST_TEST(s.leftovers().empty());
+}

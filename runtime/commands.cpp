@@ -72,13 +72,6 @@ int cmd_start(const CommandLine& cl) {
   return 0;
 }
 
-UniqueFd receive_pty_master(int sock) {
-  SyncChannel ch{UniqueFd(sock)};
-  auto m = ch.receive();
-  if (!m || !m->fd) fail("run", "the container's init did not send its terminal");
-  return std::move(m->fd);
-}
-
 int cmd_run(const CommandLine& cl) {
   refuse_systemd_cgroup(cl);
   not_dumpable();
@@ -100,7 +93,7 @@ int cmd_run(const CommandLine& cl) {
   const std::string& id = request.id;
   UniqueFd master;
   try {
-    if (created.terminal && pty_ours) master = receive_pty_master(pty_ours.release());
+    if (created.terminal && pty_ours) master = receive_fd(pty_ours.get()).or_throw();
     start_created_container(store, id);
   } catch (const Failure&) {
     delete_container(store, id, true);

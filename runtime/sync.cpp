@@ -42,6 +42,31 @@ Status send_packet(int sock, const void* data, size_t len, int fd_to_pass) {
   return {};
 }
 
+// One packet into `buf`; a descriptor passed with it goes to `fd`.
+Result<size_t> receive_packet(int sock, std::vector<char>& buf, UniqueFd& fd) {
+  iovec iov{buf.data(), buf.size()};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n;
+  do {
+    n = ::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return sys_error("receive message", errno);
+  if (n == 0) return Error{"receive message", "closed", EPIPE};
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+      int passed;
+      memcpy(&passed, CMSG_DATA(c), sizeof passed);
+      fd.reset(passed);
+    }
+  }
+  return static_cast<size_t>(n);
+}
+
 }  // namespace
 
 Status SyncChannel::send(MsgType type, int64_t value, int fd_to_pass) {
@@ -62,28 +87,8 @@ Status SyncChannel::send_error(const Error& e) {
 
 Result<Message> SyncChannel::receive() {
   std::vector<char> buf(kMaxMessage);
-  iovec iov{buf.data(), buf.size()};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  ssize_t n;
-  do {
-    n = ::recvmsg(fd_.get(), &msg, MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) return sys_error("receive message", errno);
-  if (n == 0) return Error{"receive message", "closed", EPIPE};
-
   Message out;
-  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-      int fd;
-      memcpy(&fd, CMSG_DATA(c), sizeof fd);
-      out.fd.reset(fd);
-    }
-  }
+  AR_TRY_ASSIGN(size_t n, receive_packet(fd_.get(), buf, out.fd));
   Header h;
   if (static_cast<size_t>(n) < sizeof h) return plain_error("receive message", "short message");
   memcpy(&h, buf.data(), sizeof h);
@@ -97,6 +102,14 @@ Result<Message> SyncChannel::receive() {
     out.error.errnum = h.errnum;
   }
   return out;
+}
+
+Result<UniqueFd> receive_fd(int socket) {
+  std::vector<char> buf(4096);
+  UniqueFd fd;
+  AR_TRY(receive_packet(socket, buf, fd));
+  if (!fd) return plain_error("receive a descriptor", "the message carried none");
+  return fd;
 }
 
 Result<std::pair<SyncChannel, SyncChannel>> make_channel_pair() {

@@ -53,5 +53,6 @@ Result<std::pair<SyncChannel, SyncChannel>> make_channel_pair();
 
 // SCM_RIGHTS on any connected unix socket (console sockets, listeners).
 Status send_fd(int socket, int fd, const std::string& payload);
+Result<UniqueFd> receive_fd(int socket);
 
 }  // namespace agentrun

@@ -1,0 +1,112 @@
+// Terminals: the pty master reaches --console-socket by SCM_RIGHTS (as
+// docker -t and podman -t receive it), and `run` relays its own.
+#include <boost/test/unit_test.hpp>
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <future>
+
+#include "support/harness.hpp"
+
+using test::Sandbox;
+
+namespace {
+
+int listen_at(const std::string& path) {
+  int s = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+  BOOST_TEST_REQUIRE(::bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  BOOST_TEST_REQUIRE(::listen(s, 1) == 0);
+  return s;
+}
+
+int receive_fd(int listener) {
+  pollfd p{listener, POLLIN, 0};
+  if (::poll(&p, 1, 30000) != 1) return -1;
+  int conn = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+  char data[256];
+  iovec iov{data, sizeof data};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  int fd = -1;
+  if (::recvmsg(conn, &msg, MSG_CMSG_CLOEXEC) > 0 && CMSG_FIRSTHDR(&msg))
+    std::memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&msg)), sizeof fd);
+  ::close(conn);
+  return fd;
+}
+
+std::string read_until(int fd, const std::string& end) {
+  std::string out;
+  while (out.find(end) == std::string::npos) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 10000) != 1) break;
+    char buf[512];
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(console_socket_receives_the_pty_master) {
+  Sandbox s;
+  auto cfg = test::base_config({"sh", "-c", "tty; stty size; read line; echo \"got $line\"; sleep 30"});
+  test::set_json(cfg, "/process/terminal", "true");
+  test::set_json(cfg, "/process/consoleSize", R"({"height": 31, "width": 101})");
+  s.write_config(cfg);
+  const std::string sock = s.dir + "/console.sock";
+  int listener = listen_at(sock);
+  auto create = std::async(std::launch::async, [&] {
+    return s.agentrun({"create", "--bundle", s.bundle, "--console-socket", sock, "tty1"});
+  });
+  int master = receive_fd(listener);
+  auto created = create.get();
+  ::close(listener);
+  BOOST_TEST_REQUIRE(created.code == 0, created.err);
+  BOOST_TEST_REQUIRE(master >= 0);
+  BOOST_TEST_REQUIRE(s.agentrun({"start", "tty1"}).code == 0);
+  BOOST_TEST(::write(master, "hello\n", 6) == 6);
+  const std::string out = read_until(master, "got hello");
+  BOOST_TEST(out.find("/dev/pts/0") != std::string::npos, out);
+  BOOST_TEST(out.find("31 101") != std::string::npos, out);
+  BOOST_TEST(out.find("got hello") != std::string::npos, out);
+  ::close(master);
+  BOOST_TEST(s.agentrun({"delete", "--force", "tty1"}).code == 0);
+  BOOST_TEST(s.leftovers().empty());
+}
+
+BOOST_AUTO_TEST_CASE(run_relays_its_own_terminal) {
+  Sandbox s;
+  auto cfg = test::base_config({"sh", "-c", "tty; read line; echo \"got $line\"; exit 5"});
+  test::set_json(cfg, "/process/terminal", "true");
+  s.write_config(cfg);
+  auto o = s.agentrun({"run", "--bundle", s.bundle, "tty2"}, 30, "typed\n");
+  BOOST_TEST(o.code == 5, o.err);
+  BOOST_TEST(o.out.find("/dev/pts/0") != std::string::npos, o.out);
+  BOOST_TEST(o.out.find("got typed") != std::string::npos, o.out);
+  BOOST_TEST(s.leftovers().empty());
+}
+
+BOOST_AUTO_TEST_CASE(console_socket_without_terminal_is_an_error) {
+  Sandbox s;
+  s.write_config(test::base_config({"true"}));
+  const std::string sock = s.dir + "/console.sock";
+  int listener = listen_at(sock);
+  auto o = s.agentrun({"create", "--bundle", s.bundle, "--console-socket", sock, "x"});
+  ::close(listener);
+  BOOST_TEST(o.code == 1);
+  BOOST_TEST(o.err.find("no terminal") != std::string::npos, o.err);
+  BOOST_TEST(s.leftovers().empty());
+}

@@ -7,12 +7,14 @@
 #include "runtime/cli.hpp"
 #include "runtime/commands.hpp"
 #include "runtime/log.hpp"
+#include "runtime/sealed_exec.hpp"
 #include "spec/error.hpp"
 
 int main(int argc, char** argv) {
   using namespace agentrun;
   try {
     CommandLine cl = parse_command_line(std::vector<std::string>(argv + 1, argv + argc));
+    if (!cl.help && (cl.command == "create" || cl.command == "run")) run_from_sealed_copy(argv);
     LogConfig log;
     if (auto it = cl.global.find("log"); it != cl.global.end()) log.path = it->second;
     if (auto it = cl.global.find("log-format"); it != cl.global.end()) {

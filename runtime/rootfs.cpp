@@ -246,11 +246,11 @@ Status prepare_rootfs(RootfsSetup& s) {
                "set the propagation of / in the container's mount namespace"));
   // pivot_root refuses a new root whose parent mount is shared.
   if (s.plan.rootfs_propagation & MS_SHARED) AR_TRY(make_parent_mount_private(s.sys, rootfs));
-  const std::string step = "bind-mount the rootfs " + rootfs + " onto itself";
-  AR_TRY_ASSIGN(UniqueFd tree, check_fd(s.sys.open_tree(AT_FDCWD, rootfs.c_str(),
-                                                        OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | kRecursive),
-                                        step));
-  AR_TRY(check(s.sys.move_mount(tree.get(), "", AT_FDCWD, rootfs.c_str(), MOVE_MOUNT_F_EMPTY_PATH), step));
+  // A classic bind, not an open_tree clone: the clone would be private,
+  // and rootfsPropagation (rslave by default, rshared for bidirectional
+  // volumes) must hold for the root as well.
+  AR_TRY(check(s.sys.mount(rootfs.c_str(), rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr),
+               "bind-mount the rootfs " + rootfs + " onto itself"));
   s.root.reset(::open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!s.root) return sys_error("open the rootfs " + rootfs, errno);
   AR_TRY_ASSIGN(s.dev_null, open_verified_dev_null());
@@ -280,6 +280,9 @@ Status enter_rootfs(RootfsSetup& s) {
     AR_TRY(check(s.sys.umount2(".", MNT_DETACH), "detach the old root"));
   }
   if (::chdir("/") < 0) return sys_error("chdir to the new root", errno);
+  // Again on the new root: before pivot_root it could not be shared.
+  AR_TRY(check(s.sys.mount(nullptr, "/", nullptr, s.plan.rootfs_propagation, nullptr),
+               "set the propagation of the container's root"));
   s.root.reset(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!s.root) return sys_error("open the new root", errno);
   return {};

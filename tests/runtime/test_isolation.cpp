@@ -237,3 +237,48 @@ BOOST_AUTO_TEST_CASE(user_namespace_with_mappings) {
   const std::string out = observe(s, std::move(cfg), "id -u; cat /proc/self/uid_map; stat -c %u /bin/busybox; ls /dev/null");
   BOOST_TEST(out == "0\n         0     100000      65536\n0\n/dev/null\n", out);
 }
+
+BOOST_AUTO_TEST_CASE(io_priority_scheduler_and_cpu_affinity) {
+  Sandbox s;
+  auto cfg = test::base_config({});
+  test::set_json(cfg, "/process/ioPriority", R"({"class": "IOPRIO_CLASS_BE", "priority": 5})");
+  test::set_json(cfg, "/process/scheduler", R"({"policy": "SCHED_BATCH", "nice": 7})");
+  test::set_json(cfg, "/process/execCPUAffinity", R"({"initial": "0", "final": "0"})");
+  const std::string out = observe(s, std::move(cfg),
+      "ionice; awk '/^policy/ {print $3}' /proc/self/sched; awk '{print $19}' /proc/self/stat; nproc");
+  BOOST_TEST(out == "best-effort: prio 5\n3\n7\n1\n", out);
+}
+
+BOOST_AUTO_TEST_CASE(time_namespace_offsets) {
+  Sandbox s;
+  auto cfg = test::base_config({});
+  auto& a = cfg.GetAllocator();
+  cfg["linux"]["namespaces"].PushBack(rapidjson::Value(rapidjson::kObjectType).AddMember("type", "time", a), a);
+  test::set_json(cfg, "/linux/timeOffsets", R"({"boottime": {"secs": 50000000, "nanosecs": 0}})");
+  const std::string out = observe(s, std::move(cfg), "awk '{print int($1)}' /proc/uptime");
+  const double host_uptime = std::stod(test::read_file("/proc/uptime"));
+  BOOST_TEST(std::stod(out) >= 50000000 + host_uptime - 5, out);
+}
+
+BOOST_AUTO_TEST_CASE(cgroup_mount_shows_only_the_containers_cgroups) {
+  Sandbox s;
+  auto cfg = test::base_config({});
+  test::set_json(cfg, "/mounts/-",
+                 R"({"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["ro", "nosuid", "nodev", "noexec"]})");
+  const std::string out = observe(s, std::move(cfg), "ls /sys/fs/cgroup; touch /sys/fs/cgroup/x 2>/dev/null || echo ro");
+  BOOST_TEST(out.find("ro\n") != std::string::npos, out);
+  BOOST_TEST(!out.empty());
+}
+
+BOOST_AUTO_TEST_CASE(rootfs_propagation) {
+  Sandbox s;
+  auto cfg = test::base_config({});
+  test::set_string(cfg, "/linux/rootfsPropagation", "rprivate");
+  const std::string priv = observe(s, std::move(cfg), "awk '$5 == \"/\" {print $7}' /proc/self/mountinfo");
+  BOOST_TEST(priv.find("master:") == std::string::npos, priv);
+  BOOST_TEST(priv.find("shared:") == std::string::npos, priv);
+  auto shared_cfg = test::base_config({});
+  test::set_string(shared_cfg, "/linux/rootfsPropagation", "rshared");
+  const std::string shared = observe(s, std::move(shared_cfg), "awk '$5 == \"/\" {print $7}' /proc/self/mountinfo");
+  BOOST_TEST(shared.find("shared:") != std::string::npos, shared);
+}

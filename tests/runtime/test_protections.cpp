@@ -73,6 +73,7 @@ BOOST_AUTO_TEST_CASE(init_in_a_user_namespace_is_not_dumpable) {
   test::set_json(cfg, "/linux/gidMappings", R"([{"containerID": 0, "hostID": 100000, "size": 65536}])");
   const int pid = created_init(s, cfg, "dump");
   // Its credentials are the mapped root's; a dumpable process's /proc files would be owned by it.
+  // (Both PR_SET_DUMPABLE in create and the uid change in the init make it non-dumpable.)
   const std::string status = test::read_file("/proc/" + std::to_string(pid) + "/status");
   BOOST_TEST(status.find("Uid:\t100000") != std::string::npos, status);
   struct stat st;

@@ -37,7 +37,7 @@ void write_text(const std::string& path, const std::string& text) {
 const char* kApplets[] = {"sh", "cat", "echo", "ls", "id", "hostname", "mount", "grep", "touch", "mkdir", "sleep",
                           "true", "false", "stat", "readlink", "ulimit", "uname", "tty", "env", "pwd", "head",
                           "wc", "test", "kill", "ps", "chmod", "umask", "dd", "rm", "sed", "printf", "domainname",
-                          "nproc", "cut", "tr", "od", "stty"};
+                          "nproc", "cut", "tr", "od", "stty", "ionice", "taskset", "awk"};
 
 void make_rootfs(const std::string& rootfs) {
   for (const char* d : {"", "/bin", "/etc", "/tmp", "/root", "/proc", "/sys", "/dev", "/home", "/home/agent"})

@@ -31,10 +31,6 @@ Status check(int rc, const std::string& step) {
   return {};
 }
 
-std::string hook_state(const Plan& plan, const char* status, int pid) {
-  return spec::state_json({plan.oci_version, plan.id, status, pid, plan.bundle, plan.annotations});
-}
-
 std::string env_value(const std::vector<std::string>& env, const std::string& name) {
   for (const auto& e : env)
     if (e.compare(0, name.size() + 1, name + "=") == 0) return e.substr(name.size() + 1);
@@ -78,7 +74,7 @@ Status setup_filesystem(const Plan& plan, InitIo& io, RootfsSetup& fs, int host_
     AR_TRY(io.sync->send(MsgType::run_hooks));
     AR_TRY(await(*io.sync, MsgType::hooks_done, "run createRuntime hooks"));
   }
-  AR_TRY(run_hooks(plan.hooks.createContainer, "createContainer", hook_state(plan, "creating", host_pid)));
+  AR_TRY(run_hooks(plan.hooks.createContainer, "createContainer", plan_state_json(plan, "creating", host_pid)));
   AR_TRY(setup_dev(fs));
   AR_TRY(make_in_root(fs.root.get(), plan.process.cwd, TargetKind::directory));
   AR_TRY(protect_paths(fs));
@@ -193,7 +189,7 @@ Error start_container(Sys& sys, const Plan& plan, InitIo& io, const Prepared& pr
     return e;
   };
   Status hooks = run_hooks(plan.hooks.startContainer, "startContainer",
-                           hook_state(plan, "created", prepared.host_pid));
+                           plan_state_json(plan, "created", prepared.host_pid));
   if (!hooks) return fail(std::move(hooks).error());
   if (!plan.process.cpus_final.empty()) {
     int rc = sys.sched_setaffinity(plan.process.cpus_final);

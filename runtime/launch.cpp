@@ -156,10 +156,6 @@ Message expect(SyncChannel& sync, ProcessGuard& guard, const char* waiting_for) 
   return std::move(*m);
 }
 
-std::string state_for(const Plan& plan, const char* status, pid_t pid) {
-  return spec::state_json({plan.oci_version, plan.id, status, pid, plan.bundle, plan.annotations});
-}
-
 // The seccomp notify fd goes to the agent at listenerPath, with the
 // container's state, as the runtime-spec describes.
 void forward_seccomp_listener(const Plan& plan, pid_t pid, int fd) {
@@ -185,7 +181,7 @@ void forward_seccomp_listener(const Plan& plan, pid_t pid, int fd) {
   w.Key("metadata");
   w.String(plan.seccomp_listener_metadata);
   w.Key("state");
-  std::string state = state_for(plan, "creating", pid);
+  std::string state = plan_state_json(plan, "creating", pid);
   w.RawValue(state.c_str(), state.size(), rapidjson::kObjectType);
   w.EndObject();
   send_fd(sock.get(), fd, buf.GetString()).or_throw();
@@ -219,7 +215,7 @@ Launched launch_container(const Plan& plan, const LaunchIo& io) {
     Message m = expect(parent, guard, "setting up the container");
     if (m.type == MsgType::ready) break;
     if (m.type == MsgType::run_hooks) {
-      std::string state = state_for(plan, "creating", out.pid);
+      std::string state = plan_state_json(plan, "creating", out.pid);
       run_hooks(plan.hooks.prestart, "prestart", state).or_throw();
       run_hooks(plan.hooks.createRuntime, "createRuntime", state).or_throw();
       parent.send(MsgType::hooks_done).or_throw();

@@ -11,10 +11,6 @@
 #include <cerrno>
 #include <cstdlib>
 
-#include <rapidjson/prettywriter.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include "hooks/hooks.hpp"
 #include "runtime/create.hpp"
 #include "runtime/log.hpp"
@@ -170,45 +166,9 @@ void delete_container(const Store& store, const std::string& id, bool force) {
 
 std::string container_state_json(const Store& store, const ContainerRecord& r, bool pretty) {
   const ContainerStatus status = store.status(r);
-  auto write = [&](auto& w) {
-    w.StartObject();
-    w.Key("ociVersion");
-    w.String(r.oci_version);
-    w.Key("id");
-    w.String(r.id);
-    w.Key("pid");
-    w.Int(status == ContainerStatus::stopped ? 0 : r.pid);
-    w.Key("status");
-    w.String(status_name(status));
-    w.Key("bundle");
-    w.String(r.bundle);
-    w.Key("rootfs");
-    w.String(r.rootfs);
-    w.Key("created");
-    w.String(r.created);
-    w.Key("owner");
-    w.String(r.owner);
-    if (!r.annotations.empty()) {
-      w.Key("annotations");
-      w.StartObject();
-      for (const auto& [k, v] : r.annotations) {
-        w.Key(k.c_str(), static_cast<rapidjson::SizeType>(k.size()));
-        w.String(v);
-      }
-      w.EndObject();
-    }
-    w.EndObject();
-  };
-  rapidjson::StringBuffer buf;
-  if (pretty) {
-    rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buf);
-    w.SetIndent(' ', 2);
-    write(w);
-  } else {
-    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-    write(w);
-  }
-  return buf.GetString();
+  spec::State st{r.oci_version, r.id, status_name(status), status == ContainerStatus::stopped ? 0 : r.pid,
+                 r.bundle, r.annotations, spec::StateDetails{r.rootfs, r.created, r.owner}};
+  return spec::state_json(st, pretty);
 }
 
 }  // namespace agentrun

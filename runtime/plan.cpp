@@ -11,6 +11,7 @@
 #include "runtime/in_root.hpp"
 #include "spec/error.hpp"
 #include "spec/names.hpp"
+#include "spec/state.hpp"
 
 namespace agentrun {
 namespace {
@@ -201,6 +202,10 @@ std::string sysctl_path(const std::string& key) {
   std::string out = key;
   for (auto& c : out) c = c == '.' ? '/' : c == '/' ? '.' : c;
   return out;
+}
+
+std::string plan_state_json(const Plan& plan, const char* status, int pid) {
+  return spec::state_json({plan.oci_version, plan.id, status, pid, plan.bundle, plan.annotations, {}});
 }
 
 Plan make_plan(const spec::Config& config, const PlanOptions& options, const HostFacts& host) {

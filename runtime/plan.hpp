@@ -120,6 +120,9 @@ struct Plan {
 
 Plan make_plan(const spec::Config& config, const PlanOptions& options, const HostFacts& host);
 
+// The OCI state of the container this plan makes, for hooks and listeners.
+std::string plan_state_json(const Plan& plan, const char* status, int pid);
+
 // "0-3,7" -> {0,1,2,3,7}; throws Failure naming `field`.
 std::vector<int> parse_cpu_list(const std::string& list, const std::string& field);
 // "net.ipv4.ip_forward" -> "net/ipv4/ip_forward" (a "/" in a key stands for a ".").

@@ -16,14 +16,10 @@
 #include "runtime/proc_stat.hpp"
 #include "spec/error.hpp"
 #include "spec/json_reader.hpp"
+#include "spec/json_write.hpp"
 
 namespace agentrun {
 namespace {
-
-void key_string(rapidjson::Writer<rapidjson::StringBuffer>& w, const char* key, const std::string& v) {
-  w.Key(key);
-  w.String(v);
-}
 
 // Written beside the target and renamed over it: a reader never sees half a file.
 void write_atomically(int dir_fd, const std::string& dir, const std::string& name, const std::string& text) {
@@ -164,22 +160,19 @@ std::string record_json(const ContainerRecord& r) {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
   w.StartObject();
-  key_string(w, "id", r.id);
-  key_string(w, "ociVersion", r.oci_version);
-  key_string(w, "bundle", r.bundle);
-  key_string(w, "rootfs", r.rootfs);
+  spec::write_string(w, "id", r.id);
+  spec::write_string(w, "ociVersion", r.oci_version);
+  spec::write_string(w, "bundle", r.bundle);
+  spec::write_string(w, "rootfs", r.rootfs);
   w.Key("pid");
   w.Int(r.pid);
   w.Key("startTime");
   w.Uint64(r.start_time);
   w.Key("ownPidNamespace");
   w.Bool(r.own_pid_namespace);
-  key_string(w, "created", r.created);
-  key_string(w, "owner", r.owner);
-  w.Key("annotations");
-  w.StartObject();
-  for (const auto& [k, v] : r.annotations) key_string(w, k.c_str(), v);
-  w.EndObject();
+  spec::write_string(w, "created", r.created);
+  spec::write_string(w, "owner", r.owner);
+  spec::write_string_map(w, "annotations", r.annotations);
   w.EndObject();
   return buf.GetString();
 }

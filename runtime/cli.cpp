@@ -29,6 +29,49 @@ std::vector<FlagSpec> run_flags() {
   return f;
 }
 
+std::vector<FlagSpec> exec_flags() {
+  return {
+      {"process", 'p', true, "path to a process.json describing the process (the other process flags are ignored)"},
+      {"tty", 't', false, "allocate a pseudo-terminal"},
+      kConsoleSocket,
+      {"detach", 'd', false, "detach from the process"},
+      kPidFile,
+      {"env", 'e', true, "set an environment variable (repeatable)"},
+      {"cwd", 0, true, "working directory in the container"},
+      {"user", 'u', true, "uid[:gid] of the process"},
+      {"additional-gids", 'g', true, "an additional group id (repeatable)"},
+      {"cap", 'c', true, "add a capability (repeatable)"},
+      {"no-new-privs", 0, false, "set no_new_privs for the process"},
+      kPreserveFds,
+      {"ignore-paused", 0, false, "allow exec in a paused container"},
+      {"apparmor", 0, true, "AppArmor profile of the process"},
+      {"process-label", 0, true, "SELinux label of the process"},
+  };
+}
+
+std::vector<FlagSpec> update_flags() {
+  return {
+      {"resources", 'r', true, "path to a JSON file of linux.resources to apply (\"-\" for stdin)"},
+      {"memory", 0, true, "memory limit in bytes (suffixes k, m, g)"},
+      {"memory-swap", 0, true, "memory plus swap limit in bytes (-1: unlimited)"},
+      {"memory-reservation", 0, true, "memory soft limit in bytes"},
+      {"kernel-memory", 0, true, "kernel memory limit (not supported by recent kernels)"},
+      {"kernel-memory-tcp", 0, true, "kernel TCP buffer limit"},
+      {"cpu-shares", 0, true, "CPU shares (relative weight)"},
+      {"cpu-quota", 0, true, "CPU CFS quota in microseconds"},
+      {"cpu-period", 0, true, "CPU CFS period in microseconds"},
+      {"cpu-rt-runtime", 0, true, "CPU realtime runtime in microseconds"},
+      {"cpu-rt-period", 0, true, "CPU realtime period in microseconds"},
+      {"cpu-idle", 0, true, "1 to make the cgroup SCHED_IDLE"},
+      {"cpuset-cpus", 0, true, "CPUs allowed (0-3, 0,1)"},
+      {"cpuset-mems", 0, true, "memory nodes allowed"},
+      {"pids-limit", 0, true, "maximum number of processes (-1: unlimited)"},
+      {"blkio-weight", 0, true, "block IO weight (10-1000)"},
+      {"l3-cache-schema", 0, true, "Intel RDT L3 schema (not supported)"},
+      {"mem-bw-schema", 0, true, "Intel RDT memory bandwidth schema (not supported)"},
+  };
+}
+
 const FlagSpec* find_flag(const std::vector<FlagSpec>& flags, const std::string& name) {
   for (const auto& f : flags)
     if (name == f.name || (name.size() == 1 && f.short_name == name[0])) return &f;
@@ -39,7 +82,8 @@ bool is_flag(const std::string& a) { return a.size() > 1 && a[0] == '-'; }
 
 // Consumes flags from argv[i...] into `out`; stops at the first non-flag.
 size_t parse_flags(const std::vector<std::string>& argv, size_t i, const std::vector<FlagSpec>& flags,
-                   std::map<std::string, std::string>& out, bool& help) {
+                   std::map<std::string, std::string>& out, std::map<std::string, std::vector<std::string>>& lists,
+                   bool& help) {
   while (i < argv.size() && is_flag(argv[i])) {
     std::string a = argv[i++];
     if (a == "--") break;
@@ -61,12 +105,9 @@ size_t parse_flags(const std::vector<std::string>& argv, size_t i, const std::ve
         fail("flag --" + std::string(f->name), "expects true or false, not \"" + out[f->name] + "\"");
       continue;
     }
-    if (inline_value) {
-      out[f->name] = *inline_value;
-    } else {
-      if (i >= argv.size()) fail("flag needs an argument", "--" + std::string(f->name));
-      out[f->name] = argv[i++];
-    }
+    if (!inline_value && i >= argv.size()) fail("flag needs an argument", "--" + std::string(f->name));
+    out[f->name] = inline_value ? *inline_value : argv[i++];
+    lists[f->name].push_back(out[f->name]);
   }
   return i;
 }
@@ -77,6 +118,11 @@ std::optional<std::string> CommandLine::value(const std::string& flag) const {
   auto it = options.find(flag);
   if (it == options.end()) return std::nullopt;
   return it->second;
+}
+
+std::vector<std::string> CommandLine::values(const std::string& flag) const {
+  auto it = lists.find(flag);
+  return it == lists.end() ? std::vector<std::string>{} : it->second;
 }
 
 bool flag_enabled(const std::map<std::string, std::string>& flags, const std::string& name) {
@@ -114,6 +160,16 @@ const std::vector<CommandSpec>& commands() {
       {"spec", "", "write a default config.json",
        {kBundle, {"rootless", 0, false, "write a config for an unprivileged user"}}, 0, 0},
       {"features", "", "print the features this runtime supports as JSON", {}, 0, 0},
+      {"exec", "<container-id> [command [args...]]", "run a new process in a running container", exec_flags(), 1,
+       SIZE_MAX},
+      {"ps", "<container-id> [ps options]", "list the processes of a container",
+       {{"format", 'f', true, "table or json"}}, 1, SIZE_MAX},
+      {"pause", "<container-id>", "freeze every process of a container", {}, 1, 1},
+      {"resume", "<container-id>", "thaw a paused container", {}, 1, 1},
+      {"update", "<container-id>", "change the resource limits of a container", update_flags(), 1, 1},
+      {"events", "<container-id>", "print resource statistics and OOM events of a container",
+       {{"stats", 0, false, "print one statistics record and exit"},
+        {"interval", 0, true, "time between statistics records (default 5s)"}}, 1, 1},
   };
   return kCommands;
 }
@@ -126,7 +182,8 @@ const CommandSpec* find_command(const std::string& name) {
 
 CommandLine parse_command_line(const std::vector<std::string>& argv) {
   CommandLine cl;
-  size_t i = parse_flags(argv, 0, global_flags(), cl.global, cl.help);
+  std::map<std::string, std::vector<std::string>> global_lists;
+  size_t i = parse_flags(argv, 0, global_flags(), cl.global, global_lists, cl.help);
   cl.version = flag_enabled(cl.global, "version");
   if (i >= argv.size()) return cl;
   cl.command = argv[i++];
@@ -138,7 +195,7 @@ CommandLine parse_command_line(const std::vector<std::string>& argv) {
   }
   const CommandSpec* spec = find_command(cl.command);
   if (!spec) fail("unknown command \"" + cl.command + "\"", "see agentrun --help");
-  i = parse_flags(argv, i, spec->flags, cl.options, cl.help);
+  i = parse_flags(argv, i, spec->flags, cl.options, cl.lists, cl.help);
   cl.args.assign(argv.begin() + static_cast<std::ptrdiff_t>(i), argv.end());
   if (cl.help) return cl;
   if (cl.args.size() < spec->min_args || cl.args.size() > spec->max_args) {

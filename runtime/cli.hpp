@@ -34,13 +34,15 @@ struct CommandSpec {
 struct CommandLine {
   std::map<std::string, std::string> global;  // flag name -> value ("true" for switches)
   std::string command;                        // empty with --version or --help alone
-  std::map<std::string, std::string> options;
+  std::map<std::string, std::string> options;              // the last value of each flag
+  std::map<std::string, std::vector<std::string>> lists;   // every value, for repeatable flags (-e A -e B)
   std::vector<std::string> args;
   bool help = false;     // --help anywhere: print usage of `command` (or of agentrun)
   bool version = false;
 
   bool has(const std::string& flag) const { return options.count(flag) != 0; }
   std::optional<std::string> value(const std::string& flag) const;
+  std::vector<std::string> values(const std::string& flag) const;
   bool global_has(const std::string& flag) const { return global.count(flag) != 0; }
 };
 

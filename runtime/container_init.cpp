@@ -148,19 +148,9 @@ Result<std::string> find_executable(const std::string& name, const std::string& 
   return plain_error("exec: \"" + name + "\"", "executable file not found in $PATH");
 }
 
-Result<Prepared> prepare_container(Sys& sys, const Plan& plan, InitIo& io) {
+Result<Prepared> prepare_process(Sys& sys, const Plan& plan, InitIo& io, int procfs) {
   Prepared out;
-  // `create` says when to go, once it knows this process's pid.
-  AR_TRY(await(*io.sync, MsgType::proceed, "wait for the runtime"));
-  ::umask(0);
-  AR_TRY_ASSIGN(UniqueFd procfs, open_procfs("/proc"));
-  AR_TRY_ASSIGN(std::string self, proc_self_name(procfs.get()));
-  out.host_pid = std::atoi(self.c_str());
-
-  RootfsSetup fs{sys, plan, {}, {}};
-  AR_TRY(setup_filesystem(plan, io, fs, out.host_pid));
-  AR_TRY(setup_kernel_state(sys, plan, procfs.get()));
-
+  AR_TRY(setup_kernel_state(sys, plan, procfs));
   out.env = plan.process.env;
   if (!env_has(out.env, "HOME")) out.env.push_back("HOME=" + home_of(plan.process.uid));
   // As root first; a directory only the container's user may enter is
@@ -170,6 +160,44 @@ Result<Prepared> prepare_container(Sys& sys, const Plan& plan, InitIo& io) {
   if (!in_cwd && ::chdir(plan.process.cwd.c_str()) < 0)
     return sys_error("chdir to cwd " + plan.process.cwd, errno);
   AR_TRY_ASSIGN(out.executable, find_executable(plan.process.args[0], env_value(out.env, "PATH")));
+  return out;
+}
+
+Error execute(Sys& sys, const Plan& plan, const Prepared& prepared) {
+  if (!plan.process.cpus_final.empty()) {
+    int rc = sys.sched_setaffinity(plan.process.cpus_final);
+    if (rc < 0) return sys_error("set the final CPU affinity", -rc);
+  }
+  reset_signals_for_exec();
+  // Only stdio and the preserved descriptors reach the process (runc CVE-2024-21626).
+  const unsigned first_closed = 3 + static_cast<unsigned>(plan.preserved_fds);
+  if (::close_range(first_closed, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+    return sys_error("mark descriptors close-on-exec", errno);
+  for (unsigned fd = 3; fd < first_closed; ++fd)
+    if (::fcntl(static_cast<int>(fd), F_SETFD, 0) < 0)
+      return sys_error("pass preserved fd " + std::to_string(fd), errno);
+
+  std::vector<char*> argv, envp;
+  for (const auto& a : plan.process.args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  for (const auto& e : prepared.env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  int rc = sys.execve(prepared.executable.c_str(), argv.data(), envp.data());
+  return sys_error("exec " + prepared.executable, -rc);
+}
+
+Result<Prepared> prepare_container(Sys& sys, const Plan& plan, InitIo& io) {
+  // `create` says when to go, once it knows this process's pid.
+  AR_TRY(await(*io.sync, MsgType::proceed, "wait for the runtime"));
+  ::umask(0);
+  AR_TRY_ASSIGN(UniqueFd procfs, open_procfs("/proc"));
+  AR_TRY_ASSIGN(std::string self, proc_self_name(procfs.get()));
+  const int host_pid = std::atoi(self.c_str());
+
+  RootfsSetup fs{sys, plan, {}, {}};
+  AR_TRY(setup_filesystem(plan, io, fs, host_pid));
+  AR_TRY_ASSIGN(Prepared out, prepare_process(sys, plan, io, procfs.get()));
+  out.host_pid = host_pid;
   return out;
 }
 
@@ -184,34 +212,14 @@ Error start_container(Sys& sys, const Plan& plan, InitIo& io, const Prepared& pr
     auto m = conn.receive();
     if (m && m->type == MsgType::start) break;
   }
-  auto fail = [&conn](Error e) {
-    (void)conn.send_error(e);
-    return e;
-  };
   Status hooks = run_hooks(plan.hooks.startContainer, "startContainer",
                            plan_state_json(plan, "created", prepared.host_pid));
-  if (!hooks) return fail(std::move(hooks).error());
-  if (!plan.process.cpus_final.empty()) {
-    int rc = sys.sched_setaffinity(plan.process.cpus_final);
-    if (rc < 0) return fail(sys_error("set the final CPU affinity", -rc));
-  }
-  reset_signals_for_exec();
-  // Only stdio and the preserved descriptors reach the process (runc CVE-2024-21626).
-  const unsigned first_closed = 3 + static_cast<unsigned>(plan.preserved_fds);
-  if (::close_range(first_closed, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-    return fail(sys_error("mark descriptors close-on-exec", errno));
-  for (unsigned fd = 3; fd < first_closed; ++fd)
-    if (::fcntl(static_cast<int>(fd), F_SETFD, 0) < 0)
-      return fail(sys_error("pass preserved fd " + std::to_string(fd), errno));
-
-  std::vector<char*> argv, envp;
-  for (const auto& a : plan.process.args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  for (const auto& e : prepared.env) envp.push_back(const_cast<char*>(e.c_str()));
-  envp.push_back(nullptr);
-  int rc = sys.execve(prepared.executable.c_str(), argv.data(), envp.data());
-  return fail(sys_error("exec " + prepared.executable, -rc));
+  Error e = hooks ? execute(sys, plan, prepared) : std::move(hooks).error();
+  (void)conn.send_error(e);
+  return e;
 }
+
+[[noreturn]] static void exit_for(const Error& e) { ::_exit(e.errnum == ENOENT ? 127 : e.errnum == EACCES ? 126 : 1); }
 
 void container_init(Sys& sys, const Plan& plan, InitIo io) {
   // If `create` dies while setting up, so does the init.
@@ -224,8 +232,19 @@ void container_init(Sys& sys, const Plan& plan, InitIo io) {
   ::prctl(PR_SET_PDEATHSIG, 0);
   if (!io.sync->send(MsgType::ready)) ::_exit(1);
   io.sync->close();
-  Error e = start_container(sys, plan, io, *prepared);
-  ::_exit(e.errnum == ENOENT ? 127 : e.errnum == EACCES ? 126 : 1);
+  exit_for(start_container(sys, plan, io, *prepared));
+}
+
+void exec_init(Sys& sys, const Plan& plan, InitIo io) {
+  auto prepared = [&]() -> Result<Prepared> {
+    AR_TRY(await(*io.sync, MsgType::proceed, "wait for the runtime"));
+    AR_TRY_ASSIGN(UniqueFd procfs, open_procfs("/proc"));
+    if (plan.process.terminal) AR_TRY(setup_exec_console(io.console_socket, plan.process.console_size));
+    return prepare_process(sys, plan, io, procfs.get());
+  }();
+  Error e = prepared ? execute(sys, plan, *prepared) : std::move(prepared).error();
+  (void)io.sync->send_error(e);
+  exit_for(e);
 }
 
 }  // namespace agentrun

@@ -34,6 +34,11 @@ Error start_container(Sys& sys, const Plan& plan, InitIo& io, const Prepared& pr
 
 [[noreturn]] void container_init(Sys& sys, const Plan& plan, InitIo io);
 
+// A process `exec` starts in a running container, after joining its
+// namespaces: the plan's process setup without the file-system setup. The
+// sync channel closes on a successful exec and carries the error otherwise.
+[[noreturn]] void exec_init(Sys& sys, const Plan& plan, InitIo io);
+
 // $PATH lookup as runc does it (and with runc's wording, which docker maps
 // to exit codes 126 and 127). `path_env` is the process's PATH value.
 Result<std::string> find_executable(const std::string& name, const std::string& path_env);

@@ -138,6 +138,15 @@ UniqueFd connect_unix(const std::string& path, int type, const std::string& step
   return s;
 }
 
+UniqueFd connect_console(const std::string& command, bool terminal, const std::string& socket_path, bool own_pty) {
+  if (terminal && !own_pty && socket_path.empty())
+    fail(command, "the process has a terminal but no --console-socket was given to receive it");
+  if (!terminal && !socket_path.empty())
+    fail(command, "--console-socket was given but the process has no terminal");
+  if (socket_path.empty()) return UniqueFd();
+  return connect_unix(socket_path, SOCK_STREAM, "connect to console socket " + socket_path);
+}
+
 Created create_container(const Store& store, const CreateRequest& request) {
   check_container_id(request.id);
   const std::string bundle = absolute_bundle(request.bundle);
@@ -147,14 +156,7 @@ Created create_container(const Store& store, const CreateRequest& request) {
   spec::validate_config(config, spec::HostSupport{host.apparmor, host.selinux});
   const Plan plan = make_plan(config, plan_options(request, bundle), host);
 
-  const bool detached_console = request.console_fd < 0;
-  if (plan.process.terminal && detached_console && request.console_socket.empty())
-    fail("create", "the process has a terminal (process.terminal) but no --console-socket was given to receive it");
-  if (!plan.process.terminal && !request.console_socket.empty())
-    fail("create", "--console-socket was given but the process has no terminal (process.terminal is false)");
-  UniqueFd console;
-  if (!request.console_socket.empty())
-    console = connect_unix(request.console_socket, SOCK_STREAM, "connect to console socket " + request.console_socket);
+  UniqueFd console = connect_console("create", plan.process.terminal, request.console_socket, request.console_fd >= 0);
 
   ContainerLock lock = store.create(request.id);
   StateGuard guard(store, request.id);

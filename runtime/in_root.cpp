@@ -56,7 +56,15 @@ int create_empty_file(int parent, const std::string& name) {
 }  // namespace
 
 std::string clean_path(const std::string& path) {
-  auto comps = split(path);
+  // ".." is resolved by name, as runc cleans destinations, so that
+  // "/x/../dev" is recognised as /dev; never above the root.
+  std::vector<std::string> comps;
+  for (auto& c : split(path)) {
+    if (c != "..")
+      comps.push_back(std::move(c));
+    else if (!comps.empty())
+      comps.pop_back();
+  }
   std::string out = join(comps, 0, comps.size());
   return out.empty() ? "/" : out;
 }

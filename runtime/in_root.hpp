@@ -31,8 +31,8 @@ Result<UniqueFd> make_in_root(int root, const std::string& path, TargetKind kind
 // /proc, /sys and /dev, which must be real directories.
 Result<UniqueFd> open_in_root_no_symlinks(int root, const std::string& path, int flags);
 
-// Lexically clean an absolute path: collapses "//" and "."; ".." stays
-// (openat2 keeps it inside the root).
+// Lexically clean an absolute path: collapses "//" and ".", and resolves
+// ".." by name, never above "/" (as runc cleans mount destinations).
 std::string clean_path(const std::string& path);
 
 }  // namespace agentrun

@@ -103,7 +103,11 @@ Status close_other_fds(const Plan& plan, const SyncChannel& sync, const LaunchIo
   }
   long pid = ::syscall(SYS_clone, CLONE_PARENT | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
   if (pid < 0) stage_fail(sync, sys_error("start the container's init", errno));
-  if (pid == 0) container_init(linux_sys(), plan, InitIo{&sync, io.console_socket, io.start_listener});
+  if (pid == 0) {
+    InitIo init_io{&sync, io.console_socket, io.start_listener};
+    if (io.exec) exec_init(linux_sys(), plan, init_io);
+    container_init(linux_sys(), plan, init_io);
+  }
   (void)sync.send(MsgType::init_pid, pid);
   ::_exit(0);
 }
@@ -209,9 +213,24 @@ Launched launch_container(const Plan& plan, const LaunchIo& io) {
   guard.stage = 0;
   guard.init = static_cast<pid_t>(init.value);
   Launched out{guard.init, process_start_time(guard.init)};
+  // In its cgroup before it does anything: the user's process never runs unconstrained.
+  if (io.join_cgroup) io.join_cgroup(guard.init);
   parent.send(MsgType::proceed).or_throw();
 
   for (;;) {
+    if (io.exec) {
+      // An exec'd process reports only failures; its end of the channel
+      // closes when it executes the user's program.
+      auto m = parent.receive();
+      if (!m && m.error().errnum == EPIPE) break;
+      if (!m) throw Failure(m.error());
+      if (m->type == MsgType::error) throw Failure(m->error);
+      if (m->type == MsgType::seccomp_listener && m->fd) {
+        forward_seccomp_listener(plan, out.pid, m->fd.get());
+        continue;
+      }
+      fail("exec", "unexpected message from the new process");
+    }
     Message m = expect(parent, guard, "setting up the container");
     if (m.type == MsgType::ready) break;
     if (m.type == MsgType::run_hooks) {

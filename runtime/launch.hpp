@@ -24,6 +24,9 @@ namespace agentrun {
 struct LaunchIo {
   int console_socket = -1;
   int start_listener = -1;
+  bool exec = false;  // a process for `exec`: joins, never creates, and executes at once
+  // Puts the init into the container's cgroups, before it may go on.
+  std::function<void(pid_t)> join_cgroup;
 };
 
 struct Launched {

@@ -13,6 +13,8 @@
 
 #include "hooks/hooks.hpp"
 #include "runtime/create.hpp"
+#include "runtime/host_probe.hpp"
+#include "spec/validate.hpp"
 #include "runtime/log.hpp"
 #include "runtime/proc_stat.hpp"
 #include "runtime/sync.hpp"
@@ -162,6 +164,32 @@ void delete_container(const Store& store, const std::string& id, bool force) {
   }
   if (r.pid != 0) run_poststop_hooks(store, r);
   store.remove(id);
+}
+
+Launched exec_in_container(const Store& store, const std::string& id, const spec::Process& process,
+                           const ExecOptions& options) {
+  ContainerRecord r = store.load(id);
+  ContainerStatus status = store.status(r);
+  if (status != ContainerStatus::created && status != ContainerStatus::running)
+    fail("exec in container " + id, std::string("it is ") + status_name(status));
+  const std::string path = store.config_path(id);
+  spec::Config config = spec::parse_config(spec::read_file_text(path, path), path);
+  config.process = process;
+  const HostFacts host = probe_host();
+  spec::validate_config(config, spec::HostSupport{host.apparmor, host.selinux}, "process");
+  PlanOptions plan_options;
+  plan_options.id = id;
+  plan_options.bundle = r.bundle;
+  plan_options.preserve_fds = options.preserve_fds;
+  const Plan plan = make_exec_plan(config, process, r.pid, plan_options, host);
+  UniqueFd console = connect_console("exec", process.terminal, options.console_socket, options.console_fd >= 0);
+  // The namespaces are found through the init's pid: it must still be the init.
+  UniqueFd init = open_init(r);
+  if (!init) fail("exec in container " + id, "its init has exited");
+  LaunchIo io;
+  io.console_socket = console ? console.get() : options.console_fd;
+  io.exec = true;
+  return launch_container(plan, io);
 }
 
 std::string container_state_json(const Store& store, const ContainerRecord& r, bool pretty) {

@@ -4,7 +4,9 @@
 
 #include <string>
 
+#include "runtime/launch.hpp"
 #include "runtime/store.hpp"
+#include "spec/config.hpp"
 
 namespace agentrun {
 
@@ -21,6 +23,19 @@ void kill_container(const Store& store, const std::string& id, int signal, bool 
 // running and `force` is given; then runs the poststop hooks and removes
 // its state. A missing container is an error unless `force`.
 void delete_container(const Store& store, const std::string& id, bool force);
+
+struct ExecOptions {
+  std::string console_socket;
+  int console_fd = -1;  // the runtime's own pty socket, for a terminal in the foreground
+  int preserve_fds = 0;
+  bool ignore_paused = false;
+};
+
+// Starts `process` in the running (or created) container: it joins every
+// namespace of the container and is confined as its first process. Returns
+// once the process executes (it is this process's child), or throws.
+Launched exec_in_container(const Store& store, const std::string& id, const spec::Process& process,
+                           const ExecOptions& options);
 
 // The state JSON of `state` and `list --format json`.
 std::string container_state_json(const Store& store, const ContainerRecord& r, bool pretty);

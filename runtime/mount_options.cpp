@@ -146,7 +146,9 @@ MountOptions parse_mount_options(const std::vector<std::string>& options, bool b
 }
 
 std::vector<std::string> known_mount_options() {
-  std::vector<std::string> out = {"bind", "rbind", "tmpcopyup", "idmap", "ridmap"};
+  // idmap and ridmap are recognised (to refuse them clearly) but not offered.
+
+  std::vector<std::string> out = {"bind", "rbind", "tmpcopyup"};
   for (const auto& a : kAttrOptions) out.emplace_back(a.name);
   for (const auto& p : kPropagation) out.emplace_back(p.name);
   for (auto s : kSuperblockFlags) out.emplace_back(s);

@@ -42,7 +42,7 @@ struct MountOptions {
 MountOptions parse_mount_options(const std::vector<std::string>& options, bool bind_type,
                                  const std::string& field);
 
-// Every option name parse_mount_options knows, for `agentrun features`.
+// Every option name parse_mount_options accepts, for `agentrun features`.
 std::vector<std::string> known_mount_options();
 
 }  // namespace agentrun

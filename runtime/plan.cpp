@@ -185,10 +185,11 @@ std::vector<int> parse_cpu_list(const std::string& list, const std::string& wher
     return v;
   };
   std::string_view rest = list;
-  while (!rest.empty()) {
+  for (bool more = true; more;) {
     auto comma = rest.find(',');
     std::string_view item = rest.substr(0, comma);
-    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    more = comma != std::string_view::npos;
+    rest = more ? rest.substr(comma + 1) : std::string_view{};
     auto dash = item.find('-');
     int lo = number(item.substr(0, dash));
     int hi = dash == std::string_view::npos ? lo : number(item.substr(dash + 1));
@@ -202,6 +203,34 @@ std::string sysctl_path(const std::string& key) {
   std::string out = key;
   for (auto& c : out) c = c == '.' ? '/' : c == '/' ? '.' : c;
   return out;
+}
+
+Plan make_exec_plan(const spec::Config& config, const spec::Process& process, int init_pid,
+                    const PlanOptions& options, const HostFacts& host) {
+  spec::Config with_process = config;
+  with_process.process = process;
+  with_process.hooks = {};
+  Plan container = make_plan(with_process, options, host);
+  Plan plan;
+  plan.oci_version = container.oci_version;
+  plan.id = container.id;
+  plan.bundle = container.bundle;
+  plan.rootfs = container.rootfs;
+  plan.personality = container.personality;
+  plan.process = std::move(container.process);
+  plan.seccomp = std::move(container.seccomp);
+  plan.seccomp_listener_path = container.seccomp_listener_path;
+  plan.seccomp_listener_metadata = container.seccomp_listener_metadata;
+  plan.annotations = container.annotations;
+  plan.no_new_keyring = true;  // the container's session keyring is already set
+  plan.preserved_fds = container.preserved_fds;
+  plan.last_cap = container.last_cap;
+  const std::string ns_dir = "/proc/" + std::to_string(init_pid) + "/ns/";
+  for (const auto& ns : config.linux.namespaces)
+    plan.joins.push_back({ns.type, ns_dir + spec::namespace_proc_name(ns.type)});
+  std::stable_partition(plan.joins.begin(), plan.joins.end(),
+                        [](const NamespaceJoin& j) { return j.type == spec::NamespaceType::user; });
+  return plan;
 }
 
 std::string plan_state_json(const Plan& plan, const char* status, int pid) {

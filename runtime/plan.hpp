@@ -120,6 +120,12 @@ struct Plan {
 
 Plan make_plan(const spec::Config& config, const PlanOptions& options, const HostFacts& host);
 
+// `exec`: a plan for `process` joining every namespace of the running
+// container whose init is `init_pid`, with none of the container's one-time
+// setup (mounts, devices, hostname, sysctls, hooks, id maps).
+Plan make_exec_plan(const spec::Config& config, const spec::Process& process, int init_pid,
+                    const PlanOptions& options, const HostFacts& host);
+
 // The OCI state of the container this plan makes, for hooks and listeners.
 std::string plan_state_json(const Plan& plan, const char* status, int pid);
 

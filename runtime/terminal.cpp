@@ -27,10 +27,9 @@ Result<UniqueFd> open_ptmx(int root) {
   return ptmx;
 }
 
-}  // namespace
-
-Status setup_console(RootfsSetup& s, int console_socket, const std::optional<spec::ConsoleSize>& size) {
-  AR_TRY_ASSIGN(UniqueFd master, open_ptmx(s.root.get()));
+// A pty from the container's devpts; the master goes to the console socket.
+Result<UniqueFd> allocate_pty(int root, int console_socket, const std::optional<spec::ConsoleSize>& size) {
+  AR_TRY_ASSIGN(UniqueFd master, open_ptmx(root));
   int unlock = 0;
   if (::ioctl(master.get(), TIOCSPTLCK, &unlock) < 0) return sys_error("unlock the pty", errno);
   UniqueFd peer(::ioctl(master.get(), TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC));
@@ -42,17 +41,32 @@ Status setup_console(RootfsSetup& s, int console_socket, const std::optional<spe
     if (::ioctl(master.get(), TIOCSWINSZ, &ws) < 0) return sys_error("set the console size", errno);
   }
   AR_TRY(send_fd(console_socket, master.get(), "/dev/ptmx"));
-  master.reset();
+  return peer;
+}
 
+Status make_controlling_terminal(int peer) {
+  if (::setsid() < 0) return sys_error("start a session for the terminal", errno);
+  if (::ioctl(peer, TIOCSCTTY, 0) < 0) return sys_error("make the pty the controlling terminal", errno);
+  for (int fd = 0; fd <= 2; ++fd)
+    if (::dup2(peer, fd) < 0) return sys_error("connect stdio to the pty", errno);
+  return {};
+}
+
+}  // namespace
+
+Status setup_console(RootfsSetup& s, int console_socket, const std::optional<spec::ConsoleSize>& size) {
+  AR_TRY_ASSIGN(UniqueFd peer, allocate_pty(s.root.get(), console_socket, size));
   AR_TRY_ASSIGN(UniqueFd console, make_in_root(s.root.get(), "/dev/console", TargetKind::file));
   AR_TRY_ASSIGN(UniqueFd tree, clone_mount(s.sys, peer.get(), false, "bind the pty over /dev/console"));
   AR_TRY(attach(s.sys, tree.get(), console.get(), "bind the pty over /dev/console"));
+  return make_controlling_terminal(peer.get());
+}
 
-  if (::setsid() < 0) return sys_error("start a session for the terminal", errno);
-  if (::ioctl(peer.get(), TIOCSCTTY, 0) < 0) return sys_error("make the pty the controlling terminal", errno);
-  for (int fd = 0; fd <= 2; ++fd)
-    if (::dup2(peer.get(), fd) < 0) return sys_error("connect stdio to the pty", errno);
-  return {};
+Status setup_exec_console(int console_socket, const std::optional<spec::ConsoleSize>& size) {
+  UniqueFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) return sys_error("open the container's root", errno);
+  AR_TRY_ASSIGN(UniqueFd peer, allocate_pty(root.get(), console_socket, size));
+  return make_controlling_terminal(peer.get());
 }
 
 }  // namespace agentrun

@@ -15,4 +15,7 @@ namespace agentrun {
 
 Status setup_console(RootfsSetup& s, int console_socket, const std::optional<spec::ConsoleSize>& size);
 
+// For a process `exec` starts: the same pty, without /dev/console.
+Status setup_exec_console(int console_socket, const std::optional<spec::ConsoleSize>& size);
+
 }  // namespace agentrun

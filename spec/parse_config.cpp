@@ -374,6 +374,16 @@ Config parse_config(std::string_view text, const std::string& file) {
   return c;
 }
 
+Process parse_process_json(std::string_view text, const std::string& file) {
+  JsonDocument doc(text, file);
+  return parse_process(doc.root());
+}
+
+Resources parse_resources_json(std::string_view text, const std::string& file) {
+  JsonDocument doc(text, file);
+  return parse_resources(doc.root());
+}
+
 Config load_config(const std::string& bundle_dir) {
   std::string path = bundle_dir + "/config.json";
   return parse_config(read_file_text(path, "config"), path);

@@ -16,6 +16,11 @@ namespace agentrun::spec {
 // `file` is only the label used in error messages.
 Config parse_config(std::string_view text, const std::string& file = "config.json");
 
+// The process of `exec --process` and the resources of `update -r`, as
+// documents of their own.
+Process parse_process_json(std::string_view text, const std::string& file);
+Resources parse_resources_json(std::string_view text, const std::string& file);
+
 // Reads and parses <bundle_dir>/config.json.
 Config load_config(const std::string& bundle_dir);
 

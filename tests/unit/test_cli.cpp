@@ -177,7 +177,7 @@ BOOST_AUTO_TEST_CASE(unknown_flags_and_commands) {
   BOOST_TEST(failure_of({"--bogus", "create", "c"}) == "flag provided but not defined: -bogus");
   BOOST_TEST(failure_of({"start", "-f", "c"}) == "flag provided but not defined: -f");
   BOOST_TEST(failure_of({"bogus", "c"}) == "unknown command \"bogus\": see agentrun --help");
-  BOOST_TEST(failure_of({"exec", "c", "sh"}) == "unknown command \"exec\": see agentrun --help");
+  BOOST_TEST(failure_of({"checkpoint", "c"}) == "unknown command \"checkpoint\": see agentrun --help");
   BOOST_TEST(failure_of({"help", "bogus"}) == "help: unknown command \"bogus\"");
 }
 
@@ -231,12 +231,13 @@ BOOST_AUTO_TEST_CASE(version_forms) {
 }
 
 BOOST_AUTO_TEST_CASE(command_table) {
-  for (const char* name : {"create", "start", "run", "state", "kill", "delete", "list", "spec", "features"}) {
+  for (const char* name : {"create", "start", "run", "state", "kill", "delete", "list", "spec", "features", "exec",
+                           "ps", "pause", "resume", "update", "events"}) {
     const CommandSpec* c = find_command(name);
     BOOST_TEST_REQUIRE(c != nullptr, name);
     BOOST_TEST(std::string(c->name) == name);
   }
-  BOOST_TEST(find_command("exec") == nullptr);
+  BOOST_TEST(find_command("checkpoint") == nullptr);
   BOOST_TEST(find_command("") == nullptr);
   BOOST_TEST(find_command("CREATE") == nullptr);
 }

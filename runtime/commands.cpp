@@ -16,6 +16,7 @@
 
 #include "runtime/create.hpp"
 #include "runtime/default_spec.hpp"
+#include "runtime/exec_process.hpp"
 #include "runtime/features.hpp"
 #include "runtime/foreground.hpp"
 #include "runtime/host_probe.hpp"
@@ -60,6 +61,28 @@ void not_dumpable() {
   if (::prctl(PR_SET_DUMPABLE, 0) < 0) fail_errno("make the runtime non-dumpable", errno);
 }
 
+void write_pid_file_if_asked(const CommandLine& cl, pid_t pid) {
+  if (auto path = cl.value("pid-file")) write_pid_file(*path, pid);
+}
+
+// What `run` and `exec` share in the foreground: the runtime relays the
+// terminal itself when no console socket was given.
+struct ForegroundTerminal {
+  UniqueFd ours, theirs;
+  void open_if(bool needed) {
+    if (!needed) return;
+    int pair[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) fail_errno("create a terminal socket", errno);
+    ours.reset(pair[0]);
+    theirs.reset(pair[1]);
+  }
+  UniqueFd master(bool terminal) {
+    theirs.reset();
+    if (!terminal || !ours) return UniqueFd();
+    return receive_fd(ours.get()).or_throw();
+  }
+};
+
 int cmd_create(const CommandLine& cl) {
   refuse_systemd_cgroup(cl);
   not_dumpable();
@@ -78,22 +101,15 @@ int cmd_run(const CommandLine& cl) {
   const Store store = store_of(cl);
   CreateRequest request = create_request(cl);
   const bool detach = flag_enabled(cl.options, "detach");
-  // In the foreground without a console socket, the terminal is ours to relay.
-  UniqueFd pty_ours, pty_theirs;
-  if (!detach && request.console_socket.empty()) {
-    int pair[2];
-    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) fail_errno("create a terminal socket", errno);
-    pty_ours.reset(pair[0]);
-    pty_theirs.reset(pair[1]);
-    request.console_fd = pty_theirs.get();
-  }
+  ForegroundTerminal tty;
+  tty.open_if(!detach && request.console_socket.empty());
+  request.console_fd = tty.theirs.get();
   if (!detach) block_forwarded_signals();
   Created created = create_container(store, request);
-  pty_theirs.reset();
   const std::string& id = request.id;
   UniqueFd master;
   try {
-    if (created.terminal && pty_ours) master = receive_fd(pty_ours.get()).or_throw();
+    master = tty.master(created.terminal);
     start_created_container(store, id);
   } catch (const Failure&) {
     delete_container(store, id, true);
@@ -103,6 +119,27 @@ int cmd_run(const CommandLine& cl) {
   int code = wait_in_foreground(created.record.pid, std::move(master));
   if (!flag_enabled(cl.options, "keep")) delete_container(store, id, true);
   return code;
+}
+
+int cmd_exec(const CommandLine& cl) {
+  not_dumpable();
+  const Store store = store_of(cl);
+  const std::string& id = cl.args[0];
+  const spec::Process process = exec_process(cl, stored_config(store, id).process.value_or(spec::Process{}));
+  ExecOptions options;
+  options.console_socket = cl.value("console-socket").value_or("");
+  if (auto n = cl.value("preserve-fds")) options.preserve_fds = parse_preserve_fds(*n);
+  options.ignore_paused = flag_enabled(cl.options, "ignore-paused");
+  const bool detach = flag_enabled(cl.options, "detach");
+  ForegroundTerminal tty;
+  tty.open_if(!detach && options.console_socket.empty() && process.terminal);
+  options.console_fd = tty.theirs.get();
+  if (!detach) block_forwarded_signals();
+  Launched launched = exec_in_container(store, id, process, options);
+  UniqueFd master = tty.master(process.terminal);
+  write_pid_file_if_asked(cl, launched.pid);
+  if (detach) return 0;
+  return wait_in_foreground(launched.pid, std::move(master));
 }
 
 int cmd_state(const CommandLine& cl) {
@@ -193,7 +230,7 @@ int run_command(const CommandLine& cl) {
   static const std::pair<const char*, int (*)(const CommandLine&)> kCommands[] = {
       {"create", cmd_create}, {"start", cmd_start},   {"run", cmd_run},   {"state", cmd_state},
       {"kill", cmd_kill},     {"delete", cmd_delete}, {"list", cmd_list}, {"spec", cmd_spec},
-      {"features", cmd_features},
+      {"features", cmd_features}, {"exec", cmd_exec},
   };
   for (const auto& [name, fn] : kCommands)
     if (cl.command == name) return fn(cl);

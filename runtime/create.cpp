@@ -82,6 +82,8 @@ class StateGuard {
   bool armed_ = true;
 };
 
+}  // namespace
+
 void write_pid_file(const std::string& path, pid_t pid) {
   // Written beside its final name and renamed, so a reader never sees it half written.
   const std::string tmp = path + ".agentrun-tmp";
@@ -93,6 +95,8 @@ void write_pid_file(const std::string& path, pid_t pid) {
     fail_errno("write pid file " + path, err);
   }
 }
+
+namespace {
 
 int listen_fds_from_environment() {
   const char* fds = std::getenv("LISTEN_FDS");

@@ -29,6 +29,9 @@ struct Created {
 
 Created create_container(const Store& store, const CreateRequest& request);
 
+// Writes the pid beside `path` and renames it into place.
+void write_pid_file(const std::string& path, pid_t pid);
+
 // Parses "--preserve-fds" and checks that each of those descriptors is open.
 int parse_preserve_fds(const std::string& value);
 

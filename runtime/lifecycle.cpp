@@ -25,11 +25,6 @@
 namespace agentrun {
 namespace {
 
-spec::Hooks stored_hooks(const Store& store, const std::string& id) {
-  const std::string path = store.config_path(id);
-  return spec::parse_config(spec::read_file_text(path, path), path).hooks;
-}
-
 std::string hook_state(const ContainerRecord& r, const char* status, pid_t pid) {
   return spec::state_json({r.oci_version, r.id, status, pid, r.bundle, r.annotations});
 }
@@ -100,7 +95,7 @@ void kill_and_wait(const ContainerRecord& r) {
 void run_poststop_hooks(const Store& store, const ContainerRecord& r) {
   // The spec makes poststop failures warnings: the container is gone either way.
   try {
-    Status s = run_hooks(stored_hooks(store, r.id).poststop, "poststop", hook_state(r, "stopped", 0));
+    Status s = run_hooks(stored_config(store, r.id).hooks.poststop, "poststop", hook_state(r, "stopped", 0));
     if (!s) log_message(LogLevel::warning, s.error().message());
   } catch (const Failure& f) {
     log_message(LogLevel::warning, f.what());
@@ -108,6 +103,11 @@ void run_poststop_hooks(const Store& store, const ContainerRecord& r) {
 }
 
 }  // namespace
+
+spec::Config stored_config(const Store& store, const std::string& id) {
+  const std::string path = store.config_path(id);
+  return spec::parse_config(spec::read_file_text(path, path), path);
+}
 
 void start_created_container(const Store& store, const std::string& id) {
   ContainerLock lock = store.lock(id);
@@ -129,7 +129,7 @@ void start_created_container(const Store& store, const std::string& id) {
   // The connection closes on a successful exec (it is close-on-exec).
   if (reply.error().errnum != EPIPE) throw Failure(reply.error());
 
-  Status s = run_hooks(stored_hooks(store, id).poststart, "poststart", hook_state(r, "running", r.pid));
+  Status s = run_hooks(stored_config(store, id).hooks.poststart, "poststart", hook_state(r, "running", r.pid));
   if (!s) log_message(LogLevel::warning, s.error().message());
 }
 
@@ -172,8 +172,7 @@ Launched exec_in_container(const Store& store, const std::string& id, const spec
   ContainerStatus status = store.status(r);
   if (status != ContainerStatus::created && status != ContainerStatus::running)
     fail("exec in container " + id, std::string("it is ") + status_name(status));
-  const std::string path = store.config_path(id);
-  spec::Config config = spec::parse_config(spec::read_file_text(path, path), path);
+  spec::Config config = stored_config(store, id);
   config.process = process;
   const HostFacts host = probe_host();
   spec::validate_config(config, spec::HostSupport{host.apparmor, host.selinux}, "process");

@@ -10,6 +10,9 @@
 
 namespace agentrun {
 
+// The config.json the container was created from.
+spec::Config stored_config(const Store& store, const std::string& id);
+
 // Releases a created container's init to execute the user's process and
 // runs the poststart hooks. An error from the init (a failing
 // startContainer hook, a failed exec) is thrown with its own message.

@@ -125,6 +125,7 @@ int cmd_exec(const CommandLine& cl) {
   not_dumpable();
   const Store store = store_of(cl);
   const std::string& id = cl.args[0];
+  store.load(id);  // a missing container is named as such
   const spec::Process process = exec_process(cl, stored_config(store, id).process.value_or(spec::Process{}));
   ExecOptions options;
   options.console_socket = cl.value("console-socket").value_or("");

@@ -106,7 +106,7 @@ void run_poststop_hooks(const Store& store, const ContainerRecord& r) {
 
 spec::Config stored_config(const Store& store, const std::string& id) {
   const std::string path = store.config_path(id);
-  return spec::parse_config(spec::read_file_text(path, path), path);
+  return spec::parse_config(spec::read_file_text(path, "the container's stored"), path);
 }
 
 void start_created_container(const Store& store, const std::string& id) {

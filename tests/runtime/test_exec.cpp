@@ -1,0 +1,153 @@
+// exec: a new process in a running container, confined like its first one.
+#include <boost/test/unit_test.hpp>
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <future>
+
+#include "support/harness.hpp"
+
+using test::Sandbox;
+
+namespace {
+
+// A running container whose first process sleeps; seccomp denies mkdir with ENOSYS.
+void start_sleeper(const Sandbox& s, const std::string& id, bool user_namespace = false) {
+  auto cfg = test::base_config({"sleep", "60"});
+  test::set_json(cfg, "/linux/seccomp", R"({"defaultAction": "SCMP_ACT_ALLOW",
+      "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38}]})");
+  if (user_namespace) {
+    test::run_process({"/bin/chown", "-R", "100000:100000", s.rootfs});
+    cfg["linux"]["namespaces"].PushBack(
+        rapidjson::Value(rapidjson::kObjectType).AddMember("type", "user", cfg.GetAllocator()), cfg.GetAllocator());
+    test::set_json(cfg, "/linux/uidMappings", R"([{"containerID": 0, "hostID": 100000, "size": 65536}])");
+    test::set_json(cfg, "/linux/gidMappings", R"([{"containerID": 0, "hostID": 100000, "size": 65536}])");
+  }
+  s.write_config(cfg);
+  auto o = s.agentrun({"run", "-d", "--bundle", s.bundle, "--pid-file", s.dir + "/" + id + ".pid", id});
+  BOOST_TEST_REQUIRE(o.code == 0, o.err);
+}
+
+std::string init_ns(const Sandbox& s, const std::string& id, const char* ns) {
+  const std::string pid = test::read_file(s.dir + "/" + id + ".pid");
+  char buf[128] = {};
+  BOOST_TEST_REQUIRE(::readlink(("/proc/" + pid + "/ns/" + ns).c_str(), buf, sizeof buf - 1) > 0);
+  return buf;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(exec_joins_every_namespace_and_is_confined) {
+  Sandbox s;
+  start_sleeper(s, "e");
+  auto o = s.agentrun({"exec", "e", "sh", "-c",
+                       "for n in pid net ipc uts mnt cgroup; do readlink /proc/self/ns/$n; done;"
+                       "grep -E '^(CapEff|NoNewPrivs|Seccomp):' /proc/self/status; mkdir /dev/shm/x 2>&1; hostname"});
+  BOOST_TEST_REQUIRE(o.code == 0, o.err);
+  std::string expected;
+  for (const char* n : {"pid", "net", "ipc", "uts", "mnt", "cgroup"}) expected += init_ns(s, "e", n) + "\n";
+  BOOST_TEST(o.out.rfind(expected, 0) == 0, o.out);
+  BOOST_TEST(o.out.find("CapEff:\t0000000020000420\nNoNewPrivs:\t1\nSeccomp:\t2\n") != std::string::npos, o.out);
+  BOOST_TEST(o.out.find("Function not implemented") != std::string::npos, o.out);
+  BOOST_TEST(o.out.find("agentrun\n") != std::string::npos, o.out);
+}
+
+BOOST_AUTO_TEST_CASE(exec_flags_as_runc) {
+  Sandbox s;
+  start_sleeper(s, "f");
+  auto o = s.agentrun({"exec", "-u", "1000:1000", "-g", "27", "-e", "FOO=bar", "--env=PATH=/bin", "--cwd", "/tmp",
+                       "--cap", "CAP_SYS_TIME", "f", "sh", "-c", "id -u; id -G; pwd; echo $FOO $PATH; grep CapBnd /proc/self/status; exit 3"});
+  BOOST_TEST(o.code == 3, o.err);
+  BOOST_TEST(o.out == "1000\n1000 27\n/tmp\nbar /bin\nCapBnd:\t0000000022000420\n", o.out);
+  auto missing = s.agentrun({"exec", "f", "nosuch"});
+  BOOST_TEST(missing.code == 1);
+  BOOST_TEST(missing.err.find("exec: \"nosuch\": executable file not found in $PATH") != std::string::npos, missing.err);
+  auto bad_cap = s.agentrun({"exec", "--cap", "CAP_BOGUS", "f", "true"});
+  BOOST_TEST(bad_cap.code == 1);
+  BOOST_TEST(bad_cap.err.find("--cap \"CAP_BOGUS\": unknown capability") != std::string::npos, bad_cap.err);
+  auto none = s.agentrun({"exec", "f"});
+  BOOST_TEST(none.code == 1);
+}
+
+BOOST_AUTO_TEST_CASE(exec_with_a_process_file_and_detached) {
+  Sandbox s;
+  start_sleeper(s, "p");
+  const std::string process = s.dir + "/process.json";
+  { std::FILE* f = std::fopen(process.c_str(), "w");
+    std::fputs(R"({"user": {"uid": 0, "gid": 0}, "cwd": "/", "args": ["sh", "-c", "echo from-process-json > /dev/shm/out; sleep 30"],
+                  "env": ["PATH=/bin"]})", f);
+    std::fclose(f); }
+  auto d = s.agentrun({"exec", "-d", "--pid-file", s.dir + "/exec.pid", "--process", process, "p"});
+  BOOST_TEST_REQUIRE(d.code == 0, d.err);
+  const std::string pid = test::read_file(s.dir + "/exec.pid");
+  BOOST_TEST(test::read_file("/proc/" + pid + "/comm") == "sleep\n");
+  auto seen = s.agentrun({"exec", "p", "cat", "/dev/shm/out"});
+  BOOST_TEST(seen.out == "from-process-json\n", seen.err);
+}
+
+BOOST_AUTO_TEST_CASE(exec_into_a_user_namespace) {
+  Sandbox s;
+  start_sleeper(s, "u", true);
+  auto o = s.agentrun({"exec", "u", "sh", "-c", "id -u; cat /proc/self/uid_map; readlink /proc/self/ns/user"});
+  BOOST_TEST_REQUIRE(o.code == 0, o.err);
+  BOOST_TEST(o.out == "0\n         0     100000      65536\n" + init_ns(s, "u", "user") + "\n", o.out);
+}
+
+BOOST_AUTO_TEST_CASE(exec_in_a_stopped_container_fails) {
+  Sandbox s;
+  s.write_config(test::base_config({"true"}));
+  BOOST_TEST_REQUIRE(s.agentrun({"run", "--keep", "--bundle", s.bundle, "st"}).code == 0);
+  auto o = s.agentrun({"exec", "st", "true"});
+  BOOST_TEST(o.code == 1);
+  BOOST_TEST(o.err.find("it is stopped") != std::string::npos, o.err);
+  auto missing = s.agentrun({"exec", "nosuch", "true"});
+  BOOST_TEST(missing.code == 1);
+  BOOST_TEST(missing.err.find("does not exist") != std::string::npos, missing.err);
+}
+
+BOOST_AUTO_TEST_CASE(exec_tty_through_a_console_socket) {
+  Sandbox s;
+  start_sleeper(s, "t");
+  const std::string sock = s.dir + "/console.sock";
+  int listener = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, sock.c_str(), sizeof addr.sun_path - 1);
+  BOOST_TEST_REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  BOOST_TEST_REQUIRE(::listen(listener, 1) == 0);
+  auto exec = std::async(std::launch::async, [&] {
+    return s.agentrun({"exec", "-t", "--console-socket", sock, "t", "sh", "-c", "tty; echo done; sleep 1"});
+  });
+  pollfd p{listener, POLLIN, 0};
+  BOOST_TEST_REQUIRE(::poll(&p, 1, 30000) == 1);
+  int conn = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+  char data[64];
+  iovec iov{data, sizeof data};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  BOOST_TEST_REQUIRE(::recvmsg(conn, &msg, MSG_CMSG_CLOEXEC) > 0);
+  int master = -1;
+  std::memcpy(&master, CMSG_DATA(CMSG_FIRSTHDR(&msg)), sizeof master);
+  std::string out;
+  while (out.find("done") == std::string::npos) {
+    pollfd m{master, POLLIN, 0};
+    if (::poll(&m, 1, 10000) != 1) break;
+    char buf[256];
+    ssize_t n = ::read(master, buf, sizeof buf);
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  BOOST_TEST(out.find("/dev/pts/") != std::string::npos, out);
+  BOOST_TEST(exec.get().code == 0);
+  ::close(master);
+  ::close(conn);
+  ::close(listener);
+}

@@ -17,6 +17,8 @@
 #include "runtime/create.hpp"
 #include "runtime/default_spec.hpp"
 #include "runtime/exec_process.hpp"
+#include "runtime/ps.hpp"
+#include "runtime/update_request.hpp"
 #include "runtime/features.hpp"
 #include "runtime/foreground.hpp"
 #include "runtime/host_probe.hpp"
@@ -25,12 +27,24 @@
 #include "runtime/store.hpp"
 #include "runtime/sync.hpp"
 #include "spec/error.hpp"
+#include "spec/json_reader.hpp"
 #include "spec/names.hpp"
 
 namespace agentrun {
 namespace {
 
 void print(const std::string& s) { std::fwrite(s.data(), 1, s.size(), stdout); }
+
+std::string read_stdin() {
+  std::string text;
+  char buf[8192];
+  for (ssize_t n; (n = ::read(0, buf, sizeof buf)) != 0;) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) fail_errno("read stdin", errno);
+    text.append(buf, static_cast<size_t>(n));
+  }
+  return text;
+}
 
 Store store_of(const CommandLine& cl) {
   auto it = cl.global.find("root");
@@ -143,6 +157,72 @@ int cmd_exec(const CommandLine& cl) {
   return wait_in_foreground(launched.pid, std::move(master));
 }
 
+int cmd_pause(const CommandLine& cl) {
+  pause_container(store_of(cl), cl.args[0]);
+  return 0;
+}
+
+int cmd_resume(const CommandLine& cl) {
+  resume_container(store_of(cl), cl.args[0]);
+  return 0;
+}
+
+// `ps`: the host's ps, rows kept for the container's processes (as runc).
+int cmd_ps(const CommandLine& cl) {
+  const Store store = store_of(cl);
+  const ContainerRecord r = store.load(cl.args[0]);
+  const std::vector<pid_t> pids = container_cgroup_of(r).processes();
+  const std::string format = cl.value("format").value_or("table");
+  if (format == "json") {
+    std::string out = "[";
+    for (size_t i = 0; i < pids.size(); ++i) out += (i ? "," : "") + std::to_string(pids[i]);
+    print(out + "]\n");
+    return 0;
+  }
+  if (format != "table") fail("ps --format", "expects table or json, not \"" + format + "\"");
+  std::vector<std::string> args(cl.args.begin() + 1, cl.args.end());
+  if (args.empty()) args = {"-ef"};
+  print(filter_ps_output(run_ps(args), pids));
+  return 0;
+}
+
+int cmd_update(const CommandLine& cl) {
+  const Store store = store_of(cl);
+  const std::string& id = cl.args[0];
+  std::string text;
+  if (auto path = cl.value("resources"))
+    text = *path == "-" ? read_stdin() : spec::read_file_text(*path, "--resources");
+  const spec::Resources resources = update_resources(cl, text);
+  ContainerLock lock = store.lock(id);
+  const ContainerRecord r = store.load(id);
+  if (store.status(r) == ContainerStatus::stopped) fail("update container " + id, "it is stopped");
+  container_cgroup_of(r).apply(resources);
+  return 0;
+}
+
+// `events`: one stats record with --stats; otherwise a record every
+// interval and an "oom" event whenever the kernel OOM-killed a process,
+// until the container stops.
+int cmd_events(const CommandLine& cl) {
+  const Store store = store_of(cl);
+  const std::string& id = cl.args[0];
+  const ContainerRecord r = store.load(id);
+  const Cgroup cgroup = container_cgroup_of(r);
+  if (flag_enabled(cl.options, "stats")) {
+    print(cgroup.stats_json(id) + "\n");
+    return 0;
+  }
+  const uint64_t interval = parse_duration_ms(cl.value("interval").value_or("5s"), "interval");
+  uint64_t ooms = cgroup.oom_kill_count();
+  while (store.exists(id) && store.status(store.load(id)) != ContainerStatus::stopped) {
+    for (uint64_t n = cgroup.oom_kill_count(); ooms < n; ++ooms) print("{\"type\":\"oom\",\"id\":\"" + id + "\"}\n");
+    print(cgroup.stats_json(id) + "\n");
+    std::fflush(stdout);
+    ::usleep(static_cast<useconds_t>(interval * 1000));
+  }
+  return 0;
+}
+
 int cmd_state(const CommandLine& cl) {
   const Store store = store_of(cl);
   print(container_state_json(store, store.load(cl.args[0]), true) + "\n");
@@ -231,7 +311,8 @@ int run_command(const CommandLine& cl) {
   static const std::pair<const char*, int (*)(const CommandLine&)> kCommands[] = {
       {"create", cmd_create}, {"start", cmd_start},   {"run", cmd_run},   {"state", cmd_state},
       {"kill", cmd_kill},     {"delete", cmd_delete}, {"list", cmd_list}, {"spec", cmd_spec},
-      {"features", cmd_features}, {"exec", cmd_exec},
+      {"features", cmd_features}, {"exec", cmd_exec},     {"pause", cmd_pause}, {"resume", cmd_resume},
+      {"ps", cmd_ps},             {"update", cmd_update}, {"events", cmd_events},
   };
   for (const auto& [name, fn] : kCommands)
     if (cl.command == name) return fn(cl);

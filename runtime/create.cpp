@@ -13,6 +13,7 @@
 #include <climits>
 #include <cstdlib>
 
+#include "runtime/cgroup_manager.hpp"
 #include "runtime/file_io.hpp"
 #include "runtime/host_probe.hpp"
 #include "runtime/launch.hpp"
@@ -117,6 +118,19 @@ PlanOptions plan_options(const CreateRequest& r, const std::string& bundle) {
   return o;
 }
 
+// Removes the cgroups of a container that was not created; its processes are gone by then.
+struct CgroupGuard {
+  Cgroup& cgroup;
+  bool armed = true;
+  ~CgroupGuard() {
+    if (armed) try {
+        cgroup.destroy();
+      } catch (const Failure& f) {
+        log_message(LogLevel::error, std::string("clean up after a failed create: ") + f.what());
+      }
+  }
+};
+
 void kill_and_reap(pid_t pid) {
   ::kill(pid, SIGKILL);
   ::waitpid(pid, nullptr, 0);
@@ -151,6 +165,12 @@ UniqueFd connect_console(const std::string& command, bool terminal, const std::s
   return connect_unix(socket_path, SOCK_STREAM, "connect to console socket " + socket_path);
 }
 
+Cgroup container_cgroup(const std::string& cgroups_path, const std::string& id) {
+  auto own = read_whole_file(AT_FDCWD, "/proc/self/cgroup");
+  if (!own) throw Failure(own.error());
+  return Cgroup::plan(detect_cgroup_layout(), parse_proc_cgroup(*own), cgroups_path, id);
+}
+
 Created create_container(const Store& store, const CreateRequest& request) {
   check_container_id(request.id);
   const std::string bundle = absolute_bundle(request.bundle);
@@ -164,10 +184,15 @@ Created create_container(const Store& store, const CreateRequest& request) {
 
   ContainerLock lock = store.create(request.id);
   StateGuard guard(store, request.id);
+  Cgroup cgroup = container_cgroup(config.linux.cgroupsPath, request.id);
+  cgroup.create();
+  CgroupGuard cgroup_guard{cgroup};
+  if (config.linux.resources) cgroup.apply(*config.linux.resources);
   store.save_config(lock, config_text);
   UniqueFd start_listener = listen_unix(store.start_socket(request.id), "listen on " + store.start_socket(request.id));
 
   LaunchIo io{console ? console.get() : request.console_fd, start_listener.get()};
+  io.join_cgroup = [&cgroup](pid_t pid) { cgroup.add_process(pid); };
   Launched launched = launch_container(plan, io);
 
   Created out;
@@ -182,6 +207,7 @@ Created create_container(const Store& store, const CreateRequest& request) {
   r.own_pid_namespace = plan.creates(spec::NamespaceType::pid);
   r.created = rfc3339_now();
   r.annotations = config.annotations;
+  r.cgroup = cgroup.to_json();
   try {
     store.save(lock, r);
     if (!request.pid_file.empty()) write_pid_file(request.pid_file, r.pid);
@@ -190,6 +216,7 @@ Created create_container(const Store& store, const CreateRequest& request) {
     throw;
   }
   guard.release();
+  cgroup_guard.armed = false;
   return out;
 }
 

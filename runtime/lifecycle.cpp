@@ -1,6 +1,5 @@
 #include "runtime/lifecycle.hpp"
 
-#include <dirent.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -10,8 +9,10 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <optional>
 
 #include "hooks/hooks.hpp"
+#include "runtime/cgroup_manager.hpp"
 #include "runtime/create.hpp"
 #include "runtime/host_probe.hpp"
 #include "spec/validate.hpp"
@@ -43,30 +44,18 @@ void signal_pidfd(int pidfd, int signal, const std::string& step) {
     fail_errno(step, errno);
 }
 
-ino_t pid_namespace_of(pid_t pid) {
-  struct stat st;
-  if (::stat(("/proc/" + std::to_string(pid) + "/ns/pid").c_str(), &st) < 0) return 0;
-  return st.st_ino;
-}
-
-// Every process in the container's own pid namespace, by scanning /proc.
-// A container that shares a pid namespace has only its init here: finding
-// its other processes needs its cgroup.
+// Every process in the container's cgroup, frozen while it is signalled
+// so that none can fork away from the signal (as runc does).
 void signal_all(const ContainerRecord& r, int signal) {
-  const ino_t ns = r.own_pid_namespace ? pid_namespace_of(r.pid) : 0;
-  if (ns == 0) return;
-  DIR* d = ::opendir("/proc");
-  if (!d) fail_errno("list processes in /proc", errno);
-  while (dirent* e = ::readdir(d)) {
-    pid_t pid = std::atoi(e->d_name);
-    if (pid <= 0 || pid == r.pid || pid_namespace_of(pid) != ns) continue;
-    if (::kill(pid, signal) < 0 && errno != ESRCH) {
-      int err = errno;
-      ::closedir(d);
-      fail_errno("send signal " + std::to_string(signal) + " to process " + std::to_string(pid), err);
-    }
-  }
-  ::closedir(d);
+  if (r.cgroup.empty()) return;
+  Cgroup cgroup = Cgroup::from_json(r.cgroup);
+  const bool was_frozen = cgroup.frozen();
+  cgroup.freeze();
+  for (pid_t pid : cgroup.processes())
+    if (::kill(pid, signal) < 0 && errno != ESRCH)
+      fail_errno("send signal " + std::to_string(signal) + " to process " + std::to_string(pid), errno);
+  // A paused container stays paused, unless it was killed: frozen processes die only when thawed.
+  if (!was_frozen || signal == SIGKILL) cgroup.thaw();
 }
 
 // The init is not our child: wait on its pidfd, which becomes readable when it exits.
@@ -83,12 +72,11 @@ void wait_for_exit(int pidfd, const std::string& id) {
 void kill_and_wait(const ContainerRecord& r) {
   UniqueFd init = open_init(r);
   if (!init) return;
-  if (r.own_pid_namespace) {
-    signal_pidfd(init.get(), SIGKILL, "kill container " + r.id);  // the kernel kills the rest
-  } else {
-    signal_all(r, SIGKILL);
-    signal_pidfd(init.get(), SIGKILL, "kill container " + r.id);
-  }
+  // With a pid namespace of its own the kernel kills the rest with the init.
+  if (!r.own_pid_namespace) signal_all(r, SIGKILL);
+  signal_pidfd(init.get(), SIGKILL, "kill container " + r.id);
+  // A paused container's processes die only when thawed.
+  if (!r.cgroup.empty()) Cgroup::from_json(r.cgroup).thaw();
   wait_for_exit(init.get(), r.id);
 }
 
@@ -114,7 +102,8 @@ void start_created_container(const Store& store, const std::string& id) {
   ContainerRecord r = store.load(id);
   switch (store.status(r)) {
     case ContainerStatus::created: break;
-    case ContainerStatus::running: fail("start container " + id, "it is already running");
+    case ContainerStatus::running:
+    case ContainerStatus::paused: fail("start container " + id, "it is already running");
     case ContainerStatus::stopped: fail("start container " + id, "it has stopped");
     case ContainerStatus::creating: fail("start container " + id, "it is still being created");
   }
@@ -136,7 +125,7 @@ void start_created_container(const Store& store, const std::string& id) {
 void kill_container(const Store& store, const std::string& id, int signal, bool all) {
   ContainerRecord r = store.load(id);
   ContainerStatus status = store.status(r);
-  if (status != ContainerStatus::created && status != ContainerStatus::running)
+  if (status == ContainerStatus::stopped || status == ContainerStatus::creating)
     fail("kill container " + id, "container not running");
   UniqueFd init = open_init(r);
   if (!init) fail("kill container " + id, "container not running");
@@ -153,15 +142,18 @@ void delete_container(const Store& store, const std::string& id, bool force) {
   }
   ContainerLock lock = store.lock(id);
   ContainerRecord r = store.load(id);
-  switch (store.status(r)) {
+  const ContainerStatus status = store.status(r);
+  switch (status) {
     case ContainerStatus::creating:  // its create died: holding the lock proves it is not running
     case ContainerStatus::stopped: break;
     case ContainerStatus::created: kill_and_wait(r); break;
     case ContainerStatus::running:
-      if (!force) fail("delete container " + id, "it is running (stop it first, or use --force)");
+    case ContainerStatus::paused:
+      if (!force) fail("delete container " + id, std::string("it is ") + status_name(status) + " (stop it first, or use --force)");
       kill_and_wait(r);
       break;
   }
+  if (!r.cgroup.empty()) Cgroup::from_json(r.cgroup).destroy();
   if (r.pid != 0) run_poststop_hooks(store, r);
   store.remove(id);
 }
@@ -170,8 +162,10 @@ Launched exec_in_container(const Store& store, const std::string& id, const spec
                            const ExecOptions& options) {
   ContainerRecord r = store.load(id);
   ContainerStatus status = store.status(r);
-  if (status != ContainerStatus::created && status != ContainerStatus::running)
-    fail("exec in container " + id, std::string("it is ") + status_name(status));
+  const bool paused_ok = status == ContainerStatus::paused && options.ignore_paused;
+  if (status != ContainerStatus::created && status != ContainerStatus::running && !paused_ok)
+    fail("exec in container " + id, std::string("it is ") + status_name(status) +
+                                        (status == ContainerStatus::paused ? " (use --ignore-paused)" : ""));
   spec::Config config = stored_config(store, id);
   config.process = process;
   const HostFacts host = probe_host();
@@ -188,7 +182,34 @@ Launched exec_in_container(const Store& store, const std::string& id, const spec
   LaunchIo io;
   io.console_socket = console ? console.get() : options.console_fd;
   io.exec = true;
+  std::optional<Cgroup> cgroup;
+  if (!r.cgroup.empty()) {
+    cgroup = Cgroup::from_json(r.cgroup);
+    io.join_cgroup = [&cgroup](pid_t pid) { cgroup->add_process(pid); };
+  }
   return launch_container(plan, io);
+}
+
+Cgroup container_cgroup_of(const ContainerRecord& r) {
+  if (r.cgroup.empty()) fail("container " + r.id, "has no cgroup");
+  return Cgroup::from_json(r.cgroup);
+}
+
+void pause_container(const Store& store, const std::string& id) {
+  ContainerLock lock = store.lock(id);
+  ContainerRecord r = store.load(id);
+  const ContainerStatus status = store.status(r);
+  if (status != ContainerStatus::running && status != ContainerStatus::created)
+    fail("pause container " + id, std::string("it is ") + status_name(status));
+  container_cgroup_of(r).freeze();
+}
+
+void resume_container(const Store& store, const std::string& id) {
+  ContainerLock lock = store.lock(id);
+  ContainerRecord r = store.load(id);
+  const ContainerStatus status = store.status(r);
+  if (status != ContainerStatus::paused) fail("resume container " + id, std::string("it is ") + status_name(status));
+  container_cgroup_of(r).thaw();
 }
 
 std::string container_state_json(const Store& store, const ContainerRecord& r, bool pretty) {

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "runtime/cgroup_manager.hpp"
 #include "runtime/launch.hpp"
 #include "runtime/store.hpp"
 #include "spec/config.hpp"
@@ -39,6 +40,13 @@ struct ExecOptions {
 // once the process executes (it is this process's child), or throws.
 Launched exec_in_container(const Store& store, const std::string& id, const spec::Process& process,
                            const ExecOptions& options);
+
+// The container's cgroups; fails for a container that has none recorded.
+Cgroup container_cgroup_of(const ContainerRecord& r);
+
+// Freezes or thaws every process of the container (runc's pause/resume).
+void pause_container(const Store& store, const std::string& id);
+void resume_container(const Store& store, const std::string& id);
 
 // The state JSON of `state` and `list --format json`.
 std::string container_state_json(const Store& store, const ContainerRecord& r, bool pretty);

@@ -252,10 +252,6 @@ Plan make_plan(const spec::Config& config, const PlanOptions& options, const Hos
   plan.gid_mappings = linux.gidMappings;
   plan.time_offsets = linux.timeOffsets;
 
-  // Without a cgroup backend a limit would be silently absent: refuse it.
-  if (linux.resources) fail(field("linux.resources"), "cgroup resource limits are not supported yet");
-  if (!linux.cgroupsPath.empty()) fail(field("linux.cgroupsPath"), "cgroups are not supported yet");
-
   plan.rootfs_propagation = plan_propagation(linux.rootfsPropagation);
   for (size_t i = 0; i < config.mounts.size(); ++i)
     plan.mounts.push_back(plan_mount(config.mounts[i], i, options.bundle));

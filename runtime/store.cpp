@@ -12,6 +12,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "runtime/cgroup_manager.hpp"
 #include "runtime/file_io.hpp"
 #include "runtime/proc_stat.hpp"
 #include "spec/error.hpp"
@@ -65,6 +66,7 @@ const char* status_name(ContainerStatus s) {
     case ContainerStatus::creating: return "creating";
     case ContainerStatus::created: return "created";
     case ContainerStatus::running: return "running";
+    case ContainerStatus::paused: return "paused";
     case ContainerStatus::stopped: return "stopped";
   }
   return "unknown";
@@ -135,8 +137,9 @@ ContainerStatus Store::status(const ContainerRecord& r) const {
   if (!st || st->start_time != r.start_time || st->state == 'Z' || st->state == 'X')
     return ContainerStatus::stopped;
   struct stat sb;
-  if (::lstat(start_socket(r.id).c_str(), &sb) == 0) return ContainerStatus::created;
-  return ContainerStatus::running;
+  const bool created = ::lstat(start_socket(r.id).c_str(), &sb) == 0;
+  if (!r.cgroup.empty() && Cgroup::from_json(r.cgroup).frozen()) return ContainerStatus::paused;
+  return created ? ContainerStatus::created : ContainerStatus::running;
 }
 
 void Store::remove(const std::string& id) const {
@@ -177,6 +180,7 @@ std::string record_json(const ContainerRecord& r) {
   spec::write_string(w, "created", r.created);
   spec::write_string(w, "owner", r.owner);
   spec::write_string_map(w, "annotations", r.annotations);
+  spec::write_string(w, "cgroup", r.cgroup);
   w.EndObject();
   return buf.GetString();
 }
@@ -195,6 +199,7 @@ ContainerRecord parse_record(const std::string& text, const std::string& file) {
   r.created = root.at("created").str();
   r.owner = root.at("owner").str();
   r.annotations = root.at("annotations").string_map();
+  r.cgroup = root.at("cgroup").str();
   return r;
 }
 

@@ -30,9 +30,10 @@ struct ContainerRecord {
   std::string created;  // RFC 3339
   std::string owner;
   std::map<std::string, std::string> annotations;
+  std::string cgroup;  // Cgroup::to_json(): where its cgroups are and which of them it created
 };
 
-enum class ContainerStatus { creating, created, running, stopped };
+enum class ContainerStatus { creating, created, running, paused, stopped };
 const char* status_name(ContainerStatus s);
 
 // Container ids as runc accepts them: letters, digits, "_", "+", "-", "."

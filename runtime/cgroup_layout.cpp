@@ -1,0 +1,102 @@
+#include "runtime/cgroup_layout.hpp"
+
+#include <fcntl.h>
+
+#include <sstream>
+
+#include "runtime/file_io.hpp"
+#include "spec/error.hpp"
+
+namespace agentrun {
+namespace {
+
+// Super options of a v1 mount also carry flags ("rw", "noprefix",
+// "release_agent=..."): only these names are controllers.
+const std::set<std::string>& v1_controller_names() {
+  static const std::set<std::string> names = {"cpu",     "cpuacct", "cpuset",     "memory",  "devices",
+                                              "freezer", "blkio",   "pids",       "net_cls", "net_prio",
+                                              "hugetlb", "rdma",    "perf_event", "misc"};
+  return names;
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::string item;
+  std::istringstream in(s);
+  while (std::getline(in, item, sep)) out.push_back(item);
+  return out;
+}
+
+void add_v1_mount(CgroupLayout& layout, const MountInfo& m, bool prefer) {
+  for (const auto& opt : split(m.super_options, ',')) {
+    const bool named = opt.rfind("name=", 0) == 0;
+    if (!named && !v1_controller_names().count(opt)) continue;
+    // A hierarchy may be mounted several times (bind mounts of subtrees):
+    // the mount of its root shows every cgroup, so it wins.
+    if (prefer || !layout.v1.count(opt)) layout.v1[opt] = m.mount_point;
+  }
+}
+
+}  // namespace
+
+const char* cgroup_mode_name(CgroupMode m) {
+  switch (m) {
+    case CgroupMode::v1: return "v1";
+    case CgroupMode::hybrid: return "hybrid";
+    case CgroupMode::v2: return "v2";
+  }
+  return "?";
+}
+
+CgroupLayout parse_cgroup_layout(const std::vector<MountInfo>& mounts, const std::string& unified_controllers_text) {
+  CgroupLayout layout;
+  std::set<std::string> rooted;  // mount points of hierarchy roots seen
+  bool unified_rooted = false;
+  for (const auto& m : mounts) {
+    const bool root = m.root == "/";
+    if (m.fstype == "cgroup") {
+      add_v1_mount(layout, m, root && !rooted.count(m.mount_point));
+      if (root) rooted.insert(m.mount_point);
+    } else if (m.fstype == "cgroup2" && (layout.unified.empty() || (root && !unified_rooted))) {
+      layout.unified = m.mount_point;
+      unified_rooted = root;
+    }
+  }
+  if (layout.v1.empty() && layout.unified.empty()) fail("cgroup", "no cgroup file system is mounted");
+  std::istringstream in(unified_controllers_text);
+  for (std::string c; in >> c;) layout.unified_controllers.insert(c);
+  layout.mode = layout.v1.empty() ? CgroupMode::v2 : layout.unified.empty() ? CgroupMode::v1 : CgroupMode::hybrid;
+  return layout;
+}
+
+CgroupLayout detect_cgroup_layout() {
+  auto mounts = read_mountinfo();
+  if (mounts.empty()) fail("cgroup", "cannot read /proc/self/mountinfo");
+  auto layout = parse_cgroup_layout(mounts, "");
+  if (!layout.unified.empty()) {
+    auto text = read_whole_file(AT_FDCWD, layout.unified + "/cgroup.controllers");
+    if (!text) throw Failure(std::move(text).error());
+    layout = parse_cgroup_layout(mounts, *text);
+  }
+  return layout;
+}
+
+std::map<std::string, std::string> parse_proc_cgroup(const std::string& text) {
+  std::map<std::string, std::string> out;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    const auto a = line.find(':');
+    const auto b = a == std::string::npos ? a : line.find(':', a + 1);
+    if (b == std::string::npos) continue;
+    const std::string controllers = line.substr(a + 1, b - a - 1);
+    const std::string path = line.substr(b + 1);
+    if (controllers.empty()) {
+      out[""] = path;
+      continue;
+    }
+    for (const auto& c : split(controllers, ',')) out[c] = path;
+  }
+  return out;
+}
+
+}  // namespace agentrun

@@ -1,0 +1,37 @@
+#pragma once
+// Where this host mounts its cgroup hierarchies, and which cgroup a process
+// is in. v1: one hierarchy per controller (or per comounted group); v2: one
+// unified hierarchy; hybrid: both, the unified one usually with few or no
+// controllers.
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "runtime/mountinfo.hpp"
+
+namespace agentrun {
+
+enum class CgroupMode { v1, hybrid, v2 };
+
+struct CgroupLayout {
+  CgroupMode mode = CgroupMode::v2;
+  // controller name ("memory", "cpu", "name=systemd") -> mount point
+  std::map<std::string, std::string> v1;
+  std::string unified;  // cgroup2 mount point, empty if none
+  std::set<std::string> unified_controllers;
+};
+
+const char* cgroup_mode_name(CgroupMode m);  // "v1", "hybrid", "v2"
+
+// Throws Failure when no cgroup file system is mounted.
+CgroupLayout parse_cgroup_layout(const std::vector<MountInfo>& mounts, const std::string& unified_controllers_text);
+// Reads /proc/self/mountinfo and <unified>/cgroup.controllers.
+CgroupLayout detect_cgroup_layout();
+
+// /proc/<pid>/cgroup: controller -> path. Comounted controllers
+// ("2:cpu,cpuacct:/x") give one entry each; the v2 line ("0::/x") gives key "".
+std::map<std::string, std::string> parse_proc_cgroup(const std::string& text);
+
+}  // namespace agentrun

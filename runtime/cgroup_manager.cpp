@@ -183,6 +183,70 @@ void pids_stats(Json& w, const std::string& dir) {
   w.EndObject();
 }
 
+struct IoEntry {
+  uint64_t major, minor;
+  std::string op;
+  uint64_t value;
+};
+
+void io_entries(Json& w, const char* name, const std::vector<IoEntry>& list) {
+  w.Key(name);
+  w.StartArray();
+  for (const auto& e : list) {
+    w.StartObject();
+    w.Key("major"), w.Uint64(e.major);
+    w.Key("minor"), w.Uint64(e.minor);
+    w.Key("op"), w.String(e.op.c_str());
+    w.Key("value"), w.Uint64(e.value);
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
+// v1 "8:0 Read 4096" lines (the device-less "Total N" line is left out).
+std::vector<IoEntry> v1_io_entries(const std::optional<std::string>& text) {
+  std::vector<IoEntry> out;
+  std::istringstream lines(text.value_or(""));
+  for (std::string line; std::getline(lines, line);) {
+    IoEntry e;
+    char colon;
+    std::istringstream f(line);
+    if (f >> e.major >> colon >> e.minor >> e.op >> e.value && colon == ':') out.push_back(e);
+  }
+  return out;
+}
+
+void blkio_stats(Json& w, const std::string& dir, bool v2) {
+  w.Key("blkio");
+  w.StartObject();
+  std::vector<IoEntry> bytes, ios;
+  if (v2) {
+    // io.stat: "8:0 rbytes=1 wbytes=2 rios=3 wios=4 dbytes=0 dios=0"
+    static const std::map<std::string, std::pair<bool, const char*>> keys = {
+        {"rbytes", {true, "Read"}}, {"wbytes", {true, "Write"}},   {"dbytes", {true, "Discard"}},
+        {"rios", {false, "Read"}},  {"wios", {false, "Write"}},    {"dios", {false, "Discard"}}};
+    std::istringstream lines(read_opt(dir, "io.stat").value_or(""));
+    for (std::string line; std::getline(lines, line);) {
+      std::istringstream f(line);
+      uint64_t major, minor;
+      char colon;
+      if (!(f >> major >> colon >> minor) || colon != ':') continue;
+      for (std::string kv; f >> kv;) {
+        const auto eq = kv.find('=');
+        const auto it = keys.find(kv.substr(0, eq));
+        if (eq == std::string::npos || it == keys.end()) continue;
+        (it->second.first ? bytes : ios).push_back({major, minor, it->second.second, number(kv.substr(eq + 1))});
+      }
+    }
+  } else {
+    bytes = v1_io_entries(read_opt(dir, "blkio.throttle.io_service_bytes_recursive"));
+    ios = v1_io_entries(read_opt(dir, "blkio.throttle.io_serviced_recursive"));
+  }
+  io_entries(w, "ioServiceBytesRecursive", bytes);
+  io_entries(w, "ioServicedRecursive", ios);
+  w.EndObject();
+}
+
 void hugetlb_stats(Json& w, const std::string& dir, bool v2) {
   w.Key("hugetlb");
   w.StartObject();
@@ -299,8 +363,9 @@ void Cgroup::enable_controller(const std::string& controller) const {
 
 void Cgroup::apply_v1(const spec::Resources& r) const {
   uint64_t current_limit = kMax;
-  if (r.memory && r.memory->limit.value_or(0) != 0 && r.memory->swap.value_or(0) != 0)
-    current_limit = number(read_req("memory", dir_of("memory"), "memory.limit_in_bytes"));
+  const std::string memory = dir_of("memory");
+  if (!memory.empty() && r.memory && r.memory->limit.value_or(0) != 0 && r.memory->swap.value_or(0) != 0)
+    current_limit = number(read_req("memory", memory, "memory.limit_in_bytes"));
   for (const auto& w : v1_writes(r, current_limit)) {
     const std::string dir = dir_of(w.controller);
     if (dir.empty())
@@ -421,7 +486,8 @@ std::string Cgroup::stats_json(const std::string& id) const {
   const std::string memory = pick("memory", v2);
   memory_stats(w, memory, v2);
   pids_stats(w, pick("pids", v2));
-  w.Key("blkio"), w.StartObject(), w.EndObject();
+  const std::string blkio = pick("blkio", v2);
+  blkio_stats(w, blkio, v2);
   const std::string hugetlb = pick("hugetlb", v2);
   hugetlb_stats(w, hugetlb, v2);
   w.EndObject();

@@ -214,8 +214,11 @@ int cmd_events(const CommandLine& cl) {
   }
   const uint64_t interval = parse_duration_ms(cl.value("interval").value_or("5s"), "interval");
   uint64_t ooms = cgroup.oom_kill_count();
-  while (store.exists(id) && store.status(store.load(id)) != ContainerStatus::stopped) {
+  for (;;) {
+    const bool running = store.exists(id) && store.status(store.load(id)) != ContainerStatus::stopped;
+    // Also after the end: the OOM kill may be what ended it.
     for (uint64_t n = cgroup.oom_kill_count(); ooms < n; ++ooms) print("{\"type\":\"oom\",\"id\":\"" + id + "\"}\n");
+    if (!running) break;
     print(cgroup.stats_json(id) + "\n");
     std::fflush(stdout);
     ::usleep(static_cast<useconds_t>(interval * 1000));

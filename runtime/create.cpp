@@ -187,7 +187,7 @@ Created create_container(const Store& store, const CreateRequest& request) {
   Cgroup cgroup = container_cgroup(config.linux.cgroupsPath, request.id);
   cgroup.create();
   CgroupGuard cgroup_guard{cgroup};
-  if (config.linux.resources) cgroup.apply(*config.linux.resources);
+  if (plan.resources) cgroup.apply(*plan.resources);
   store.save_config(lock, config_text);
   UniqueFd start_listener = listen_unix(store.start_socket(request.id), "listen on " + store.start_socket(request.id));
 

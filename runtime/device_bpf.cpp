@@ -75,6 +75,70 @@ std::vector<bpf_insn> rule_block(const spec::DeviceRule& r) {
 
 long bpf(int cmd, bpf_attr& attr) { return ::syscall(SYS_bpf, cmd, &attr, sizeof attr); }
 
+// Device programs attached to the cgroup itself (not inherited), by id.
+std::vector<uint32_t> attached_programs(int cgroup_dir_fd) {
+  std::vector<uint32_t> ids(16);
+  for (;;) {
+    bpf_attr query;
+    std::memset(&query, 0, sizeof query);
+    query.query.target_fd = static_cast<uint32_t>(cgroup_dir_fd);
+    query.query.attach_type = BPF_CGROUP_DEVICE;
+    query.query.prog_ids = reinterpret_cast<uintptr_t>(ids.data());
+    query.query.prog_cnt = static_cast<uint32_t>(ids.size());
+    if (bpf(BPF_PROG_QUERY, query) == 0) {
+      ids.resize(query.query.prog_cnt);
+      return ids;
+    }
+    // ENOSPC: more programs than room; prog_cnt says how many.
+    if (errno != ENOSPC) fail_errno("cgroup devices: query attached BPF programs", errno);
+    ids.resize(query.query.prog_cnt);
+  }
+}
+
+void detach_program(int cgroup_dir_fd, uint32_t id) {
+  bpf_attr get;
+  std::memset(&get, 0, sizeof get);
+  get.prog_id = id;
+  UniqueFd prog(static_cast<int>(bpf(BPF_PROG_GET_FD_BY_ID, get)));
+  if (!prog && errno == ENOENT) return;  // already gone
+  if (!prog) fail_errno("cgroup devices: open BPF program " + std::to_string(id), errno);
+  bpf_attr detach;
+  std::memset(&detach, 0, sizeof detach);
+  detach.target_fd = static_cast<uint32_t>(cgroup_dir_fd);
+  detach.attach_bpf_fd = static_cast<uint32_t>(prog.get());
+  detach.attach_type = BPF_CGROUP_DEVICE;
+  if (bpf(BPF_PROG_DETACH, detach) != 0 && errno != ENOENT)
+    fail_errno("cgroup devices: detach the previous BPF device filter " + std::to_string(id), errno);
+}
+
+// With `log`, the verifier explains a refusal (and a log too small for it
+// would fail the load itself: used only to explain a failure).
+long load(const std::vector<bpf_insn>& program, std::string* log) {
+  static const char license[] = "GPL";
+  bpf_attr attr;
+  std::memset(&attr, 0, sizeof attr);
+  attr.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+  attr.insns = reinterpret_cast<uintptr_t>(program.data());
+  attr.insn_cnt = static_cast<uint32_t>(program.size());
+  attr.license = reinterpret_cast<uintptr_t>(license);
+  if (log) {
+    attr.log_buf = reinterpret_cast<uintptr_t>(log->data());
+    attr.log_size = static_cast<uint32_t>(log->size());
+    attr.log_level = 1;
+  }
+  return bpf(BPF_PROG_LOAD, attr);
+}
+
+UniqueFd load_program(const std::vector<bpf_insn>& program) {
+  UniqueFd prog(static_cast<int>(load(program, nullptr)));
+  if (prog) return prog;
+  const int err = errno;
+  std::string log(1 << 20, '\0');
+  UniqueFd again(static_cast<int>(load(program, &log)));
+  log.resize(std::strlen(log.c_str()));
+  throw Failure(Error{"cgroup devices: load BPF device filter", log.empty() ? "" : "verifier: " + log, err});
+}
+
 }  // namespace
 
 std::vector<bpf_insn> device_filter_program(const std::vector<spec::DeviceRule>& rules) {
@@ -106,24 +170,11 @@ std::vector<bpf_insn> device_filter_program(const std::vector<spec::DeviceRule>&
 }
 
 void attach_device_filter(int cgroup_dir_fd, const std::vector<bpf_insn>& program) {
-  static const char license[] = "GPL";
-  std::string log(64 * 1024, '\0');
-  bpf_attr load;
-  std::memset(&load, 0, sizeof load);
-  load.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
-  load.insns = reinterpret_cast<uintptr_t>(program.data());
-  load.insn_cnt = static_cast<uint32_t>(program.size());
-  load.license = reinterpret_cast<uintptr_t>(license);
-  load.log_buf = reinterpret_cast<uintptr_t>(log.data());
-  load.log_size = static_cast<uint32_t>(log.size());
-  load.log_level = 1;
-  UniqueFd prog(static_cast<int>(bpf(BPF_PROG_LOAD, load)));
-  if (!prog) {
-    const int err = errno;
-    log.resize(std::strlen(log.c_str()));
-    Error e{"cgroup devices: load BPF device filter", log.empty() ? "" : "verifier: " + log, err};
-    throw Failure(std::move(e));
-  }
+  UniqueFd prog = load_program(program);
+  // Attached programs must all allow an access: an update replaces the
+  // previous filter. The new one goes in first, so there is no moment
+  // without a filter.
+  const auto previous = attached_programs(cgroup_dir_fd);
   bpf_attr attach;
   std::memset(&attach, 0, sizeof attach);
   attach.target_fd = static_cast<uint32_t>(cgroup_dir_fd);
@@ -131,6 +182,7 @@ void attach_device_filter(int cgroup_dir_fd, const std::vector<bpf_insn>& progra
   attach.attach_type = BPF_CGROUP_DEVICE;
   attach.attach_flags = BPF_F_ALLOW_MULTI;
   if (bpf(BPF_PROG_ATTACH, attach) != 0) fail_errno("cgroup devices: attach BPF device filter", errno);
+  for (uint32_t id : previous) detach_program(cgroup_dir_fd, id);
 }
 
 }  // namespace agentrun

@@ -18,9 +18,10 @@ namespace agentrun {
 // Throws Failure naming linux.resources.devices for bad rules.
 std::vector<bpf_insn> device_filter_program(const std::vector<spec::DeviceRule>& rules);
 
-// Loads `program` and attaches it to the cgroup directory `cgroup_dir_fd`
-// (BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI). Throws Failure with the kernel
-// verifier's log when loading fails.
+// Loads `program`, attaches it to the cgroup directory `cgroup_dir_fd`
+// (BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI) and then detaches the device
+// programs attached there before (an update replaces the rules). Throws
+// Failure, with the kernel verifier's log when loading fails.
 void attach_device_filter(int cgroup_dir_fd, const std::vector<bpf_insn>& program);
 
 }  // namespace agentrun

@@ -156,6 +156,24 @@ void plan_namespaces(const spec::Linux& linux, Plan& plan) {
                         [](const NamespaceJoin& j) { return j.type == spec::NamespaceType::user; });
 }
 
+spec::DeviceRule allow(const char* type, std::optional<int64_t> major, std::optional<int64_t> minor,
+                      const char* access) {
+  return spec::DeviceRule{true, type, major, minor, access};
+}
+
+spec::Resources with_default_devices(spec::Resources r) {
+  if (r.devices.empty()) return r;
+  // runc's list: creating any node, and using the standard devices, the
+  // ptys and the tun device.
+  for (auto rule : {allow("c", std::nullopt, std::nullopt, "m"), allow("b", std::nullopt, std::nullopt, "m"),
+                    allow("c", 1, 3, "rwm"), allow("c", 1, 8, "rwm"), allow("c", 1, 7, "rwm"),
+                    allow("c", 5, 0, "rwm"), allow("c", 1, 5, "rwm"), allow("c", 1, 9, "rwm"),
+                    allow("c", 5, 1, "rwm"), allow("c", 136, std::nullopt, "rwm"), allow("c", 5, 2, "rwm"),
+                    allow("c", 10, 200, "rwm")})
+    r.devices.push_back(rule);
+  return r;
+}
+
 bool binds_dev(const std::vector<MountStep>& mounts) {
   return std::any_of(mounts.begin(), mounts.end(), [](const MountStep& m) {
     return m.destination == "/dev" && m.kind == MountKind::bind;
@@ -274,6 +292,7 @@ Plan make_plan(const spec::Config& config, const PlanOptions& options, const Hos
     plan.seccomp_listener_metadata = linux.seccomp->listenerMetadata;
   }
 
+  if (linux.resources) plan.resources = with_default_devices(*linux.resources);
   plan.hooks = config.hooks;
   plan.annotations = config.annotations;
   plan.no_pivot = options.no_pivot;

@@ -107,6 +107,10 @@ struct Plan {
   std::optional<SeccompProgram> seccomp;
   std::string seccomp_listener_path, seccomp_listener_metadata;
 
+  // linux.resources, with the default devices allowed after the config's
+  // device rules (as runc does, so that a "deny all" keeps /dev/null usable).
+  std::optional<spec::Resources> resources;
+
   spec::Hooks hooks;
   std::map<std::string, std::string> annotations;
   bool no_pivot = false;

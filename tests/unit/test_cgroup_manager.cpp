@@ -1,0 +1,296 @@
+#include <boost/test/unit_test.hpp>
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "runtime/cgroup_manager.hpp"
+#include "spec/error.hpp"
+
+using namespace agentrun;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Imitates cgroupfs on a plain directory tree: a new directory gets (empty)
+// files named like its parent's, and removing a directory removes them.
+class FakeCgroupFs : public CgroupFs {
+ public:
+  int make_dir(const std::string& path) override {
+    if (::mkdir(path.c_str(), 0755) != 0) return errno;
+    for (const auto& e : fs::directory_iterator(fs::path(path).parent_path()))
+      if (e.is_regular_file()) std::ofstream(fs::path(path) / e.path().filename());
+    return 0;
+  }
+  int remove_dir(const std::string& path) override {
+    std::error_code ec;
+    if (fs::is_directory(path, ec))
+      for (const auto& e : fs::directory_iterator(path))
+        if (e.is_regular_file()) fs::remove(e.path());
+    return ::rmdir(path.c_str()) == 0 ? 0 : errno;
+  }
+};
+
+struct TempDir {
+  std::string path;
+  TempDir() {
+    char t[] = "/tmp/agentrun-cgroup-test-XXXXXX";
+    BOOST_REQUIRE(::mkdtemp(t));
+    path = t;
+  }
+  ~TempDir() { fs::remove_all(path); }
+};
+
+void put(const std::string& path, const std::string& text) {
+  fs::create_directories(fs::path(path).parent_path());
+  std::ofstream(path) << text;
+}
+
+std::string get(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void expect_failure(const std::function<void()>& f, const std::string& text) {
+  try {
+    f();
+    BOOST_ERROR("no failure; expected " << text);
+  } catch (const Failure& e) {
+    BOOST_TEST(std::string(e.what()) == text);
+  }
+}
+
+// A v1 host like this one, in `root`: the caller's memory cgroup is /own.
+CgroupLayout fake_v1(const std::string& root) {
+  const std::map<std::string, std::vector<std::string>> files = {
+      {"memory",
+       {"memory.limit_in_bytes", "memory.memsw.limit_in_bytes", "memory.soft_limit_in_bytes", "memory.usage_in_bytes",
+        "memory.max_usage_in_bytes", "memory.failcnt", "memory.stat", "memory.oom_control"}},
+      {"cpu,cpuacct", {"cpu.shares", "cpu.cfs_period_us", "cpu.cfs_quota_us", "cpu.stat", "cpuacct.usage",
+                       "cpuacct.usage_percpu", "cpuacct.stat"}},
+      {"cpuset", {"cpuset.cpus", "cpuset.mems"}},
+      {"pids", {"pids.max", "pids.current"}},
+      {"freezer", {"freezer.state"}},
+      {"devices", {"devices.allow", "devices.deny"}},
+      {"blkio", {}},
+      {"systemd", {}}};
+  for (const auto& [h, names] : files) {
+    put(root + "/" + h + "/cgroup.procs", "");
+    for (const auto& n : names) put(root + "/" + h + "/" + n, "");
+  }
+  put(root + "/cpuset/cpuset.cpus", "0-1\n");
+  put(root + "/cpuset/cpuset.mems", "0\n");
+  FakeCgroupFs().make_dir(root + "/memory/own");
+  CgroupLayout l;
+  l.mode = CgroupMode::v1;
+  for (const char* c : {"memory", "cpuset", "pids", "freezer", "devices", "blkio"}) l.v1[c] = root + "/" + c;
+  l.v1["cpu"] = l.v1["cpuacct"] = root + "/cpu,cpuacct";
+  l.v1["name=systemd"] = root + "/systemd";
+  return l;
+}
+
+const std::map<std::string, std::string> kOwnV1 = {{"memory", "/own"}, {"cpu", "/"},     {"cpuacct", "/"},
+                                                   {"cpuset", "/"},    {"pids", "/"},    {"freezer", "/"},
+                                                   {"devices", "/"},   {"name=systemd", "/"},
+                                                   {"blkio", "/"}};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(v1_lifecycle) {
+  TempDir t;
+  const std::string r = t.path;
+  auto fake = std::make_shared<FakeCgroupFs>();
+  auto cg = Cgroup::plan(fake_v1(r), kOwnV1, "", "c1", fake);
+  BOOST_TEST(cg.dirs().at("memory") == r + "/memory/own/agentrun/c1");
+  BOOST_TEST(cg.dirs().at("cpuacct") == r + "/cpu,cpuacct/agentrun/c1");
+  BOOST_TEST(cg.dirs().at("name=systemd") == r + "/systemd/agentrun/c1");
+
+  cg.create();
+  BOOST_TEST(cg.created().size() == 16u);  // agentrun and agentrun/c1 in eight hierarchies
+  BOOST_TEST(fs::is_directory(r + "/memory/own/agentrun/c1"));
+  // New cpuset levels inherit the parent's cpus and mems.
+  BOOST_TEST(get(r + "/cpuset/agentrun/cpuset.cpus") == "0-1");
+  BOOST_TEST(get(r + "/cpuset/agentrun/c1/cpuset.mems") == "0");
+
+  spec::Resources res;
+  res.memory = spec::MemoryResources{};
+  res.memory->limit = 1 << 20;
+  res.memory->swap = 2 << 20;
+  res.cpu = spec::CpuResources{};
+  res.cpu->shares = 512;
+  res.cpu->cpus = "1";
+  res.pidsLimit = 5;
+  res.devices = {{false, "a", std::nullopt, std::nullopt, "rwm"}, {true, "c", 1, 3, "rwm"}};
+  cg.apply(res);
+  const std::string mem = r + "/memory/own/agentrun/c1/";
+  BOOST_TEST(get(mem + "memory.limit_in_bytes") == "1048576");
+  BOOST_TEST(get(mem + "memory.memsw.limit_in_bytes") == "2097152");
+  BOOST_TEST(get(r + "/cpu,cpuacct/agentrun/c1/cpu.shares") == "512");
+  BOOST_TEST(get(r + "/cpuset/agentrun/c1/cpuset.cpus") == "1");
+  BOOST_TEST(get(r + "/pids/agentrun/c1/pids.max") == "5");
+  BOOST_TEST(get(r + "/devices/agentrun/c1/devices.deny") == "a *:* rwm");  // after "a"
+  BOOST_TEST(get(r + "/devices/agentrun/c1/devices.allow") == "c 1:3 rwm");
+
+  cg.add_process(1234);
+  for (const char* h : {"memory/own", "cpu,cpuacct", "cpuset", "pids", "freezer", "devices", "blkio", "systemd"})
+    BOOST_TEST(get(r + "/" + h + "/agentrun/c1/cgroup.procs") == "1234", h);
+  put(r + "/pids/agentrun/c1/cgroup.procs", "1234\n1240\n");
+  BOOST_TEST((cg.processes() == std::vector<pid_t>{1234, 1240}));
+
+  cg.freeze();
+  BOOST_TEST(get(r + "/freezer/agentrun/c1/freezer.state") == "FROZEN");
+  BOOST_TEST(cg.frozen());
+  cg.thaw();
+  BOOST_TEST(get(r + "/freezer/agentrun/c1/freezer.state") == "THAWED");
+  BOOST_TEST(!cg.frozen());
+
+  put(mem + "memory.usage_in_bytes", "4096\n");
+  put(mem + "memory.stat", "cache 1\nrss 2\n");
+  put(mem + "memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 3\n");
+  put(r + "/pids/agentrun/c1/pids.current", "2\n");
+  put(r + "/blkio/agentrun/c1/blkio.throttle.io_service_bytes_recursive", "8:0 Read 4096\n8:0 Write 512\nTotal 4608\n");
+  put(r + "/cpu,cpuacct/agentrun/c1/cpuacct.usage", "123\n");
+  put(r + "/cpu,cpuacct/agentrun/c1/cpuacct.usage_percpu", "100 23 \n");
+  put(r + "/cpu,cpuacct/agentrun/c1/cpu.stat", "nr_periods 4\nnr_throttled 1\nthrottled_time 99\n");
+  const std::string stats = cg.stats_json("c1");
+  BOOST_TEST(stats.rfind(R"({"type":"stats","id":"c1","data":{"cpu":{"usage":{"total":123,"percpu":[100,23],)", 0) == 0,
+             stats);
+  BOOST_TEST(stats.find(R"("throttling":{"periods":4,"throttledPeriods":1,"throttledTime":99})") != std::string::npos);
+  BOOST_TEST(stats.find(R"("memory":{"usage":{"usage":4096,"max":0,"limit":1048576,"failcnt":0})") != std::string::npos,
+             stats);
+  BOOST_TEST(stats.find(R"("raw":{"cache":1,"rss":2})") != std::string::npos);
+  BOOST_TEST(stats.find(R"("pids":{"current":2,"limit":5})") != std::string::npos);
+  BOOST_TEST(stats.find(R"("blkio":{"ioServiceBytesRecursive":[{"major":8,"minor":0,"op":"Read","value":4096},)"
+                        R"({"major":8,"minor":0,"op":"Write","value":512}],"ioServicedRecursive":[]})") != std::string::npos,
+             stats);
+  BOOST_TEST(cg.oom_kill_count() == 3u);
+
+  // The state file round trip keeps what destroy needs.
+  auto again = Cgroup::from_json(cg.to_json(), fake);
+  BOOST_TEST(again.to_json() == cg.to_json());
+  BOOST_TEST((again.dirs() == cg.dirs()));
+  BOOST_TEST((again.created() == cg.created()));
+
+  fake->make_dir(mem + "nested");  // made by the container itself
+  again.destroy();
+  for (const char* h : {"memory/own", "cpu,cpuacct", "cpuset", "pids", "freezer", "devices", "blkio", "systemd"})
+    BOOST_TEST(!fs::exists(r + "/" + h + "/agentrun"), h);
+  BOOST_TEST(fs::is_directory(r + "/memory/own"));
+}
+
+BOOST_AUTO_TEST_CASE(v1_shared_parent_and_errors) {
+  TempDir t;
+  const std::string r = t.path;
+  auto fake = std::make_shared<FakeCgroupFs>();
+  const auto layout = fake_v1(r);
+  auto a = Cgroup::plan(layout, kOwnV1, "", "a", fake);
+  auto b = Cgroup::plan(layout, kOwnV1, "", "b", fake);
+  a.create();
+  b.create();
+  BOOST_TEST(b.created().size() == 8u);  // agentrun/ was already there
+  a.destroy();                           // agentrun/ stays: b is in it
+  BOOST_TEST(fs::is_directory(r + "/pids/agentrun/b"));
+  BOOST_TEST(!fs::exists(r + "/pids/agentrun/a"));
+
+  spec::Resources net;
+  net.network = spec::NetworkResources{7, {}};
+  expect_failure([&] { b.apply(net); },
+                 "cgroup: controller \"net_cls\" is not available on this host (needed by linux.resources.network)");
+  spec::Resources swappiness;
+  swappiness.memory = spec::MemoryResources{};
+  swappiness.memory->swappiness = 10;
+  expect_failure([&] { b.apply(swappiness); }, "cgroup memory: write memory.swappiness = 10 in " + r +
+                                                   "/memory/own/agentrun/b: no such file or directory");
+  b.destroy();  // a made agentrun/, so it stays
+  BOOST_TEST(!fs::exists(r + "/pids/agentrun/b"));
+  BOOST_TEST(fs::is_directory(r + "/pids/agentrun"));
+
+  expect_failure([&] { Cgroup::plan(layout, {{"memory", "/"}}, "x", "x", fake); },
+                 "cgroup: hierarchy \"cpu\" is mounted but this process's cgroup in it is not in /proc/self/cgroup");
+  expect_failure([] { Cgroup::from_json(R"({"mode":"v3","dirs":{},"created":[],"unifiedControllers":[]})"); },
+                 "state: cgroup: \"mode\" is not v1, hybrid or v2");
+}
+
+BOOST_AUTO_TEST_CASE(v2_lifecycle) {
+  TempDir t;
+  const std::string r = t.path;
+  for (const char* f : {"cgroup.procs", "cgroup.subtree_control", "cgroup.freeze", "cgroup.events", "memory.max",
+                        "memory.current", "memory.stat", "memory.events", "cpu.weight", "cpu.max", "cpu.stat",
+                        "io.max", "pids.max", "pids.current"})
+    put(r + "/" + f, "");
+  CgroupLayout l;
+  l.mode = CgroupMode::v2;
+  l.unified = r;
+  l.unified_controllers = {"cpu", "io", "memory", "pids"};
+  auto fake = std::make_shared<FakeCgroupFs>();
+  auto cg = Cgroup::plan(l, {{"", "/"}}, "/test/c2", "c2", fake);
+  BOOST_TEST(cg.dirs().size() == 1u);
+  const std::string dir = r + "/test/c2/";
+  BOOST_TEST(cg.dirs().at("") + "/" == dir);
+  cg.create();
+
+  spec::Resources res;
+  res.memory = spec::MemoryResources{};
+  res.memory->limit = 1 << 20;
+  res.cpu = spec::CpuResources{};
+  res.cpu->shares = 1024;
+  res.blockIO = spec::BlockIoResources{};
+  res.blockIO->throttleReadBpsDevice = {{8, 0, 1000}};
+  res.blockIO->throttleWriteIOPSDevice = {{8, 0, 20}};
+  cg.apply(res);
+  BOOST_TEST(get(dir + "memory.max") == "1048576");
+  BOOST_TEST(get(dir + "cpu.weight") == "39");
+  BOOST_TEST(get(dir + "io.max") == "8:0 rbps=1000 wiops=20");
+  // Controllers delegated by the created levels' parents (last one written).
+  BOOST_TEST(get(r + "/cgroup.subtree_control") == "+io");
+  BOOST_TEST(get(r + "/test/cgroup.subtree_control") == "+io");
+
+  spec::Resources huge;
+  huge.hugepageLimits = {{"2MB", 1}};
+  expect_failure([&] { cg.apply(huge); },
+                 "cgroup: controller \"hugetlb\" is not available on this host (needed by "
+                 "linux.resources.hugepageLimits)");
+
+  put(dir + "cgroup.events", "populated 1\nfrozen 1\n");
+  cg.freeze();
+  BOOST_TEST(get(dir + "cgroup.freeze") == "1");
+  BOOST_TEST(cg.frozen());
+  cg.thaw();
+  BOOST_TEST(get(dir + "cgroup.freeze") == "0");
+  BOOST_TEST(!cg.frozen());
+  // Processes that never stop: pause gives up and thaws again.
+  put(dir + "cgroup.events", "populated 1\nfrozen 0\n");
+  expect_failure([&] { cg.freeze(); },
+                 "cgroup freezer: freeze " + r + "/test/c2: the processes did not stop within 1s");
+  BOOST_TEST(get(dir + "cgroup.freeze") == "0");
+
+  put(dir + "memory.current", "8192\n");
+  put(dir + "io.stat", "8:0 rbytes=10 wbytes=20 rios=1 wios=2 dbytes=0 dios=0\n");
+  put(dir + "memory.max", "max\n");
+  put(dir + "memory.events", "low 0\nhigh 0\nmax 2\noom 1\noom_kill 1\n");
+  put(dir + "cpu.stat", "usage_usec 5\nuser_usec 3\nsystem_usec 2\nnr_periods 4\nnr_throttled 1\nthrottled_usec 7\n");
+  const std::string stats = cg.stats_json("c2");
+  BOOST_TEST(stats.find(R"("cpu":{"usage":{"total":5000,"kernel":2000,"user":3000},)"
+                        R"("throttling":{"periods":4,"throttledPeriods":1,"throttledTime":7000}})") != std::string::npos,
+             stats);
+  BOOST_TEST(stats.find(R"("usage":{"usage":8192,"max":0,"limit":18446744073709551615,"failcnt":2})") !=
+                 std::string::npos,
+             stats);
+  BOOST_TEST(stats.find(R"({"major":8,"minor":0,"op":"Write","value":20})") != std::string::npos, stats);
+  BOOST_TEST(stats.find(R"("ioServicedRecursive":[{"major":8,"minor":0,"op":"Discard","value":0},)") !=
+                 std::string::npos,
+             stats);
+  BOOST_TEST(cg.oom_kill_count() == 1u);
+
+  auto again = Cgroup::from_json(cg.to_json(), fake);
+  BOOST_TEST(cgroup_mode_name(again.mode()) == std::string("v2"));
+  again.destroy();
+  BOOST_TEST(!fs::exists(r + "/test"));
+  BOOST_TEST(fs::exists(r + "/cgroup.procs"));
+}

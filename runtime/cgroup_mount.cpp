@@ -10,7 +10,6 @@
 #include "runtime/fd.hpp"
 #include "runtime/mountinfo.hpp"
 #include "runtime/rootfs.hpp"
-#include "runtime/file_io.hpp"
 
 namespace agentrun {
 namespace {
@@ -29,8 +28,7 @@ std::vector<std::string> split(const std::string& s, char sep) {
   return out;
 }
 
-Result<std::vector<OwnCgroup>> read_own_cgroups() {
-  AR_TRY_ASSIGN(std::string text, read_whole_file(AT_FDCWD, "/proc/self/cgroup"));
+std::vector<OwnCgroup> parse_own_cgroups(const std::string& text) {
   std::vector<OwnCgroup> out;
   std::istringstream lines(text);
   std::string line;
@@ -96,10 +94,10 @@ Result<UniqueFd> fresh_mount(Sys& sys, const char* type, const char* key, const 
 
 }  // namespace
 
-Status mount_cgroups(Sys& sys, int target, const MountStep& m, bool own_cgroup_ns) {
+Status mount_cgroups(Sys& sys, int target, const MountStep& m, bool own_cgroup_ns, const std::string& own_cgroups) {
   const std::string step = "mount cgroup on " + m.destination;
   auto mounts = read_mountinfo();
-  AR_TRY_ASSIGN(auto own, read_own_cgroups());
+  const auto own = parse_own_cgroups(own_cgroups);
   std::vector<const MountInfo*> v1, v2;
   for (const auto& mi : mounts) {
     if (mi.mount_point.compare(0, 14, "/sys/fs/cgroup") != 0) continue;

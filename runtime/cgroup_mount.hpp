@@ -11,6 +11,8 @@
 
 namespace agentrun {
 
-Status mount_cgroups(Sys& sys, int target, const MountStep& m, bool own_cgroup_ns);
+// `own_cgroups`: the init's /proc/self/cgroup read before it entered its
+// cgroup namespace, so that the paths are the host's.
+Status mount_cgroups(Sys& sys, int target, const MountStep& m, bool own_cgroup_ns, const std::string& own_cgroups);
 
 }  // namespace agentrun

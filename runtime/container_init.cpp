@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <linux/close_range.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -194,7 +195,12 @@ Result<Prepared> prepare_container(Sys& sys, const Plan& plan, InitIo& io) {
   AR_TRY_ASSIGN(std::string self, proc_self_name(procfs.get()));
   const int host_pid = std::atoi(self.c_str());
 
-  RootfsSetup fs{sys, plan, {}, {}};
+  RootfsSetup fs{sys, plan, {}, {}, {}};
+  // The runtime has put this process in its cgroups: only now does a new
+  // cgroup namespace make them the container's root.
+  AR_TRY_ASSIGN(fs.own_cgroups, read_whole_file(AT_FDCWD, "/proc/self/cgroup"));
+  if (plan.creates(spec::NamespaceType::cgroup) && ::unshare(CLONE_NEWCGROUP) < 0)
+    return sys_error("create the cgroup namespace", errno);
   AR_TRY(setup_filesystem(plan, io, fs, host_pid));
   AR_TRY_ASSIGN(Prepared out, prepare_process(sys, plan, io, procfs.get()));
   out.host_pid = host_pid;

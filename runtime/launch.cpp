@@ -95,7 +95,8 @@ Status close_other_fds(const Plan& plan, const SyncChannel& sync, const LaunchIo
   if (plan.has_user_namespace() &&
       (::syscall(SYS_setresgid, 0, 0, 0) < 0 || ::syscall(SYS_setresuid, 0, 0, 0) < 0))
     stage_fail(sync, sys_error("become root in the container's user namespace", errno));
-  const int rest = plan.new_namespaces & ~CLONE_NEWUSER;
+  // The cgroup namespace is the init's to create, once it is in its cgroup.
+  const int rest = plan.new_namespaces & ~(CLONE_NEWUSER | CLONE_NEWCGROUP);
   if (rest && ::unshare(rest) < 0) stage_fail(sync, sys_error("create namespaces", errno));
   if (!plan.time_offsets.empty()) {
     Status s = write_whole_file(AT_FDCWD, "/proc/self/timens_offsets", time_offsets(plan), 0);

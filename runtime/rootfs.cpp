@@ -158,7 +158,7 @@ Status mount_one(RootfsSetup& s, const MountStep& m) {
       return mount_bind(s, m);
     case MountKind::cgroup: {
       AR_TRY_ASSIGN(UniqueFd target, mount_target(s, m, TargetKind::directory));
-      return mount_cgroups(s.sys, target.get(), m, s.plan.creates(spec::NamespaceType::cgroup));
+      return mount_cgroups(s.sys, target.get(), m, s.plan.creates(spec::NamespaceType::cgroup), s.own_cgroups);
     }
     case MountKind::filesystem:
       return mount_filesystem(s, m);

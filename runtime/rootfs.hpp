@@ -19,6 +19,7 @@ struct RootfsSetup {
   const Plan& plan;
   UniqueFd root;      // O_PATH: the rootfs before pivot_root, "/" after it
   UniqueFd dev_null;  // O_PATH: the host's /dev/null, checked to be char 1:3
+  std::string own_cgroups;  // /proc/self/cgroup as the host sees it, read before the cgroup namespace
 };
 
 // Sets the propagation of "/", makes the rootfs a mount point and opens it.

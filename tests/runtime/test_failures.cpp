@@ -83,8 +83,9 @@ BOOST_AUTO_TEST_CASE(unsupported_requests_are_refused_not_dropped) {
   test::set_string(selinux, "/process/selinuxLabel", "system_u:system_r:container_t:s0");
   expect_refused(s, selinux, "process.selinuxLabel");
   auto resources = marking_config(s);
-  test::set_json(resources, "/linux/resources", R"({"pids": {"limit": 10}})");
-  expect_refused(s, resources, "config.json: linux.resources: cgroup resource limits are not supported yet");
+  // This host mounts no net_cls hierarchy: the class id cannot be applied.
+  test::set_json(resources, "/linux/resources", R"({"network": {"classID": 1048577}})");
+  expect_refused(s, resources, "net_cls");
   auto host_sysctl = marking_config(s);
   test::set_json(host_sysctl, "/linux/sysctl", R"({"vm.swappiness": "10"})");
   expect_refused(s, host_sysctl, "vm.swappiness");

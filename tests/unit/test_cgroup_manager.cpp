@@ -212,7 +212,7 @@ BOOST_AUTO_TEST_CASE(v1_shared_parent_and_errors) {
   BOOST_TEST(fs::is_directory(r + "/pids/agentrun"));
 
   expect_failure([&] { Cgroup::plan(layout, {{"memory", "/"}}, "x", "x", fake); },
-                 "cgroup: hierarchy \"cpu\" is mounted but this process's cgroup in it is not in /proc/self/cgroup");
+                 "cgroup: hierarchy \"blkio\" is mounted but this process's cgroup in it is not in /proc/self/cgroup");
   expect_failure([] { Cgroup::from_json(R"({"mode":"v3","dirs":{},"created":[],"unifiedControllers":[]})"); },
                  "state: cgroup: \"mode\" is not v1, hybrid or v2");
 }
@@ -283,7 +283,7 @@ BOOST_AUTO_TEST_CASE(v2_lifecycle) {
                  std::string::npos,
              stats);
   BOOST_TEST(stats.find(R"({"major":8,"minor":0,"op":"Write","value":20})") != std::string::npos, stats);
-  BOOST_TEST(stats.find(R"("ioServicedRecursive":[{"major":8,"minor":0,"op":"Discard","value":0},)") !=
+  BOOST_TEST(stats.find(R"("ioServicedRecursive":[{"major":8,"minor":0,"op":"Read","value":1},)") !=
                  std::string::npos,
              stats);
   BOOST_TEST(cg.oom_kill_count() == 1u);
@@ -293,4 +293,35 @@ BOOST_AUTO_TEST_CASE(v2_lifecycle) {
   again.destroy();
   BOOST_TEST(!fs::exists(r + "/test"));
   BOOST_TEST(fs::exists(r + "/cgroup.procs"));
+}
+
+BOOST_AUTO_TEST_CASE(hybrid_routes_unified_only_controllers) {
+  TempDir t;
+  const std::string r = t.path;
+  for (const char* f : {"memory/cgroup.procs", "memory/memory.limit_in_bytes", "unified/cgroup.procs",
+                        "unified/cgroup.subtree_control", "unified/hugetlb.2MB.max", "unified/memory.high"})
+    put(r + "/" + f, "");
+  CgroupLayout l;
+  l.mode = CgroupMode::hybrid;
+  l.v1["memory"] = r + "/memory";
+  l.unified = r + "/unified";
+  l.unified_controllers = {"hugetlb", "memory"};
+  auto cg = Cgroup::plan(l, {{"memory", "/"}, {"", "/"}}, "/h", "h", std::make_shared<FakeCgroupFs>());
+  cg.create();
+  spec::Resources res;
+  res.memory = spec::MemoryResources{};
+  res.memory->limit = 4096;
+  res.hugepageLimits = {{"2MB", 2097152}};
+  res.unified = {{"memory.high", "8192"}};
+  cg.apply(res);
+  BOOST_TEST(get(r + "/memory/h/memory.limit_in_bytes") == "4096");
+  BOOST_TEST(get(r + "/unified/h/hugetlb.2MB.max") == "2097152");
+  BOOST_TEST(get(r + "/unified/h/memory.high") == "8192");
+  BOOST_TEST(get(r + "/unified/cgroup.subtree_control") == "+memory");  // after +hugetlb
+  cg.add_process(77);
+  BOOST_TEST(get(r + "/memory/h/cgroup.procs") == "77");
+  BOOST_TEST(get(r + "/unified/h/cgroup.procs") == "77");
+  cg.destroy();
+  BOOST_TEST(!fs::exists(r + "/memory/h"));
+  BOOST_TEST(!fs::exists(r + "/unified/h"));
 }

@@ -464,13 +464,32 @@ BOOST_AUTO_TEST_CASE(listen_fds_and_preserved_fds) {
   BOOST_TEST(q.process.env == std::vector<std::string>{"PATH=/bin"});
 }
 
-BOOST_AUTO_TEST_CASE(resources_and_cgroups_path_are_refused) {
+BOOST_AUTO_TEST_CASE(device_rules_get_the_default_devices_after_them) {
   auto c = base_config();
+  Plan none = make_plan(c, options(), {});
+  BOOST_TEST(!none.resources);
   c.linux.resources = spec::Resources{};
-  BOOST_TEST(plan_failure(c) == "config.json: linux.resources: cgroup resource limits are not supported yet");
-  c.linux.resources.reset();
-  c.linux.cgroupsPath = "/agentrun/c1";
-  BOOST_TEST(plan_failure(c) == "config.json: linux.cgroupsPath: cgroups are not supported yet");
+  c.linux.resources->pidsLimit = 5;
+  Plan no_rules = make_plan(c, options(), {});
+  BOOST_TEST_REQUIRE(no_rules.resources.has_value());
+  BOOST_TEST(no_rules.resources->devices.empty());  // nothing denied: nothing to re-allow
+  BOOST_TEST(*no_rules.resources->pidsLimit == 5);
+  c.linux.resources->devices.push_back(spec::DeviceRule{false, "", std::nullopt, std::nullopt, "rwm"});
+  Plan p = make_plan(c, options(), {});
+  const auto& rules = p.resources->devices;
+  BOOST_TEST_REQUIRE(rules.size() == 13u);
+  BOOST_TEST(!rules[0].allow);  // the config's own rules come first
+  auto allows = [&](const char* type, int64_t major, int64_t minor) {
+    for (size_t i = 1; i < rules.size(); ++i)
+      if (rules[i].allow && rules[i].type == type && rules[i].major == major && rules[i].minor == minor &&
+          rules[i].access == "rwm")
+        return true;
+    return false;
+  };
+  BOOST_TEST(allows("c", 1, 3));  // /dev/null
+  BOOST_TEST(allows("c", 1, 9));  // /dev/urandom
+  BOOST_TEST(allows("c", 5, 2));  // /dev/ptmx
+  BOOST_TEST(!allows("c", 1, 11));  // /dev/kmsg stays denied
 }
 
 BOOST_AUTO_TEST_CASE(personality_domains) {

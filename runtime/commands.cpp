@@ -51,11 +51,6 @@ Store store_of(const CommandLine& cl) {
   return Store(it == cl.global.end() ? "/run/agentrun" : it->second);
 }
 
-void refuse_systemd_cgroup(const CommandLine& cl) {
-  if (flag_enabled(cl.global, "systemd-cgroup"))
-    fail("--systemd-cgroup", "the systemd cgroup driver is not supported yet");
-}
-
 CreateRequest create_request(const CommandLine& cl) {
   CreateRequest r;
   r.id = cl.args.at(0);
@@ -64,6 +59,7 @@ CreateRequest create_request(const CommandLine& cl) {
   r.pid_file = cl.value("pid-file").value_or("");
   r.no_pivot = flag_enabled(cl.options, "no-pivot");
   r.no_new_keyring = flag_enabled(cl.options, "no-new-keyring");
+  r.systemd_cgroup = flag_enabled(cl.global, "systemd-cgroup");
   if (auto n = cl.value("preserve-fds")) r.preserve_fds = parse_preserve_fds(*n);
   if (cl.has("pidfd-socket")) fail("--pidfd-socket", "not supported yet");
   return r;
@@ -98,7 +94,6 @@ struct ForegroundTerminal {
 };
 
 int cmd_create(const CommandLine& cl) {
-  refuse_systemd_cgroup(cl);
   not_dumpable();
   create_container(store_of(cl), create_request(cl));
   return 0;
@@ -110,7 +105,6 @@ int cmd_start(const CommandLine& cl) {
 }
 
 int cmd_run(const CommandLine& cl) {
-  refuse_systemd_cgroup(cl);
   not_dumpable();
   const Store store = store_of(cl);
   CreateRequest request = create_request(cl);

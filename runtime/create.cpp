@@ -14,6 +14,7 @@
 #include <cstdlib>
 
 #include "runtime/cgroup_manager.hpp"
+#include "runtime/cgroup_path.hpp"
 #include "runtime/file_io.hpp"
 #include "runtime/host_probe.hpp"
 #include "runtime/launch.hpp"
@@ -165,6 +166,15 @@ UniqueFd connect_console(const std::string& command, bool terminal, const std::s
   return connect_unix(socket_path, SOCK_STREAM, "connect to console socket " + socket_path);
 }
 
+// The path is checked so that a typo is named, but there is no systemd
+// driver yet: refused either way, never placed somewhere else.
+void refuse_systemd_cgroup(const std::string& cgroups_path) {
+  if (!cgroups_path.empty()) parse_systemd_cgroup_path(cgroups_path);
+  if (::access("/run/systemd/system", F_OK) != 0)
+    fail("--systemd-cgroup", "systemd is not running on this host: use the default cgroup driver");
+  fail("--systemd-cgroup", "the systemd cgroup driver is not supported yet");
+}
+
 Cgroup container_cgroup(const std::string& cgroups_path, const std::string& id) {
   auto own = read_whole_file(AT_FDCWD, "/proc/self/cgroup");
   if (!own) throw Failure(own.error());
@@ -179,6 +189,7 @@ Created create_container(const Store& store, const CreateRequest& request) {
   const HostFacts host = probe_host();
   spec::validate_config(config, spec::HostSupport{host.apparmor, host.selinux});
   const Plan plan = make_plan(config, plan_options(request, bundle), host);
+  if (request.systemd_cgroup) refuse_systemd_cgroup(config.linux.cgroupsPath);
 
   UniqueFd console = connect_console("create", plan.process.terminal, request.console_socket, request.console_fd >= 0);
 

@@ -20,6 +20,7 @@ struct CreateRequest {
   bool no_pivot = false;
   bool no_new_keyring = false;
   int preserve_fds = 0;
+  bool systemd_cgroup = false;  // --systemd-cgroup: cgroupsPath is slice:prefix:name
 };
 
 struct Created {

@@ -57,9 +57,10 @@ std::string features_json(const HostFacts& host) {
   string_list(w, "capabilities", capability_names(host.last_cap));
   w.Key("cgroup");
   w.StartObject();
-  for (const char* k : {"v1", "v2", "systemd", "systemdUser", "rdma"}) {
-    w.Key(k);
-    w.Bool(false);  // linux.resources is refused until the cgroup backends exist
+  for (const auto& [key, supported] : {std::pair{"v1", true}, {"v2", true}, {"systemd", false},
+                                        {"systemdUser", false}, {"rdma", true}}) {
+    w.Key(key);
+    w.Bool(supported);
   }
   w.EndObject();
   w.Key("seccomp");

@@ -231,7 +231,23 @@ BOOST_AUTO_TEST_CASE(spec_features_version_help) {
   auto unknown = s.agentrun({"create", "--bogus", "x"});
   BOOST_TEST(unknown.code == 1);
   BOOST_TEST(unknown.err.find("flag provided but not defined: -bogus") != std::string::npos, unknown.err);
-  auto systemd = s.agentrun({"--systemd-cgroup", "run", "--bundle", s.bundle, "x"});
-  BOOST_TEST(systemd.code == 1);
-  BOOST_TEST(systemd.err.find("systemd") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(systemd_cgroup_driver_is_refused_clearly) {
+  Sandbox s;
+  auto cfg = test::base_config({"true"});
+  test::set_string(cfg, "/linux/cgroupsPath", "not-a-systemd-path");
+  s.write_config(cfg);
+  auto malformed = s.agentrun({"--systemd-cgroup", "run", "--bundle", s.bundle, "x"});
+  BOOST_TEST(malformed.code == 1);
+  BOOST_TEST(malformed.err.find("slice:prefix:name") != std::string::npos, malformed.err);
+  test::set_string(cfg, "/linux/cgroupsPath", "system.slice:agentrun:x");
+  s.write_config(cfg);
+  auto refused = s.agentrun({"--systemd-cgroup", "run", "--bundle", s.bundle, "x"});
+  BOOST_TEST(refused.code == 1);
+  const bool systemd_runs = test::file_exists("/run/systemd/system");
+  BOOST_TEST(refused.err.find(systemd_runs ? "not supported yet" : "systemd is not running on this host") !=
+                 std::string::npos,
+             refused.err);
+  BOOST_TEST(s.leftovers().empty());
 }

@@ -139,6 +139,7 @@ const std::vector<FlagSpec>& global_flags() {
       {"systemd-cgroup", 0, false, "use systemd to manage cgroups (not supported yet: refused)"},
       {"criu", 0, true, "path to criu (accepted for runc compatibility; checkpoint is not supported)"},
       {"rootless", 0, true, "true, false or auto (accepted for runc compatibility)"},
+      {"policy", 0, true, "agent policy: a built-in name, an installed name or a path (default: the operator's)"},
       {"version", 'v', false, "print the version"},
   };
   return kFlags;
@@ -167,6 +168,10 @@ const std::vector<CommandSpec>& commands() {
       {"pause", "<container-id>", "freeze every process of a container", {}, 1, 1},
       {"resume", "<container-id>", "thaw a paused container", {}, 1, 1},
       {"update", "<container-id>", "change the resource limits of a container", update_flags(), 1, 1},
+      {"inspect", "<container-id>", "print the isolation a container got: policy, features, seccomp, Landlock, paths",
+       {}, 1, 1},
+      {"preflight", "", "print which isolation features this host offers and whether the policy would start",
+       {{"format", 'f', true, "table or json"}}, 0, 0},
       {"events", "<container-id>", "print resource statistics and OOM events of a container",
        {{"stats", 0, false, "print one statistics record and exit"},
         {"interval", 0, true, "time between statistics records (default 5s)"}}, 1, 1},

@@ -17,7 +17,10 @@
 #include "runtime/create.hpp"
 #include "runtime/default_spec.hpp"
 #include "runtime/exec_process.hpp"
+#include "runtime/policy/apply.hpp"
+#include "runtime/preflight.hpp"
 #include "runtime/ps.hpp"
+#include "runtime/cgroup_layout.hpp"
 #include "runtime/update_request.hpp"
 #include "runtime/features.hpp"
 #include "runtime/foreground.hpp"
@@ -28,6 +31,7 @@
 #include "runtime/sync.hpp"
 #include "spec/error.hpp"
 #include "spec/json_reader.hpp"
+#include "spec/json_write.hpp"
 #include "spec/names.hpp"
 
 namespace agentrun {
@@ -51,6 +55,11 @@ Store store_of(const CommandLine& cl) {
   return Store(it == cl.global.end() ? "/run/agentrun" : it->second);
 }
 
+std::optional<std::string> global_policy(const CommandLine& cl) {
+  auto it = cl.global.find("policy");
+  return it == cl.global.end() ? std::nullopt : std::optional<std::string>(it->second);
+}
+
 CreateRequest create_request(const CommandLine& cl) {
   CreateRequest r;
   r.id = cl.args.at(0);
@@ -60,6 +69,7 @@ CreateRequest create_request(const CommandLine& cl) {
   r.no_pivot = flag_enabled(cl.options, "no-pivot");
   r.no_new_keyring = flag_enabled(cl.options, "no-new-keyring");
   r.systemd_cgroup = flag_enabled(cl.global, "systemd-cgroup");
+  r.policy = global_policy(cl);
   if (auto n = cl.value("preserve-fds")) r.preserve_fds = parse_preserve_fds(*n);
   if (cl.has("pidfd-socket")) fail("--pidfd-socket", "not supported yet");
   return r;
@@ -220,6 +230,40 @@ int cmd_events(const CommandLine& cl) {
   return 0;
 }
 
+int cmd_inspect(const CommandLine& cl) {
+  const Store store = store_of(cl);
+  const std::string& id = cl.args[0];
+  store.load(id);
+  print(spec::read_file_text(store.file_path(id, "isolation.json"), "the container's isolation record"));
+  return 0;
+}
+
+// Every feature with what the host says, then whether the policy's
+// requirements are met here; the exit status says whether it would start.
+int cmd_preflight(const CommandLine& cl) {
+  const std::string format = cl.value("format").value_or("table");
+  if (format != "table" && format != "json") fail("preflight --format", "expects table or json, not \"" + format + "\"");
+  const policy::Selected selected = policy::select_policy(policy::selection_input(global_policy(cl), {}));
+  const auto probes = probe_features(detect_cgroup_layout(), probe_host());
+  std::vector<std::string> missing;
+  for (const auto& feature : selected.policy.require)
+    for (const auto& p : probes)
+      if (p.name == feature && !p.available) missing.push_back(feature + " (" + p.reason + ")");
+  const bool starts = missing.empty() || selected.policy.isolation == policy::Isolation::best_effort;
+  if (format == "json") {
+    std::string out = "{\"policy\":" + spec::json_quote(selected.policy.name) + ",\"wouldStart\":" +
+                      (starts ? "true" : "false") + ",\"features\":" + preflight_json(probes) + "}\n";
+    print(out);
+  } else {
+    print(preflight_table(probes));
+    print("\npolicy " + selected.policy.name + " (" + policy::isolation_name(selected.policy.isolation) + "): " +
+          (missing.empty() ? "every required feature is available: it would start\n"
+                           : std::string(starts ? "would start without: " : "would NOT start, missing: ")));
+    for (size_t i = 0; i < missing.size(); ++i) print((i ? ", " : "") + missing[i] + (i + 1 == missing.size() ? "\n" : ""));
+  }
+  return starts ? 0 : 1;
+}
+
 int cmd_state(const CommandLine& cl) {
   const Store store = store_of(cl);
   print(container_state_json(store, store.load(cl.args[0]), true) + "\n");
@@ -310,6 +354,7 @@ int run_command(const CommandLine& cl) {
       {"kill", cmd_kill},     {"delete", cmd_delete}, {"list", cmd_list}, {"spec", cmd_spec},
       {"features", cmd_features}, {"exec", cmd_exec},     {"pause", cmd_pause}, {"resume", cmd_resume},
       {"ps", cmd_ps},             {"update", cmd_update}, {"events", cmd_events},
+      {"inspect", cmd_inspect},   {"preflight", cmd_preflight},
   };
   for (const auto& [name, fn] : kCommands)
     if (cl.command == name) return fn(cl);

@@ -17,6 +17,7 @@
 #include "runtime/devices.hpp"
 #include "runtime/file_io.hpp"
 #include "runtime/in_root.hpp"
+#include "runtime/landlock.hpp"
 #include "runtime/procfs.hpp"
 #include "runtime/rootfs.hpp"
 #include "runtime/seccomp_load.hpp"
@@ -78,6 +79,8 @@ Status setup_filesystem(const Plan& plan, InitIo& io, RootfsSetup& fs, int host_
   AR_TRY(run_hooks(plan.hooks.createContainer, "createContainer", plan_state_json(plan, "creating", host_pid)));
   AR_TRY(setup_dev(fs));
   AR_TRY(make_in_root(fs.root.get(), plan.process.cwd, TargetKind::directory));
+  AR_TRY(apply_filesystem_policy(fs));
+  for (const auto& path : fs.blocked) AR_TRY(io.sync->send_report(path));
   AR_TRY(protect_paths(fs));
   AR_TRY(enter_rootfs(fs));
   if (plan.process.terminal) AR_TRY(setup_console(fs, io.console_socket, plan.process.console_size));
@@ -113,16 +116,25 @@ Status setup_kernel_state(Sys& sys, const Plan& plan, int procfs) {
 Status confine_process(Sys& sys, const Plan& plan, InitIo& io) {
   const ProcessPlan& p = plan.process;
   auto load = [&]() -> Status {
-    AR_TRY_ASSIGN(int listener, load_seccomp(*plan.seccomp));
-    if (listener < 0) return {};
-    UniqueFd owned(listener);
-    return io.sync->send(MsgType::seccomp_listener, 0, owned.get());
+    if (plan.seccomp) {
+      AR_TRY_ASSIGN(int listener, load_seccomp(*plan.seccomp));
+      if (listener >= 0) {
+        UniqueFd owned(listener);
+        AR_TRY(io.sync->send(MsgType::seccomp_listener, 0, owned.get()));
+      }
+    }
+    for (const auto& filter : plan.seccomp_stack) AR_TRY(load_seccomp(filter));
+    return {};
   };
-  if (plan.seccomp && !p.no_new_privileges) AR_TRY(load());
+  const bool filters = plan.seccomp || !plan.seccomp_stack.empty();
+  // Landlock while this process may still restrict itself without
+  // no_new_privs (it holds CAP_SYS_ADMIN until the credentials change).
+  if (plan.landlock) AR_TRY(apply_landlock(*plan.landlock));
+  if (filters && !p.no_new_privileges) AR_TRY(load());
   AR_TRY(apply_credentials(sys, p, plan.last_cap));
   if (p.no_new_privileges) AR_TRY(check(sys.prctl(PR_SET_NO_NEW_PRIVS, 1), "set no_new_privs"));
   ::umask(p.umask.value_or(022));
-  if (plan.seccomp && p.no_new_privileges) AR_TRY(load());
+  if (filters && p.no_new_privileges) AR_TRY(load());
   return {};
 }
 

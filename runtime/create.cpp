@@ -18,6 +18,8 @@
 #include "runtime/file_io.hpp"
 #include "runtime/host_probe.hpp"
 #include "runtime/launch.hpp"
+#include "runtime/policy/apply.hpp"
+#include "runtime/policy/parse_policy.hpp"
 #include "runtime/log.hpp"
 #include "spec/json_reader.hpp"
 #include "spec/parse_config.hpp"
@@ -181,14 +183,24 @@ Cgroup container_cgroup(const std::string& cgroups_path, const std::string& id) 
   return Cgroup::plan(detect_cgroup_layout(), parse_proc_cgroup(*own), cgroups_path, id);
 }
 
+std::string rootfs_of(const std::string& bundle, const spec::Config& config) {
+  return config.root.path.rfind('/', 0) == 0 ? config.root.path : bundle + "/" + config.root.path;
+}
+
 Created create_container(const Store& store, const CreateRequest& request) {
   check_container_id(request.id);
   const std::string bundle = absolute_bundle(request.bundle);
   const std::string config_text = spec::read_file_text(bundle + "/config.json", "config.json");
-  const spec::Config config = spec::parse_config(config_text);
+  spec::Config config = spec::parse_config(config_text);
   const HostFacts host = probe_host();
   spec::validate_config(config, spec::HostSupport{host.apparmor, host.selinux});
-  const Plan plan = make_plan(config, plan_options(request, bundle), host);
+  const policy::SelectionInput selection = policy::selection_input(request.policy, config.annotations);
+  const policy::Applied applied =
+      policy::apply_policy(policy::select_policy(selection), config, rootfs_of(bundle, config),
+                           {store.root(), selection.config_dir});
+  for (const auto& warning : applied.translation.warnings) log_message(LogLevel::warning, warning);
+  Plan plan = make_plan(config, plan_options(request, bundle), host);
+  policy::complete_plan(plan, applied, seccomp_cache_dir(store));
   if (request.systemd_cgroup) refuse_systemd_cgroup(config.linux.cgroupsPath);
 
   UniqueFd console = connect_console("create", plan.process.terminal, request.console_socket, request.console_fd >= 0);
@@ -199,7 +211,7 @@ Created create_container(const Store& store, const CreateRequest& request) {
   cgroup.create();
   CgroupGuard cgroup_guard{cgroup};
   if (plan.resources) cgroup.apply(*plan.resources);
-  store.save_config(lock, config_text);
+  store.save_file(lock, request.id, "config.json", config_text);
   UniqueFd start_listener = listen_unix(store.start_socket(request.id), "listen on " + store.start_socket(request.id));
 
   LaunchIo io{console ? console.get() : request.console_fd, start_listener.get()};
@@ -220,6 +232,8 @@ Created create_container(const Store& store, const CreateRequest& request) {
   r.annotations = config.annotations;
   r.cgroup = cgroup.to_json();
   try {
+    store.save_file(lock, r.id, "policy.json", policy::policy_json(applied.policy));
+    store.save_file(lock, r.id, "isolation.json", policy::isolation_record(applied, plan, launched.blocked));
     store.save(lock, r);
     if (!request.pid_file.empty()) write_pid_file(request.pid_file, r.pid);
   } catch (...) {

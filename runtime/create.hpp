@@ -4,10 +4,12 @@
 // failure nothing is left: no state directory, no process (the init's mount
 // namespace and everything mounted in it die with it).
 
+#include <optional>
 #include <string>
 
 #include "runtime/fd.hpp"
 #include "runtime/store.hpp"
+#include "spec/config.hpp"
 
 namespace agentrun {
 
@@ -21,6 +23,7 @@ struct CreateRequest {
   bool no_new_keyring = false;
   int preserve_fds = 0;
   bool systemd_cgroup = false;  // --systemd-cgroup: cgroupsPath is slice:prefix:name
+  std::optional<std::string> policy;  // --policy
 };
 
 struct Created {
@@ -29,6 +32,12 @@ struct Created {
 };
 
 Created create_container(const Store& store, const CreateRequest& request);
+
+// Compiled seccomp filters are kept under the state root, by content hash.
+inline std::string seccomp_cache_dir(const Store& store) { return store.root() + "/.seccomp-cache"; }
+
+// The absolute host path of the container's root.
+std::string rootfs_of(const std::string& bundle, const spec::Config& config);
 
 // Writes the pid beside `path` and renames it into place.
 void write_pid_file(const std::string& path, pid_t pid);

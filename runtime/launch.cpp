@@ -241,6 +241,8 @@ Launched launch_container(const Plan& plan, const LaunchIo& io) {
       parent.send(MsgType::hooks_done).or_throw();
     } else if (m.type == MsgType::seccomp_listener && m.fd) {
       forward_seccomp_listener(plan, out.pid, m.fd.get());
+    } else if (m.type == MsgType::report) {
+      out.blocked.push_back(m.error.step);
     } else {
       fail("create container", "unexpected message from its init");
     }

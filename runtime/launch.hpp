@@ -15,6 +15,8 @@
 #include <sys/types.h>
 
 #include <functional>
+#include <string>
+#include <vector>
 
 #include "runtime/container_init.hpp"
 #include "runtime/plan.hpp"
@@ -32,6 +34,7 @@ struct LaunchIo {
 struct Launched {
   pid_t pid = 0;
   uint64_t start_time = 0;  // /proc/<pid>/stat field 22, to recognise the process later
+  std::vector<std::string> blocked;  // executables the init covered (denyExec)
 };
 
 // Runs until the init reports "ready". On failure every process it started

@@ -15,6 +15,8 @@
 #include "runtime/cgroup_manager.hpp"
 #include "runtime/create.hpp"
 #include "runtime/host_probe.hpp"
+#include "runtime/policy/apply.hpp"
+#include "runtime/policy/parse_policy.hpp"
 #include "spec/validate.hpp"
 #include "runtime/log.hpp"
 #include "runtime/proc_stat.hpp"
@@ -170,11 +172,20 @@ Launched exec_in_container(const Store& store, const std::string& id, const spec
   config.process = process;
   const HostFacts host = probe_host();
   spec::validate_config(config, spec::HostSupport{host.apparmor, host.selinux}, "process");
+  // The container's policy confines this process as it confined the first.
+  const policy::SelectionInput selection = policy::selection_input(std::nullopt, {});
+  const policy::Applied applied = policy::apply_policy(
+      {policy::parse_policy(spec::read_file_text(store.file_path(id, "policy.json"), "the container's policy"),
+                            "policy of container " + id),
+       "the container's"},
+      config, r.rootfs, {store.root(), selection.config_dir});
+  for (const auto& warning : applied.translation.warnings) log_message(LogLevel::warning, warning);
   PlanOptions plan_options;
   plan_options.id = id;
   plan_options.bundle = r.bundle;
   plan_options.preserve_fds = options.preserve_fds;
-  const Plan plan = make_exec_plan(config, process, r.pid, plan_options, host);
+  Plan plan = make_exec_plan(config, *config.process, r.pid, plan_options, host);
+  policy::complete_plan(plan, applied, seccomp_cache_dir(store));
   UniqueFd console = connect_console("exec", process.terminal, options.console_socket, options.console_fd >= 0);
   // The namespaces are found through the init's pid: it must still be the init.
   UniqueFd init = open_init(r);

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "runtime/landlock.hpp"
 #include "runtime/mount_options.hpp"
 #include "runtime/seccomp_compile.hpp"
 #include "runtime/sys.hpp"
@@ -106,6 +107,15 @@ struct Plan {
   ProcessPlan process;
   std::optional<SeccompProgram> seccomp;
   std::string seccomp_listener_path, seccomp_listener_metadata;
+  // The policy's default-allow filters, loaded after `seccomp`: stacked
+  // filters give the stricter answer of all.
+  std::vector<SeccompProgram> seccomp_stack;
+  std::optional<LandlockRuleset> landlock;
+
+  // Policy filesystem rules the init carries out inside the rootfs.
+  std::vector<std::string> deny_exec;       // command names covered in every PATH directory
+  std::vector<std::string> deny_exec_dirs;  // the process's PATH directories
+  std::vector<std::string> writable_binds;  // directories that stay writable under a read-only root
 
   // linux.resources, with the default devices allowed after the config's
   // device rules (as runc does, so that a "deny all" keeps /dev/null usable).

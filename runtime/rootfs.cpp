@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -209,6 +210,54 @@ Status make_readonly(RootfsSetup& s, const std::string& path) {
   return attach(s.sys, tree.get(), target->get(), step);
 }
 
+Status make_writable(RootfsSetup& s, const std::string& path) {
+  const std::string step = "keep " + path + " writable";
+  // No symlinks: a /workspace -> /etc in the image must not make /etc writable.
+  auto dir = open_in_root(s.root.get(), path, O_PATH | O_DIRECTORY, RESOLVE_NO_SYMLINKS);
+  if (!dir && (dir.error().errnum == ENOENT || dir.error().errnum == ENOTDIR)) return {};  // nothing to keep
+  if (!dir && dir.error().errnum == ELOOP)
+    return plain_error(step, "it is a symlink in the container's root; a writable path must be a real directory");
+  if (!dir) return Error{step, dir.error().reason, dir.error().errnum};
+  AR_TRY_ASSIGN(UniqueFd tree, clone_mount(s.sys, dir->get(), true, step));
+  MountAttrs attrs;
+  attrs.set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+  AR_TRY(set_mount_attrs(s.sys, tree.get(), attrs, true, step));
+  return attach(s.sys, tree.get(), dir->get(), step);
+}
+
+// A small read-only, noexec tmpfs holding one empty file: the cover.
+Result<UniqueFd> blocked_file_mount(RootfsSetup& s) {
+  const std::string step = "prepare the cover for blocked executables";
+  MountStep cover{MountKind::filesystem, "", "tmpfs", "/", "tmpfs", {}};
+  cover.options.data = {{"size", "4k"}, {"mode", "0555"}};
+  cover.options.top.set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+  AR_TRY_ASSIGN(UniqueFd mnt, new_filesystem(s.sys, cover, step));
+  UniqueFd file(::openat(mnt.get(), "blocked", O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0444));
+  if (!file) return sys_error(step, errno);
+  file.reset();  // a file open for writing keeps the mount from turning read-only
+  MountAttrs ro;
+  ro.set = MOUNT_ATTR_RDONLY;
+  AR_TRY(set_mount_attrs(s.sys, mnt.get(), ro, false, step));
+  return mnt;
+}
+
+Status block_executable(RootfsSetup& s, int cover, const std::string& path) {
+  const std::string step = "block " + path;
+  // O_NOFOLLOW: the entry itself, even when it is a symlink to a multi-call binary.
+  auto entry = open_in_root(s.root.get(), path, O_PATH | O_NOFOLLOW);
+  if (!entry && entry.error().errnum == ENOENT) return {};
+  if (!entry) return Error{step, entry.error().reason, entry.error().errnum};
+  struct stat st;
+  if (::fstatat(entry->get(), "", &st, AT_EMPTY_PATH) < 0) return sys_error(step, errno);
+  if (S_ISDIR(st.st_mode)) return {};
+  int rc = s.sys.open_tree(cover, "blocked", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+  if (rc < 0) return sys_error(step, -rc);
+  UniqueFd tree(rc);
+  AR_TRY(attach(s.sys, tree.get(), entry->get(), step));
+  s.blocked.push_back(path);
+  return {};
+}
+
 Status make_parent_mount_private(Sys& sys, const std::string& rootfs) {
   auto mounts = read_mountinfo();
   const MountInfo* parent = mount_containing(mounts, rootfs);
@@ -285,6 +334,15 @@ Status enter_rootfs(RootfsSetup& s) {
                "set the propagation of the container's root"));
   s.root.reset(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!s.root) return sys_error("open the new root", errno);
+  return {};
+}
+
+Status apply_filesystem_policy(RootfsSetup& s) {
+  for (const auto& path : s.plan.writable_binds) AR_TRY(make_writable(s, path));
+  if (s.plan.deny_exec.empty()) return {};
+  AR_TRY_ASSIGN(UniqueFd cover, blocked_file_mount(s));
+  for (const auto& dir : s.plan.deny_exec_dirs)
+    for (const auto& name : s.plan.deny_exec) AR_TRY(block_executable(s, cover.get(), dir + "/" + name));
   return {};
 }
 

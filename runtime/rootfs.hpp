@@ -20,6 +20,7 @@ struct RootfsSetup {
   UniqueFd root;      // O_PATH: the rootfs before pivot_root, "/" after it
   UniqueFd dev_null;  // O_PATH: the host's /dev/null, checked to be char 1:3
   std::string own_cgroups;  // /proc/self/cgroup as the host sees it, read before the cgroup namespace
+  std::vector<std::string> blocked;  // path entries denyExec covered, for the runtime's report
 };
 
 // Sets the propagation of "/", makes the rootfs a mount point and opens it.
@@ -27,6 +28,12 @@ Status prepare_rootfs(RootfsSetup& s);
 Status mount_all(RootfsSetup& s);
 // pivot_root (or MS_MOVE + chroot with --no-pivot); s.root becomes "/".
 Status enter_rootfs(RootfsSetup& s);
+// Policy rules: writable directories become mounts of their own (so that
+// a read-only root leaves them writable), and each denyExec name in a
+// PATH directory is covered by an empty file on a noexec mount, mounted on
+// the path entry itself (a symlink stays a symlink to everything else).
+Status apply_filesystem_policy(RootfsSetup& s);
+
 // Readonly and masked paths, before pivot_root: masks are clones of the
 // host's verified /dev/null mount, which pivot_root detaches.
 Status protect_paths(RootfsSetup& s);

@@ -74,8 +74,8 @@ const char* status_name(ContainerStatus s) {
 
 void check_container_id(const std::string& id) {
   if (id.empty()) fail("container id", "missing");
-  if (id == "." || id == ".." || id.size() > 1024 || !std::all_of(id.begin(), id.end(), valid_id_char))
-    fail("container id \"" + id + "\"", "invalid: use letters, digits, '_', '+', '-' and '.'");
+  if (id[0] == '.' || id.size() > 1024 || !std::all_of(id.begin(), id.end(), valid_id_char))
+    fail("container id \"" + id + "\"", "invalid: use letters, digits, '_', '+', '-' and '.' (not first)");
 }
 
 ContainerLock Store::create(const std::string& id) const {
@@ -126,9 +126,9 @@ void Store::save(const ContainerLock& lock, const ContainerRecord& record) const
   write_atomically(lock.dir_fd(), dir(record.id), "state.json", record_json(record));
 }
 
-void Store::save_config(const ContainerLock& lock, const std::string& config_text) const {
-  Status s = write_whole_file(lock.dir_fd(), "config.json", config_text, O_CREAT | O_TRUNC | O_EXCL);
-  if (!s) fail("save the container's config.json", errno_text(s.error().errnum));
+void Store::save_file(const ContainerLock& lock, const std::string& id, const std::string& name,
+                      const std::string& text) const {
+  write_atomically(lock.dir_fd(), dir(id), name, text);
 }
 
 ContainerStatus Store::status(const ContainerRecord& r) const {
@@ -156,7 +156,7 @@ std::vector<std::string> Store::ids() const {
   }
   while (dirent* e = ::readdir(d)) {
     std::string n = e->d_name;
-    if (n != "." && n != ".." && e->d_type == DT_DIR) out.push_back(n);
+    if (n[0] != '.' && e->d_type == DT_DIR) out.push_back(n);  // dot names are the runtime's own
   }
   ::closedir(d);
   std::sort(out.begin(), out.end());

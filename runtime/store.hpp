@@ -37,7 +37,8 @@ enum class ContainerStatus { creating, created, running, paused, stopped };
 const char* status_name(ContainerStatus s);
 
 // Container ids as runc accepts them: letters, digits, "_", "+", "-", "."
-// (not "." or ".."), at most 1024 bytes. Throws Failure otherwise.
+// — except a leading ".", which names the runtime's own entries in the
+// state root — at most 1024 bytes. Throws Failure otherwise.
 void check_container_id(const std::string& id);
 
 // An exclusive flock on a container directory, held for the object's life.
@@ -65,8 +66,10 @@ class Store {
 
   ContainerRecord load(const std::string& id) const;
   void save(const ContainerLock& lock, const ContainerRecord& record) const;
-  void save_config(const ContainerLock& lock, const std::string& config_text) const;
+  // A file of the container's (config.json, policy.json, isolation.json), written atomically.
+  void save_file(const ContainerLock& lock, const std::string& id, const std::string& name, const std::string& text) const;
   std::string config_path(const std::string& id) const { return dir(id) + "/config.json"; }
+  std::string file_path(const std::string& id, const std::string& name) const { return dir(id) + "/" + name; }
   std::string start_socket(const std::string& id) const { return dir(id) + "/start.sock"; }
 
   ContainerStatus status(const ContainerRecord& r) const;

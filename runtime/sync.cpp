@@ -74,10 +74,14 @@ Status SyncChannel::send(MsgType type, int64_t value, int fd_to_pass) {
   return send_packet(fd_.get(), &h, sizeof h, fd_to_pass);
 }
 
-Status SyncChannel::send_error(const Error& e) {
+Status SyncChannel::send_error(const Error& e) { return send_text(MsgType::error, e); }
+
+Status SyncChannel::send_report(const std::string& text) { return send_text(MsgType::report, Error{text, "", 0}); }
+
+Status SyncChannel::send_text(MsgType type, const Error& e) {
   std::string step = e.step.substr(0, kMaxMessage / 2);
   std::string reason = e.reason.substr(0, kMaxMessage / 2 - sizeof(Header));
-  Header h{static_cast<uint32_t>(MsgType::error), e.errnum, 0,
+  Header h{static_cast<uint32_t>(type), e.errnum, 0,
            static_cast<uint32_t>(step.size()), static_cast<uint32_t>(reason.size())};
   std::string buf(reinterpret_cast<const char*>(&h), sizeof h);
   buf += step;
@@ -96,7 +100,7 @@ Result<Message> SyncChannel::receive() {
     return plain_error("receive message", "malformed message");
   out.type = static_cast<MsgType>(h.type);
   out.value = h.value;
-  if (out.type == MsgType::error) {
+  if (out.type == MsgType::error || out.type == MsgType::report) {
     out.error.step.assign(buf.data() + sizeof h, h.step_len);
     out.error.reason.assign(buf.data() + sizeof h + h.step_len, h.reason_len);
     out.error.errnum = h.errnum;

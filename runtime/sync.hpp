@@ -22,6 +22,7 @@ enum class MsgType : uint32_t {
   ready,            // init: set up, waiting for start
   start,            // `start`: run the user's process
   error,            // step, reason, errno
+  report,           // init: something the runtime records (text), e.g. a blocked executable
 };
 
 struct Message {
@@ -38,6 +39,7 @@ class SyncChannel {
 
   Status send(MsgType type, int64_t value = 0, int fd_to_pass = -1);
   Status send_error(const Error& e);
+  Status send_report(const std::string& text);  // arrives as Message::error.step
   // A closed peer is an Error with errnum EPIPE and reason "closed".
   Result<Message> receive();
 
@@ -45,6 +47,7 @@ class SyncChannel {
   void close() { fd_.reset(); }
 
  private:
+  Status send_text(MsgType type, const Error& e);
   UniqueFd fd_;
 };
 

@@ -6,6 +6,9 @@
 
 namespace agentrun::spec {
 
+// `s` as a JSON string literal, quotes included.
+std::string json_quote(const std::string& s);
+
 template <class Writer>
 void write_string(Writer& w, const char* key, const std::string& value) {
   w.Key(key);

@@ -384,6 +384,11 @@ Resources parse_resources_json(std::string_view text, const std::string& file) {
   return parse_resources(doc.root());
 }
 
+Seccomp parse_seccomp_json(std::string_view text, const std::string& file) {
+  JsonDocument doc(text, file);
+  return parse_seccomp(doc.root());
+}
+
 Config load_config(const std::string& bundle_dir) {
   std::string path = bundle_dir + "/config.json";
   return parse_config(read_file_text(path, "config"), path);

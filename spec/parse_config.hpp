@@ -20,6 +20,8 @@ Config parse_config(std::string_view text, const std::string& file = "config.jso
 // documents of their own.
 Process parse_process_json(std::string_view text, const std::string& file);
 Resources parse_resources_json(std::string_view text, const std::string& file);
+// A linux.seccomp object as a document of its own (a seccomp profile file).
+Seccomp parse_seccomp_json(std::string_view text, const std::string& file);
 
 // Reads and parses <bundle_dir>/config.json.
 Config load_config(const std::string& bundle_dir);

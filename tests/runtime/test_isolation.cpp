@@ -208,7 +208,7 @@ BOOST_AUTO_TEST_CASE(only_stdio_and_preserved_fds_reach_the_process) {
   ::close(p[1]);
   auto o = test::run_process({"/bin/sh", "-c",
                               "exec 3<&" + std::to_string(p[0]) + " 4</dev/null; exec \"$@\"", "sh", AGENTRUN_BINARY,
-                              "--root", s.root, "run", "--preserve-fds", "1", "--bundle", s.bundle, "fds"});
+                              "--root", s.root, "--policy", "oci", "run", "--preserve-fds", "1", "--bundle", s.bundle, "fds"});
   ::close(p[0]);
   BOOST_TEST(o.code == 0, o.err);
   BOOST_TEST(o.out == "0 1 2 3 4 preserved\n", o.out);  // 4 is ls's own directory handle

@@ -111,7 +111,7 @@ BOOST_AUTO_TEST_CASE(run_passes_stdin_and_forwards_signals) {
       if (status_of(s, "sig") == "running") break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    auto ps = test::run_process({"/bin/sh", "-c", "pgrep -f -- '--root " + s.root + " run' | head -1"});
+    auto ps = test::run_process({"/bin/sh", "-c", "pgrep -f -- '--root " + s.root + " --policy oci run' | head -1"});
     if (!ps.out.empty()) ::kill(std::stoi(ps.out), SIGTERM);
   });
   auto o = s.agentrun({"run", "--bundle", s.bundle, "sig"}, 30);

@@ -200,6 +200,7 @@ void Sandbox::write_config_text(const std::string& text) const { write_text(bund
 
 Output Sandbox::agentrun(const std::vector<std::string>& args, int timeout_seconds, const std::string& input) const {
   std::vector<std::string> argv = {AGENTRUN_BINARY, "--root", root};
+  if (!policy.empty()) argv.insert(argv.end(), {"--policy", policy});
   argv.insert(argv.end(), args.begin(), args.end());
   return run_process(argv, timeout_seconds, input);
 }

@@ -38,10 +38,12 @@ class Sandbox {
   std::string root;    // --root
   std::string bundle;  // bundle/config.json, bundle/rootfs
   std::string rootfs;
+  // The OCI features are tested as runc applies them; policy tests set another.
+  std::string policy = "oci";
 
   void write_config(const rapidjson::Document& d) const;
   void write_config_text(const std::string& text) const;
-  // agentrun --root <root> args...
+  // agentrun --root <root> [--policy <policy>] args...
   Output agentrun(const std::vector<std::string>& args, int timeout_seconds = 60, const std::string& input = "") const;
   // run --bundle <bundle> <id>, in the foreground
   Output run(const rapidjson::Document& config, const std::string& id = "t") const;

@@ -1,0 +1,211 @@
+#include "runtime/policy/apply.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include <rapidjson/document.h>
+#include <rapidjson/prettywriter.h>
+#include <rapidjson/stringbuffer.h>
+
+#include "runtime/cgroup_layout.hpp"
+#include "runtime/file_io.hpp"
+#include "runtime/host_probe.hpp"
+#include "runtime/in_root.hpp"
+#include "runtime/landlock.hpp"
+#include "runtime/policy/parse_policy.hpp"
+#include "runtime/preflight.hpp"
+#include "runtime/seccomp_cache.hpp"
+#include "runtime/seccomp_profiles.hpp"
+#include "runtime/sha256.hpp"
+#include "spec/json_write.hpp"
+#include "spec/names.hpp"
+
+namespace agentrun::policy {
+namespace {
+
+using Writer = rapidjson::PrettyWriter<rapidjson::StringBuffer>;
+
+std::string read_in_rootfs(const std::string& rootfs, const std::string& path) {
+  UniqueFd root(::open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) return "";
+  auto fd = open_in_root(root.get(), path, O_RDONLY);
+  if (!fd) return "";
+  auto text = read_whole_file(fd->get(), "");
+  return text ? *text : "";
+}
+
+bool needs_landlock(const Policy& p) {
+  return p.filesystem.execFrom || p.filesystem.writable || p.network.tcpConnect || p.network.tcpBind;
+}
+
+void strings(Writer& w, const char* key, const std::vector<std::string>& items) {
+  w.Key(key);
+  w.StartArray();
+  for (const auto& s : items) w.String(s.c_str(), static_cast<unsigned>(s.size()));
+  w.EndArray();
+}
+
+void capability_names(Writer& w, const char* key, uint64_t bits, int last_cap) {
+  std::vector<std::string> names;
+  for (int c = 0; c <= last_cap; ++c)
+    if (bits & (uint64_t{1} << c)) names.push_back(spec::capability_name(c));
+  strings(w, key, names);
+}
+
+void raw(Writer& w, const char* key, const std::string& json) {
+  w.Key(key);
+  w.RawValue(json.c_str(), json.size(), rapidjson::kObjectType);
+}
+
+// Where a covered name stays reachable: the other names of the same file.
+std::string reachable_through(const std::string& rootfs, const std::string& path) {
+  UniqueFd root(::open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) return "";
+  auto entry = open_in_root(root.get(), path, O_PATH | O_NOFOLLOW);
+  if (!entry) return "";
+  struct stat st;
+  if (::fstatat(entry->get(), "", &st, AT_EMPTY_PATH) < 0) return "";
+  const std::string name = path.substr(path.rfind('/') + 1);
+  if (S_ISLNK(st.st_mode)) {
+    char target[4096];
+    ssize_t n = ::readlinkat(entry->get(), "", target, sizeof target - 1);
+    if (n <= 0) return "";
+    std::string t(target, static_cast<size_t>(n));
+    const std::string base = t.substr(t.rfind('/') + 1);
+    if (base != name) return "a link to " + t + ": if that is a multi-call binary, `" + base + " " + name + "` still runs it";
+  } else if (st.st_nlink > 1) {
+    return "the file has " + std::to_string(st.st_nlink) + " hard links: its other names stay executable";
+  }
+  return "";
+}
+
+}  // namespace
+
+SelectionInput selection_input(const std::optional<std::string>& flag,
+                               const std::map<std::string, std::string>& annotations) {
+  SelectionInput in;
+  if (const char* dir = std::getenv("AGENTRUN_CONFIG_DIR"); dir && *dir) in.config_dir = dir;
+  in.flag = flag;
+  if (const char* env = std::getenv("AGENTRUN_POLICY"); env && *env) in.env = env;
+  in.annotations = annotations;
+  return in;
+}
+
+Applied apply_policy(const Selected& selected, spec::Config& config, const std::string& rootfs,
+                     const std::vector<std::string>& protected_paths) {
+  Applied a{selected.policy, selected.origin, {}, {}};
+  TranslateContext ctx;
+  ctx.passwd = read_in_rootfs(rootfs, "/etc/passwd");
+  ctx.protected_paths = protected_paths;
+  // Only what the policy needs is probed: each probe costs a fork.
+  if (!a.policy.require.empty()) {
+    const CgroupLayout layout = detect_cgroup_layout();
+    const HostFacts host = probe_host();
+    for (const auto& feature : a.policy.require) {
+      FeatureProbe probe = probe_feature(feature, layout, host);
+      ctx.host[feature] = FeatureState{probe.available, probe.reason};
+    }
+  }
+  if (needs_landlock(a.policy)) ctx.landlock_abi = landlock_abi();
+  a.translation = translate(a.policy, config, ctx);
+  if (!a.translation.seccomp_baseline.empty())
+    config.linux.seccomp = builtin_seccomp_profile(a.translation.seccomp_baseline);
+  if (config.linux.seccomp)
+    a.seccomp_profiles.emplace_back(a.translation.seccomp_baseline.empty() ? "config.json" : a.translation.seccomp_baseline,
+                                    seccomp_profile_hash(*config.linux.seccomp));
+  return a;
+}
+
+void complete_plan(Plan& plan, const Applied& applied, const std::string& cache_dir) {
+  const Translation& t = applied.translation;
+  for (const auto& name : t.seccomp_plus)
+    plan.seccomp_stack.push_back(compile_seccomp_cached(builtin_seccomp_profile(name), "seccomp profile " + name, cache_dir));
+  if (t.landlock) plan.landlock = landlock_ruleset(*t.landlock, landlock_abi());
+  plan.deny_exec = t.deny_exec;
+  plan.deny_exec_dirs = t.path_dirs;
+  plan.writable_binds = t.writable_binds;
+}
+
+std::string isolation_record(const Applied& applied, const Plan& plan, const std::vector<std::string>& blocked) {
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.SetIndent(' ', 2);
+  w.StartObject();
+  spec::write_string(w, "id", plan.id);
+  const std::string document = policy_json(applied.policy);
+  w.Key("policy");
+  w.StartObject();
+  spec::write_string(w, "name", applied.policy.name);
+  spec::write_string(w, "origin", applied.origin);
+  spec::write_string(w, "sha256", sha256_hex(document));
+  raw(w, "document", document);
+  w.EndObject();
+  spec::write_string(w, "isolation", isolation_name(applied.policy.isolation));
+  w.Key("features");
+  w.StartArray();
+  for (const auto& f : applied.translation.features) {
+    w.StartObject();
+    spec::write_string(w, "feature", f.name);
+    w.Key("required");
+    w.Bool(f.required);
+    w.Key("effective");
+    w.Bool(f.effective);
+    if (!f.reason.empty()) spec::write_string(w, "reason", f.reason);
+    w.EndObject();
+  }
+  w.EndArray();
+  strings(w, "warnings", applied.translation.warnings);
+  w.Key("seccomp");
+  w.StartArray();
+  auto profile = [&w](const std::string& name, const std::string& hash, const char* role) {
+    w.StartObject();
+    spec::write_string(w, "name", name);
+    spec::write_string(w, "role", role);
+    spec::write_string(w, "sha256", hash);
+    w.EndObject();
+  };
+  for (const auto& [name, hash] : applied.seccomp_profiles) profile(name, hash, "container");
+  for (const auto& name : applied.translation.seccomp_plus)
+    profile(name, seccomp_profile_hash(builtin_seccomp_profile(name)), "stacked");
+  w.EndArray();
+  if (plan.landlock) raw(w, "landlock", landlock_ruleset_json(*plan.landlock));
+  w.Key("process");
+  w.StartObject();
+  w.Key("uid");
+  w.Uint(plan.process.uid);
+  w.Key("gid");
+  w.Uint(plan.process.gid);
+  w.Key("noNewPrivileges");
+  w.Bool(plan.process.no_new_privileges);
+  w.Key("capabilities");
+  w.StartObject();
+  capability_names(w, "bounding", plan.process.caps.bounding, plan.last_cap);
+  capability_names(w, "effective", plan.process.caps.effective, plan.last_cap);
+  capability_names(w, "permitted", plan.process.caps.permitted, plan.last_cap);
+  capability_names(w, "inheritable", plan.process.caps.inheritable, plan.last_cap);
+  capability_names(w, "ambient", plan.process.caps.ambient, plan.last_cap);
+  w.EndObject();
+  w.EndObject();
+  w.Key("readonlyRoot");
+  w.Bool(plan.readonly_root);
+  strings(w, "maskedPaths", plan.masked_paths);
+  strings(w, "deniedRead", applied.translation.denied_read);
+  strings(w, "writable", plan.writable_binds);
+  w.Key("blockedExecutables");
+  w.StartArray();
+  for (const auto& path : blocked) {
+    w.StartObject();
+    spec::write_string(w, "path", path);
+    const std::string caveat = reachable_through(plan.rootfs, path);
+    if (!caveat.empty()) spec::write_string(w, "caveat", caveat);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return std::string(buf.GetString()) + "\n";
+}
+
+}  // namespace agentrun::policy

@@ -1,0 +1,42 @@
+#pragma once
+// The policy in `create` and `exec`: chosen, checked against this host
+// (the preflight probes of the features it requires), translated into the
+// config, and what the config cannot say added to the plan. Also the
+// record `agentrun inspect` prints.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "runtime/plan.hpp"
+#include "runtime/policy/select.hpp"
+#include "runtime/policy/translate.hpp"
+
+namespace agentrun::policy {
+
+// Operator-level inputs: --policy, AGENTRUN_POLICY, AGENTRUN_CONFIG_DIR.
+SelectionInput selection_input(const std::optional<std::string>& flag,
+                               const std::map<std::string, std::string>& annotations);
+
+struct Applied {
+  Policy policy;
+  std::string origin;
+  Translation translation;
+  std::vector<std::pair<std::string, std::string>> seccomp_profiles;  // name, sha256
+};
+
+// Changes `config` in place. `rootfs` is the absolute host path of the
+// container's root (its /etc/passwd gives the user's home).
+Applied apply_policy(const Selected& selected, spec::Config& config, const std::string& rootfs,
+                     const std::vector<std::string>& protected_paths);
+
+// Stacked seccomp filters (compiled once, cached under `cache_dir`),
+// Landlock, denyExec and writable directories.
+void complete_plan(Plan& plan, const Applied& applied, const std::string& cache_dir);
+
+// What `agentrun inspect` prints: the policy, requested versus effective
+// features, seccomp profiles and hashes, Landlock, capabilities, hidden
+// paths and blocked executables (with where they stay reachable).
+std::string isolation_record(const Applied& applied, const Plan& plan, const std::vector<std::string>& blocked);
+
+}  // namespace agentrun::policy

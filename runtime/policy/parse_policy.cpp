@@ -1,0 +1,232 @@
+#include "runtime/policy/parse_policy.hpp"
+
+#include <rapidjson/prettywriter.h>
+#include <rapidjson/stringbuffer.h>
+
+#include <algorithm>
+
+#include "runtime/preflight.hpp"
+#include "spec/json_reader.hpp"
+#include "spec/json_write.hpp"
+#include "spec/names.hpp"
+
+namespace agentrun::policy {
+namespace {
+
+using spec::JsonNode;
+
+std::vector<std::string> strings(const JsonNode& n) {
+  std::vector<std::string> out;
+  for (const auto& item : n.items()) out.push_back(item.str());
+  return out;
+}
+
+std::vector<std::string> absolute_paths(const JsonNode& n) {
+  std::vector<std::string> out;
+  for (const auto& item : n.items()) {
+    std::string p = item.str();
+    if (p.empty() || (p[0] != '/' && p.rfind("~/", 0) != 0)) item.fail("\"" + p + "\" is not an absolute path");
+    out.push_back(p);
+  }
+  return out;
+}
+
+std::optional<bool> opt_bool(const JsonNode& n, std::string_view key) {
+  auto v = n.get(key);
+  return v ? std::optional<bool>(v->boolean()) : std::nullopt;
+}
+
+std::vector<uint16_t> ports(const JsonNode& n) {
+  std::vector<uint16_t> out;
+  for (const auto& item : n.items()) out.push_back(item.u16());
+  return out;
+}
+
+Filesystem parse_filesystem(const JsonNode& n) {
+  n.allow_only({"readonlyRoot", "writable", "denyRead", "denyExec", "execFrom"});
+  Filesystem f;
+  f.readonlyRoot = opt_bool(n, "readonlyRoot");
+  if (auto v = n.get("writable")) f.writable = absolute_paths(*v);
+  if (auto v = n.get("denyRead")) f.denyRead = absolute_paths(*v);
+  if (auto v = n.get("execFrom")) f.execFrom = absolute_paths(*v);
+  if (auto v = n.get("denyExec"))
+    for (const auto& item : v->items()) {
+      std::string name = item.str();
+      if (name.empty() || name.find('/') != std::string::npos || name == "." || name == "..")
+        item.fail("\"" + name + "\" is not a command name");
+      f.denyExec.push_back(name);
+    }
+  return f;
+}
+
+ProcessRules parse_process(const JsonNode& n) {
+  n.allow_only({"noNewPrivileges", "allowRoot", "allowPrivileged", "capabilities"});
+  ProcessRules p;
+  p.noNewPrivileges = opt_bool(n, "noNewPrivileges");
+  p.allowRoot = opt_bool(n, "allowRoot");
+  p.allowPrivileged = opt_bool(n, "allowPrivileged");
+  if (auto caps = n.get("capabilities")) {
+    p.capabilities.emplace();
+    for (const auto& item : caps->items()) {
+      std::string name = item.str();
+      if (!spec::capability_from_name(name)) item.fail("unknown capability \"" + name + "\"");
+      p.capabilities->push_back(name);
+    }
+  }
+  return p;
+}
+
+SeccompRules parse_seccomp(const JsonNode& n) {
+  n.allow_only({"baseline", "plus"});
+  SeccompRules s;
+  if (auto b = n.get("baseline")) s.baseline = b->str();
+  if (auto plus = n.get("plus")) s.plus = strings(*plus);
+  return s;
+}
+
+Network parse_network(const JsonNode& n) {
+  n.allow_only({"mode", "tcpConnect", "tcpBind"});
+  Network net;
+  if (auto m = n.get("mode")) {
+    const std::string mode = m->str();
+    if (mode == "inherit") net.mode = NetworkMode::inherit;
+    else if (mode == "none") net.mode = NetworkMode::none;
+    else m->fail("unknown network mode \"" + mode + "\" (inherit or none)");
+  }
+  if (auto v = n.get("tcpConnect")) net.tcpConnect = ports(*v);
+  if (auto v = n.get("tcpBind")) net.tcpBind = ports(*v);
+  return net;
+}
+
+Resources parse_resources(const JsonNode& n) {
+  n.allow_only({"pidsMax", "memoryMax", "nofileMax"});
+  Resources r;
+  auto positive = [&](std::string_view key) -> std::optional<int64_t> {
+    auto v = n.get(key);
+    if (!v) return std::nullopt;
+    int64_t x = v->i64();
+    if (x <= 0) v->fail("must be a positive number");
+    return x;
+  };
+  r.pidsMax = positive("pidsMax");
+  r.memoryMax = positive("memoryMax");
+  if (auto v = positive("nofileMax")) r.nofileMax = static_cast<uint64_t>(*v);
+  return r;
+}
+
+}  // namespace
+
+const char* isolation_name(Isolation i) { return i == Isolation::strict ? "strict" : "best-effort"; }
+
+Policy parse_policy(std::string_view text, const std::string& label) {
+  spec::JsonDocument doc(text, label);
+  const JsonNode n = doc.root();
+  n.allow_only({"agentrunPolicy", "name", "description", "isolation", "require", "filesystem", "process", "seccomp",
+                "network", "resources"});
+  const auto version = n.at("agentrunPolicy");
+  if (version.i64() != 1) version.fail("unsupported version (this agentrun reads version 1)");
+  Policy p;
+  p.name = n.at("name").str();
+  if (auto d = n.get("description")) p.description = d->str();
+  if (auto iso = n.get("isolation")) {
+    const std::string v = iso->str();
+    if (v == "strict") p.isolation = Isolation::strict;
+    else if (v == "best-effort") p.isolation = Isolation::best_effort;
+    else iso->fail("unknown isolation \"" + v + "\" (strict or best-effort)");
+  }
+  if (auto req = n.get("require"))
+    for (const auto& item : req->items()) {
+      std::string f = item.str();
+      const auto& known = feature_names();
+      if (std::find(known.begin(), known.end(), f) == known.end()) item.fail("unknown feature \"" + f + "\"");
+      p.require.push_back(f);
+    }
+  if (auto v = n.get("filesystem")) p.filesystem = parse_filesystem(*v);
+  if (auto v = n.get("process")) p.process = parse_process(*v);
+  if (auto v = n.get("seccomp")) p.seccomp = parse_seccomp(*v);
+  if (auto v = n.get("network")) p.network = parse_network(*v);
+  if (auto v = n.get("resources")) p.resources = parse_resources(*v);
+  return p;
+}
+
+namespace {
+
+using Writer = rapidjson::PrettyWriter<rapidjson::StringBuffer>;
+
+void string_list(Writer& w, const char* key, const std::vector<std::string>& items) {
+  w.Key(key);
+  w.StartArray();
+  for (const auto& s : items) w.String(s.c_str(), static_cast<unsigned>(s.size()));
+  w.EndArray();
+}
+
+void port_list(Writer& w, const char* key, const std::vector<uint16_t>& items) {
+  w.Key(key);
+  w.StartArray();
+  for (auto p : items) w.Uint(p);
+  w.EndArray();
+}
+
+void opt_bool_field(Writer& w, const char* key, const std::optional<bool>& v) {
+  if (!v) return;
+  w.Key(key);
+  w.Bool(*v);
+}
+
+template <class T>
+void opt_number(Writer& w, const char* key, const std::optional<T>& v) {
+  if (!v) return;
+  w.Key(key);
+  w.Int64(static_cast<int64_t>(*v));
+}
+
+}  // namespace
+
+std::string policy_json(const Policy& p) {
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.SetIndent(' ', 2);
+  w.StartObject();
+  w.Key("agentrunPolicy");
+  w.Int(1);
+  spec::write_string(w, "name", p.name);
+  if (!p.description.empty()) spec::write_string(w, "description", p.description);
+  spec::write_string(w, "isolation", isolation_name(p.isolation));
+  string_list(w, "require", p.require);
+  w.Key("filesystem");
+  w.StartObject();
+  opt_bool_field(w, "readonlyRoot", p.filesystem.readonlyRoot);
+  if (p.filesystem.writable) string_list(w, "writable", *p.filesystem.writable);
+  string_list(w, "denyRead", p.filesystem.denyRead);
+  string_list(w, "denyExec", p.filesystem.denyExec);
+  if (p.filesystem.execFrom) string_list(w, "execFrom", *p.filesystem.execFrom);
+  w.EndObject();
+  w.Key("process");
+  w.StartObject();
+  opt_bool_field(w, "noNewPrivileges", p.process.noNewPrivileges);
+  opt_bool_field(w, "allowRoot", p.process.allowRoot);
+  opt_bool_field(w, "allowPrivileged", p.process.allowPrivileged);
+  if (p.process.capabilities) string_list(w, "capabilities", *p.process.capabilities);
+  w.EndObject();
+  w.Key("seccomp");
+  w.StartObject();
+  if (!p.seccomp.baseline.empty()) spec::write_string(w, "baseline", p.seccomp.baseline);
+  string_list(w, "plus", p.seccomp.plus);
+  w.EndObject();
+  w.Key("network");
+  w.StartObject();
+  if (p.network.mode) spec::write_string(w, "mode", *p.network.mode == NetworkMode::none ? "none" : "inherit");
+  if (p.network.tcpConnect) port_list(w, "tcpConnect", *p.network.tcpConnect);
+  if (p.network.tcpBind) port_list(w, "tcpBind", *p.network.tcpBind);
+  w.EndObject();
+  w.Key("resources");
+  w.StartObject();
+  opt_number(w, "pidsMax", p.resources.pidsMax);
+  opt_number(w, "memoryMax", p.resources.memoryMax);
+  opt_number(w, "nofileMax", p.resources.nofileMax);
+  w.EndObject();
+  w.EndObject();
+  return std::string(buf.GetString()) + "\n";
+}
+
+}  // namespace agentrun::policy

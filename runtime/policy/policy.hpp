@@ -1,0 +1,62 @@
+#pragma once
+// An agent policy (docs/policy.md), as plain data. A list or value that is
+// absent means "this policy does not restrict it" (nullopt), which is what
+// lets two policies merge so that the result is never weaker than either.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace agentrun::policy {
+
+enum class Isolation { strict, best_effort };
+enum class NetworkMode { inherit, none };
+
+struct Filesystem {
+  std::optional<bool> readonlyRoot;
+  std::optional<std::vector<std::string>> writable;  // nullopt: no Landlock write rules
+  std::vector<std::string> denyRead;
+  std::vector<std::string> denyExec;
+  std::optional<std::vector<std::string>> execFrom;  // nullopt: no Landlock execute rules
+};
+
+struct ProcessRules {
+  std::optional<bool> noNewPrivileges;
+  std::optional<bool> allowRoot;
+  std::optional<bool> allowPrivileged;
+  std::optional<std::vector<std::string>> capabilities;  // capability names; nullopt: no restriction
+};
+
+struct SeccompRules {
+  std::string baseline;            // built-in profile for configs without one; empty: none
+  std::vector<std::string> plus;   // built-in default-allow filters stacked on top
+};
+
+struct Network {
+  std::optional<NetworkMode> mode;
+  std::optional<std::vector<uint16_t>> tcpConnect;  // with Landlock: only these ports; nullopt: any
+  std::optional<std::vector<uint16_t>> tcpBind;
+};
+
+struct Resources {
+  std::optional<int64_t> pidsMax;
+  std::optional<int64_t> memoryMax;  // bytes
+  std::optional<uint64_t> nofileMax;
+};
+
+struct Policy {
+  std::string name;
+  std::string description;
+  Isolation isolation = Isolation::strict;
+  std::vector<std::string> require;  // feature names (preflight)
+  Filesystem filesystem;
+  ProcessRules process;
+  SeccompRules seccomp;
+  Network network;
+  Resources resources;
+};
+
+const char* isolation_name(Isolation i);  // "strict", "best-effort"
+
+}  // namespace agentrun::policy

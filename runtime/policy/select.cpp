@@ -1,0 +1,95 @@
+#include "runtime/policy/select.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "runtime/embedded_files.hpp"
+#include "runtime/policy/merge.hpp"
+#include "runtime/policy/parse_policy.hpp"
+#include "spec/error.hpp"
+#include "spec/json_reader.hpp"
+
+namespace agentrun::policy {
+namespace {
+
+bool valid_policy_name(const std::string& name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+  }) && name[0] != '.';
+}
+
+std::string joined(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> builtin_policy_names() { return {"agent-default", "agent-strict", "oci"}; }
+
+OperatorConfig parse_operator_config(const std::string& text, const std::string& label) {
+  spec::JsonDocument doc(text, label);
+  const auto n = doc.root();
+  n.allow_only({"defaultPolicy", "allowedPolicies", "floor"});
+  OperatorConfig c;
+  if (auto d = n.get("defaultPolicy")) c.defaultPolicy = d->str();
+  if (auto a = n.get("allowedPolicies")) c.allowedPolicies = a->strings();
+  if (auto f = n.get("floor")) c.floor = f->str();
+  return c;
+}
+
+OperatorConfig load_operator_config(const std::string& config_dir) {
+  const std::string path = config_dir + "/config.json";
+  if (::access(path.c_str(), F_OK) != 0) return {};
+  return parse_operator_config(spec::read_file_text(path, "operator config"), path);
+}
+
+Policy load_policy(const std::string& name_or_path, const std::string& config_dir) {
+  if (name_or_path.find('/') != std::string::npos)
+    return parse_policy(spec::read_file_text(name_or_path, "policy"), "policy " + name_or_path);
+  if (!valid_policy_name(name_or_path)) fail("policy \"" + name_or_path + "\"", "not a valid policy name");
+  const std::string installed = config_dir + "/policies/" + name_or_path + ".json";
+  if (::access(installed.c_str(), F_OK) == 0)
+    return parse_policy(spec::read_file_text(installed, "policy"), "policy " + installed);
+  if (auto text = embedded_file("policies/" + name_or_path + ".json"))
+    return parse_policy(*text, "policy " + name_or_path);
+  fail("policy \"" + name_or_path + "\"",
+       "unknown (built-in: " + joined(builtin_policy_names()) + "; installed ones live in " + config_dir + "/policies)");
+}
+
+Selected select_policy(const SelectionInput& in) {
+  const OperatorConfig op = load_operator_config(in.config_dir);
+  Selected out;
+  out.origin = in.flag ? "--policy" : in.env ? "AGENTRUN_POLICY" : "default";
+  out.policy = load_policy(in.flag ? *in.flag : in.env ? *in.env : op.defaultPolicy, in.config_dir);
+  const std::optional<Policy> floor =
+      op.floor.empty() ? std::nullopt : std::optional(load_policy(op.floor, in.config_dir));
+  if (floor) out.policy = merge_policies(*floor, out.policy);
+
+  if (auto it = in.annotations.find(kPolicyAnnotation); it != in.annotations.end()) {
+    if (op.allowedPolicies && std::find(op.allowedPolicies->begin(), op.allowedPolicies->end(), it->second) ==
+                                  op.allowedPolicies->end())
+      fail(std::string("annotation ") + kPolicyAnnotation + "=" + it->second,
+           "this policy is not among those the operator allows (" + joined(*op.allowedPolicies) + ")");
+    // Merged with the floor, or with what the operator chose: never weaker than either.
+    out.policy = merge_policies(floor ? *floor : out.policy, load_policy(it->second, in.config_dir));
+    out.origin = std::string("annotation ") + kPolicyAnnotation;
+  }
+  if (auto it = in.annotations.find(kIsolationAnnotation); it != in.annotations.end()) {
+    const std::string& v = it->second;
+    const std::string where = std::string("annotation ") + kIsolationAnnotation + "=" + v;
+    if (v == "strict") {
+      out.policy.isolation = Isolation::strict;
+    } else if (v == "best-effort") {
+      if (out.policy.isolation == Isolation::strict)
+        fail(where, "an annotation can only tighten, and policy " + out.policy.name + " is strict");
+    } else {
+      fail(where, "unknown isolation (strict or best-effort)");
+    }
+  }
+  return out;
+}
+
+}  // namespace agentrun::policy

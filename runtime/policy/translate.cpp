@@ -1,0 +1,258 @@
+#include "runtime/policy/translate.hpp"
+
+#include <algorithm>
+#include <sstream>
+
+#include "runtime/policy/merge.hpp"
+#include "spec/error.hpp"
+#include "spec/names.hpp"
+
+namespace agentrun::policy {
+namespace {
+
+const std::map<std::string, spec::NamespaceType>& namespace_features() {
+  static const std::map<std::string, spec::NamespaceType> kMap = {
+      {"user-ns", spec::NamespaceType::user},   {"pid-ns", spec::NamespaceType::pid},
+      {"net-ns", spec::NamespaceType::network}, {"mount-ns", spec::NamespaceType::mount},
+      {"ipc-ns", spec::NamespaceType::ipc},     {"uts-ns", spec::NamespaceType::uts},
+      {"cgroup-ns", spec::NamespaceType::cgroup}, {"time-ns", spec::NamespaceType::time}};
+  return kMap;
+}
+
+bool contains(const std::vector<std::string>& v, const std::string& x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+const spec::Namespace* find_namespace(const spec::Config& c, spec::NamespaceType t) {
+  for (const auto& ns : c.linux.namespaces)
+    if (ns.type == t) return &ns;
+  return nullptr;
+}
+
+class Translator {
+ public:
+  Translator(const Policy& p, spec::Config& c, const TranslateContext& ctx) : p_(p), c_(c), ctx_(ctx) {}
+
+  Translation run() {
+    if (!c_.process) fail("config.json: process", "missing: there is nothing to run");
+    check_protected_mounts();
+    process_rules();
+    filesystem_rules();
+    seccomp_rules();
+    network_rules();
+    resource_rules();
+    landlock_rules();
+    requirements();
+    return std::move(out_);
+  }
+
+ private:
+  // Under strict the container does not start; under best-effort the rule is recorded as given up.
+  void violation(const std::string& what) {
+    if (p_.isolation == Isolation::strict) fail("policy " + p_.name, what);
+    out_.warnings.push_back("policy " + p_.name + " (best-effort): " + what);
+  }
+
+  void check_protected_mounts() {
+    for (size_t i = 0; i < c_.mounts.size(); ++i) {
+      const auto& m = c_.mounts[i];
+      if (m.source.empty() || m.source[0] != '/') continue;
+      for (const auto& dir : ctx_.protected_paths)
+        if (path_within(m.source, dir) || path_within(dir, m.source))
+          fail("policy " + p_.name, "config.json: mounts[" + std::to_string(i) + "].source " + m.source +
+                                        " would make the runtime's own " + dir + " visible in the container");
+    }
+  }
+
+  void process_rules() {
+    spec::Process& proc = *c_.process;
+    if (p_.process.noNewPrivileges.value_or(false)) proc.noNewPrivileges = true;
+    if (!p_.process.allowRoot.value_or(true) && proc.user.uid == 0)
+      violation("config.json: process.user.uid is 0, and the policy does not allow root (allowRoot: false)");
+    if (!proc.capabilities) return;
+    auto& caps = *proc.capabilities;
+    const bool privileged_ok = p_.process.allowPrivileged.value_or(true);
+    for (auto* set : {&caps.bounding, &caps.effective, &caps.permitted, &caps.inheritable, &caps.ambient}) {
+      std::vector<int> kept;
+      for (int cap : *set) {
+        const std::string name = spec::capability_name(cap);
+        if (!privileged_ok && contains(privileged_capabilities(), name)) {
+          violation("config.json asks for " + name + ", which the policy does not allow (allowPrivileged: false)");
+          continue;
+        }
+        if (!p_.process.capabilities || contains(*p_.process.capabilities, name)) kept.push_back(cap);
+      }
+      *set = kept;
+    }
+  }
+
+  void filesystem_rules() {
+    const auto& fs = p_.filesystem;
+    if (fs.readonlyRoot.value_or(false)) c_.root.readonly = true;
+    for (const auto& path : fs.denyRead)
+      for (const auto& resolved : expand_home(path, *c_.process, ctx_.passwd))
+        if (!contains(c_.linux.maskedPaths, resolved)) {
+          c_.linux.maskedPaths.push_back(resolved);
+          out_.denied_read.push_back(resolved);
+        }
+    if (fs.writable)
+      for (const auto& path : *fs.writable) writable(path);
+    out_.deny_exec = fs.denyExec;
+    for (const auto& e : c_.process->env)
+      if (e.rfind("PATH=", 0) == 0) {
+        std::istringstream dirs(e.substr(5));
+        for (std::string d; std::getline(dirs, d, ':');)
+          if (!d.empty() && d[0] == '/' && !contains(out_.path_dirs, d)) out_.path_dirs.push_back(d);
+      }
+  }
+
+  // A writable path keeps its mount (made nosuid, nodev, noexec: what is
+  // written there is not run) or becomes a mount of its own, so that the
+  // read-only root does not cover it.
+  void writable(const std::string& path) {
+    for (auto& m : c_.mounts)
+      if (m.destination == path) {
+        for (const char* opt : {"nosuid", "nodev", "noexec"})
+          if (!contains(m.options, opt)) m.options.push_back(opt);
+        return;
+      }
+    out_.writable_binds.push_back(path);
+  }
+
+  void seccomp_rules() {
+    if (!c_.linux.seccomp && !p_.seccomp.baseline.empty()) out_.seccomp_baseline = p_.seccomp.baseline;
+    out_.seccomp_plus = p_.seccomp.plus;
+  }
+
+  void network_rules() {
+    if (p_.network.mode != NetworkMode::none) return;
+    const spec::Namespace* ns = find_namespace(c_, spec::NamespaceType::network);
+    if (!ns) violation("network mode none needs a network namespace of its own; config.json shares the host's");
+    else if (!ns->path.empty())
+      violation("network mode none needs a new network namespace; config.json joins " + ns->path);
+  }
+
+  void resource_rules() {
+    const auto& r = p_.resources;
+    if (r.pidsMax || r.memoryMax) {
+      if (!c_.linux.resources) c_.linux.resources = spec::Resources{};
+      auto& res = *c_.linux.resources;
+      if (r.pidsMax && (!res.pidsLimit || *res.pidsLimit <= 0)) res.pidsLimit = *r.pidsMax;
+      if (r.memoryMax) {
+        if (!res.memory) res.memory = spec::MemoryResources{};
+        if (!res.memory->limit || *res.memory->limit <= 0) res.memory->limit = *r.memoryMax;
+      }
+    }
+    if (r.nofileMax) {
+      auto& rl = c_.process->rlimits;
+      const bool set = std::any_of(rl.begin(), rl.end(), [](const spec::Rlimit& x) { return x.type == "RLIMIT_NOFILE"; });
+      if (!set) rl.push_back(spec::Rlimit{*spec::rlimit_from_name("RLIMIT_NOFILE"), "RLIMIT_NOFILE", *r.nofileMax, *r.nofileMax});
+    }
+  }
+
+  void landlock_rules() {
+    const auto& fs = p_.filesystem;
+    const auto& net = p_.network;
+    if (!fs.execFrom && !fs.writable && !net.tcpConnect && !net.tcpBind) return;
+    if (ctx_.landlock_abi <= 0) {
+      violation("Landlock is not available on this host, so execFrom and writable cannot be enforced");
+      return;
+    }
+    LandlockPolicy l;
+    l.exec_from = fs.execFrom.value_or(std::vector<std::string>{"/"});
+    l.writable = fs.writable.value_or(std::vector<std::string>{"/"});
+    l.device_paths = {"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty",
+                      "/dev/console", "/dev/pts", "/dev/ptmx", "/dev/shm"};
+    l.tcp_connect = net.tcpConnect;
+    l.tcp_bind = net.tcpBind;
+    if ((l.tcp_connect || l.tcp_bind) && ctx_.landlock_abi < 4)
+      violation("TCP rules need Landlock ABI 4; this host has ABI " + std::to_string(ctx_.landlock_abi));
+    out_.landlock = std::move(l);
+  }
+
+  FeatureState host(const std::string& feature) const {
+    auto it = ctx_.host.find(feature);
+    return it == ctx_.host.end() ? FeatureState{false, "not probed"} : it->second;
+  }
+
+  // Each required feature must be attainable here and asked for by the config.
+  void requirements() {
+    for (const auto& feature : p_.require) {
+      FeatureOutcome f{feature, true, true, ""};
+      const FeatureState h = host(feature);
+      if (auto ns = namespace_features().find(feature); ns != namespace_features().end()) {
+        const spec::Namespace* n = find_namespace(c_, ns->second);
+        if (!n) {
+          f.effective = false;
+          f.reason = std::string("config.json shares the host's ") + spec::namespace_name(ns->second) + " namespace";
+        } else if (n->path.empty() && !h.available) {
+          f.effective = false;
+          f.reason = h.reason;
+        }
+      } else if (!h.available) {
+        f.effective = false;
+        f.reason = h.reason;
+      } else if (feature == "cgroup-pids" && !(c_.linux.resources && c_.linux.resources->pidsLimit &&
+                                                  *c_.linux.resources->pidsLimit > 0)) {
+        f.effective = false;
+        f.reason = "no pids limit is set (linux.resources.pids or the policy's resources.pidsMax)";
+      } else if (feature == "cgroup-memory" && !(c_.linux.resources && c_.linux.resources->memory &&
+                                                    c_.linux.resources->memory->limit)) {
+        f.effective = false;
+        f.reason = "no memory limit is set (linux.resources.memory or the policy's resources.memoryMax)";
+      } else if (feature == "landlock" && !out_.landlock) {
+        f.effective = false;
+        f.reason = "the policy has no execFrom, writable or network rules for Landlock to enforce";
+      }
+      out_.features.push_back(f);
+      if (!f.effective) violation("requires " + feature + ": " + f.reason);
+    }
+  }
+
+  const Policy& p_;
+  spec::Config& c_;
+  const TranslateContext& ctx_;
+  Translation out_;
+};
+
+std::string passwd_home(const std::string& passwd, uint32_t uid) {
+  std::istringstream lines(passwd);
+  for (std::string line; std::getline(lines, line);) {
+    std::vector<std::string> f;
+    std::istringstream fields(line);
+    for (std::string item; std::getline(fields, item, ':');) f.push_back(item);
+    if (f.size() >= 6 && f[2] == std::to_string(uid) && !f[5].empty() && f[5][0] == '/') return f[5];
+  }
+  return "";
+}
+
+}  // namespace
+
+const std::vector<std::string>& privileged_capabilities() {
+  static const std::vector<std::string> kCaps = {
+      "CAP_SYS_ADMIN",   "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_PTRACE",  "CAP_SYS_BOOT",
+      "CAP_SYS_TIME",    "CAP_MAC_ADMIN",  "CAP_MAC_OVERRIDE", "CAP_BPF",      "CAP_PERFMON",
+      "CAP_DAC_READ_SEARCH", "CAP_NET_ADMIN", "CAP_SYSLOG",   "CAP_CHECKPOINT_RESTORE", "CAP_SYS_RESOURCE"};
+  return kCaps;
+}
+
+std::vector<std::string> expand_home(const std::string& path, const spec::Process& process, const std::string& passwd) {
+  if (path.rfind("~/", 0) != 0) return {path};
+  std::vector<std::string> homes;
+  const std::string from_passwd = passwd_home(passwd, process.user.uid);
+  homes.push_back(!from_passwd.empty() ? from_passwd : process.user.uid == 0 ? "/root" : "/");
+  for (const auto& e : process.env)
+    if (e.rfind("HOME=", 0) == 0 && e.size() > 6 && e[5] == '/' && !contains(homes, e.substr(5))) homes.push_back(e.substr(5));
+  std::vector<std::string> out;
+  for (auto home : homes) {
+    if (home.size() > 1 && home.back() == '/') home.pop_back();
+    out.push_back((home == "/" ? "" : home) + path.substr(1));
+  }
+  return out;
+}
+
+Translation translate(const Policy& policy, spec::Config& config, const TranslateContext& ctx) {
+  return Translator(policy, config, ctx).run();
+}
+
+}  // namespace agentrun::policy

@@ -1,0 +1,63 @@
+#pragma once
+// Policy + config.json -> the config the runtime applies, plus what the
+// config cannot express (Landlock, stacked seccomp filters, denyExec,
+// writable self-binds). Pure: everything it needs from the host and the
+// rootfs comes in the context, so it is unit-tested without root.
+//
+// A rule the config breaks is refused under `strict` (Failure naming the
+// policy, the rule and the config field) and recorded as a warning under
+// `best-effort`, never silently dropped.
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "runtime/landlock.hpp"
+#include "runtime/policy/policy.hpp"
+#include "spec/config.hpp"
+
+namespace agentrun::policy {
+
+struct FeatureState {
+  bool available = false;
+  std::string reason;
+};
+
+struct TranslateContext {
+  std::string passwd;                           // the rootfs's /etc/passwd, "" if it has none
+  std::vector<std::string> protected_paths;     // the runtime's state and config: never mounted in
+  std::map<std::string, FeatureState> host;     // preflight results by feature name
+  int landlock_abi = 0;
+};
+
+struct FeatureOutcome {
+  std::string name;
+  bool required = false;
+  bool effective = false;
+  std::string reason;
+};
+
+struct Translation {
+  std::vector<std::string> writable_binds;  // rootfs directories that become their own writable mounts
+  std::vector<std::string> deny_exec;       // command names, resolved against the PATH in the rootfs
+  std::vector<std::string> path_dirs;       // the process's PATH directories
+  std::vector<std::string> denied_read;     // resolved paths (also in linux.maskedPaths)
+  std::vector<std::string> seccomp_plus;    // built-in filters stacked on top of the config's
+  std::string seccomp_baseline;             // set when the baseline replaced a missing profile
+  std::optional<LandlockPolicy> landlock;
+  std::vector<FeatureOutcome> features;
+  std::vector<std::string> warnings;        // what best-effort gave up
+};
+
+Translation translate(const Policy& policy, spec::Config& config, const TranslateContext& ctx);
+
+// Capabilities that open the kernel to the container; a policy without
+// allowPrivileged refuses them.
+const std::vector<std::string>& privileged_capabilities();
+
+// "~/.ssh" -> "<home>/.ssh" for the process's user (from passwd, and from
+// HOME in its environment when that differs).
+std::vector<std::string> expand_home(const std::string& path, const spec::Process& process, const std::string& passwd);
+
+}  // namespace agentrun::policy

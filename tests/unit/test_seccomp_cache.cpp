@@ -1,0 +1,175 @@
+#include <boost/test/unit_test.hpp>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "runtime/seccomp_cache.hpp"
+#include "runtime/seccomp_profiles.hpp"
+#include "spec/error.hpp"
+
+using namespace agentrun;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kWhere = "agent-hardening";
+
+// A fresh cache folder under a temporary directory, removed afterwards.
+struct CacheDir {
+  std::string root;
+  std::string dir;
+  CacheDir() {
+    char tmpl[] = "/tmp/agentrun-seccomp-cache-XXXXXX";
+    BOOST_REQUIRE(::mkdtemp(tmpl) != nullptr);
+    root = tmpl;
+    dir = root + "/cache";
+  }
+  ~CacheDir() { fs::remove_all(root); }
+
+  // The one cache file there is.
+  std::string only_file() const {
+    std::vector<std::string> files;
+    for (const auto& e : fs::directory_iterator(dir)) files.push_back(e.path());
+    BOOST_REQUIRE(files.size() == 1u);
+    return files[0];
+  }
+};
+
+bool same_program(const SeccompProgram& a, const SeccompProgram& b) {
+  return a.flags == b.flags && a.notify == b.notify && a.filter.size() == b.filter.size() &&
+         std::memcmp(a.filter.data(), b.filter.data(), a.filter.size() * sizeof(sock_filter)) == 0;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+void write_file(const std::string& path, const std::string& data) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << data;
+}
+
+ino_t inode_of(const std::string& path) {
+  struct stat st;
+  BOOST_REQUIRE(::lstat(path.c_str(), &st) == 0);
+  return st.st_ino;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(miss_writes_a_private_file_and_hit_reuses_it) {
+  CacheDir cache;
+  const spec::Seccomp profile = builtin_seccomp_profile("agent-hardening");
+  const SeccompProgram fresh = compile_seccomp(profile, kWhere);
+
+  const SeccompProgram first = compile_seccomp_cached(profile, kWhere, cache.dir);
+  BOOST_TEST(same_program(first, fresh));
+  const std::string file = cache.only_file();
+  BOOST_TEST(fs::path(file).extension() == ".bpf");
+  struct stat st;
+  BOOST_REQUIRE(::stat(cache.dir.c_str(), &st) == 0);
+  BOOST_TEST((st.st_mode & 07777) == 0700u);
+  BOOST_REQUIRE(::stat(file.c_str(), &st) == 0);
+  BOOST_TEST((st.st_mode & 07777) == 0600u);
+
+  // A hit leaves the file alone: same inode, same modification time.
+  const timespec mtime = st.st_mtim;
+  const ino_t inode = st.st_ino;
+  const SeccompProgram second = compile_seccomp_cached(profile, kWhere, cache.dir);
+  BOOST_TEST(same_program(second, fresh));
+  BOOST_REQUIRE(::stat(file.c_str(), &st) == 0);
+  BOOST_TEST(st.st_ino == inode);
+  BOOST_TEST(st.st_mtim.tv_sec == mtime.tv_sec);
+  BOOST_TEST(st.st_mtim.tv_nsec == mtime.tv_nsec);
+  BOOST_TEST(cache.only_file() == file);
+}
+
+BOOST_AUTO_TEST_CASE(a_file_that_does_not_check_out_is_replaced) {
+  CacheDir cache;
+  const spec::Seccomp profile = builtin_seccomp_profile("agent-hardening");
+  const SeccompProgram fresh = compile_seccomp_cached(profile, kWhere, cache.dir);
+  const std::string file = cache.only_file();
+  const std::string good = read_file(file);
+  constexpr size_t kKeyAt = 8, kCountAt = 8 + 64 + 8;
+
+  struct Damage {
+    const char* what;
+    std::string data;
+  };
+  std::string wrong_magic = good, wrong_key = good, wrong_count = good, wrong_notify = good;
+  wrong_magic[0] ^= 1;
+  wrong_key[kKeyAt] = wrong_key[kKeyAt] == '0' ? '1' : '0';
+  wrong_count[kCountAt] ^= 1;
+  wrong_notify[kCountAt - 4] = 1;
+  const Damage damages[] = {
+      {"empty", ""},
+      {"truncated header", good.substr(0, 20)},
+      {"truncated filter", good.substr(0, good.size() - 1)},
+      {"trailing byte", good + "x"},
+      {"wrong magic", wrong_magic},
+      {"wrong key", wrong_key},
+      {"wrong count", wrong_count},
+      {"wrong notify", wrong_notify},
+  };
+  for (const Damage& d : damages) {
+    fs::remove(file);
+    write_file(file, d.data);
+    ::chmod(file.c_str(), 0600);
+    const ino_t damaged = inode_of(file);
+    BOOST_TEST(same_program(compile_seccomp_cached(profile, kWhere, cache.dir), fresh), d.what);
+    BOOST_TEST(read_file(file) == good, d.what);
+    BOOST_TEST(inode_of(file) != damaged, d.what);
+  }
+
+  // Intact, but writable by others: someone else could have planted it.
+  ::chmod(file.c_str(), 0622);
+  const ino_t writable = inode_of(file);
+  compile_seccomp_cached(profile, kWhere, cache.dir);
+  BOOST_TEST(inode_of(file) != writable);
+
+  // A symbolic link is not followed, and its target is left alone.
+  const std::string target = cache.root + "/target";
+  write_file(target, good);
+  fs::remove(file);
+  fs::create_symlink(target, file);
+  BOOST_TEST(same_program(compile_seccomp_cached(profile, kWhere, cache.dir), fresh));
+  BOOST_TEST(fs::is_regular_file(fs::symlink_status(file)));
+  BOOST_TEST(read_file(target) == good);
+}
+
+BOOST_AUTO_TEST_CASE(different_profiles_have_different_keys) {
+  CacheDir cache;
+  spec::Seccomp profile = builtin_seccomp_profile("agent-hardening");
+  const std::string hash = seccomp_profile_hash(profile);
+  BOOST_TEST(hash.size() == 64u);
+  BOOST_TEST(seccomp_profile_hash(builtin_seccomp_profile("agent-hardening")) == hash);
+  BOOST_TEST(seccomp_profile_hash(builtin_seccomp_profile("docker-baseline")) != hash);
+
+  compile_seccomp_cached(profile, kWhere, cache.dir);
+  // An absent errno and an explicit EPERM compile alike but are different
+  // profiles: the canonical form keeps every field as written.
+  profile.syscalls[0].errnoRet.reset();
+  BOOST_TEST(seccomp_profile_hash(profile) != hash);
+  compile_seccomp_cached(profile, kWhere, cache.dir);
+  profile.syscalls[1].args[0].valueTwo = 0;
+  compile_seccomp_cached(profile, kWhere, cache.dir);
+  BOOST_TEST(std::distance(fs::directory_iterator(cache.dir), fs::directory_iterator()) == 3);
+}
+
+BOOST_AUTO_TEST_CASE(a_cache_folder_others_can_write_is_refused) {
+  CacheDir cache;
+  BOOST_REQUIRE(::mkdir(cache.dir.c_str(), 0700) == 0);
+  BOOST_REQUIRE(::chmod(cache.dir.c_str(), 0777) == 0);
+  const spec::Seccomp profile = builtin_seccomp_profile("agent-hardening");
+  try {
+    compile_seccomp_cached(profile, kWhere, cache.dir);
+    BOOST_ERROR("no failure");
+  } catch (const Failure& f) {
+    BOOST_TEST(f.what() == "seccomp cache " + cache.dir + ": not owned by this user or writable by others");
+  }
+}

@@ -243,7 +243,8 @@ int cmd_inspect(const CommandLine& cl) {
 int cmd_preflight(const CommandLine& cl) {
   const std::string format = cl.value("format").value_or("table");
   if (format != "table" && format != "json") fail("preflight --format", "expects table or json, not \"" + format + "\"");
-  const policy::Selected selected = policy::select_policy(policy::selection_input(global_policy(cl), {}));
+  const auto flag = cl.value("policy") ? cl.value("policy") : global_policy(cl);
+  const policy::Selected selected = policy::select_policy(policy::selection_input(flag, {}));
   const auto probes = probe_features(detect_cgroup_layout(), probe_host());
   std::vector<std::string> missing;
   for (const auto& feature : selected.policy.require)

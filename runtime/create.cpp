@@ -200,6 +200,7 @@ Created create_container(const Store& store, const CreateRequest& request) {
                            {store.root(), selection.config_dir});
   for (const auto& warning : applied.translation.warnings) log_message(LogLevel::warning, warning);
   Plan plan = make_plan(config, plan_options(request, bundle), host);
+  store.ensure_root();  // it holds the seccomp cache
   policy::complete_plan(plan, applied, seccomp_cache_dir(store));
   if (request.systemd_cgroup) refuse_systemd_cgroup(config.linux.cgroupsPath);
 

@@ -170,6 +170,8 @@ LandlockRuleset landlock_ruleset(const LandlockPolicy& policy, int abi) {
   return rs;
 }
 
+uint64_t landlock_signal_scope() { return LANDLOCK_SCOPE_SIGNAL; }
+
 Status apply_landlock(const LandlockRuleset& rs) {
   if (rs.abi < 1) return plain_error("landlock", "not available on this kernel");
   const RulesetAttr attr{rs.handled_fs, rs.handled_net, rs.scoped};

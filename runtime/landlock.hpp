@@ -54,6 +54,9 @@ LandlockRuleset landlock_ruleset(const LandlockPolicy& policy, int abi);
 // (allocates only to report an error).
 Status apply_landlock(const LandlockRuleset& ruleset);
 
+// The signal scope bit (ABI 6), for callers that must leave signals open.
+uint64_t landlock_signal_scope();
+
 // For `agentrun inspect`: the ABI, handled rights, rules and scopes by name.
 std::string landlock_ruleset_json(const LandlockRuleset& ruleset);
 

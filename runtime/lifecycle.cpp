@@ -15,6 +15,7 @@
 #include "runtime/cgroup_manager.hpp"
 #include "runtime/create.hpp"
 #include "runtime/host_probe.hpp"
+#include "runtime/landlock.hpp"
 #include "runtime/policy/apply.hpp"
 #include "runtime/policy/parse_policy.hpp"
 #include "spec/validate.hpp"
@@ -186,6 +187,10 @@ Launched exec_in_container(const Store& store, const std::string& id, const spec
   plan_options.preserve_fds = options.preserve_fds;
   Plan plan = make_exec_plan(config, *config.process, r.pid, plan_options, host);
   policy::complete_plan(plan, applied, seccomp_cache_dir(store));
+  // Each Landlock domain is per process: a signal scope here would keep this
+  // process from signalling the container's own (`docker exec ... kill 1`).
+  // The container's pid namespace bounds its signals instead.
+  if (plan.landlock && r.own_pid_namespace) plan.landlock->scoped &= ~landlock_signal_scope();
   UniqueFd console = connect_console("exec", process.terminal, options.console_socket, options.console_fd >= 0);
   // The namespaces are found through the init's pid: it must still be the init.
   UniqueFd init = open_init(r);

@@ -102,9 +102,11 @@ void log_message(LogLevel level, const std::string& msg) {
   const std::string time = rfc3339_now();
   if (l.fd >= 0) write_all(l.fd, format_log_line(level, msg, time, l.json) + "\n");
   // Errors always reach the caller's stderr; the rest only when there is no log file.
+  // Errors and warnings always reach the caller's stderr too (a best-effort
+  // policy's skipped features must be seen); the rest only without a log file.
   if (level == LogLevel::error)
     write_all(2, msg + "\n");
-  else if (l.fd < 0)
+  else if (level == LogLevel::warning || l.fd < 0)
     write_all(2, std::string(level_name(level)) + ": " + msg + "\n");
 }
 

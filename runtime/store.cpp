@@ -78,13 +78,17 @@ void check_container_id(const std::string& id) {
     fail("container id \"" + id + "\"", "invalid: use letters, digits, '_', '+', '-' and '.' (not first)");
 }
 
-ContainerLock Store::create(const std::string& id) const {
-  check_container_id(id);
+void Store::ensure_root() const {
   // containerd's roots (/run/containerd/runc/<namespace>) may not exist after a boot.
   for (size_t slash = root_.find('/', 1); slash != std::string::npos; slash = root_.find('/', slash + 1))
     if (::mkdir(root_.substr(0, slash).c_str(), 0700) < 0 && errno != EEXIST)
       fail_errno("create state root " + root_.substr(0, slash), errno);
   if (::mkdir(root_.c_str(), 0700) < 0 && errno != EEXIST) fail_errno("create state root " + root_, errno);
+}
+
+ContainerLock Store::create(const std::string& id) const {
+  check_container_id(id);
+  ensure_root();
   if (::mkdir(dir(id).c_str(), 0700) < 0) {
     if (errno == EEXIST) fail("create container \"" + id + "\"", "a container with this id exists");
     fail_errno("create state directory " + dir(id), errno);

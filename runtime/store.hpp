@@ -57,8 +57,9 @@ class Store {
   const std::string& root() const { return root_; }
   std::string dir(const std::string& id) const { return root_ + "/" + id; }
 
-  // Creates the container's directory (and the root, mode 0700); fails if
-  // the id is taken.
+  // Creates the root (and its missing parents), mode 0700.
+  void ensure_root() const;
+  // Creates the container's directory (and the root); fails if the id is taken.
   ContainerLock create(const std::string& id) const;
   // Fails with `container "<id>" does not exist`.
   ContainerLock lock(const std::string& id) const;

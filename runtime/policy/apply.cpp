@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <climits>
 #include <cstdlib>
 
 #include <rapidjson/document.h>
@@ -100,6 +101,10 @@ Applied apply_policy(const Selected& selected, spec::Config& config, const std::
   TranslateContext ctx;
   ctx.passwd = read_in_rootfs(rootfs, "/etc/passwd");
   ctx.protected_paths = protected_paths;
+  for (const auto& m : config.mounts) {
+    char real[PATH_MAX];
+    if (!m.source.empty() && m.source[0] == '/' && ::realpath(m.source.c_str(), real)) ctx.resolved_sources[m.source] = real;
+  }
   // Only what the policy needs is probed: each probe costs a fork.
   if (!a.policy.require.empty()) {
     const CgroupLayout layout = detect_cgroup_layout();

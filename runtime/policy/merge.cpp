@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "runtime/in_root.hpp"
+
 namespace agentrun::policy {
 namespace {
 
@@ -60,7 +62,9 @@ std::optional<T> lower(std::optional<T> a, std::optional<T> b) {
 
 }  // namespace
 
-bool path_within(const std::string& path, const std::string& base) {
+bool path_within(const std::string& path_in, const std::string& base_in) {
+  // By name, ".." resolved first: "/workspace/../etc" is /etc.
+  const std::string path = clean_path(path_in), base = clean_path(base_in);
   if (base == "/") return true;
   return path == base || (path.size() > base.size() && path.compare(0, base.size(), base) == 0 && path[base.size()] == '/');
 }

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "runtime/in_root.hpp"
 #include "runtime/preflight.hpp"
 #include "spec/json_reader.hpp"
 #include "spec/json_write.hpp"
@@ -21,11 +22,16 @@ std::vector<std::string> strings(const JsonNode& n) {
   return out;
 }
 
-std::vector<std::string> absolute_paths(const JsonNode& n) {
+// Absolute and clean ("." and ".." would let a merge be fooled about what
+// lies within what); "~/" only where the home directory is meaningful.
+std::vector<std::string> absolute_paths(const JsonNode& n, bool home_allowed = false) {
   std::vector<std::string> out;
   for (const auto& item : n.items()) {
     std::string p = item.str();
-    if (p.empty() || (p[0] != '/' && p.rfind("~/", 0) != 0)) item.fail("\"" + p + "\" is not an absolute path");
+    const bool home = home_allowed && p.rfind("~/", 0) == 0;
+    if (p.empty() || (p[0] != '/' && !home)) item.fail("\"" + p + "\" is not an absolute path");
+    if (clean_path(home ? p.substr(1) : p) != (home ? p.substr(1) : p))
+      item.fail("\"" + p + "\" is not a clean path (no \"//\", \".\", \"..\" or trailing \"/\")");
     out.push_back(p);
   }
   return out;
@@ -47,7 +53,7 @@ Filesystem parse_filesystem(const JsonNode& n) {
   Filesystem f;
   f.readonlyRoot = opt_bool(n, "readonlyRoot");
   if (auto v = n.get("writable")) f.writable = absolute_paths(*v);
-  if (auto v = n.get("denyRead")) f.denyRead = absolute_paths(*v);
+  if (auto v = n.get("denyRead")) f.denyRead = absolute_paths(*v, true);
   if (auto v = n.get("execFrom")) f.execFrom = absolute_paths(*v);
   if (auto v = n.get("denyExec"))
     for (const auto& item : v->items()) {

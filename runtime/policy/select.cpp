@@ -69,12 +69,15 @@ Selected select_policy(const SelectionInput& in) {
   if (floor) out.policy = merge_policies(*floor, out.policy);
 
   if (auto it = in.annotations.find(kPolicyAnnotation); it != in.annotations.end()) {
+    // Whoever writes annotations names a policy; only the operator names files.
+    if (!valid_policy_name(it->second))
+      fail(std::string("annotation ") + kPolicyAnnotation + "=" + it->second, "must be a policy name, not a path");
     if (op.allowedPolicies && std::find(op.allowedPolicies->begin(), op.allowedPolicies->end(), it->second) ==
                                   op.allowedPolicies->end())
       fail(std::string("annotation ") + kPolicyAnnotation + "=" + it->second,
            "this policy is not among those the operator allows (" + joined(*op.allowedPolicies) + ")");
-    // Merged with the floor, or with what the operator chose: never weaker than either.
-    out.policy = merge_policies(floor ? *floor : out.policy, load_policy(it->second, in.config_dir));
+    // Merged with what the operator chose (the floor included): never weaker.
+    out.policy = merge_policies(out.policy, load_policy(it->second, in.config_dir));
     out.origin = std::string("annotation ") + kPolicyAnnotation;
   }
   if (auto it = in.annotations.find(kIsolationAnnotation); it != in.annotations.end()) {

@@ -4,8 +4,8 @@
 //      policies containers may ask for, and a floor;
 //   2. --policy NAME|PATH (docker's runtimeArgs) or AGENTRUN_POLICY;
 //   3. the annotations io.agentrun.policy and io.agentrun.isolation.
-// What an annotation selects is merged with the floor (the operator's, or
-// else the policy of step 1-2), so it can only tighten. The config dir is
+// The operator's floor is merged into the policy of steps 1-2, and what an
+// annotation selects is merged into that, so an annotation can only tighten. The config dir is
 // /etc/agentrun unless AGENTRUN_CONFIG_DIR names another (operator-level,
 // like the flags: containers cannot set the runtime's environment).
 

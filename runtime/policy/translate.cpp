@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <sstream>
 
+#include "runtime/in_root.hpp"
 #include "runtime/policy/merge.hpp"
 #include "spec/error.hpp"
 #include "spec/names.hpp"
@@ -50,15 +51,20 @@ class Translator {
   // Under strict the container does not start; under best-effort the rule is recorded as given up.
   void violation(const std::string& what) {
     if (p_.isolation == Isolation::strict) fail("policy " + p_.name, what);
-    out_.warnings.push_back("policy " + p_.name + " (best-effort): " + what);
+    const std::string warning = "policy " + p_.name + " (best-effort): " + what;
+    if (!contains(out_.warnings, warning)) out_.warnings.push_back(warning);
   }
 
   void check_protected_mounts() {
     for (size_t i = 0; i < c_.mounts.size(); ++i) {
       const auto& m = c_.mounts[i];
       if (m.source.empty() || m.source[0] != '/') continue;
+      // As spelled (cleaned) and as the host resolves it (symlinks).
+      std::vector<std::string> sources = {clean_path(m.source)};
+      if (auto r = ctx_.resolved_sources.find(m.source); r != ctx_.resolved_sources.end()) sources.push_back(r->second);
       for (const auto& dir : ctx_.protected_paths)
-        if (path_within(m.source, dir) || path_within(dir, m.source))
+        for (const auto& source : sources)
+          if (path_within(source, dir) || path_within(dir, source))
           fail("policy " + p_.name, "config.json: mounts[" + std::to_string(i) + "].source " + m.source +
                                         " would make the runtime's own " + dir + " visible in the container");
     }
@@ -110,13 +116,14 @@ class Translator {
   // written there is not run) or becomes a mount of its own, so that the
   // read-only root does not cover it.
   void writable(const std::string& path) {
+    bool mounted = false;
     for (auto& m : c_.mounts)
-      if (m.destination == path) {
+      if (clean_path(m.destination) == path) {  // every one: the last one is what the container sees
         for (const char* opt : {"nosuid", "nodev", "noexec"})
           if (!contains(m.options, opt)) m.options.push_back(opt);
-        return;
+        mounted = true;
       }
-    out_.writable_binds.push_back(path);
+    if (!mounted) out_.writable_binds.push_back(path);
   }
 
   void seccomp_rules() {
@@ -192,6 +199,12 @@ class Translator {
       } else if (!h.available) {
         f.effective = false;
         f.reason = h.reason;
+      } else if (feature == "seccomp" && !c_.linux.seccomp && out_.seccomp_baseline.empty() && out_.seccomp_plus.empty()) {
+        f.effective = false;
+        f.reason = "config.json has no seccomp profile and the policy adds none";
+      } else if (feature == "no-new-privileges" && !c_.process->noNewPrivileges) {
+        f.effective = false;
+        f.reason = "config.json does not set process.noNewPrivileges and the policy does not force it";
       } else if (feature == "cgroup-pids" && !(c_.linux.resources && c_.linux.resources->pidsLimit &&
                                                   *c_.linux.resources->pidsLimit > 0)) {
         f.effective = false;

@@ -27,6 +27,7 @@ struct FeatureState {
 struct TranslateContext {
   std::string passwd;                           // the rootfs's /etc/passwd, "" if it has none
   std::vector<std::string> protected_paths;     // the runtime's state and config: never mounted in
+  std::map<std::string, std::string> resolved_sources;  // mount source -> its real path on the host
   std::map<std::string, FeatureState> host;     // preflight results by feature name
   int landlock_abi = 0;
 };

@@ -1,0 +1,644 @@
+#include <boost/test/unit_test.hpp>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "runtime/policy/parse_policy.hpp"
+#include "runtime/policy/policy.hpp"
+#include "runtime/policy/select.hpp"
+#include "runtime/policy/translate.hpp"
+#include "runtime/preflight.hpp"
+#include "spec/error.hpp"
+#include "spec/names.hpp"
+#include "spec/parse_config.hpp"
+
+namespace agentrun::policy {
+inline std::ostream& operator<<(std::ostream& o, Isolation i) { return o << isolation_name(i); }
+}  // namespace agentrun::policy
+
+using namespace agentrun::policy;
+using agentrun::spec::Config;
+
+namespace {
+
+struct Message {
+  std::string expected;
+  bool operator()(const agentrun::Failure& f) const {
+    BOOST_TEST(std::string(f.what()) == expected);
+    return f.what() == expected;
+  }
+};
+
+std::string show(const std::vector<std::string>& v) {
+  std::string out = "[";
+  for (const auto& s : v) out += (out.size() > 1 ? "," : "") + s;
+  return out + "]";
+}
+std::string show(const std::optional<std::vector<uint16_t>>& v) {
+  if (!v) return "null";
+  std::string out = "[";
+  for (auto p : *v) out += (out.size() > 1 ? "," : "") + std::to_string(p);
+  return out + "]";
+}
+std::string caps(const std::vector<int>& v) {
+  std::vector<std::string> names;
+  for (int c : v) names.push_back(agentrun::spec::capability_name(c));
+  return show(names);
+}
+template <class T>
+bool has(const std::vector<T>& v, const T& x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+const char* kConfig = R"({
+  "ociVersion": "1.2.0",
+  "root": {"path": "rootfs"},
+  "process": {
+    "user": {"uid": 1000, "gid": 1000},
+    "args": ["sh"],
+    "cwd": "/workspace",
+    "env": ["PATH=/usr/bin:/bin", "HOME=/work/home"],
+    "capabilities": {
+      "bounding": ["CAP_CHOWN", "CAP_KILL", "CAP_NET_RAW", "CAP_SETUID", "CAP_AUDIT_WRITE"],
+      "effective": ["CAP_CHOWN", "CAP_KILL", "CAP_NET_RAW", "CAP_SETUID", "CAP_AUDIT_WRITE"],
+      "permitted": ["CAP_CHOWN", "CAP_KILL", "CAP_NET_RAW", "CAP_SETUID", "CAP_AUDIT_WRITE"],
+      "inheritable": ["CAP_KILL", "CAP_AUDIT_WRITE"],
+      "ambient": ["CAP_NET_RAW"]
+    }
+  },
+  "mounts": [
+    {"destination": "/proc", "type": "proc", "source": "proc"},
+    {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "mode=1777"]},
+    {"destination": "/workspace", "type": "bind", "source": "/srv/work", "options": ["rbind", "rw"]}
+  ],
+  "linux": {
+    "namespaces": [{"type": "pid"}, {"type": "mount"}, {"type": "ipc"}, {"type": "uts"}, {"type": "network"}],
+    "maskedPaths": ["/proc/kcore"]
+  }
+})";
+
+Config config() { return agentrun::spec::parse_config(kConfig); }
+
+const char* kPasswd =
+    "root:x:0:0:root:/root:/bin/sh\n"
+    "agent:x:1000:1000:Agent:/home/agent:/bin/sh\n"
+    "nobody:x:65534:65534::/nonexistent:/usr/sbin/nologin\n";
+
+TranslateContext context() {
+  TranslateContext ctx;
+  ctx.passwd = kPasswd;
+  ctx.protected_paths = {"/run/agentrun", "/etc/agentrun"};
+  for (const auto& f : agentrun::feature_names()) ctx.host[f] = FeatureState{true, "ok"};
+  ctx.landlock_abi = 7;
+  return ctx;
+}
+
+// A policy named "p" with `body` added; strict unless it says otherwise.
+Policy policy(const std::string& body) {
+  return parse_policy(R"({"agentrunPolicy": 1, "name": "p")" + std::string(body.empty() ? "" : ", ") + body + "}",
+                      "policy p");
+}
+Policy best_effort(const std::string& body) {
+  Policy p = policy(body);
+  p.isolation = Isolation::best_effort;
+  return p;
+}
+Policy builtin(const std::string& name) { return load_policy(name, "/nonexistent-agentrun-config-dir"); }
+
+#define CHECK_REFUSED(pol, cfg, ctx, expected) \
+  BOOST_CHECK_EXCEPTION(translate(pol, cfg, ctx), agentrun::Failure, Message{expected})
+
+const agentrun::spec::Mount* mount_at(const Config& c, const std::string& dest) {
+  for (const auto& m : c.mounts)
+    if (m.destination == dest) return &m;
+  return nullptr;
+}
+
+const FeatureOutcome* feature(const Translation& t, const std::string& name) {
+  for (const auto& f : t.features)
+    if (f.name == name) return &f;
+  return nullptr;
+}
+
+void remove_namespace(Config& c, agentrun::spec::NamespaceType type) {
+  auto& ns = c.linux.namespaces;
+  ns.erase(std::remove_if(ns.begin(), ns.end(), [&](const auto& n) { return n.type == type; }), ns.end());
+}
+
+// What the runtime applies, as text: equal texts, equal effect.
+std::string describe(const Config& c) {
+  std::string out = "root " + c.root.path + (c.root.readonly ? " ro" : " rw") + "\n";
+  for (const auto& m : c.mounts) out += "mount " + m.destination + " " + m.type + " " + m.source + " " + show(m.options) + "\n";
+  const auto& p = *c.process;
+  out += "user " + std::to_string(p.user.uid) + ":" + std::to_string(p.user.gid) + "\n";
+  out += "env " + show(p.env) + "\n";
+  out += std::string("nnp ") + (p.noNewPrivileges ? "1" : "0") + "\n";
+  if (p.capabilities) {
+    out += "bounding " + caps(p.capabilities->bounding) + "\n";
+    out += "effective " + caps(p.capabilities->effective) + "\n";
+    out += "permitted " + caps(p.capabilities->permitted) + "\n";
+    out += "inheritable " + caps(p.capabilities->inheritable) + "\n";
+    out += "ambient " + caps(p.capabilities->ambient) + "\n";
+  }
+  for (const auto& r : p.rlimits) out += "rlimit " + r.type + " " + std::to_string(r.soft) + "\n";
+  for (const auto& n : c.linux.namespaces) out += std::string("ns ") + agentrun::spec::namespace_name(n.type) + " " + n.path + "\n";
+  out += "masked " + show(c.linux.maskedPaths) + "\n";
+  out += "readonly " + show(c.linux.readonlyPaths) + "\n";
+  out += std::string("seccomp ") + (c.linux.seccomp ? "yes" : "no") + "\n";
+  out += std::string("resources ") + (c.linux.resources ? "yes" : "no") + "\n";
+  if (c.linux.resources) {
+    const auto& r = *c.linux.resources;
+    out += "pids " + (r.pidsLimit ? std::to_string(*r.pidsLimit) : "-") + "\n";
+    out += "memory " + (r.memory && r.memory->limit ? std::to_string(*r.memory->limit) : "-") + "\n";
+  }
+  return out;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(readonly_root) {
+  Config c = config();
+  translate(policy(R"("filesystem": {"readonlyRoot": true})"), c, context());
+  BOOST_TEST(c.root.readonly);
+  c = config();
+  translate(policy(R"("filesystem": {"readonlyRoot": false})"), c, context());
+  BOOST_TEST(!c.root.readonly);
+  c = config();
+  c.root.readonly = true;  // the policy never loosens
+  translate(policy(R"("filesystem": {"readonlyRoot": false})"), c, context());
+  BOOST_TEST(c.root.readonly);
+}
+
+BOOST_AUTO_TEST_CASE(deny_read_resolves_home_from_passwd_and_env) {
+  Config c = config();
+  const Translation t = translate(policy(R"("filesystem": {"denyRead": ["~/.ssh", "/etc/shadow", "/proc/kcore"]})"), c,
+                                  context());
+  BOOST_TEST(show(t.denied_read) == "[/home/agent/.ssh,/work/home/.ssh,/etc/shadow]");
+  BOOST_TEST(show(c.linux.maskedPaths) == "[/proc/kcore,/home/agent/.ssh,/work/home/.ssh,/etc/shadow]");
+
+  // HOME equal to the passwd home: once.
+  c = config();
+  c.process->env = {"PATH=/usr/bin", "HOME=/home/agent"};
+  BOOST_TEST(show(translate(policy(R"("filesystem": {"denyRead": ["~/.aws"]})"), c, context()).denied_read) ==
+             "[/home/agent/.aws]");
+  // Root without a passwd entry: /root.
+  c = config();
+  c.process->user.uid = 0;
+  c.process->env = {"PATH=/usr/bin"};
+  TranslateContext ctx = context();
+  ctx.passwd = "";
+  BOOST_TEST(show(translate(policy(R"("filesystem": {"denyRead": ["~/.ssh"]})"), c, ctx).denied_read) == "[/root/.ssh]");
+}
+
+BOOST_AUTO_TEST_CASE(expand_home_edges) {
+  agentrun::spec::Process p;
+  p.user.uid = 1000;
+  BOOST_TEST(show(expand_home("/abs", p, kPasswd)) == "[/abs]");
+  BOOST_TEST(show(expand_home("~/.ssh", p, kPasswd)) == "[/home/agent/.ssh]");
+  p.env = {"HOME=/other/"};  // a trailing slash is dropped
+  BOOST_TEST(show(expand_home("~/.ssh", p, kPasswd)) == "[/home/agent/.ssh,/other/.ssh]");
+  p.env = {"HOME=relative"};  // not a home
+  BOOST_TEST(show(expand_home("~/.ssh", p, kPasswd)) == "[/home/agent/.ssh]");
+  p.user.uid = 4242;  // no entry, no HOME: "/"
+  p.env = {};
+  BOOST_TEST(show(expand_home("~/.ssh", p, kPasswd)) == "[/.ssh]");
+  p.user.uid = 0;
+  BOOST_TEST(show(expand_home("~/.ssh", p, "")) == "[/root/.ssh]");
+  // uid 10 must not match uid 100's line.
+  p.user.uid = 10;
+  BOOST_TEST(show(expand_home("~/x", p, "u:x:100:100::/home/u100:/bin/sh\n")) == "[/x]");
+}
+
+BOOST_AUTO_TEST_CASE(writable_paths) {
+  Config c = config();
+  const Translation t = translate(policy(R"("filesystem": {"writable": ["/tmp", "/workspace", "/data"]})"), c, context());
+  BOOST_TEST(show(mount_at(c, "/tmp")->options) == "[nosuid,mode=1777,nodev,noexec]");
+  BOOST_TEST(show(mount_at(c, "/workspace")->options) == "[rbind,rw,nosuid,nodev,noexec]");
+  BOOST_TEST(show(mount_at(c, "/proc")->options) == "[]");
+  BOOST_TEST(show(t.writable_binds) == "[/data]");
+  BOOST_TEST(c.mounts.size() == 3u);  // nothing added to config.json
+}
+
+// The last mount on a destination is the one the container sees: it is the
+// one that must not be executable.
+BOOST_AUTO_TEST_CASE(writable_covers_every_mount_on_the_path) {
+  Config c = config();
+  c.mounts.push_back({"/tmp", "bind", "/srv/scratch", {"rbind", "rw"}, {}, {}});
+  translate(policy(R"("filesystem": {"writable": ["/tmp"]})"), c, context());
+  BOOST_TEST(show(c.mounts[1].options) == "[nosuid,mode=1777,nodev,noexec]");
+  BOOST_TEST(show(c.mounts[3].options) == "[rbind,rw,nosuid,nodev,noexec]");
+}
+
+BOOST_AUTO_TEST_CASE(deny_exec_and_path_dirs) {
+  Config c = config();
+  c.process->env = {"HOME=/h", "PATH=/usr/local/bin:/usr/bin::.:bin:/usr/bin:/bin"};
+  const Translation t = translate(policy(R"("filesystem": {"denyExec": ["curl", "wget"]})"), c, context());
+  BOOST_TEST(show(t.deny_exec) == "[curl,wget]");
+  BOOST_TEST(show(t.path_dirs) == "[/usr/local/bin,/usr/bin,/bin]");
+  c = config();
+  BOOST_TEST(show(translate(policy(""), c, context()).path_dirs) == "[/usr/bin,/bin]");
+}
+
+BOOST_AUTO_TEST_CASE(capabilities_intersect_in_every_set) {
+  Config c = config();
+  translate(policy(R"("process": {"capabilities": ["CAP_CHOWN", "CAP_KILL", "CAP_SETUID", "CAP_SYS_ADMIN"]})"), c, context());
+  const auto& k = *c.process->capabilities;
+  BOOST_TEST(caps(k.bounding) == "[CAP_CHOWN,CAP_KILL,CAP_SETUID]");
+  BOOST_TEST(caps(k.effective) == "[CAP_CHOWN,CAP_KILL,CAP_SETUID]");
+  BOOST_TEST(caps(k.permitted) == "[CAP_CHOWN,CAP_KILL,CAP_SETUID]");
+  BOOST_TEST(caps(k.inheritable) == "[CAP_KILL]");
+  BOOST_TEST(caps(k.ambient) == "[]");
+  // An empty list clears every set; no list keeps them.
+  c = config();
+  translate(policy(R"("process": {"capabilities": []})"), c, context());
+  BOOST_TEST(caps(c.process->capabilities->bounding) == "[]");
+  BOOST_TEST(caps(c.process->capabilities->permitted) == "[]");
+  c = config();
+  translate(policy(""), c, context());
+  BOOST_TEST(caps(c.process->capabilities->bounding) == "[CAP_CHOWN,CAP_KILL,CAP_NET_RAW,CAP_SETUID,CAP_AUDIT_WRITE]");
+  BOOST_TEST(caps(c.process->capabilities->ambient) == "[CAP_NET_RAW]");
+}
+
+BOOST_AUTO_TEST_CASE(privileged_capability) {
+  auto with_sys_admin = [] {
+    Config c = config();
+    auto& k = *c.process->capabilities;
+    for (auto* set : {&k.bounding, &k.effective, &k.permitted, &k.inheritable, &k.ambient}) set->push_back(21);
+    return c;
+  };
+  Config c = with_sys_admin();
+  CHECK_REFUSED(policy(R"("process": {"allowPrivileged": false})"), c, context(),
+                "policy p: config.json asks for CAP_SYS_ADMIN, which the policy does not allow (allowPrivileged: false)");
+  // Refused even when the policy's list names it.
+  c = with_sys_admin();
+  CHECK_REFUSED(policy(R"("process": {"allowPrivileged": false, "capabilities": ["CAP_SYS_ADMIN"]})"), c, context(),
+                "policy p: config.json asks for CAP_SYS_ADMIN, which the policy does not allow (allowPrivileged: false)");
+
+  c = with_sys_admin();
+  const Translation t = translate(best_effort(R"("process": {"allowPrivileged": false})"), c, context());
+  const auto& k = *c.process->capabilities;
+  for (const auto* set : {&k.bounding, &k.effective, &k.permitted, &k.inheritable, &k.ambient})
+    BOOST_TEST(!has(*set, 21), caps(*set));
+  BOOST_TEST(caps(k.bounding) == "[CAP_CHOWN,CAP_KILL,CAP_NET_RAW,CAP_SETUID,CAP_AUDIT_WRITE]");
+  const std::string warning =
+      "policy p (best-effort): config.json asks for CAP_SYS_ADMIN, which the policy does not allow (allowPrivileged: false)";
+  BOOST_TEST(has(t.warnings, warning), show(t.warnings));
+  // One capability given up, one warning (not one per capability set).
+  BOOST_TEST(std::count(t.warnings.begin(), t.warnings.end(), warning) == 1, show(t.warnings));
+
+  // Allowed when the policy says so, or says nothing.
+  for (const char* body : {R"("process": {"allowPrivileged": true})", ""}) {
+    c = with_sys_admin();
+    const Translation ok = translate(policy(body), c, context());
+    BOOST_TEST(has(c.process->capabilities->bounding, 21));
+    BOOST_TEST(ok.warnings.empty());
+  }
+}
+
+BOOST_AUTO_TEST_CASE(allow_root) {
+  Config c = config();
+  c.process->user.uid = 0;
+  CHECK_REFUSED(policy(R"("process": {"allowRoot": false})"), c, context(),
+                "policy p: config.json: process.user.uid is 0, and the policy does not allow root (allowRoot: false)");
+  c = config();
+  c.process->user.uid = 0;
+  const Translation t = translate(best_effort(R"("process": {"allowRoot": false})"), c, context());
+  BOOST_TEST(show(t.warnings) ==
+             "[policy p (best-effort): config.json: process.user.uid is 0, and the policy does not allow root (allowRoot: false)]");
+  c = config();  // uid 1000
+  BOOST_TEST(translate(policy(R"("process": {"allowRoot": false})"), c, context()).warnings.empty());
+  c = config();
+  c.process->user.uid = 0;
+  BOOST_CHECK_NO_THROW(translate(policy(R"("process": {"allowRoot": true})"), c, context()));
+}
+
+BOOST_AUTO_TEST_CASE(no_new_privileges_forced) {
+  Config c = config();
+  BOOST_TEST(!c.process->noNewPrivileges);
+  translate(policy(R"("process": {"noNewPrivileges": true})"), c, context());
+  BOOST_TEST(c.process->noNewPrivileges);
+  c = config();
+  translate(policy(""), c, context());
+  BOOST_TEST(!c.process->noNewPrivileges);
+  c = config();
+  c.process->noNewPrivileges = true;
+  translate(policy(R"("process": {"noNewPrivileges": false})"), c, context());
+  BOOST_TEST(c.process->noNewPrivileges);
+}
+
+BOOST_AUTO_TEST_CASE(network_none) {
+  using agentrun::spec::NamespaceType;
+  Config c = config();
+  BOOST_CHECK_NO_THROW(translate(policy(R"("network": {"mode": "none"})"), c, context()));
+  c = config();
+  remove_namespace(c, NamespaceType::network);
+  CHECK_REFUSED(policy(R"("network": {"mode": "none"})"), c, context(),
+                "policy p: network mode none needs a network namespace of its own; config.json shares the host's");
+  c = config();
+  for (auto& ns : c.linux.namespaces)
+    if (ns.type == NamespaceType::network) ns.path = "/proc/1/ns/net";
+  CHECK_REFUSED(policy(R"("network": {"mode": "none"})"), c, context(),
+                "policy p: network mode none needs a new network namespace; config.json joins /proc/1/ns/net");
+  const Translation t = translate(best_effort(R"("network": {"mode": "none"})"), c, context());
+  BOOST_TEST(show(t.warnings) ==
+             "[policy p (best-effort): network mode none needs a new network namespace; config.json joins /proc/1/ns/net]");
+  // inherit asks nothing.
+  c = config();
+  remove_namespace(c, NamespaceType::network);
+  BOOST_CHECK_NO_THROW(translate(policy(R"("network": {"mode": "inherit"})"), c, context()));
+}
+
+BOOST_AUTO_TEST_CASE(resources) {
+  Config c = config();
+  translate(policy(R"("resources": {"pidsMax": 1024, "memoryMax": 4096, "nofileMax": 512})"), c, context());
+  BOOST_REQUIRE(c.linux.resources.has_value());
+  BOOST_TEST(*c.linux.resources->pidsLimit == 1024);
+  BOOST_TEST(*c.linux.resources->memory->limit == 4096);
+  const auto& rl = c.process->rlimits;
+  BOOST_REQUIRE(rl.size() == 1u);
+  BOOST_TEST(rl[0].type == "RLIMIT_NOFILE");
+  BOOST_TEST(rl[0].resource == RLIMIT_NOFILE);
+  BOOST_TEST(rl[0].hard == 512u);
+  BOOST_TEST(rl[0].soft == 512u);
+
+  // What config.json sets stays, higher or lower.
+  c = config();
+  c.linux.resources = agentrun::spec::Resources{};
+  c.linux.resources->pidsLimit = 4096;
+  c.linux.resources->memory = agentrun::spec::MemoryResources{};
+  c.linux.resources->memory->limit = 100;
+  c.linux.resources->cpu = agentrun::spec::CpuResources{};
+  c.linux.resources->cpu->shares = 7;
+  c.process->rlimits.push_back({RLIMIT_NOFILE, "RLIMIT_NOFILE", 65536, 1024});
+  translate(policy(R"("resources": {"pidsMax": 1024, "memoryMax": 4096, "nofileMax": 512})"), c, context());
+  BOOST_TEST(*c.linux.resources->pidsLimit == 4096);
+  BOOST_TEST(*c.linux.resources->memory->limit == 100);
+  BOOST_TEST(*c.linux.resources->cpu->shares == 7u);
+  BOOST_REQUIRE(c.process->rlimits.size() == 1u);
+  BOOST_TEST(c.process->rlimits[0].hard == 65536u);
+
+  // An unlimited pids value (-1, 0) is "unset".
+  c = config();
+  c.linux.resources = agentrun::spec::Resources{};
+  c.linux.resources->pidsLimit = -1;
+  translate(policy(R"("resources": {"pidsMax": 64})"), c, context());
+  BOOST_TEST(*c.linux.resources->pidsLimit == 64);
+  BOOST_TEST(!c.linux.resources->memory.has_value());
+
+  // No policy limit: nothing is added.
+  c = config();
+  translate(policy(""), c, context());
+  BOOST_TEST(!c.linux.resources.has_value());
+  BOOST_TEST(c.process->rlimits.empty());
+}
+
+BOOST_AUTO_TEST_CASE(seccomp) {
+  Config c = config();
+  Translation t = translate(policy(R"("seccomp": {"baseline": "docker-baseline", "plus": ["agent-hardening"]})"), c, context());
+  BOOST_TEST(t.seccomp_baseline == "docker-baseline");
+  BOOST_TEST(show(t.seccomp_plus) == "[agent-hardening]");
+  BOOST_TEST(!c.linux.seccomp.has_value());  // the caller installs the baseline
+  c = config();
+  c.linux.seccomp = agentrun::spec::Seccomp{};
+  t = translate(policy(R"("seccomp": {"baseline": "docker-baseline", "plus": ["agent-hardening"]})"), c, context());
+  BOOST_TEST(t.seccomp_baseline.empty());
+  BOOST_TEST(show(t.seccomp_plus) == "[agent-hardening]");
+  c = config();
+  t = translate(policy(""), c, context());
+  BOOST_TEST(t.seccomp_baseline.empty());
+  BOOST_TEST(t.seccomp_plus.empty());
+}
+
+BOOST_AUTO_TEST_CASE(landlock_request) {
+  Config c = config();
+  Translation t = translate(policy(R"("filesystem": {"execFrom": ["/usr", "/bin"], "writable": ["/workspace"]},
+                                      "network": {"tcpConnect": [443], "tcpBind": [8080]})"),
+                            c, context());
+  BOOST_REQUIRE(t.landlock.has_value());
+  BOOST_TEST(show(t.landlock->exec_from) == "[/usr,/bin]");
+  BOOST_TEST(show(t.landlock->writable) == "[/workspace]");
+  for (const char* dev : {"/dev/null", "/dev/tty", "/dev/pts", "/dev/shm", "/dev/ptmx"})
+    BOOST_TEST(has(t.landlock->device_paths, std::string(dev)), dev);
+  BOOST_TEST(show(t.landlock->tcp_connect) == "[443]");
+  BOOST_TEST(show(t.landlock->tcp_bind) == "[8080]");
+  // Only ports: execute and write stay open.
+  c = config();
+  t = translate(policy(R"("network": {"tcpConnect": []})"), c, context());
+  BOOST_REQUIRE(t.landlock.has_value());
+  BOOST_TEST(show(t.landlock->exec_from) == "[/]");
+  BOOST_TEST(show(t.landlock->writable) == "[/]");
+  BOOST_TEST(show(t.landlock->tcp_connect) == "[]");
+  BOOST_TEST(show(t.landlock->tcp_bind) == "null");
+  // Nothing for Landlock: no ruleset.
+  c = config();
+  BOOST_TEST(!translate(policy(R"("filesystem": {"denyRead": ["/x"]})"), c, context()).landlock.has_value());
+}
+
+BOOST_AUTO_TEST_CASE(landlock_unavailable) {
+  TranslateContext ctx = context();
+  ctx.landlock_abi = 0;
+  Config c = config();
+  CHECK_REFUSED(policy(R"("filesystem": {"execFrom": ["/usr"]})"), c, ctx,
+                "policy p: Landlock is not available on this host, so execFrom and writable cannot be enforced");
+  c = config();
+  const Translation t = translate(best_effort(R"("filesystem": {"writable": ["/tmp"]})"), c, ctx);
+  BOOST_TEST(!t.landlock.has_value());
+  BOOST_TEST(show(t.warnings) ==
+             "[policy p (best-effort): Landlock is not available on this host, so execFrom and writable cannot be enforced]");
+  // TCP rules need ABI 4.
+  ctx.landlock_abi = 3;
+  c = config();
+  CHECK_REFUSED(policy(R"("network": {"tcpBind": [80]})"), c, ctx,
+                "policy p: TCP rules need Landlock ABI 4; this host has ABI 3");
+  c = config();
+  BOOST_CHECK_NO_THROW(translate(policy(R"("filesystem": {"execFrom": ["/usr"]})"), c, ctx));
+}
+
+BOOST_AUTO_TEST_CASE(required_features) {
+  using agentrun::spec::NamespaceType;
+  Config c = config();
+  remove_namespace(c, NamespaceType::pid);
+  CHECK_REFUSED(policy(R"("require": ["pid-ns"])"), c, context(),
+                "policy p: requires pid-ns: config.json shares the host's pid namespace");
+  c = config();
+  CHECK_REFUSED(policy(R"("require": ["user-ns"])"), c, context(),
+                "policy p: requires user-ns: config.json shares the host's user namespace");
+  // A host feature that is not available.
+  TranslateContext ctx = context();
+  ctx.host["seccomp"] = FeatureState{false, "the kernel has no seccomp filter support"};
+  c = config();
+  CHECK_REFUSED(policy(R"("require": ["seccomp"])"), c, ctx,
+                "policy p: requires seccomp: the kernel has no seccomp filter support");
+  ctx.host["pid-ns"] = FeatureState{false, "creating a pid namespace failed with EPERM"};
+  c = config();
+  CHECK_REFUSED(policy(R"("require": ["pid-ns"])"), c, ctx,
+                "policy p: requires pid-ns: creating a pid namespace failed with EPERM");
+  // Not probed at all.
+  ctx = context();
+  ctx.host.erase("apparmor");
+  c = config();
+  CHECK_REFUSED(policy(R"("require": ["apparmor"])"), c, ctx, "policy p: requires apparmor: not probed");
+  // cgroup-pids without any pids limit; the policy's pidsMax is one.
+  c = config();
+  CHECK_REFUSED(policy(R"("require": ["cgroup-pids"])"), c, context(),
+                "policy p: requires cgroup-pids: no pids limit is set (linux.resources.pids or the policy's "
+                "resources.pidsMax)");
+  c = config();
+  BOOST_CHECK_NO_THROW(translate(policy(R"("require": ["cgroup-pids"], "resources": {"pidsMax": 10})"), c, context()));
+  c = config();
+  CHECK_REFUSED(policy(R"("require": ["cgroup-memory"])"), c, context(),
+                "policy p: requires cgroup-memory: no memory limit is set (linux.resources.memory or the policy's "
+                "resources.memoryMax)");
+  c = config();
+  CHECK_REFUSED(policy(R"("require": ["landlock"])"), c, context(),
+                "policy p: requires landlock: the policy has no execFrom, writable or network rules for Landlock to "
+                "enforce");
+  // seccomp and no-new-privileges need more than the host's support.
+  c = config();
+  CHECK_REFUSED(policy(R"("require": ["seccomp"])"), c, context(),
+                "policy p: requires seccomp: config.json has no seccomp profile and the policy adds none");
+  c = config();
+  c.process->noNewPrivileges = false;
+  CHECK_REFUSED(policy(R"("require": ["no-new-privileges"])"), c, context(),
+                "policy p: requires no-new-privileges: config.json does not set process.noNewPrivileges and the "
+                "policy does not force it");
+  c = config();
+  c.process->noNewPrivileges = false;
+  BOOST_CHECK_NO_THROW(
+      translate(policy(R"("require": ["no-new-privileges"], "process": {"noNewPrivileges": true})"), c, context()));
+  // All present: each recorded as required and effective.
+  c = config();
+  const Translation t =
+      translate(policy(R"("require": ["pid-ns", "net-ns", "seccomp", "cgroup-pids", "landlock"],
+                          "resources": {"pidsMax": 10}, "filesystem": {"execFrom": ["/usr"]},
+                          "seccomp": {"baseline": "docker-baseline"})"),
+                c, context());
+  BOOST_TEST(t.features.size() == 5u);
+  for (const auto& f : t.features) {
+    BOOST_TEST(f.required, f.name);
+    BOOST_TEST(f.effective, f.name);
+    BOOST_TEST(f.reason.empty(), f.name);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(best_effort_records_every_gap) {
+  using agentrun::spec::NamespaceType;
+  TranslateContext ctx = context();
+  ctx.host["seccomp"] = FeatureState{false, "no seccomp"};
+  Config c = config();
+  remove_namespace(c, NamespaceType::pid);
+  const Translation t = translate(best_effort(R"("require": ["pid-ns", "seccomp", "cgroup-pids", "mount-ns"])"), c, ctx);
+  BOOST_TEST(show(t.warnings) ==
+             show({"policy p (best-effort): requires pid-ns: config.json shares the host's pid namespace",
+                   "policy p (best-effort): requires seccomp: no seccomp",
+                   "policy p (best-effort): requires cgroup-pids: no pids limit is set (linux.resources.pids or the "
+                   "policy's resources.pidsMax)"}));
+  BOOST_REQUIRE(t.features.size() == 4u);
+  BOOST_TEST(!feature(t, "pid-ns")->effective);
+  BOOST_TEST(feature(t, "pid-ns")->reason == "config.json shares the host's pid namespace");
+  BOOST_TEST(!feature(t, "seccomp")->effective);
+  BOOST_TEST(feature(t, "seccomp")->reason == "no seccomp");
+  BOOST_TEST(!feature(t, "cgroup-pids")->effective);
+  BOOST_TEST(feature(t, "mount-ns")->effective);
+  BOOST_TEST(feature(t, "mount-ns")->required);
+}
+
+BOOST_AUTO_TEST_CASE(protected_paths_never_mounted) {
+  for (const Policy& pol : {policy(""), best_effort(""), builtin("oci")}) {
+    BOOST_TEST_CONTEXT(pol.name << " " << pol.isolation) {
+      Config c = config();
+      c.mounts.push_back({"/host-run", "bind", "/run", {"rbind"}, {}, {}});
+      BOOST_CHECK_EXCEPTION(translate(pol, c, context()), agentrun::Failure,
+                            Message{"policy " + pol.name + ": config.json: mounts[3].source /run would make the runtime's "
+                                    "own /run/agentrun visible in the container"});
+      c = config();
+      c.mounts.push_back({"/state", "bind", "/run/agentrun/abc", {"rbind"}, {}, {}});
+      BOOST_CHECK_EXCEPTION(translate(pol, c, context()), agentrun::Failure,
+                            Message{"policy " + pol.name + ": config.json: mounts[3].source /run/agentrun/abc would make "
+                                    "the runtime's own /run/agentrun visible in the container"});
+      c = config();
+      c.mounts.push_back({"/host", "bind", "/", {"rbind"}, {}, {}});
+      BOOST_CHECK_THROW(translate(pol, c, context()), agentrun::Failure);
+    }
+  }
+  // Neighbours are fine.
+  for (const char* source : {"/run/agentrunner", "/ru", "/etc/agentrun-other", "relative/run"}) {
+    Config c = config();
+    c.mounts.push_back({"/x", "bind", source, {"rbind"}, {}, {}});
+    BOOST_CHECK_NO_THROW(translate(policy(""), c, context()));
+  }
+}
+
+// The same directories spelled differently are the same directories.
+BOOST_AUTO_TEST_CASE(protected_paths_not_bypassed_by_spelling) {
+  for (const char* source : {"/run//agentrun", "/run/./agentrun", "/run/agentrun/../agentrun", "//run", "/etc/./agentrun/x",
+                             "/run/agentrun/."}) {
+    BOOST_TEST_CONTEXT("mount source " << source) {
+      Config c = config();
+      c.mounts.push_back({"/x", "bind", source, {"rbind"}, {}, {}});
+      BOOST_CHECK_THROW(translate(best_effort(""), c, context()), agentrun::Failure);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(oci_changes_nothing) {
+  Config c = config();
+  c.process->user.uid = 0;
+  auto& k = *c.process->capabilities;
+  k.bounding.push_back(21);  // CAP_SYS_ADMIN
+  remove_namespace(c, agentrun::spec::NamespaceType::network);
+  const std::string before = describe(c);
+  TranslateContext ctx = context();
+  ctx.landlock_abi = 0;
+  for (auto& [name, state] : ctx.host) state = FeatureState{false, "unavailable"};
+  const Translation t = translate(builtin("oci"), c, ctx);
+  BOOST_TEST(describe(c) == before);
+  BOOST_TEST(t.writable_binds.empty());
+  BOOST_TEST(t.deny_exec.empty());
+  BOOST_TEST(t.denied_read.empty());
+  BOOST_TEST(t.seccomp_plus.empty());
+  BOOST_TEST(t.seccomp_baseline.empty());
+  BOOST_TEST(!t.landlock.has_value());
+  BOOST_TEST(t.features.empty());
+  BOOST_TEST(t.warnings.empty());
+}
+
+BOOST_AUTO_TEST_CASE(agent_default_on_a_plain_config) {
+  Config c = config();
+  const Translation t = translate(builtin("agent-default"), c, context());
+  BOOST_TEST(c.root.readonly);
+  BOOST_TEST(c.process->noNewPrivileges);
+  BOOST_TEST(caps(c.process->capabilities->bounding) == "[CAP_CHOWN,CAP_KILL,CAP_SETUID]");
+  BOOST_TEST(caps(c.process->capabilities->ambient) == "[]");
+  BOOST_TEST(*c.linux.resources->pidsLimit == 1024);
+  BOOST_TEST(has(c.linux.maskedPaths, std::string("/home/agent/.ssh")));
+  BOOST_TEST(has(c.linux.maskedPaths, std::string("/work/home/.git-credentials")));
+  BOOST_TEST(has(c.linux.maskedPaths, std::string("/workspace/.env")));
+  BOOST_TEST(show(mount_at(c, "/tmp")->options) == "[nosuid,mode=1777,nodev,noexec]");
+  BOOST_TEST(t.writable_binds.empty());
+  BOOST_TEST(t.seccomp_baseline == "docker-baseline");
+  BOOST_TEST(show(t.deny_exec) == show(builtin("agent-default").filesystem.denyExec));
+  BOOST_REQUIRE(t.landlock.has_value());
+  BOOST_TEST(t.features.size() == 8u);
+  for (const auto& f : t.features) BOOST_TEST(f.effective, f.name << ": " << f.reason);
+  BOOST_TEST(t.warnings.empty(), show(t.warnings));
+}
+
+BOOST_AUTO_TEST_CASE(agent_strict_on_a_plain_config) {
+  Config c = config();
+  CHECK_REFUSED(builtin("agent-strict"), c, context(),
+                "policy agent-strict: requires user-ns: config.json shares the host's user namespace");
+  Config u = config();
+  u.process->user.uid = 0;
+  CHECK_REFUSED(builtin("agent-strict"), u, context(),
+                "policy agent-strict: config.json: process.user.uid is 0, and the policy does not allow root (allowRoot: "
+                "false)");
+}
+
+BOOST_AUTO_TEST_CASE(config_without_process) {
+  Config c = agentrun::spec::parse_config(R"({"ociVersion": "1.2.0", "root": {"path": "rootfs"}})");
+  CHECK_REFUSED(builtin("oci"), c, context(), "config.json: process: missing: there is nothing to run");
+}

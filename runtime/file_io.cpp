@@ -8,18 +8,22 @@
 
 namespace agentrun {
 
-Result<std::string> read_whole_file(int dirfd, const std::string& path) {
-  UniqueFd fd(::openat(dirfd, path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return sys_error("read " + path, errno);
+Result<std::string> read_all(int fd, const std::string& what) {
   std::string out;
   char buf[8192];
   for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    ssize_t n = ::read(fd, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return sys_error("read " + path, errno);
+    if (n < 0) return sys_error("read " + what, errno);
     if (n == 0) return out;
     out.append(buf, static_cast<size_t>(n));
   }
+}
+
+Result<std::string> read_whole_file(int dirfd, const std::string& path) {
+  UniqueFd fd(::openat(dirfd, path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return sys_error("read " + path, errno);
+  return read_all(fd.get(), path);
 }
 
 Status write_whole_file(int dirfd, const std::string& path, const std::string& data, int flags) {

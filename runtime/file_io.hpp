@@ -9,6 +9,8 @@
 namespace agentrun {
 
 Result<std::string> read_whole_file(int dirfd, const std::string& path);
+// The rest of an open file; `what` names it in errors.
+Result<std::string> read_all(int fd, const std::string& what);
 Status write_whole_file(int dirfd, const std::string& path, const std::string& data, int flags);
 
 }  // namespace agentrun

@@ -34,7 +34,7 @@ std::string read_in_rootfs(const std::string& rootfs, const std::string& path) {
   if (!root) return "";
   auto fd = open_in_root(root.get(), path, O_RDONLY);
   if (!fd) return "";
-  auto text = read_whole_file(fd->get(), "");
+  auto text = read_all(fd->get(), path);
   return text ? *text : "";
 }
 

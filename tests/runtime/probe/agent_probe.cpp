@@ -41,13 +41,17 @@ template <class F>
 void in_child(const char* name, F f) {
   pid_t pid = fork();
   if (pid == 0) {
+    int null = open("/dev/null", O_WRONLY);  // a program it executes has nothing to say here
+    dup2(null, 1);
+    dup2(null, 2);
     long rc = f();
     _exit(rc >= 0 ? 0 : 100 + errno);
   }
   int status = 0;
   waitpid(pid, &status, 0);
+  // 100 + errno: the attempt failed; any other status: it ran (an executed program's own status).
   if (WIFSIGNALED(status)) std::printf("%s=killed-%s\n", name, sigabbrev_np(WTERMSIG(status)));
-  else if (WEXITSTATUS(status) == 0) std::printf("%s=ok\n", name);
+  else if (WEXITSTATUS(status) < 100) std::printf("%s=ok\n", name);
   else std::printf("%s=%s\n", name, strerrorname_np(WEXITSTATUS(status) - 100));
   std::fflush(stdout);
 }
@@ -73,7 +77,8 @@ long write_file(const char* path) {
   return n;
 }
 
-// Copies a binary to `path` and runs it: fileless-ish execution from writable places.
+// Copies a binary to `path` and runs it as `true` (busybox picks the applet
+// by name): execution of what an agent downloaded or wrote.
 long copy_and_exec(const char* from, const char* path) {
   int in = open(from, O_RDONLY), out = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0755);
   if (in < 0 || out < 0) return -1;
@@ -96,6 +101,7 @@ long run_true() {
 int main() {
   // Credentials and secrets.
   report("read_ssh_key", read_file("/root/.ssh/id_rsa"));
+  report("read_home_ssh_key", read_file("/home/agent/.ssh/id_rsa"));
   report("read_workspace_env", read_file("/workspace/.env"));
   report("read_workspace_file", read_file("/workspace/notes.txt"));
   report("read_kube_token", read_file("/var/run/secrets/kubernetes.io/serviceaccount/token"));
@@ -111,9 +117,9 @@ int main() {
 
   // Running things.
   in_child("exec_sh", run_true);
-  in_child("exec_copy_in_tmp", [] { return copy_and_exec("/usr/bin/agent-probe", "/tmp/copied"); });
-  in_child("exec_copy_in_workspace", [] { return copy_and_exec("/usr/bin/agent-probe", "/workspace/copied"); });
-  in_child("exec_copy_in_shm", [] { return copy_and_exec("/usr/bin/agent-probe", "/dev/shm/copied"); });
+  in_child("exec_copy_in_tmp", [] { return copy_and_exec("/bin/busybox", "/tmp/copied"); });
+  in_child("exec_copy_in_workspace", [] { return copy_and_exec("/bin/busybox", "/workspace/copied"); });
+  in_child("exec_copy_in_shm", [] { return copy_and_exec("/bin/busybox", "/dev/shm/copied"); });
   report("memfd_create", syscall(SYS_memfd_create, "x", 0));
   in_child("execveat_empty_path", [] {
     int fd = open("/bin/busybox", O_RDONLY);
@@ -126,7 +132,8 @@ int main() {
   });
 
   // Other processes.
-  report("ptrace_traceme", ptrace(PTRACE_TRACEME, 0, nullptr, nullptr));
+  // In a child: a traced probe would stop at its next fork, waiting for a tracer that never comes.
+  in_child("ptrace_traceme", [] { return ptrace(PTRACE_TRACEME, 0, nullptr, nullptr); });
   {
     char buf[8], target[8] = "x";
     iovec local{buf, 1}, remote{target, 1};

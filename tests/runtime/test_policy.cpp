@@ -1,0 +1,321 @@
+// The agent policy, as the contained process sees it: a static probe tries
+// every escape of threats.md section 2 from inside, and the runtime's
+// refusals and warnings are checked from outside.
+#include <boost/test/unit_test.hpp>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <rapidjson/document.h>
+
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "support/harness.hpp"
+
+using test::Sandbox;
+
+namespace {
+
+void write(const std::string& path, const std::string& text) {
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  BOOST_TEST_REQUIRE(f != nullptr, path);
+  std::fputs(text.c_str(), f);
+  std::fclose(f);
+}
+
+void mkdirs(const std::string& path) {
+  std::string partial;
+  std::istringstream parts(path);
+  for (std::string part; std::getline(parts, part, '/');) {
+    if (part.empty()) continue;
+    partial += "/" + part;
+    ::mkdir(partial.c_str(), 0755);
+  }
+}
+
+// An agent's container: the probe in /usr/bin, secrets where agents find
+// them, a workspace bound from the host, wget as a busybox applet.
+rapidjson::Document agent_bundle(const Sandbox& s, const std::vector<std::string>& args = {"/usr/bin/agent-probe"}) {
+  mkdirs(s.rootfs + "/usr/bin");
+  test::run_process({"/bin/cp", AGENT_PROBE_BINARY, s.rootfs + "/usr/bin/agent-probe"});
+  mkdirs(s.rootfs + "/root/.ssh");
+  write(s.rootfs + "/root/.ssh/id_rsa", "PRIVATE KEY\n");
+  mkdirs(s.rootfs + "/var/run/secrets/kubernetes.io/serviceaccount");
+  write(s.rootfs + "/var/run/secrets/kubernetes.io/serviceaccount/token", "TOKEN\n");
+  ::symlink("busybox", (s.rootfs + "/bin/wget").c_str());
+  mkdirs(s.dir + "/workspace");
+  write(s.dir + "/workspace/notes.txt", "notes\n");
+  write(s.dir + "/workspace/.env", "SECRET=1\n");
+  mkdirs(s.rootfs + "/workspace");
+  auto cfg = test::base_config(args);
+  test::set_json(cfg, "/mounts/-", R"({"destination": "/workspace", "type": "bind", "source": ")" + s.dir +
+                                       R"(/workspace", "options": ["rbind", "rw"]})");
+  test::set_string(cfg, "/process/cwd", "/workspace");
+  return cfg;
+}
+
+std::map<std::string, std::string> results(const std::string& out) {
+  std::map<std::string, std::string> r;
+  std::istringstream lines(out);
+  for (std::string line; std::getline(lines, line);)
+    if (auto eq = line.find('='); eq != std::string::npos) r[line.substr(0, eq)] = line.substr(eq + 1);
+  return r;
+}
+
+void expect(const std::map<std::string, std::string>& seen, const std::string& check, std::set<std::string> allowed) {
+  auto it = seen.find(check);
+  BOOST_TEST_REQUIRE((it != seen.end()), check << " was not reported");
+  BOOST_TEST(allowed.count(it->second) == 1u, check << "=" << it->second);
+}
+
+// What agent-default must give: each escape refused with the expected errno,
+// the agent's own work still possible.
+void expect_agent_default(const std::map<std::string, std::string>& r) {
+  expect(r, "read_ssh_key", {"ENOENT"});
+  expect(r, "read_workspace_env", {"ENODATA"});
+  expect(r, "read_workspace_file", {"ok"});
+  expect(r, "read_kube_token", {"ENOENT"});
+  expect(r, "see_runtime_state", {"ENOENT"});
+  expect(r, "write_root", {"EROFS"});
+  expect(r, "write_tmp", {"ok"});
+  expect(r, "write_workspace", {"ok"});
+  expect(r, "write_proc_sys", {"EROFS", "EACCES"});
+  expect(r, "write_sysrq", {"EROFS", "EACCES", "ENOENT"});  // ENOENT: a kernel without magic SysRq
+  expect(r, "mknod", {"EPERM", "EACCES"});
+  expect(r, "exec_sh", {"ok"});
+  for (const char* where : {"exec_copy_in_tmp", "exec_copy_in_workspace", "exec_copy_in_shm"}) expect(r, where, {"EACCES"});
+  expect(r, "exec_blocked_wget", {"EACCES"});
+  for (const char* call : {"memfd_create", "execveat_empty_path", "ptrace_traceme", "process_vm_readv", "pidfd_getfd",
+                           "unshare_user", "unshare_mount", "setns", "seccomp_filter", "prctl_seccomp", "mount",
+                           "open_tree", "bpf", "io_uring_setup", "userfaultfd", "perf_event_open", "keyctl",
+                           "open_by_handle_at", "ioctl_tiocsti", "socket_packet", "socket_alg", "socket_vsock"})
+    expect(r, call, {"EPERM"});
+  expect(r, "clone3", {"ENOSYS"});
+  expect(r, "i386_syscall", {"killed-SYS"});
+}
+
+std::string inspect_field(const rapidjson::Value& v) {
+  return v.IsString() ? v.GetString() : "";
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(agent_default_refuses_every_escape_and_keeps_the_work_possible) {
+  Sandbox s;
+  s.policy = "agent-default";
+  auto o = s.run(agent_bundle(s), "agent");
+  BOOST_TEST_REQUIRE(o.code == 0, o.err);
+  expect_agent_default(results(o.out));
+  BOOST_TEST(s.leftovers().empty());
+}
+
+BOOST_AUTO_TEST_CASE(the_probe_sees_the_difference_under_oci) {
+  // The same bundle under `oci`: what agent-default refused is now possible,
+  // so the probe really observes the policy.
+  Sandbox s;
+  s.policy = "oci";
+  auto cfg = agent_bundle(s);
+  test::set_json(cfg, "/root/readonly", "false");
+  auto r = results(s.run(cfg, "plain").out);
+  expect(r, "read_ssh_key", {"ok"});
+  expect(r, "read_workspace_env", {"ok"});
+  expect(r, "write_root", {"ok"});
+  expect(r, "memfd_create", {"ok"});
+  expect(r, "exec_copy_in_tmp", {"ok"});
+  expect(r, "clone3", {"EFAULT", "EINVAL"});
+  expect(r, "i386_syscall", {"ok"});
+  BOOST_TEST(s.leftovers().empty());
+}
+
+BOOST_AUTO_TEST_CASE(exec_is_confined_like_the_first_process) {
+  Sandbox s;
+  s.policy = "agent-default";
+  s.write_config(agent_bundle(s, {"sleep", "60"}));
+  BOOST_TEST_REQUIRE(s.agentrun({"run", "-d", "--bundle", s.bundle, "ex"}).code == 0);
+  auto o = s.agentrun({"exec", "ex", "/usr/bin/agent-probe"});
+  BOOST_TEST_REQUIRE(o.code == 0, o.err);
+  expect_agent_default(results(o.out));
+  // A process started by exec may still signal the container's own (docker exec ... kill).
+  BOOST_TEST(s.agentrun({"exec", "ex", "kill", "-0", "1"}).code == 0);
+}
+
+BOOST_AUTO_TEST_CASE(inspect_reports_what_was_applied) {
+  Sandbox s;
+  s.policy = "agent-default";
+  s.write_config(agent_bundle(s, {"sleep", "60"}));
+  BOOST_TEST_REQUIRE(s.agentrun({"run", "-d", "--bundle", s.bundle, "in"}).code == 0);
+  auto o = s.agentrun({"inspect", "in"});
+  BOOST_TEST_REQUIRE(o.code == 0, o.err);
+  rapidjson::Document d;
+  d.Parse(o.out.c_str());
+  BOOST_TEST_REQUIRE(!d.HasParseError(), o.out);
+  BOOST_TEST(inspect_field(d["policy"]["name"]) == "agent-default");
+  BOOST_TEST(inspect_field(d["policy"]["sha256"]).size() == 64u);
+  BOOST_TEST(inspect_field(d["isolation"]) == "strict");
+  BOOST_TEST(d["seccomp"].Size() == 2u);
+  BOOST_TEST(inspect_field(d["seccomp"][0]["name"]) == "docker-baseline");
+  BOOST_TEST(inspect_field(d["seccomp"][1]["name"]) == "agent-hardening");
+  BOOST_TEST(d["landlock"]["abi"].GetInt() >= 1);
+  BOOST_TEST(d["process"]["noNewPrivileges"].GetBool());
+  BOOST_TEST(d["process"]["capabilities"]["bounding"].Size() == 2u);  // KILL, NET_BIND_SERVICE: AUDIT_WRITE is not in the policy
+  bool wget = false;
+  for (const auto& b : d["blockedExecutables"].GetArray())
+    if (inspect_field(b["path"]) == "/bin/wget") {
+      wget = true;
+      BOOST_TEST(inspect_field(b["caveat"]).find("busybox wget") != std::string::npos);
+    }
+  BOOST_TEST(wget, o.out);
+  bool ssh = false;
+  for (const auto& m : d["deniedRead"].GetArray()) ssh = ssh || inspect_field(m) == "/root/.ssh";
+  BOOST_TEST(ssh);
+  for (const auto& f : d["features"].GetArray()) BOOST_TEST(f["effective"].GetBool(), inspect_field(f["feature"]));
+}
+
+BOOST_AUTO_TEST_CASE(privileged_requests_are_refused_not_reduced) {
+  Sandbox s;
+  s.policy = "agent-default";
+  auto cfg = agent_bundle(s);
+  test::set_json(cfg, "/process/capabilities/bounding", R"(["CAP_KILL", "CAP_SYS_ADMIN"])");
+  s.write_config(cfg);
+  auto o = s.agentrun({"run", "--bundle", s.bundle, "priv"});
+  BOOST_TEST(o.code == 1);
+  BOOST_TEST(o.err.find("policy agent-default: config.json asks for CAP_SYS_ADMIN, which the policy does not allow "
+                        "(allowPrivileged: false)") != std::string::npos, o.err);
+  BOOST_TEST(o.out.empty());  // the probe never ran
+  BOOST_TEST(s.leftovers().empty());
+
+  auto host_pid = agent_bundle(s);
+  test::set_json(host_pid, "/linux/namespaces", R"([{"type": "mount"}, {"type": "ipc"}, {"type": "uts"}])");
+  s.write_config(host_pid);
+  auto p = s.agentrun({"run", "--bundle", s.bundle, "hostpid"});
+  BOOST_TEST(p.code == 1);
+  BOOST_TEST(p.err.find("requires pid-ns: config.json shares the host's pid namespace") != std::string::npos, p.err);
+  BOOST_TEST(s.leftovers().empty());
+}
+
+BOOST_AUTO_TEST_CASE(the_runtime_state_is_never_mounted_in) {
+  Sandbox s;
+  s.policy = "agent-default";
+  auto cfg = agent_bundle(s);
+  ::mkdir(s.root.c_str(), 0700);
+  test::set_json(cfg, "/mounts/-", R"({"destination": "/state", "type": "bind", "source": ")" + s.dir + R"(", "options": ["rbind"]})");
+  s.write_config(cfg);
+  auto o = s.agentrun({"run", "--bundle", s.bundle, "st"});
+  BOOST_TEST(o.code == 1);
+  BOOST_TEST(o.err.find("would make the runtime's own " + s.root + " visible") != std::string::npos, o.err);
+  BOOST_TEST(s.leftovers().empty());
+}
+
+BOOST_AUTO_TEST_CASE(agent_strict_needs_a_non_root_user_namespace_and_no_network) {
+  Sandbox s;
+  s.policy = "agent-strict";
+  auto cfg = agent_bundle(s);
+  s.write_config(cfg);
+  auto root = s.agentrun({"run", "--bundle", s.bundle, "st"});
+  BOOST_TEST(root.code == 1);
+  BOOST_TEST(root.err.find("process.user.uid is 0") != std::string::npos, root.err);
+
+  test::run_process({"/bin/chown", "-R", "100000:100000", s.rootfs});
+  test::run_process({"/bin/chown", "-R", "101000:101000", s.dir + "/workspace"});  // the agent user's, mapped
+  mkdirs(s.rootfs + "/home/agent/.ssh");
+  write(s.rootfs + "/home/agent/.ssh/id_rsa", "PRIVATE KEY\n");
+  test::set_json(cfg, "/process/user", R"({"uid": 1000, "gid": 1000})");
+  auto& a = cfg.GetAllocator();
+  cfg["linux"]["namespaces"].PushBack(rapidjson::Value(rapidjson::kObjectType).AddMember("type", "user", a), a);
+  test::set_json(cfg, "/linux/uidMappings", R"([{"containerID": 0, "hostID": 100000, "size": 65536}])");
+  test::set_json(cfg, "/linux/gidMappings", R"([{"containerID": 0, "hostID": 100000, "size": 65536}])");
+  test::set_json(cfg, "/process/args", R"(["sh", "-c", "/usr/bin/agent-probe; ls /sys/class/net; grep -E '^Cap(Eff|Prm|Bnd)' /proc/self/status"])");
+  s.write_config(cfg);
+  auto o = s.agentrun({"run", "--bundle", s.bundle, "st"});
+  BOOST_TEST_REQUIRE(o.code == 0, o.err);
+  auto r = results(o.out);
+  expect(r, "memfd_create", {"EPERM"});
+  expect(r, "read_home_ssh_key", {"ENOENT"});  // ~ is the home of uid 1000 here
+  expect(r, "write_workspace", {"ok"});
+  BOOST_TEST(o.out.find("lo\n") != std::string::npos, o.out);
+  BOOST_TEST(o.out.find("eth0") == std::string::npos, o.out);
+  BOOST_TEST(o.out.find("CapPrm:\t0000000000000000\nCapEff:\t0000000000000000\nCapBnd:\t0000000000000000\n") !=
+                 std::string::npos, o.out);
+  BOOST_TEST(s.leftovers().empty());
+}
+
+BOOST_AUTO_TEST_CASE(selection_refusals) {
+  Sandbox s;
+  auto cfg = agent_bundle(s);
+  s.policy = "nosuch";
+  s.write_config(cfg);
+  auto unknown = s.agentrun({"run", "--bundle", s.bundle, "x"});
+  BOOST_TEST(unknown.code == 1);
+  BOOST_TEST(unknown.err.find("policy \"nosuch\": unknown (built-in: agent-default, agent-strict, oci") !=
+                 std::string::npos, unknown.err);
+
+  s.policy = "agent-default";
+  test::set_json(cfg, "/annotations", R"({"io.agentrun.isolation": "best-effort"})");
+  s.write_config(cfg);
+  auto loosen = s.agentrun({"run", "--bundle", s.bundle, "x"});
+  BOOST_TEST(loosen.code == 1);
+  BOOST_TEST(loosen.err.find("annotation io.agentrun.isolation=best-effort: an annotation can only tighten") !=
+                 std::string::npos, loosen.err);
+
+  test::set_json(cfg, "/annotations", R"({"io.agentrun.policy": "/etc/passwd"})");
+  s.write_config(cfg);
+  auto path = s.agentrun({"run", "--bundle", s.bundle, "x"});
+  BOOST_TEST(path.code == 1);
+  BOOST_TEST(path.err.find("must be a policy name, not a path") != std::string::npos, path.err);
+
+  // Selecting `oci` by annotation cannot loosen agent-default: the probe still sees it.
+  test::set_json(cfg, "/annotations", R"({"io.agentrun.policy": "oci"})");
+  s.write_config(cfg);
+  auto merged = s.agentrun({"run", "--bundle", s.bundle, "x"});
+  BOOST_TEST_REQUIRE(merged.code == 0, merged.err);
+  expect_agent_default(results(merged.out));
+  BOOST_TEST(s.leftovers().empty());
+}
+
+BOOST_AUTO_TEST_CASE(unattainable_features_strict_and_best_effort) {
+  Sandbox s;
+  const std::string strict = s.dir + "/needs-apparmor.json";
+  write(strict, R"({"agentrunPolicy": 1, "name": "needs-apparmor", "require": ["apparmor", "pid-ns"]})");
+  s.policy = strict;
+  s.write_config(agent_bundle(s, {"true"}));
+  auto refused = s.agentrun({"run", "--bundle", s.bundle, "x"});
+  BOOST_TEST(refused.code == 1);
+  BOOST_TEST(refused.err.find("policy needs-apparmor: requires apparmor: AppArmor is not enabled") != std::string::npos,
+             refused.err);
+  BOOST_TEST(s.leftovers().empty());
+
+  const std::string lax = s.dir + "/lax.json";
+  write(lax, R"({"agentrunPolicy": 1, "name": "lax", "isolation": "best-effort", "require": ["apparmor", "pid-ns"]})");
+  s.policy = lax;
+  s.write_config(agent_bundle(s, {"sleep", "60"}));
+  auto ran = s.agentrun({"run", "-d", "--bundle", s.bundle, "lax"});
+  BOOST_TEST_REQUIRE(ran.code == 0, ran.err);
+  BOOST_TEST(ran.err.find("warning: policy lax (best-effort): requires apparmor: AppArmor is not enabled") !=
+                 std::string::npos, ran.err);
+  rapidjson::Document d;
+  d.Parse(s.agentrun({"inspect", "lax"}).out.c_str());
+  BOOST_TEST_REQUIRE(d.IsObject());
+  BOOST_TEST(d["warnings"].Size() == 1u);
+  for (const auto& f : d["features"].GetArray())
+    BOOST_TEST(f["effective"].GetBool() == (inspect_field(f["feature"]) == "pid-ns"), inspect_field(f["feature"]));
+}
+
+BOOST_AUTO_TEST_CASE(preflight_says_whether_a_policy_would_start) {
+  Sandbox s;
+  s.policy = "";
+  auto ok = s.agentrun({"preflight", "--policy", "agent-default"});
+  BOOST_TEST(ok.code == 0, ok.err);
+  BOOST_TEST(ok.out.find("landlock") != std::string::npos);
+  BOOST_TEST(ok.out.find("it would start") != std::string::npos, ok.out);
+  const std::string needs = s.dir + "/needs.json";
+  write(needs, R"({"agentrunPolicy": 1, "name": "needs", "require": ["selinux"]})");
+  auto no = s.agentrun({"preflight", "--policy", needs, "--format", "json"});
+  BOOST_TEST(no.code == 1);
+  rapidjson::Document d;
+  d.Parse(no.out.c_str());
+  BOOST_TEST_REQUIRE(d.IsObject(), no.out);
+  BOOST_TEST(!d["wouldStart"].GetBool());
+  BOOST_TEST(d["features"].Size() == 16u);
+}

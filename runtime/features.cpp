@@ -4,19 +4,13 @@
 #include <rapidjson/stringbuffer.h>
 
 #include "runtime/mount_options.hpp"
+#include "spec/json_write.hpp"
 #include "spec/names.hpp"
 
 namespace agentrun {
 namespace {
 
-using Writer = rapidjson::PrettyWriter<rapidjson::StringBuffer>;
-
-void string_list(Writer& w, const char* key, const std::vector<std::string>& items) {
-  w.Key(key);
-  w.StartArray();
-  for (const auto& s : items) w.String(s);
-  w.EndArray();
-}
+using Writer = spec::PrettyWriter;
 
 void enabled(Writer& w, const char* key, bool on) {
   w.Key(key);
@@ -41,53 +35,51 @@ std::vector<std::string> namespace_names() {
 }  // namespace
 
 std::string features_json(const HostFacts& host) {
-  rapidjson::StringBuffer buf;
-  Writer w(buf);
-  w.SetIndent(' ', 2);
-  w.StartObject();
-  w.Key("ociVersionMin");
-  w.String("1.0.0");
-  w.Key("ociVersionMax");
-  w.String("1.2.0");
-  string_list(w, "hooks", {"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"});
-  string_list(w, "mountOptions", known_mount_options());
-  w.Key("linux");
-  w.StartObject();
-  string_list(w, "namespaces", namespace_names());
-  string_list(w, "capabilities", capability_names(host.last_cap));
-  w.Key("cgroup");
-  w.StartObject();
-  for (const auto& [key, supported] : {std::pair{"v1", true}, {"v2", true}, {"systemd", false},
-                                        {"systemdUser", false}, {"rdma", true}}) {
-    w.Key(key);
-    w.Bool(supported);
-  }
-  w.EndObject();
-  w.Key("seccomp");
-  w.StartObject();
-  w.Key("enabled");
-  w.Bool(true);
-  string_list(w, "actions", spec::seccomp_action_names());
-  string_list(w, "operators", spec::seccomp_operator_names());
-  string_list(w, "archs", spec::seccomp_arch_names());
-  string_list(w, "knownFlags", spec::seccomp_flag_names());
-  string_list(w, "supportedFlags", spec::seccomp_flag_names());
-  w.EndObject();
-  enabled(w, "apparmor", host.apparmor);
-  enabled(w, "selinux", false);
-  enabled(w, "intelRdt", false);
-  w.Key("mountExtensions");
-  w.StartObject();
-  enabled(w, "idmap", false);
-  w.EndObject();
-  w.EndObject();
-  w.Key("annotations");
-  w.StartObject();
-  w.Key("io.agentrun.version");
-  w.String(AGENTRUN_VERSION);
-  w.EndObject();
-  w.EndObject();
-  return std::string(buf.GetString()) + "\n";
+  return spec::pretty_json([&](spec::PrettyWriter& w) {
+    w.StartObject();
+    w.Key("ociVersionMin");
+    w.String("1.0.0");
+    w.Key("ociVersionMax");
+    w.String("1.2.0");
+    spec::write_string_list(w, "hooks", {"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"});
+    spec::write_string_list(w, "mountOptions", known_mount_options());
+    w.Key("linux");
+    w.StartObject();
+    spec::write_string_list(w, "namespaces", namespace_names());
+    spec::write_string_list(w, "capabilities", capability_names(host.last_cap));
+    w.Key("cgroup");
+    w.StartObject();
+    for (const auto& [key, supported] : {std::pair{"v1", true}, {"v2", true}, {"systemd", false},
+                                          {"systemdUser", false}, {"rdma", true}}) {
+      w.Key(key);
+      w.Bool(supported);
+    }
+    w.EndObject();
+    w.Key("seccomp");
+    w.StartObject();
+    w.Key("enabled");
+    w.Bool(true);
+    spec::write_string_list(w, "actions", spec::seccomp_action_names());
+    spec::write_string_list(w, "operators", spec::seccomp_operator_names());
+    spec::write_string_list(w, "archs", spec::seccomp_arch_names());
+    spec::write_string_list(w, "knownFlags", spec::seccomp_flag_names());
+    spec::write_string_list(w, "supportedFlags", spec::seccomp_flag_names());
+    w.EndObject();
+    enabled(w, "apparmor", host.apparmor);
+    enabled(w, "selinux", false);
+    enabled(w, "intelRdt", false);
+    w.Key("mountExtensions");
+    w.StartObject();
+    enabled(w, "idmap", false);
+    w.EndObject();
+    w.EndObject();
+    w.Key("annotations");
+    w.StartObject();
+    w.Key("io.agentrun.version");
+    w.String(AGENTRUN_VERSION);
+    w.EndObject();
+    w.EndObject();
+  });
 }
 
 }  // namespace agentrun

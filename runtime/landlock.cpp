@@ -13,6 +13,7 @@
 #include <cerrno>
 
 #include "runtime/fd.hpp"
+#include "spec/json_write.hpp"
 
 // The build host's headers (Linux 6.1) stop at ABI 2; the kernels we run on
 // know more. Values from the kernel's include/uapi/linux/landlock.h.
@@ -125,7 +126,7 @@ std::string summary(uint64_t rights) {
   return out;
 }
 
-using Writer = rapidjson::PrettyWriter<rapidjson::StringBuffer>;
+using Writer = spec::PrettyWriter;
 
 template <size_t N>
 void write_names(Writer& w, const char* key, const Right (&rights)[N], uint64_t mask) {
@@ -216,37 +217,35 @@ Status apply_landlock(const LandlockRuleset& rs) {
 }
 
 std::string landlock_ruleset_json(const LandlockRuleset& rs) {
-  rapidjson::StringBuffer buf;
-  Writer w(buf);
-  w.SetIndent(' ', 2);
-  w.StartObject();
-  w.Key("abi");
-  w.Int(rs.abi);
-  write_names(w, "handledAccessFs", kFsRights, rs.handled_fs);
-  write_names(w, "handledAccessNet", kNetRights, rs.handled_net);
-  write_names(w, "scoped", kScopes, rs.scoped);
-  w.Key("pathRules");
-  w.StartArray();
-  for (const auto& [path, rights] : rs.path_rules) {
+  return spec::pretty_json([&](spec::PrettyWriter& w) {
     w.StartObject();
-    w.Key("path");
-    w.String(path);
-    write_names(w, "access", kFsRights, rights);
+    w.Key("abi");
+    w.Int(rs.abi);
+    write_names(w, "handledAccessFs", kFsRights, rs.handled_fs);
+    write_names(w, "handledAccessNet", kNetRights, rs.handled_net);
+    write_names(w, "scoped", kScopes, rs.scoped);
+    w.Key("pathRules");
+    w.StartArray();
+    for (const auto& [path, rights] : rs.path_rules) {
+      w.StartObject();
+      w.Key("path");
+      w.String(path);
+      write_names(w, "access", kFsRights, rights);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.Key("portRules");
+    w.StartArray();
+    for (const auto& [port, rights] : rs.port_rules) {
+      w.StartObject();
+      w.Key("port");
+      w.Uint(port);
+      write_names(w, "access", kNetRights, rights);
+      w.EndObject();
+    }
+    w.EndArray();
     w.EndObject();
-  }
-  w.EndArray();
-  w.Key("portRules");
-  w.StartArray();
-  for (const auto& [port, rights] : rs.port_rules) {
-    w.StartObject();
-    w.Key("port");
-    w.Uint(port);
-    write_names(w, "access", kNetRights, rights);
-    w.EndObject();
-  }
-  w.EndArray();
-  w.EndObject();
-  return buf.GetString();
+  });
 }
 
 }  // namespace agentrun

@@ -27,7 +27,7 @@
 namespace agentrun::policy {
 namespace {
 
-using Writer = rapidjson::PrettyWriter<rapidjson::StringBuffer>;
+using Writer = spec::PrettyWriter;
 
 std::string read_in_rootfs(const std::string& rootfs, const std::string& path) {
   UniqueFd root(::open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
@@ -42,18 +42,11 @@ bool needs_landlock(const Policy& p) {
   return p.filesystem.execFrom || p.filesystem.writable || p.network.tcpConnect || p.network.tcpBind;
 }
 
-void strings(Writer& w, const char* key, const std::vector<std::string>& items) {
-  w.Key(key);
-  w.StartArray();
-  for (const auto& s : items) w.String(s.c_str(), static_cast<unsigned>(s.size()));
-  w.EndArray();
-}
-
 void capability_names(Writer& w, const char* key, uint64_t bits, int last_cap) {
   std::vector<std::string> names;
   for (int c = 0; c <= last_cap; ++c)
     if (bits & (uint64_t{1} << c)) names.push_back(spec::capability_name(c));
-  strings(w, key, names);
+  spec::write_string_list(w, key, names);
 }
 
 void raw(Writer& w, const char* key, const std::string& json) {
@@ -135,82 +128,80 @@ void complete_plan(Plan& plan, const Applied& applied, const std::string& cache_
 }
 
 std::string isolation_record(const Applied& applied, const Plan& plan, const std::vector<std::string>& blocked) {
-  rapidjson::StringBuffer buf;
-  Writer w(buf);
-  w.SetIndent(' ', 2);
-  w.StartObject();
-  spec::write_string(w, "id", plan.id);
-  const std::string document = policy_json(applied.policy);
-  w.Key("policy");
-  w.StartObject();
-  spec::write_string(w, "name", applied.policy.name);
-  spec::write_string(w, "origin", applied.origin);
-  spec::write_string(w, "sha256", sha256_hex(document));
-  raw(w, "document", document);
-  w.EndObject();
-  spec::write_string(w, "isolation", isolation_name(applied.policy.isolation));
-  w.Key("features");
-  w.StartArray();
-  for (const auto& f : applied.translation.features) {
+  return spec::pretty_json([&](spec::PrettyWriter& w) {
     w.StartObject();
-    spec::write_string(w, "feature", f.name);
-    w.Key("required");
-    w.Bool(f.required);
-    w.Key("effective");
-    w.Bool(f.effective);
-    if (!f.reason.empty()) spec::write_string(w, "reason", f.reason);
-    w.EndObject();
-  }
-  w.EndArray();
-  strings(w, "warnings", applied.translation.warnings);
-  w.Key("seccomp");
-  w.StartArray();
-  auto profile = [&w](const std::string& name, const std::string& hash, const char* role) {
+    spec::write_string(w, "id", plan.id);
+    const std::string document = policy_json(applied.policy);
+    w.Key("policy");
     w.StartObject();
-    spec::write_string(w, "name", name);
-    spec::write_string(w, "role", role);
-    spec::write_string(w, "sha256", hash);
+    spec::write_string(w, "name", applied.policy.name);
+    spec::write_string(w, "origin", applied.origin);
+    spec::write_string(w, "sha256", sha256_hex(document));
+    raw(w, "document", document);
     w.EndObject();
-  };
-  for (const auto& [name, hash] : applied.seccomp_profiles) profile(name, hash, "container");
-  for (const auto& name : applied.translation.seccomp_plus)
-    profile(name, seccomp_profile_hash(builtin_seccomp_profile(name)), "stacked");
-  w.EndArray();
-  if (plan.landlock) raw(w, "landlock", landlock_ruleset_json(*plan.landlock));
-  w.Key("process");
-  w.StartObject();
-  w.Key("uid");
-  w.Uint(plan.process.uid);
-  w.Key("gid");
-  w.Uint(plan.process.gid);
-  w.Key("noNewPrivileges");
-  w.Bool(plan.process.no_new_privileges);
-  w.Key("capabilities");
-  w.StartObject();
-  capability_names(w, "bounding", plan.process.caps.bounding, plan.last_cap);
-  capability_names(w, "effective", plan.process.caps.effective, plan.last_cap);
-  capability_names(w, "permitted", plan.process.caps.permitted, plan.last_cap);
-  capability_names(w, "inheritable", plan.process.caps.inheritable, plan.last_cap);
-  capability_names(w, "ambient", plan.process.caps.ambient, plan.last_cap);
-  w.EndObject();
-  w.EndObject();
-  w.Key("readonlyRoot");
-  w.Bool(plan.readonly_root);
-  strings(w, "maskedPaths", plan.masked_paths);
-  strings(w, "deniedRead", applied.translation.denied_read);
-  strings(w, "writable", plan.writable_binds);
-  w.Key("blockedExecutables");
-  w.StartArray();
-  for (const auto& path : blocked) {
+    spec::write_string(w, "isolation", isolation_name(applied.policy.isolation));
+    w.Key("features");
+    w.StartArray();
+    for (const auto& f : applied.translation.features) {
+      w.StartObject();
+      spec::write_string(w, "feature", f.name);
+      w.Key("required");
+      w.Bool(f.required);
+      w.Key("effective");
+      w.Bool(f.effective);
+      if (!f.reason.empty()) spec::write_string(w, "reason", f.reason);
+      w.EndObject();
+    }
+    w.EndArray();
+    spec::write_string_list(w, "warnings", applied.translation.warnings);
+    w.Key("seccomp");
+    w.StartArray();
+    auto profile = [&w](const std::string& name, const std::string& hash, const char* role) {
+      w.StartObject();
+      spec::write_string(w, "name", name);
+      spec::write_string(w, "role", role);
+      spec::write_string(w, "sha256", hash);
+      w.EndObject();
+    };
+    for (const auto& [name, hash] : applied.seccomp_profiles) profile(name, hash, "container");
+    for (const auto& name : applied.translation.seccomp_plus)
+      profile(name, seccomp_profile_hash(builtin_seccomp_profile(name)), "stacked");
+    w.EndArray();
+    if (plan.landlock) raw(w, "landlock", landlock_ruleset_json(*plan.landlock));
+    w.Key("process");
     w.StartObject();
-    spec::write_string(w, "path", path);
-    const std::string caveat = reachable_through(plan.rootfs, path);
-    if (!caveat.empty()) spec::write_string(w, "caveat", caveat);
+    w.Key("uid");
+    w.Uint(plan.process.uid);
+    w.Key("gid");
+    w.Uint(plan.process.gid);
+    w.Key("noNewPrivileges");
+    w.Bool(plan.process.no_new_privileges);
+    w.Key("capabilities");
+    w.StartObject();
+    capability_names(w, "bounding", plan.process.caps.bounding, plan.last_cap);
+    capability_names(w, "effective", plan.process.caps.effective, plan.last_cap);
+    capability_names(w, "permitted", plan.process.caps.permitted, plan.last_cap);
+    capability_names(w, "inheritable", plan.process.caps.inheritable, plan.last_cap);
+    capability_names(w, "ambient", plan.process.caps.ambient, plan.last_cap);
     w.EndObject();
-  }
-  w.EndArray();
-  w.EndObject();
-  return std::string(buf.GetString()) + "\n";
+    w.EndObject();
+    w.Key("readonlyRoot");
+    w.Bool(plan.readonly_root);
+    spec::write_string_list(w, "maskedPaths", plan.masked_paths);
+    spec::write_string_list(w, "deniedRead", applied.translation.denied_read);
+    spec::write_string_list(w, "writable", plan.writable_binds);
+    w.Key("blockedExecutables");
+    w.StartArray();
+    for (const auto& path : blocked) {
+      w.StartObject();
+      spec::write_string(w, "path", path);
+      const std::string caveat = reachable_through(plan.rootfs, path);
+      if (!caveat.empty()) spec::write_string(w, "caveat", caveat);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+  });
 }
 
 }  // namespace agentrun::policy

@@ -157,14 +157,7 @@ Policy parse_policy(std::string_view text, const std::string& label) {
 
 namespace {
 
-using Writer = rapidjson::PrettyWriter<rapidjson::StringBuffer>;
-
-void string_list(Writer& w, const char* key, const std::vector<std::string>& items) {
-  w.Key(key);
-  w.StartArray();
-  for (const auto& s : items) w.String(s.c_str(), static_cast<unsigned>(s.size()));
-  w.EndArray();
-}
+using Writer = spec::PrettyWriter;
 
 void port_list(Writer& w, const char* key, const std::vector<uint16_t>& items) {
   w.Key(key);
@@ -189,50 +182,48 @@ void opt_number(Writer& w, const char* key, const std::optional<T>& v) {
 }  // namespace
 
 std::string policy_json(const Policy& p) {
-  rapidjson::StringBuffer buf;
-  Writer w(buf);
-  w.SetIndent(' ', 2);
-  w.StartObject();
-  w.Key("agentrunPolicy");
-  w.Int(1);
-  spec::write_string(w, "name", p.name);
-  if (!p.description.empty()) spec::write_string(w, "description", p.description);
-  spec::write_string(w, "isolation", isolation_name(p.isolation));
-  string_list(w, "require", p.require);
-  w.Key("filesystem");
-  w.StartObject();
-  opt_bool_field(w, "readonlyRoot", p.filesystem.readonlyRoot);
-  if (p.filesystem.writable) string_list(w, "writable", *p.filesystem.writable);
-  string_list(w, "denyRead", p.filesystem.denyRead);
-  string_list(w, "denyExec", p.filesystem.denyExec);
-  if (p.filesystem.execFrom) string_list(w, "execFrom", *p.filesystem.execFrom);
-  w.EndObject();
-  w.Key("process");
-  w.StartObject();
-  opt_bool_field(w, "noNewPrivileges", p.process.noNewPrivileges);
-  opt_bool_field(w, "allowRoot", p.process.allowRoot);
-  opt_bool_field(w, "allowPrivileged", p.process.allowPrivileged);
-  if (p.process.capabilities) string_list(w, "capabilities", *p.process.capabilities);
-  w.EndObject();
-  w.Key("seccomp");
-  w.StartObject();
-  if (!p.seccomp.baseline.empty()) spec::write_string(w, "baseline", p.seccomp.baseline);
-  string_list(w, "plus", p.seccomp.plus);
-  w.EndObject();
-  w.Key("network");
-  w.StartObject();
-  if (p.network.mode) spec::write_string(w, "mode", *p.network.mode == NetworkMode::none ? "none" : "inherit");
-  if (p.network.tcpConnect) port_list(w, "tcpConnect", *p.network.tcpConnect);
-  if (p.network.tcpBind) port_list(w, "tcpBind", *p.network.tcpBind);
-  w.EndObject();
-  w.Key("resources");
-  w.StartObject();
-  opt_number(w, "pidsMax", p.resources.pidsMax);
-  opt_number(w, "memoryMax", p.resources.memoryMax);
-  opt_number(w, "nofileMax", p.resources.nofileMax);
-  w.EndObject();
-  w.EndObject();
-  return std::string(buf.GetString()) + "\n";
+  return spec::pretty_json([&](spec::PrettyWriter& w) {
+    w.StartObject();
+    w.Key("agentrunPolicy");
+    w.Int(1);
+    spec::write_string(w, "name", p.name);
+    if (!p.description.empty()) spec::write_string(w, "description", p.description);
+    spec::write_string(w, "isolation", isolation_name(p.isolation));
+    spec::write_string_list(w, "require", p.require);
+    w.Key("filesystem");
+    w.StartObject();
+    opt_bool_field(w, "readonlyRoot", p.filesystem.readonlyRoot);
+    if (p.filesystem.writable) spec::write_string_list(w, "writable", *p.filesystem.writable);
+    spec::write_string_list(w, "denyRead", p.filesystem.denyRead);
+    spec::write_string_list(w, "denyExec", p.filesystem.denyExec);
+    if (p.filesystem.execFrom) spec::write_string_list(w, "execFrom", *p.filesystem.execFrom);
+    w.EndObject();
+    w.Key("process");
+    w.StartObject();
+    opt_bool_field(w, "noNewPrivileges", p.process.noNewPrivileges);
+    opt_bool_field(w, "allowRoot", p.process.allowRoot);
+    opt_bool_field(w, "allowPrivileged", p.process.allowPrivileged);
+    if (p.process.capabilities) spec::write_string_list(w, "capabilities", *p.process.capabilities);
+    w.EndObject();
+    w.Key("seccomp");
+    w.StartObject();
+    if (!p.seccomp.baseline.empty()) spec::write_string(w, "baseline", p.seccomp.baseline);
+    spec::write_string_list(w, "plus", p.seccomp.plus);
+    w.EndObject();
+    w.Key("network");
+    w.StartObject();
+    if (p.network.mode) spec::write_string(w, "mode", *p.network.mode == NetworkMode::none ? "none" : "inherit");
+    if (p.network.tcpConnect) port_list(w, "tcpConnect", *p.network.tcpConnect);
+    if (p.network.tcpBind) port_list(w, "tcpBind", *p.network.tcpBind);
+    w.EndObject();
+    w.Key("resources");
+    w.StartObject();
+    opt_number(w, "pidsMax", p.resources.pidsMax);
+    opt_number(w, "memoryMax", p.resources.memoryMax);
+    opt_number(w, "nofileMax", p.resources.nofileMax);
+    w.EndObject();
+    w.EndObject();
+  });
 }
 
 }  // namespace agentrun::policy

@@ -199,9 +199,11 @@ Created create_container(const Store& store, const CreateRequest& request) {
       policy::apply_policy(policy::select_policy(selection), config, rootfs_of(bundle, config),
                            {store.root(), selection.config_dir});
   for (const auto& warning : applied.translation.warnings) log_message(LogLevel::warning, warning);
-  Plan plan = make_plan(config, plan_options(request, bundle), host);
   store.ensure_root();  // it holds the seccomp cache
-  policy::complete_plan(plan, applied, seccomp_cache_dir(store));
+  PlanOptions options = plan_options(request, bundle);
+  options.seccomp_cache_dir = seccomp_cache_dir(store);
+  Plan plan = make_plan(config, options, host);
+  policy::complete_plan(plan, applied, options.seccomp_cache_dir);
   if (request.systemd_cgroup) refuse_systemd_cgroup(config.linux.cgroupsPath);
 
   UniqueFd console = connect_console("create", plan.process.terminal, request.console_socket, request.console_fd >= 0);

@@ -185,6 +185,7 @@ Launched exec_in_container(const Store& store, const std::string& id, const spec
   plan_options.id = id;
   plan_options.bundle = r.bundle;
   plan_options.preserve_fds = options.preserve_fds;
+  plan_options.seccomp_cache_dir = seccomp_cache_dir(store);
   Plan plan = make_exec_plan(config, *config.process, r.pid, plan_options, host);
   policy::complete_plan(plan, applied, seccomp_cache_dir(store));
   // Each Landlock domain is per process: a signal scope here would keep this

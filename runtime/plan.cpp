@@ -9,6 +9,7 @@
 #include <charconv>
 
 #include "runtime/in_root.hpp"
+#include "runtime/seccomp_cache.hpp"
 #include "spec/error.hpp"
 #include "spec/names.hpp"
 #include "spec/state.hpp"
@@ -287,7 +288,9 @@ Plan make_plan(const spec::Config& config, const PlanOptions& options, const Hos
 
   plan.process = plan_process(*config.process, host);
   if (linux.seccomp) {
-    plan.seccomp = compile_seccomp(*linux.seccomp, field("linux.seccomp"));
+    plan.seccomp = options.seccomp_cache_dir.empty()
+                       ? compile_seccomp(*linux.seccomp, field("linux.seccomp"))
+                       : compile_seccomp_cached(*linux.seccomp, field("linux.seccomp"), options.seccomp_cache_dir);
     plan.seccomp_listener_path = linux.seccomp->listenerPath;
     plan.seccomp_listener_metadata = linux.seccomp->listenerMetadata;
   }

@@ -34,6 +34,7 @@ struct PlanOptions {
   bool no_new_keyring = false;
   int preserve_fds = 0;  // --preserve-fds
   int listen_fds = 0;    // LISTEN_FDS handed to agentrun by systemd socket activation
+  std::string seccomp_cache_dir;  // compiled filters are kept here by content hash; empty: no cache
 };
 
 struct NamespaceJoin {

@@ -1,14 +1,11 @@
 // exec: a new process in a running container, confined like its first one.
 #include <boost/test/unit_test.hpp>
 
-#include <poll.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
-#include <cstring>
 #include <future>
 
+#include "support/console.hpp"
 #include "support/harness.hpp"
 
 using test::Sandbox;
@@ -113,41 +110,15 @@ BOOST_AUTO_TEST_CASE(exec_tty_through_a_console_socket) {
   Sandbox s;
   start_sleeper(s, "t");
   const std::string sock = s.dir + "/console.sock";
-  int listener = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::strncpy(addr.sun_path, sock.c_str(), sizeof addr.sun_path - 1);
-  BOOST_TEST_REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  BOOST_TEST_REQUIRE(::listen(listener, 1) == 0);
+  int listener = test::listen_at(sock);
   auto exec = std::async(std::launch::async, [&] {
     return s.agentrun({"exec", "-t", "--console-socket", sock, "t", "sh", "-c", "tty; echo done; sleep 1"});
   });
-  pollfd p{listener, POLLIN, 0};
-  BOOST_TEST_REQUIRE(::poll(&p, 1, 30000) == 1);
-  int conn = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
-  char data[64];
-  iovec iov{data, sizeof data};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  BOOST_TEST_REQUIRE(::recvmsg(conn, &msg, MSG_CMSG_CLOEXEC) > 0);
-  int master = -1;
-  std::memcpy(&master, CMSG_DATA(CMSG_FIRSTHDR(&msg)), sizeof master);
-  std::string out;
-  while (out.find("done") == std::string::npos) {
-    pollfd m{master, POLLIN, 0};
-    if (::poll(&m, 1, 10000) != 1) break;
-    char buf[256];
-    ssize_t n = ::read(master, buf, sizeof buf);
-    if (n <= 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
+  int master = test::receive_fd(listener);
+  BOOST_TEST_REQUIRE(master >= 0);
+  const std::string out = test::read_until(master, "done");
   BOOST_TEST(out.find("/dev/pts/") != std::string::npos, out);
   BOOST_TEST(exec.get().code == 0);
   ::close(master);
-  ::close(conn);
   ::close(listener);
 }

@@ -87,6 +87,10 @@ void expect_agent_default(const std::map<std::string, std::string>& r) {
   expect(r, "exec_sh", {"ok"});
   for (const char* where : {"exec_copy_in_tmp", "exec_copy_in_workspace", "exec_copy_in_shm"}) expect(r, where, {"EACCES"});
   expect(r, "exec_blocked_wget", {"EACCES"});
+  expect(r, "exec_tmpfile_through_proc", {"EACCES"});
+  expect(r, "personality_read_implies_exec", {"EPERM"});
+  expect(r, "write_sys", {"EROFS", "EACCES"});
+  expect(r, "write_cgroup_release_agent", {"ENOENT", "EROFS", "EACCES"});
   for (const char* call : {"memfd_create", "execveat_empty_path", "ptrace_traceme", "process_vm_readv", "pidfd_getfd",
                            "unshare_user", "unshare_mount", "setns", "seccomp_filter", "prctl_seccomp", "mount",
                            "open_tree", "bpf", "io_uring_setup", "userfaultfd", "perf_event_open", "keyctl",

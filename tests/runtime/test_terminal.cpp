@@ -2,63 +2,17 @@
 // docker -t and podman -t receive it), and `run` relays its own.
 #include <boost/test/unit_test.hpp>
 
-#include <poll.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
-#include <cstring>
 #include <future>
 
+#include "support/console.hpp"
 #include "support/harness.hpp"
 
 using test::Sandbox;
-
-namespace {
-
-int listen_at(const std::string& path) {
-  int s = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
-  BOOST_TEST_REQUIRE(::bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  BOOST_TEST_REQUIRE(::listen(s, 1) == 0);
-  return s;
-}
-
-int receive_fd(int listener) {
-  pollfd p{listener, POLLIN, 0};
-  if (::poll(&p, 1, 30000) != 1) return -1;
-  int conn = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
-  char data[256];
-  iovec iov{data, sizeof data};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  int fd = -1;
-  if (::recvmsg(conn, &msg, MSG_CMSG_CLOEXEC) > 0 && CMSG_FIRSTHDR(&msg))
-    std::memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&msg)), sizeof fd);
-  ::close(conn);
-  return fd;
-}
-
-std::string read_until(int fd, const std::string& end) {
-  std::string out;
-  while (out.find(end) == std::string::npos) {
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, 10000) != 1) break;
-    char buf[512];
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n <= 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  return out;
-}
-
-}  // namespace
+using test::listen_at;
+using test::read_until;
+using test::receive_fd;
 
 BOOST_AUTO_TEST_CASE(console_socket_receives_the_pty_master) {
   Sandbox s;

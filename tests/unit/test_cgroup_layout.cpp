@@ -3,6 +3,7 @@
 #include "runtime/cgroup_layout.hpp"
 #include "runtime/cgroup_path.hpp"
 #include "spec/error.hpp"
+#include "support/checks.hpp"
 
 using namespace agentrun;
 
@@ -32,15 +33,6 @@ const char* kV1Comounted =
 const char* kV2 =
     "22 1 0:20 / /proc rw - proc proc rw\n"
     "29 23 0:26 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw,nsdelegate,memory_recursiveprot\n";
-
-void expect_failure(const std::function<void()>& f, const std::string& text) {
-  try {
-    f();
-    BOOST_ERROR("no failure; expected " << text);
-  } catch (const Failure& e) {
-    BOOST_TEST(std::string(e.what()) == text);
-  }
-}
 
 }  // namespace
 

@@ -6,10 +6,10 @@
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "runtime/cgroup_manager.hpp"
 #include "spec/error.hpp"
+#include "support/checks.hpp"
 
 using namespace agentrun;
 namespace fs = std::filesystem;
@@ -35,35 +35,9 @@ class FakeCgroupFs : public CgroupFs {
   }
 };
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char t[] = "/tmp/agentrun-cgroup-test-XXXXXX";
-    BOOST_REQUIRE(::mkdtemp(t));
-    path = t;
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
-
 void put(const std::string& path, const std::string& text) {
   fs::create_directories(fs::path(path).parent_path());
   std::ofstream(path) << text;
-}
-
-std::string get(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-void expect_failure(const std::function<void()>& f, const std::string& text) {
-  try {
-    f();
-    BOOST_ERROR("no failure; expected " << text);
-  } catch (const Failure& e) {
-    BOOST_TEST(std::string(e.what()) == text);
-  }
 }
 
 // A v1 host like this one, in `root`: the caller's memory cgroup is /own.
@@ -103,7 +77,7 @@ const std::map<std::string, std::string> kOwnV1 = {{"memory", "/own"}, {"cpu", "
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(v1_lifecycle) {
-  TempDir t;
+  TempDir t("cgroup-test");
   const std::string r = t.path;
   auto fake = std::make_shared<FakeCgroupFs>();
   auto cg = Cgroup::plan(fake_v1(r), kOwnV1, "", "c1", fake);
@@ -115,8 +89,8 @@ BOOST_AUTO_TEST_CASE(v1_lifecycle) {
   BOOST_TEST(cg.created().size() == 16u);  // agentrun and agentrun/c1 in eight hierarchies
   BOOST_TEST(fs::is_directory(r + "/memory/own/agentrun/c1"));
   // New cpuset levels inherit the parent's cpus and mems.
-  BOOST_TEST(get(r + "/cpuset/agentrun/cpuset.cpus") == "0-1");
-  BOOST_TEST(get(r + "/cpuset/agentrun/c1/cpuset.mems") == "0");
+  BOOST_TEST(read_file(r + "/cpuset/agentrun/cpuset.cpus") == "0-1");
+  BOOST_TEST(read_file(r + "/cpuset/agentrun/c1/cpuset.mems") == "0");
 
   spec::Resources res;
   res.memory = spec::MemoryResources{};
@@ -129,25 +103,25 @@ BOOST_AUTO_TEST_CASE(v1_lifecycle) {
   res.devices = {{false, "a", std::nullopt, std::nullopt, "rwm"}, {true, "c", 1, 3, "rwm"}};
   cg.apply(res);
   const std::string mem = r + "/memory/own/agentrun/c1/";
-  BOOST_TEST(get(mem + "memory.limit_in_bytes") == "1048576");
-  BOOST_TEST(get(mem + "memory.memsw.limit_in_bytes") == "2097152");
-  BOOST_TEST(get(r + "/cpu,cpuacct/agentrun/c1/cpu.shares") == "512");
-  BOOST_TEST(get(r + "/cpuset/agentrun/c1/cpuset.cpus") == "1");
-  BOOST_TEST(get(r + "/pids/agentrun/c1/pids.max") == "5");
-  BOOST_TEST(get(r + "/devices/agentrun/c1/devices.deny") == "a *:* rwm");  // after "a"
-  BOOST_TEST(get(r + "/devices/agentrun/c1/devices.allow") == "c 1:3 rwm");
+  BOOST_TEST(read_file(mem + "memory.limit_in_bytes") == "1048576");
+  BOOST_TEST(read_file(mem + "memory.memsw.limit_in_bytes") == "2097152");
+  BOOST_TEST(read_file(r + "/cpu,cpuacct/agentrun/c1/cpu.shares") == "512");
+  BOOST_TEST(read_file(r + "/cpuset/agentrun/c1/cpuset.cpus") == "1");
+  BOOST_TEST(read_file(r + "/pids/agentrun/c1/pids.max") == "5");
+  BOOST_TEST(read_file(r + "/devices/agentrun/c1/devices.deny") == "a *:* rwm");  // after "a"
+  BOOST_TEST(read_file(r + "/devices/agentrun/c1/devices.allow") == "c 1:3 rwm");
 
   cg.add_process(1234);
   for (const char* h : {"memory/own", "cpu,cpuacct", "cpuset", "pids", "freezer", "devices", "blkio", "systemd"})
-    BOOST_TEST(get(r + "/" + h + "/agentrun/c1/cgroup.procs") == "1234", h);
+    BOOST_TEST(read_file(r + "/" + h + "/agentrun/c1/cgroup.procs") == "1234", h);
   put(r + "/pids/agentrun/c1/cgroup.procs", "1234\n1240\n");
   BOOST_TEST((cg.processes() == std::vector<pid_t>{1234, 1240}));
 
   cg.freeze();
-  BOOST_TEST(get(r + "/freezer/agentrun/c1/freezer.state") == "FROZEN");
+  BOOST_TEST(read_file(r + "/freezer/agentrun/c1/freezer.state") == "FROZEN");
   BOOST_TEST(cg.frozen());
   cg.thaw();
-  BOOST_TEST(get(r + "/freezer/agentrun/c1/freezer.state") == "THAWED");
+  BOOST_TEST(read_file(r + "/freezer/agentrun/c1/freezer.state") == "THAWED");
   BOOST_TEST(!cg.frozen());
 
   put(mem + "memory.usage_in_bytes", "4096\n");
@@ -185,7 +159,7 @@ BOOST_AUTO_TEST_CASE(v1_lifecycle) {
 }
 
 BOOST_AUTO_TEST_CASE(v1_shared_parent_and_errors) {
-  TempDir t;
+  TempDir t("cgroup-test");
   const std::string r = t.path;
   auto fake = std::make_shared<FakeCgroupFs>();
   const auto layout = fake_v1(r);
@@ -218,7 +192,7 @@ BOOST_AUTO_TEST_CASE(v1_shared_parent_and_errors) {
 }
 
 BOOST_AUTO_TEST_CASE(v2_lifecycle) {
-  TempDir t;
+  TempDir t("cgroup-test");
   const std::string r = t.path;
   for (const char* f : {"cgroup.procs", "cgroup.subtree_control", "cgroup.freeze", "cgroup.events", "memory.max",
                         "memory.current", "memory.stat", "memory.events", "cpu.weight", "cpu.max", "cpu.stat",
@@ -244,12 +218,12 @@ BOOST_AUTO_TEST_CASE(v2_lifecycle) {
   res.blockIO->throttleReadBpsDevice = {{8, 0, 1000}};
   res.blockIO->throttleWriteIOPSDevice = {{8, 0, 20}};
   cg.apply(res);
-  BOOST_TEST(get(dir + "memory.max") == "1048576");
-  BOOST_TEST(get(dir + "cpu.weight") == "39");
-  BOOST_TEST(get(dir + "io.max") == "8:0 rbps=1000 wiops=20");
+  BOOST_TEST(read_file(dir + "memory.max") == "1048576");
+  BOOST_TEST(read_file(dir + "cpu.weight") == "39");
+  BOOST_TEST(read_file(dir + "io.max") == "8:0 rbps=1000 wiops=20");
   // Controllers delegated by the created levels' parents (last one written).
-  BOOST_TEST(get(r + "/cgroup.subtree_control") == "+io");
-  BOOST_TEST(get(r + "/test/cgroup.subtree_control") == "+io");
+  BOOST_TEST(read_file(r + "/cgroup.subtree_control") == "+io");
+  BOOST_TEST(read_file(r + "/test/cgroup.subtree_control") == "+io");
 
   spec::Resources huge;
   huge.hugepageLimits = {{"2MB", 1}};
@@ -259,16 +233,16 @@ BOOST_AUTO_TEST_CASE(v2_lifecycle) {
 
   put(dir + "cgroup.events", "populated 1\nfrozen 1\n");
   cg.freeze();
-  BOOST_TEST(get(dir + "cgroup.freeze") == "1");
+  BOOST_TEST(read_file(dir + "cgroup.freeze") == "1");
   BOOST_TEST(cg.frozen());
   cg.thaw();
-  BOOST_TEST(get(dir + "cgroup.freeze") == "0");
+  BOOST_TEST(read_file(dir + "cgroup.freeze") == "0");
   BOOST_TEST(!cg.frozen());
   // Processes that never stop: pause gives up and thaws again.
   put(dir + "cgroup.events", "populated 1\nfrozen 0\n");
   expect_failure([&] { cg.freeze(); },
                  "cgroup freezer: freeze " + r + "/test/c2: the processes did not stop within 1s");
-  BOOST_TEST(get(dir + "cgroup.freeze") == "0");
+  BOOST_TEST(read_file(dir + "cgroup.freeze") == "0");
 
   put(dir + "memory.current", "8192\n");
   put(dir + "io.stat", "8:0 rbytes=10 wbytes=20 rios=1 wios=2 dbytes=0 dios=0\n");
@@ -296,7 +270,7 @@ BOOST_AUTO_TEST_CASE(v2_lifecycle) {
 }
 
 BOOST_AUTO_TEST_CASE(hybrid_routes_unified_only_controllers) {
-  TempDir t;
+  TempDir t("cgroup-test");
   const std::string r = t.path;
   for (const char* f : {"memory/cgroup.procs", "memory/memory.limit_in_bytes", "unified/cgroup.procs",
                         "unified/cgroup.subtree_control", "unified/hugetlb.2MB.max", "unified/memory.high"})
@@ -314,13 +288,13 @@ BOOST_AUTO_TEST_CASE(hybrid_routes_unified_only_controllers) {
   res.hugepageLimits = {{"2MB", 2097152}};
   res.unified = {{"memory.high", "8192"}};
   cg.apply(res);
-  BOOST_TEST(get(r + "/memory/h/memory.limit_in_bytes") == "4096");
-  BOOST_TEST(get(r + "/unified/h/hugetlb.2MB.max") == "2097152");
-  BOOST_TEST(get(r + "/unified/h/memory.high") == "8192");
-  BOOST_TEST(get(r + "/unified/cgroup.subtree_control") == "+memory");  // after +hugetlb
+  BOOST_TEST(read_file(r + "/memory/h/memory.limit_in_bytes") == "4096");
+  BOOST_TEST(read_file(r + "/unified/h/hugetlb.2MB.max") == "2097152");
+  BOOST_TEST(read_file(r + "/unified/h/memory.high") == "8192");
+  BOOST_TEST(read_file(r + "/unified/cgroup.subtree_control") == "+memory");  // after +hugetlb
   cg.add_process(77);
-  BOOST_TEST(get(r + "/memory/h/cgroup.procs") == "77");
-  BOOST_TEST(get(r + "/unified/h/cgroup.procs") == "77");
+  BOOST_TEST(read_file(r + "/memory/h/cgroup.procs") == "77");
+  BOOST_TEST(read_file(r + "/unified/h/cgroup.procs") == "77");
   cg.destroy();
   BOOST_TEST(!fs::exists(r + "/memory/h"));
   BOOST_TEST(!fs::exists(r + "/unified/h"));

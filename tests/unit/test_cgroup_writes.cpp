@@ -4,6 +4,7 @@
 
 #include "runtime/cgroup_writes.hpp"
 #include "spec/error.hpp"
+#include "support/checks.hpp"
 
 using namespace agentrun;
 using spec::Resources;
@@ -46,15 +47,6 @@ Resources full() {
   r.hugepageLimits = {{"2MB", 4194304}};
   r.rdma = {{"mlx5_1", {3, 4}}};
   return r;
-}
-
-void expect_failure(const std::function<void()>& f, const std::string& text) {
-  try {
-    f();
-    BOOST_ERROR("no failure; expected " << text);
-  } catch (const Failure& e) {
-    BOOST_TEST(std::string(e.what()) == text);
-  }
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include "runtime/cli.hpp"
 #include "spec/error.hpp"
+#include "support/checks.hpp"
 
 using namespace agentrun;
 
@@ -13,13 +14,8 @@ namespace {
 using Argv = std::vector<std::string>;
 
 // The message of the Failure parse_command_line throws, or "<no failure>".
-std::string failure_of(const Argv& argv) {
-  try {
-    parse_command_line(argv);
-  } catch (const Failure& e) {
-    return e.what();
-  }
-  return "<no failure>";
+std::string parse_failure(const Argv& argv) {
+  return failure_of([&] { parse_command_line(argv); });
 }
 
 }  // namespace
@@ -54,7 +50,7 @@ BOOST_AUTO_TEST_CASE(global_flag_with_equals_and_single_dash) {
 }
 
 BOOST_AUTO_TEST_CASE(global_flag_after_the_command_is_a_command_flag) {
-  BOOST_TEST(failure_of({"create", "--root", "/r", "c1"}) == "flag provided but not defined: -root");
+  BOOST_TEST(parse_failure({"create", "--root", "/r", "c1"}) == "flag provided but not defined: -root");
 }
 
 BOOST_AUTO_TEST_CASE(create_flags_all_forms) {
@@ -100,10 +96,10 @@ BOOST_AUTO_TEST_CASE(run_flags) {
   BOOST_TEST(flag_enabled(parse_command_line({"run", "--detach=true", "c"}).options, "detach"));
   BOOST_TEST(flag_enabled(parse_command_line({"run", "-detach", "c"}).options, "detach"));
 
-  BOOST_TEST(failure_of({"run", "--detach=maybe", "c"}) == "flag --detach: expects true or false, not \"maybe\"");
-  BOOST_TEST(failure_of({"run", "-d=1", "c"}) == "flag --detach: expects true or false, not \"1\"");
+  BOOST_TEST(parse_failure({"run", "--detach=maybe", "c"}) == "flag --detach: expects true or false, not \"maybe\"");
+  BOOST_TEST(parse_failure({"run", "-d=1", "c"}) == "flag --detach: expects true or false, not \"1\"");
   // --keep is not a create flag.
-  BOOST_TEST(failure_of({"create", "--keep", "c"}) == "flag provided but not defined: -keep");
+  BOOST_TEST(parse_failure({"create", "--keep", "c"}) == "flag provided but not defined: -keep");
 }
 
 BOOST_AUTO_TEST_CASE(delete_force) {
@@ -128,9 +124,9 @@ BOOST_AUTO_TEST_CASE(kill_all_and_optional_signal) {
   auto d = parse_command_line({"kill", "c", "-9"});
   BOOST_TEST(d.args == (Argv{"c", "-9"}));
   BOOST_TEST(d.options.empty());
-  BOOST_TEST(failure_of({"kill", "-9", "c"}) == "flag provided but not defined: -9");
-  BOOST_TEST(failure_of({"kill"}) == "kill: expects 1 to 2 argument(s) (<container-id> [signal]), got 0");
-  BOOST_TEST(failure_of({"kill", "c", "TERM", "x"}) ==
+  BOOST_TEST(parse_failure({"kill", "-9", "c"}) == "flag provided but not defined: -9");
+  BOOST_TEST(parse_failure({"kill"}) == "kill: expects 1 to 2 argument(s) (<container-id> [signal]), got 0");
+  BOOST_TEST(parse_failure({"kill", "c", "TERM", "x"}) ==
              "kill: expects 1 to 2 argument(s) (<container-id> [signal]), got 3");
 }
 
@@ -141,8 +137,8 @@ BOOST_AUTO_TEST_CASE(list_flags) {
   BOOST_TEST(cl.args.empty());
   BOOST_TEST(*parse_command_line({"list", "--format=table"}).value("format") == "table");
   BOOST_TEST(flag_enabled(parse_command_line({"list", "--quiet"}).options, "quiet"));
-  BOOST_TEST(failure_of({"list", "extra"}) == "list: expects 0 argument(s) (), got 1");
-  BOOST_TEST(failure_of({"list", "-f"}) == "flag needs an argument: --format");
+  BOOST_TEST(parse_failure({"list", "extra"}) == "list: expects 0 argument(s) (), got 1");
+  BOOST_TEST(parse_failure({"list", "-f"}) == "flag needs an argument: --format");
 }
 
 BOOST_AUTO_TEST_CASE(flags_stop_at_first_positional_and_double_dash) {
@@ -162,33 +158,33 @@ BOOST_AUTO_TEST_CASE(flags_stop_at_first_positional_and_double_dash) {
 }
 
 BOOST_AUTO_TEST_CASE(wrong_argument_counts) {
-  BOOST_TEST(failure_of({"create"}) == "create: expects 1 argument(s) (<container-id>), got 0");
-  BOOST_TEST(failure_of({"create", "-b", "/b"}) == "create: expects 1 argument(s) (<container-id>), got 0");
-  BOOST_TEST(failure_of({"start", "a", "b"}) == "start: expects 1 argument(s) (<container-id>), got 2");
-  BOOST_TEST(failure_of({"delete", "a", "-f"}) == "delete: expects 1 argument(s) (<container-id>), got 2");
-  BOOST_TEST(failure_of({"features", "x"}) == "features: expects 0 argument(s) (), got 1");
-  BOOST_TEST(failure_of({"spec", "x", "y"}) == "spec: expects 0 argument(s) (), got 2");
+  BOOST_TEST(parse_failure({"create"}) == "create: expects 1 argument(s) (<container-id>), got 0");
+  BOOST_TEST(parse_failure({"create", "-b", "/b"}) == "create: expects 1 argument(s) (<container-id>), got 0");
+  BOOST_TEST(parse_failure({"start", "a", "b"}) == "start: expects 1 argument(s) (<container-id>), got 2");
+  BOOST_TEST(parse_failure({"delete", "a", "-f"}) == "delete: expects 1 argument(s) (<container-id>), got 2");
+  BOOST_TEST(parse_failure({"features", "x"}) == "features: expects 0 argument(s) (), got 1");
+  BOOST_TEST(parse_failure({"spec", "x", "y"}) == "spec: expects 0 argument(s) (), got 2");
 }
 
 BOOST_AUTO_TEST_CASE(unknown_flags_and_commands) {
-  BOOST_TEST(failure_of({"create", "-bogus", "c"}) == "flag provided but not defined: -bogus");
-  BOOST_TEST(failure_of({"create", "--bogus", "c"}) == "flag provided but not defined: -bogus");
-  BOOST_TEST(failure_of({"create", "--bogus=1", "c"}) == "flag provided but not defined: -bogus");
-  BOOST_TEST(failure_of({"--bogus", "create", "c"}) == "flag provided but not defined: -bogus");
-  BOOST_TEST(failure_of({"start", "-f", "c"}) == "flag provided but not defined: -f");
-  BOOST_TEST(failure_of({"bogus", "c"}) == "unknown command \"bogus\": see agentrun --help");
-  BOOST_TEST(failure_of({"checkpoint", "c"}) == "unknown command \"checkpoint\": see agentrun --help");
-  BOOST_TEST(failure_of({"help", "bogus"}) == "help: unknown command \"bogus\"");
+  BOOST_TEST(parse_failure({"create", "-bogus", "c"}) == "flag provided but not defined: -bogus");
+  BOOST_TEST(parse_failure({"create", "--bogus", "c"}) == "flag provided but not defined: -bogus");
+  BOOST_TEST(parse_failure({"create", "--bogus=1", "c"}) == "flag provided but not defined: -bogus");
+  BOOST_TEST(parse_failure({"--bogus", "create", "c"}) == "flag provided but not defined: -bogus");
+  BOOST_TEST(parse_failure({"start", "-f", "c"}) == "flag provided but not defined: -f");
+  BOOST_TEST(parse_failure({"bogus", "c"}) == "unknown command \"bogus\": see agentrun --help");
+  BOOST_TEST(parse_failure({"checkpoint", "c"}) == "unknown command \"checkpoint\": see agentrun --help");
+  BOOST_TEST(parse_failure({"help", "bogus"}) == "help: unknown command \"bogus\"");
 }
 
 BOOST_AUTO_TEST_CASE(flag_needing_a_value_at_the_end) {
-  BOOST_TEST(failure_of({"create", "c", "--bundle"}) ==
+  BOOST_TEST(parse_failure({"create", "c", "--bundle"}) ==
              "create: expects 1 argument(s) (<container-id>), got 2");  // after the id: an argument
-  BOOST_TEST(failure_of({"create", "--bundle"}) == "flag needs an argument: --bundle");
-  BOOST_TEST(failure_of({"create", "-b"}) == "flag needs an argument: --bundle");
-  BOOST_TEST(failure_of({"--root"}) == "flag needs an argument: --root");
-  BOOST_TEST(failure_of({"--log-format"}) == "flag needs an argument: --log-format");
-  BOOST_TEST(failure_of({"create", "--console-socket"}) == "flag needs an argument: --console-socket");
+  BOOST_TEST(parse_failure({"create", "--bundle"}) == "flag needs an argument: --bundle");
+  BOOST_TEST(parse_failure({"create", "-b"}) == "flag needs an argument: --bundle");
+  BOOST_TEST(parse_failure({"--root"}) == "flag needs an argument: --root");
+  BOOST_TEST(parse_failure({"--log-format"}) == "flag needs an argument: --log-format");
+  BOOST_TEST(parse_failure({"create", "--console-socket"}) == "flag needs an argument: --console-socket");
 }
 
 BOOST_AUTO_TEST_CASE(help_forms) {

@@ -11,31 +11,22 @@
 #include <string>
 
 #include "runtime/in_root.hpp"
+#include "support/checks.hpp"
 
 using namespace agentrun;
 
 namespace {
 
-int remove_entry(const char* path, const struct stat*, int, struct FTW*) { return ::remove(path); }
-
-// A temporary directory standing in for a container's root, removed afterwards.
-struct TempRoot {
-  std::string path;
+// A temporary directory standing in for a container's root, removed
+// afterwards; umask 022 while it exists.
+struct TempRoot : ScopedUmask, TempDir {
   int fd = -1;
-  mode_t old_umask;
 
-  TempRoot() : old_umask(::umask(022)) {
-    char tmpl[] = "/tmp/agentrun-in-root-XXXXXX";
-    BOOST_TEST_REQUIRE(::mkdtemp(tmpl) != nullptr);
-    path = tmpl;
+  TempRoot() : ScopedUmask(022), TempDir("in-root") {
     fd = ::open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
     BOOST_TEST_REQUIRE(fd >= 0);
   }
-  ~TempRoot() {
-    ::close(fd);
-    ::nftw(path.c_str(), remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-    ::umask(old_umask);
-  }
+  ~TempRoot() { ::close(fd); }
 
   std::string at(const std::string& rel) const { return path + "/" + rel; }
   void mkdir(const std::string& rel) const { BOOST_TEST_REQUIRE(::mkdir(at(rel).c_str(), 0755) == 0, rel); }
@@ -51,11 +42,6 @@ bool same_file(int fd, const std::string& path) {
   struct stat a, b;
   if (::fstat(fd, &a) != 0 || ::stat(path.c_str(), &b) != 0) return false;
   return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
-}
-
-bool exists(const std::string& path) {
-  struct stat st;
-  return ::lstat(path.c_str(), &st) == 0;
 }
 
 mode_t mode_of(const std::string& path) {

@@ -21,13 +21,12 @@
 
 #include "runtime/fd.hpp"
 #include "runtime/landlock.hpp"
+#include "support/checks.hpp"
 
 using namespace agentrun;
 namespace fs = std::filesystem;
 
 namespace {
-
-constexpr int kSetupFailed = 200;
 
 // The uapi values, spelled out so that a wrong constant in the code shows.
 constexpr uint64_t kExecute = 1 << 0, kWriteFile = 1 << 1, kReadFile = 1 << 2, kReadDir = 1 << 3,
@@ -55,27 +54,12 @@ std::map<std::string, uint64_t> rules_of(const LandlockRuleset& rs) {
   return out;
 }
 
-// Exit code, or 1000 + the signal that killed the child.
-int outcome(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : 1000 + WTERMSIG(status); }
-
 // Runs body() in a child confined by `rs` (with no_new_privs, so no
 // privilege is needed) and returns its outcome: body's result, or
 // kSetupFailed when the ruleset could not be applied.
 template <class Body>
 int sandboxed(const LandlockRuleset& rs, Body body) {
-  pid_t pid = ::fork();
-  BOOST_REQUIRE(pid >= 0);
-  if (pid == 0) {
-    std::signal(SIGALRM, SIG_DFL);
-    rlimit no_core{0, 0};
-    ::setrlimit(RLIMIT_CORE, &no_core);
-    ::alarm(10);
-    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || !apply_landlock(rs)) ::_exit(kSetupFailed);
-    ::_exit(body());
-  }
-  int status = 0;
-  BOOST_REQUIRE(::waitpid(pid, &status, 0) == pid);
-  return outcome(status);
+  return run_confined_child([&] { return static_cast<bool>(apply_landlock(rs)); }, body);
 }
 
 // The error apply_landlock reports in a child (so that an unexpected
@@ -150,27 +134,21 @@ UniqueFd tcp_listener(uint16_t& port) {
 }
 
 // tmp/bin and tmp/w each hold a copy of /bin/true; tmp/ro holds a file.
-struct Tree {
-  std::string root;
-  Tree() {
-    char tmpl[] = "/tmp/agentrun-landlock-XXXXXX";
-    BOOST_REQUIRE(::mkdtemp(tmpl) != nullptr);
-    root = tmpl;
-    for (const char* d : {"bin", "w", "ro"}) fs::create_directory(root + "/" + d);
-    for (const char* d : {"bin", "w"}) fs::copy_file("/bin/true", root + "/" + d + "/true");
-    int fd = ::open((root + "/ro/file").c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+struct Tree : TempDir {
+  Tree() : TempDir("landlock") {
+    for (const char* d : {"bin", "w", "ro"}) fs::create_directory(path + "/" + d);
+    for (const char* d : {"bin", "w"}) fs::copy_file("/bin/true", path + "/" + d + "/true");
+    int fd = ::open((path + "/ro/file").c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
     BOOST_REQUIRE(fd >= 0);
     BOOST_REQUIRE(::write(fd, "x", 1) == 1);
     ::close(fd);
   }
-  ~Tree() { fs::remove_all(root); }
-
   LandlockRuleset ruleset() const {
     LandlockPolicy p;
     // /bin/true is dynamically linked: the kernel opens its ELF interpreter
     // for execution too, and Landlock checks that against EXECUTE.
-    p.exec_from = {root + "/bin", "/usr", "/lib", "/lib64"};
-    p.writable = {root + "/w", root + "/missing"};  // a missing path is skipped
+    p.exec_from = {path + "/bin", "/usr", "/lib", "/lib64"};
+    p.writable = {path + "/w", path + "/missing"};  // a missing path is skipped
     p.device_paths = {"/dev/null"};                 // a file: only file rights apply
     return landlock_ruleset(p, landlock_abi());
   }
@@ -290,39 +268,39 @@ BOOST_AUTO_TEST_CASE(unavailable_is_an_error) {
 
 BOOST_FIXTURE_TEST_CASE(execute_only_beneath_exec_from, Tree, *boost::unit_test::precondition(AbiAtLeast{1})) {
   auto rs = ruleset();
-  BOOST_TEST(sandboxed(rs, [&] { return exec_errno(root + "/bin/true"); }) == 0);
-  BOOST_TEST(sandboxed(rs, [&] { return exec_errno(root + "/w/true"); }) == EACCES);
+  BOOST_TEST(sandboxed(rs, [&] { return exec_errno(path + "/bin/true"); }) == 0);
+  BOOST_TEST(sandboxed(rs, [&] { return exec_errno(path + "/w/true"); }) == EACCES);
 }
 
 BOOST_FIXTURE_TEST_CASE(write_only_beneath_writable, Tree, *boost::unit_test::precondition(AbiAtLeast{3})) {
   auto rs = ruleset();
-  BOOST_TEST(sandboxed(rs, [&] { return open_errno(root + "/w/new", O_CREAT | O_WRONLY | O_TRUNC); }) == 0);
-  BOOST_TEST(sandboxed(rs, [&] { return open_errno(root + "/ro/new", O_CREAT | O_WRONLY); }) == EACCES);
-  BOOST_TEST(sandboxed(rs, [&] { return open_errno(root + "/ro/file", O_WRONLY); }) == EACCES);
-  BOOST_TEST(sandboxed(rs, [&] { return errno_of(::truncate((root + "/ro/file").c_str(), 0)); }) == EACCES);
-  BOOST_TEST(sandboxed(rs, [&] { return errno_of(::unlink((root + "/ro/file").c_str())); }) == EACCES);
+  BOOST_TEST(sandboxed(rs, [&] { return open_errno(path + "/w/new", O_CREAT | O_WRONLY | O_TRUNC); }) == 0);
+  BOOST_TEST(sandboxed(rs, [&] { return open_errno(path + "/ro/new", O_CREAT | O_WRONLY); }) == EACCES);
+  BOOST_TEST(sandboxed(rs, [&] { return open_errno(path + "/ro/file", O_WRONLY); }) == EACCES);
+  BOOST_TEST(sandboxed(rs, [&] { return errno_of(::truncate((path + "/ro/file").c_str(), 0)); }) == EACCES);
+  BOOST_TEST(sandboxed(rs, [&] { return errno_of(::unlink((path + "/ro/file").c_str())); }) == EACCES);
   BOOST_TEST(sandboxed(rs, [&] {
-               if (::mkdir((root + "/w/a").c_str(), 0755) != 0 || ::mkdir((root + "/w/b").c_str(), 0755) != 0 ||
-                   open_errno(root + "/w/a/f", O_CREAT | O_WRONLY) != 0)
+               if (::mkdir((path + "/w/a").c_str(), 0755) != 0 || ::mkdir((path + "/w/b").c_str(), 0755) != 0 ||
+                   open_errno(path + "/w/a/f", O_CREAT | O_WRONLY) != 0)
                  return kSetupFailed;
-               return errno_of(::rename((root + "/w/a/f").c_str(), (root + "/w/b/f").c_str()));
+               return errno_of(::rename((path + "/w/a/f").c_str(), (path + "/w/b/f").c_str()));
              }) == 0);
 }
 
 BOOST_FIXTURE_TEST_CASE(read_everywhere, Tree, *boost::unit_test::precondition(AbiAtLeast{1})) {
   auto rs = ruleset();
-  BOOST_TEST(sandboxed(rs, [&] { return open_errno(root + "/ro/file", O_RDONLY); }) == 0);
-  BOOST_TEST(sandboxed(rs, [&] { return open_errno(root + "/ro", O_RDONLY | O_DIRECTORY); }) == 0);
+  BOOST_TEST(sandboxed(rs, [&] { return open_errno(path + "/ro/file", O_RDONLY); }) == 0);
+  BOOST_TEST(sandboxed(rs, [&] { return open_errno(path + "/ro", O_RDONLY | O_DIRECTORY); }) == 0);
   BOOST_TEST(sandboxed(rs, [&] { return open_errno("/etc/passwd", O_RDONLY); }) == 0);
 }
 
 BOOST_FIXTURE_TEST_CASE(fifos_but_never_device_nodes, Tree, *boost::unit_test::precondition(AbiAtLeast{1})) {
   auto rs = ruleset();
-  BOOST_TEST(sandboxed(rs, [&] { return errno_of(::mkfifo((root + "/w/fifo").c_str(), 0600)); }) == 0);
-  BOOST_TEST(sandboxed(rs, [&] { return errno_of(::mkfifo((root + "/ro/fifo").c_str(), 0600)); }) == EACCES);
+  BOOST_TEST(sandboxed(rs, [&] { return errno_of(::mkfifo((path + "/w/fifo").c_str(), 0600)); }) == 0);
+  BOOST_TEST(sandboxed(rs, [&] { return errno_of(::mkfifo((path + "/ro/fifo").c_str(), 0600)); }) == EACCES);
   // Landlock answers before the CAP_MKNOD check, so this holds for root too.
   BOOST_TEST(sandboxed(rs, [&] {
-               return errno_of(::mknod((root + "/w/null").c_str(), S_IFCHR | 0666, makedev(1, 3)));
+               return errno_of(::mknod((path + "/w/null").c_str(), S_IFCHR | 0666, makedev(1, 3)));
              }) == EACCES);
 }
 
@@ -334,9 +312,9 @@ BOOST_FIXTURE_TEST_CASE(device_paths_are_writable_files, Tree, *boost::unit_test
 
 BOOST_FIXTURE_TEST_CASE(errors_name_the_path, Tree, *boost::unit_test::precondition(AbiAtLeast{1})) {
   LandlockPolicy p;
-  p.writable = {root + "/ro/file/below"};
+  p.writable = {path + "/ro/file/below"};
   BOOST_TEST(apply_error(landlock_ruleset(p, landlock_abi())) ==
-             "landlock: open " + root + "/ro/file/below: not a directory");
+             "landlock: open " + path + "/ro/file/below: not a directory");
 }
 
 BOOST_AUTO_TEST_CASE(signals_scoped_to_the_domain, *boost::unit_test::precondition(AbiAtLeast{6})) {

@@ -9,6 +9,7 @@
 
 #include "runtime/mount_options.hpp"
 #include "spec/error.hpp"
+#include "support/checks.hpp"
 
 using namespace agentrun;
 
@@ -19,13 +20,8 @@ using Opts = std::vector<std::string>;
 MountOptions fs(const Opts& o) { return parse_mount_options(o, false, "m.options"); }
 MountOptions bind(const Opts& o) { return parse_mount_options(o, true, "m.options"); }
 
-std::string failure_of(const Opts& o, bool bind_type) {
-  try {
-    parse_mount_options(o, bind_type, "m.options");
-  } catch (const Failure& e) {
-    return e.what();
-  }
-  return "<no failure>";
+std::string options_failure(const Opts& o, bool bind_type) {
+  return failure_of([&] { parse_mount_options(o, bind_type, "m.options"); });
 }
 
 constexpr uint64_t kAtime = MOUNT_ATTR__ATIME;
@@ -226,9 +222,9 @@ BOOST_AUTO_TEST_CASE(superblock_flags_and_defaults) {
   auto b = bind({"async", "defaults", "loud"});
   BOOST_TEST(b.sb_flags.empty());
   BOOST_TEST(b.data.empty());
-  BOOST_TEST(failure_of({"rbind", "sync"}, false) ==
+  BOOST_TEST(options_failure({"rbind", "sync"}, false) ==
              "m.options: option \"sync\" changes the file system and is not supported on a bind mount");
-  BOOST_TEST(failure_of({"lazytime"}, true) ==
+  BOOST_TEST(options_failure({"lazytime"}, true) ==
              "m.options: option \"lazytime\" changes the file system and is not supported on a bind mount");
 }
 
@@ -236,8 +232,8 @@ BOOST_AUTO_TEST_CASE(tmpcopyup_and_idmap) {
   auto t = fs({"tmpcopyup", "mode=755"});
   BOOST_TEST(t.copy_up);
   BOOST_TEST(t.data.size() == 1u);
-  BOOST_TEST(failure_of({"tmpcopyup"}, true) == "m.options: option \"tmpcopyup\" applies to tmpfs mounts only");
-  BOOST_TEST(failure_of({"bind", "tmpcopyup"}, false) ==
+  BOOST_TEST(options_failure({"tmpcopyup"}, true) == "m.options: option \"tmpcopyup\" applies to tmpfs mounts only");
+  BOOST_TEST(options_failure({"bind", "tmpcopyup"}, false) ==
              "m.options: option \"tmpcopyup\" applies to tmpfs mounts only");
   BOOST_TEST(bind({"idmap"}).idmap);
   BOOST_TEST(bind({"ridmap"}).idmap);
@@ -246,19 +242,19 @@ BOOST_AUTO_TEST_CASE(tmpcopyup_and_idmap) {
 }
 
 BOOST_AUTO_TEST_CASE(unknown_option_on_a_bind_mount) {
-  BOOST_TEST(failure_of({"rbind", "bogus"}, false) == "m.options: unknown mount option \"bogus\" for a bind mount");
-  BOOST_TEST(failure_of({"mode=755"}, true) == "m.options: unknown mount option \"mode=755\" for a bind mount");
-  BOOST_TEST(failure_of({"ro", "x=", "y"}, true) == "m.options: unknown mount option \"x=\" for a bind mount");
+  BOOST_TEST(options_failure({"rbind", "bogus"}, false) == "m.options: unknown mount option \"bogus\" for a bind mount");
+  BOOST_TEST(options_failure({"mode=755"}, true) == "m.options: unknown mount option \"mode=755\" for a bind mount");
+  BOOST_TEST(options_failure({"ro", "x=", "y"}, true) == "m.options: unknown mount option \"x=\" for a bind mount");
   // On a file-system mount the same word is a file-system parameter.
   BOOST_TEST(fs({"bogus"}).data.size() == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(remount_and_empty_options_refused) {
-  BOOST_TEST(failure_of({"ro", "remount"}, false) ==
+  BOOST_TEST(options_failure({"ro", "remount"}, false) ==
              "m.options[1]: option \"remount\" is not supported: a container mount is always a new mount");
-  BOOST_TEST(failure_of({"remount"}, true) ==
+  BOOST_TEST(options_failure({"remount"}, true) ==
              "m.options[0]: option \"remount\" is not supported: a container mount is always a new mount");
-  BOOST_TEST(failure_of({"ro", "nosuid", ""}, false) == "m.options[2]: empty mount option");
+  BOOST_TEST(options_failure({"ro", "nosuid", ""}, false) == "m.options[2]: empty mount option");
 }
 
 BOOST_AUTO_TEST_CASE(options_are_case_sensitive) {

@@ -10,19 +10,11 @@
 
 #include "spec/error.hpp"
 #include "spec/parse_config.hpp"
+#include "support/checks.hpp"
 
 using namespace agentrun::spec;
 
 namespace {
-
-// Predicate for BOOST_CHECK_EXCEPTION: the exact message, shown on mismatch.
-struct Message {
-  std::string expected;
-  bool operator()(const agentrun::Failure& f) const {
-    BOOST_TEST(std::string(f.what()) == expected);
-    return f.what() == expected;
-  }
-};
 
 #define CHECK_FAILS(text, expected) \
   BOOST_CHECK_EXCEPTION(parse_config(text), agentrun::Failure, Message{expected})
@@ -499,9 +491,8 @@ BOOST_AUTO_TEST_CASE(empty_pids_sets_no_limit) {
 }
 
 BOOST_AUTO_TEST_CASE(load_config_reads_the_bundle) {
-  char dir[] = "/tmp/agentrun-test-XXXXXX";
-  BOOST_TEST_REQUIRE(mkdtemp(dir) != nullptr);
-  std::string bundle = dir;
+  TempDir dir("test");
+  const std::string& bundle = dir.path;
   BOOST_CHECK_EXCEPTION(
       load_config(bundle), agentrun::Failure,
       Message{"read config " + bundle + "/config.json: no such file or directory"});
@@ -511,6 +502,4 @@ BOOST_AUTO_TEST_CASE(load_config_reads_the_bundle) {
       Message{bundle + "/config.json: mounts[0]: missing required field \"destination\""});
   std::ofstream(bundle + "/config.json") << doc(R"("hostname": "h")");
   BOOST_TEST(load_config(bundle).hostname == "h");
-  ::unlink((bundle + "/config.json").c_str());
-  ::rmdir(dir);
 }

@@ -13,6 +13,7 @@
 #include "runtime/plan.hpp"
 #include "spec/error.hpp"
 #include "spec/parse_config.hpp"
+#include "support/checks.hpp"
 
 using namespace agentrun;
 using spec::NamespaceType;
@@ -37,16 +38,6 @@ PlanOptions options() {
   o.id = "c1";
   o.bundle = "/bundles/b";
   return o;
-}
-
-template <class F>
-std::string failure_of(F f) {
-  try {
-    f();
-  } catch (const Failure& e) {
-    return e.what();
-  }
-  return "<no failure>";
 }
 
 std::string plan_failure(const spec::Config& c, const HostFacts& host = {}) {

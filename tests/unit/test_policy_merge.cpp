@@ -11,46 +11,18 @@
 #include "runtime/policy/parse_policy.hpp"
 #include "runtime/policy/policy.hpp"
 #include "runtime/policy/select.hpp"
-
-namespace agentrun::policy {
-inline std::ostream& operator<<(std::ostream& o, Isolation i) { return o << isolation_name(i); }
-}  // namespace agentrun::policy
+#include "support/checks.hpp"
+#include "support/policy_show.hpp"
 
 using namespace agentrun::policy;
 
 namespace {
-
-std::string show(const std::vector<std::string>& v) {
-  std::string out = "[";
-  for (const auto& s : v) out += (out.size() > 1 ? "," : "") + s;
-  return out + "]";
-}
-std::string show(const std::optional<std::vector<std::string>>& v) { return v ? show(*v) : "null"; }
-std::string show(const std::vector<uint16_t>& v) {
-  std::string out = "[";
-  for (auto p : v) out += (out.size() > 1 ? "," : "") + std::to_string(p);
-  return out + "]";
-}
-std::string show(const std::optional<std::vector<uint16_t>>& v) { return v ? show(*v) : "null"; }
-std::string show(const std::optional<bool>& v) { return v ? (*v ? "true" : "false") : "null"; }
-template <class T>
-std::string show_num(const std::optional<T>& v) {
-  return v ? std::to_string(*v) : "null";
-}
-std::string show(const std::optional<NetworkMode>& m) {
-  return m ? (*m == NetworkMode::none ? "none" : "inherit") : "null";
-}
 
 Policy builtin(const std::string& name) { return load_policy(name, "/nonexistent-agentrun-config-dir"); }
 
 Policy parse(const std::string& body) {
   return parse_policy(R"({"agentrunPolicy": 1, "name": "h")" + std::string(body.empty() ? "" : ", ") + body + "}",
                       "policy h");
-}
-
-template <class T>
-bool has(const std::vector<T>& v, const T& x) {
-  return std::find(v.begin(), v.end(), x) != v.end();
 }
 
 // Every path of `narrower` lies within some path of `wider` (nullopt: no restriction).

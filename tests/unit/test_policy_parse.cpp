@@ -14,31 +14,12 @@
 #include "runtime/policy/select.hpp"
 #include "runtime/preflight.hpp"
 #include "spec/error.hpp"
-
-namespace agentrun::policy {
-inline std::ostream& operator<<(std::ostream& o, Isolation i) { return o << isolation_name(i); }
-}  // namespace agentrun::policy
+#include "support/checks.hpp"
+#include "support/policy_show.hpp"
 
 using namespace agentrun::policy;
 
 namespace {
-
-struct Message {
-  std::string expected;
-  bool operator()(const agentrun::Failure& f) const {
-    BOOST_TEST(std::string(f.what()) == expected);
-    return f.what() == expected;
-  }
-};
-
-struct Prefix {
-  std::string expected;
-  bool operator()(const agentrun::Failure& f) const {
-    const std::string what = f.what();
-    BOOST_TEST(what.rfind(expected, 0) == 0, "\"" << what << "\" starts with \"" << expected << "\"");
-    return what.rfind(expected, 0) == 0;
-  }
-};
 
 #define CHECK_FAILS(text, expected) \
   BOOST_CHECK_EXCEPTION(parse_policy(text, "policy x"), agentrun::Failure, Message{expected})
@@ -48,27 +29,6 @@ std::string doc(const std::string& extra = "") {
   std::string out = R"({"agentrunPolicy": 1, "name": "x"})";
   if (!extra.empty()) out.insert(out.size() - 1, ", " + extra);
   return out;
-}
-
-std::string show(const std::vector<std::string>& v) {
-  std::string out = "[";
-  for (const auto& s : v) out += (out.size() > 1 ? "," : "") + s;
-  return out + "]";
-}
-std::string show(const std::optional<std::vector<std::string>>& v) { return v ? show(*v) : "null"; }
-std::string show(const std::vector<uint16_t>& v) {
-  std::string out = "[";
-  for (auto p : v) out += (out.size() > 1 ? "," : "") + std::to_string(p);
-  return out + "]";
-}
-std::string show(const std::optional<std::vector<uint16_t>>& v) { return v ? show(*v) : "null"; }
-std::string show(const std::optional<bool>& v) { return v ? (*v ? "true" : "false") : "null"; }
-template <class T>
-std::string show_num(const std::optional<T>& v) {
-  return v ? std::to_string(*v) : "null";
-}
-std::string show(const std::optional<NetworkMode>& m) {
-  return m ? (*m == NetworkMode::none ? "none" : "inherit") : "null";
 }
 
 // Field by field: every field of the model.
@@ -97,14 +57,8 @@ void check_same(const Policy& a, const Policy& b) {
 }
 
 // A config dir that exists and holds nothing: only built-ins resolve.
-struct EmptyDir {
-  std::string path;
-  EmptyDir() {
-    char tmpl[] = "/tmp/agentrun-policy-parse-XXXXXX";
-    BOOST_REQUIRE(::mkdtemp(tmpl) != nullptr);
-    path = tmpl;
-  }
-  ~EmptyDir() { std::filesystem::remove_all(path); }
+struct EmptyDir : TempDir {
+  EmptyDir() : TempDir("policy-parse") {}
 };
 
 const std::vector<std::string> kDenyRead = {"~/.ssh",  "~/.aws",   "~/.config/gcloud", "~/.gnupg", "~/.kube",

@@ -14,52 +14,16 @@
 #include "runtime/policy/policy.hpp"
 #include "runtime/policy/select.hpp"
 #include "spec/error.hpp"
-
-namespace agentrun::policy {
-inline std::ostream& operator<<(std::ostream& o, Isolation i) { return o << isolation_name(i); }
-}  // namespace agentrun::policy
+#include "support/checks.hpp"
+#include "support/policy_show.hpp"
 
 using namespace agentrun::policy;
 
 namespace {
 
-struct Message {
-  std::string expected;
-  bool operator()(const agentrun::Failure& f) const {
-    BOOST_TEST(std::string(f.what()) == expected);
-    return f.what() == expected;
-  }
-};
-
-struct Prefix {
-  std::string expected;
-  bool operator()(const agentrun::Failure& f) const {
-    const std::string what = f.what();
-    BOOST_TEST(what.rfind(expected, 0) == 0, "\"" << what << "\" starts with \"" << expected << "\"");
-    return what.rfind(expected, 0) == 0;
-  }
-};
-
-std::string show(const std::vector<std::string>& v) {
-  std::string out = "[";
-  for (const auto& s : v) out += (out.size() > 1 ? "," : "") + s;
-  return out + "]";
-}
-std::string show(const std::optional<std::vector<std::string>>& v) { return v ? show(*v) : "null"; }
-std::string show(const std::optional<bool>& v) { return v ? (*v ? "true" : "false") : "null"; }
-std::string show(const std::optional<NetworkMode>& m) {
-  return m ? (*m == NetworkMode::none ? "none" : "inherit") : "null";
-}
-
 // A temporary operator config dir, removed afterwards.
-struct ConfigDir {
-  std::string path;
-  ConfigDir() {
-    char tmpl[] = "/tmp/agentrun-policy-select-XXXXXX";
-    BOOST_REQUIRE(::mkdtemp(tmpl) != nullptr);
-    path = tmpl;
-  }
-  ~ConfigDir() { std::filesystem::remove_all(path); }
+struct ConfigDir : TempDir {
+  ConfigDir() : TempDir("policy-select") {}
   void write(const std::string& relative, const std::string& text) const {
     const std::filesystem::path p = path + "/" + relative;
     std::filesystem::create_directories(p.parent_path());

@@ -14,45 +14,19 @@
 #include "spec/error.hpp"
 #include "spec/names.hpp"
 #include "spec/parse_config.hpp"
-
-namespace agentrun::policy {
-inline std::ostream& operator<<(std::ostream& o, Isolation i) { return o << isolation_name(i); }
-}  // namespace agentrun::policy
+#include "support/checks.hpp"
+#include "support/policy_show.hpp"
 
 using namespace agentrun::policy;
 using agentrun::spec::Config;
 
 namespace {
 
-struct Message {
-  std::string expected;
-  bool operator()(const agentrun::Failure& f) const {
-    BOOST_TEST(std::string(f.what()) == expected);
-    return f.what() == expected;
-  }
-};
-
-std::string show(const std::vector<std::string>& v) {
-  std::string out = "[";
-  for (const auto& s : v) out += (out.size() > 1 ? "," : "") + s;
-  return out + "]";
-}
-std::string show(const std::optional<std::vector<uint16_t>>& v) {
-  if (!v) return "null";
-  std::string out = "[";
-  for (auto p : *v) out += (out.size() > 1 ? "," : "") + std::to_string(p);
-  return out + "]";
-}
 std::string caps(const std::vector<int>& v) {
   std::vector<std::string> names;
   for (int c : v) names.push_back(agentrun::spec::capability_name(c));
   return show(names);
 }
-template <class T>
-bool has(const std::vector<T>& v, const T& x) {
-  return std::find(v.begin(), v.end(), x) != v.end();
-}
-
 const char* kConfig = R"({
   "ociVersion": "1.2.0",
   "root": {"path": "rootfs"},

@@ -11,6 +11,7 @@
 
 #include "runtime/log.hpp"
 #include "runtime/proc_stat.hpp"
+#include "support/checks.hpp"
 
 using namespace agentrun;
 
@@ -75,8 +76,7 @@ BOOST_AUTO_TEST_CASE(read_own_stat) {
   BOOST_TEST_REQUIRE(st.has_value());
   BOOST_TEST(st->state == 'R');
   // Field 22 of /proc/self/stat, read independently.
-  std::ifstream in("/proc/self/stat");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string text = read_file("/proc/self/stat");
   std::istringstream rest(text.substr(text.rfind(')') + 2));
   std::vector<std::string> fields;
   for (std::string f; rest >> f;) fields.push_back(f);

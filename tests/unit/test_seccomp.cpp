@@ -17,6 +17,7 @@
 #include "runtime/seccomp_compile.hpp"
 #include "runtime/seccomp_load.hpp"
 #include "spec/error.hpp"
+#include "support/checks.hpp"
 
 using namespace agentrun;
 using namespace agentrun::spec;
@@ -24,44 +25,18 @@ using namespace agentrun::spec;
 namespace {
 
 const std::string kWhere = "config.json: linux.seccomp";
-constexpr int kSetupFailed = 200;
 
 SeccompProgram compile(const Seccomp& s) { return compile_seccomp(s, kWhere); }
 
 std::string compile_error(const Seccomp& s) {
-  try {
-    compile(s);
-  } catch (const Failure& f) {
-    return f.what();
-  }
-  return "compiled";
+  return failure_of([&] { compile(s); });
 }
 
-// Exit code, or 1000 + the signal that killed the child.
-int outcome(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : 1000 + WTERMSIG(status); }
-int killed_by(int sig) { return 1000 + sig; }
-
 // Runs body() in a child with no_new_privs (so seccomp needs no privilege)
-// and returns its outcome. An alarm bounds the child; no core files.
+// and returns its outcome.
 template <class Body>
 int run_child(Body body) {
-  pid_t pid = ::fork();
-  BOOST_REQUIRE(pid >= 0);
-  if (pid == 0) {
-    // Boost.Test installs handlers for these; the tests need the defaults.
-    std::signal(SIGSYS, SIG_DFL);
-    std::signal(SIGALRM, SIG_DFL);
-    rlimit no_core{0, 0};
-    ::setrlimit(RLIMIT_CORE, &no_core);
-    ::alarm(10);
-    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) ::_exit(kSetupFailed);
-    // Not _exit(): ASan's interceptor of it makes calls a profile denies.
-    ::syscall(SYS_exit_group, body());
-    ::_exit(kSetupFailed);  // exit_group was denied
-  }
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) BOOST_REQUIRE(errno == EINTR);
-  return outcome(status);
+  return run_confined_child([] { return true; }, body);
 }
 
 // body(listener) runs confined by p.

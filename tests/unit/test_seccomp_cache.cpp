@@ -11,6 +11,7 @@
 #include "runtime/seccomp_cache.hpp"
 #include "runtime/seccomp_profiles.hpp"
 #include "spec/error.hpp"
+#include "support/checks.hpp"
 
 using namespace agentrun;
 namespace fs = std::filesystem;
@@ -20,16 +21,9 @@ namespace {
 const std::string kWhere = "agent-hardening";
 
 // A fresh cache folder under a temporary directory, removed afterwards.
-struct CacheDir {
-  std::string root;
-  std::string dir;
-  CacheDir() {
-    char tmpl[] = "/tmp/agentrun-seccomp-cache-XXXXXX";
-    BOOST_REQUIRE(::mkdtemp(tmpl) != nullptr);
-    root = tmpl;
-    dir = root + "/cache";
-  }
-  ~CacheDir() { fs::remove_all(root); }
+struct CacheDir : TempDir {
+  std::string dir = path + "/cache";
+  CacheDir() : TempDir("seccomp-cache") {}
 
   // The one cache file there is.
   std::string only_file() const {
@@ -43,11 +37,6 @@ struct CacheDir {
 bool same_program(const SeccompProgram& a, const SeccompProgram& b) {
   return a.flags == b.flags && a.notify == b.notify && a.filter.size() == b.filter.size() &&
          std::memcmp(a.filter.data(), b.filter.data(), a.filter.size() * sizeof(sock_filter)) == 0;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
 }
 
 void write_file(const std::string& path, const std::string& data) {
@@ -133,7 +122,7 @@ BOOST_AUTO_TEST_CASE(a_file_that_does_not_check_out_is_replaced) {
   BOOST_TEST(inode_of(file) != writable);
 
   // A symbolic link is not followed, and its target is left alone.
-  const std::string target = cache.root + "/target";
+  const std::string target = cache.path + "/target";
   write_file(target, good);
   fs::remove(file);
   fs::create_symlink(target, file);

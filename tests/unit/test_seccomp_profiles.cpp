@@ -27,12 +27,11 @@
 #include "runtime/seccomp_load.hpp"
 #include "runtime/seccomp_profiles.hpp"
 #include "spec/error.hpp"
+#include "support/checks.hpp"
 
 using namespace agentrun;
 
 namespace {
-
-constexpr int kSetupFailed = 200;
 
 const SeccompProgram& baseline() {
   static const SeccompProgram p = compile_seccomp(builtin_seccomp_profile("docker-baseline"), "docker-baseline");
@@ -44,42 +43,23 @@ const SeccompProgram& hardening() {
   return p;
 }
 
-// Exit code, or 1000 + the signal that killed the child.
-int outcome(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : 1000 + WTERMSIG(status); }
-int killed_by(int sig) { return 1000 + sig; }
-
 // Which filters confine the child: `both` is an agent container with no
 // profile of its own; `hardening` alone stands for a container whose own
 // profile allows everything.
 enum class Layers { both, baseline, hardening };
 
 // Runs body() in a child with no_new_privs, confined by `layers` (the
-// baseline first, as the init loads them). An alarm bounds the child; no
-// core files.
+// baseline first, as the init loads them).
 template <class Body>
 int run_confined(Body body, Layers layers = Layers::both) {
   const SeccompProgram& first = baseline();
   const SeccompProgram& second = hardening();
-  pid_t pid = ::fork();
-  BOOST_REQUIRE(pid >= 0);
-  if (pid == 0) {
-    // Boost.Test installs handlers for these; the tests need the defaults.
-    std::signal(SIGSYS, SIG_DFL);
-    std::signal(SIGALRM, SIG_DFL);
-    rlimit no_core{0, 0};
-    ::setrlimit(RLIMIT_CORE, &no_core);
-    ::alarm(10);
-    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
-        (layers != Layers::hardening && !load_seccomp(first)) ||
-        (layers != Layers::baseline && !load_seccomp(second)))
-      ::_exit(kSetupFailed);
-    // Not _exit(): ASan's interceptor of it makes calls a profile denies.
-    ::syscall(SYS_exit_group, body());
-    ::_exit(kSetupFailed);
-  }
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) BOOST_REQUIRE(errno == EINTR);
-  return outcome(status);
+  return run_confined_child(
+      [&] {
+        return (layers == Layers::hardening || load_seccomp(first)) &&
+               (layers == Layers::baseline || load_seccomp(second));
+      },
+      body);
 }
 
 // The errno a call left, 0 when it succeeded. Raw syscall() throughout:

@@ -19,41 +19,16 @@
 #include "runtime/proc_stat.hpp"
 #include "runtime/store.hpp"
 #include "spec/error.hpp"
+#include "support/checks.hpp"
 
 using namespace agentrun;
 
 namespace {
 
-int remove_entry(const char* path, const struct stat*, int, struct FTW*) { return ::remove(path); }
-
-struct TempDir {
-  std::string path;
-  mode_t old_umask;
-  TempDir() : old_umask(::umask(022)) {
-    char tmpl[] = "/tmp/agentrun-store-XXXXXX";
-    BOOST_TEST_REQUIRE(::mkdtemp(tmpl) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() {
-    ::nftw(path.c_str(), remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-    ::umask(old_umask);
-  }
+// A temporary store directory, under umask 022 while it exists.
+struct StoreDir : ScopedUmask, TempDir {
+  StoreDir() : ScopedUmask(022), TempDir("store") {}
 };
-
-template <class F>
-std::string failure_of(F f) {
-  try {
-    f();
-  } catch (const Failure& e) {
-    return e.what();
-  }
-  return "<no failure>";
-}
-
-bool exists(const std::string& path) {
-  struct stat st;
-  return ::lstat(path.c_str(), &st) == 0;
-}
 
 ContainerRecord full_record(const std::string& id) {
   ContainerRecord r;
@@ -114,7 +89,7 @@ BOOST_AUTO_TEST_CASE(status_names) {
 }
 
 BOOST_AUTO_TEST_CASE(create_makes_private_directories) {
-  TempDir t;
+  StoreDir t;
   Store store(t.path + "/state");
   BOOST_TEST(store.root() == t.path + "/state");
   BOOST_TEST(store.dir("c1") == t.path + "/state/c1");
@@ -142,7 +117,7 @@ BOOST_AUTO_TEST_CASE(create_makes_private_directories) {
 }
 
 BOOST_AUTO_TEST_CASE(lock_and_load_of_missing_container) {
-  TempDir t;
+  StoreDir t;
   Store store(t.path);
   BOOST_TEST(failure_of([&] { store.lock("x"); }) == "container \"x\": does not exist");
   BOOST_TEST(failure_of([&] { store.load("x"); }) == "container \"x\": does not exist");
@@ -155,7 +130,7 @@ BOOST_AUTO_TEST_CASE(lock_and_load_of_missing_container) {
 }
 
 BOOST_AUTO_TEST_CASE(lock_is_exclusive) {
-  TempDir t;
+  StoreDir t;
   Store store(t.path);
   ContainerLock held = store.create("c");
   int fd = ::open(store.dir("c").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -166,7 +141,7 @@ BOOST_AUTO_TEST_CASE(lock_is_exclusive) {
 }
 
 BOOST_AUTO_TEST_CASE(save_and_load_round_trip) {
-  TempDir t;
+  StoreDir t;
   Store store(t.path);
   const ContainerRecord r = full_record("c1");
   {
@@ -213,7 +188,7 @@ BOOST_AUTO_TEST_CASE(parse_record_errors) {
 }
 
 BOOST_AUTO_TEST_CASE(load_while_creating) {
-  TempDir t;
+  StoreDir t;
   Store store(t.path);
   { ContainerLock lock = store.create("c"); }
   ContainerRecord r = store.load("c");
@@ -224,14 +199,11 @@ BOOST_AUTO_TEST_CASE(load_while_creating) {
 }
 
 BOOST_AUTO_TEST_CASE(save_file_replaces_atomically) {
-  TempDir t;
+  StoreDir t;
   Store store(t.path);
   ContainerLock lock = store.create("c");
   store.save_file(lock, "c", "config.json", "{\"ociVersion\":\"1.2.0\"}");
-  auto read = [&] {
-    std::ifstream in(store.config_path("c"));
-    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  };
+  auto read = [&] { return read_file(store.config_path("c")); };
   BOOST_TEST(read() == "{\"ociVersion\":\"1.2.0\"}");
   store.save_file(lock, "c", "config.json", "{}");
   BOOST_TEST(read() == "{}");
@@ -239,7 +211,7 @@ BOOST_AUTO_TEST_CASE(save_file_replaces_atomically) {
 }
 
 BOOST_AUTO_TEST_CASE(ids_are_sorted_directories) {
-  TempDir t;
+  StoreDir t;
   Store missing(t.path + "/nope");
   BOOST_TEST(missing.ids().empty());
   Store store(t.path + "/s");
@@ -250,7 +222,7 @@ BOOST_AUTO_TEST_CASE(ids_are_sorted_directories) {
 }
 
 BOOST_AUTO_TEST_CASE(remove_deletes_nested_content) {
-  TempDir t;
+  StoreDir t;
   Store store(t.path);
   {
     ContainerLock lock = store.create("c");
@@ -273,7 +245,7 @@ BOOST_AUTO_TEST_CASE(remove_deletes_nested_content) {
 }
 
 BOOST_AUTO_TEST_CASE(status_from_pid_and_start_time) {
-  TempDir t;
+  StoreDir t;
   Store store(t.path);
   { ContainerLock l = store.create("c"); }
   ContainerRecord r;
@@ -298,7 +270,7 @@ BOOST_AUTO_TEST_CASE(status_from_pid_and_start_time) {
 }
 
 BOOST_AUTO_TEST_CASE(zombie_is_stopped) {
-  TempDir t;
+  StoreDir t;
   Store store(t.path);
   { ContainerLock l = store.create("z"); }
   pid_t child = ::fork();
@@ -327,7 +299,7 @@ BOOST_AUTO_TEST_CASE(zombie_is_stopped) {
 // --root /run/containerd/runc/<namespace>, whose parent does not exist on a
 // fresh boot. Store::create makes only the last component.
 BOOST_AUTO_TEST_CASE(create_makes_missing_parents_of_the_root) {
-  TempDir t;
+  StoreDir t;
   Store store(t.path + "/run/containerd/runc/moby");
   BOOST_TEST(failure_of([&] { ContainerLock l = store.create("c1"); }) == "<no failure>");
   BOOST_TEST(store.exists("c1"));

@@ -6,19 +6,11 @@
 #include "runtime/ps.hpp"
 #include "runtime/update_request.hpp"
 #include "spec/error.hpp"
+#include "support/checks.hpp"
 
 using namespace agentrun;
 
 namespace {
-
-std::string failure_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Failure& e) {
-    return e.what();
-  }
-  return "<no failure>";
-}
 
 CommandLine update_line(std::vector<std::string> flags) {
   flags.insert(flags.begin(), "update");

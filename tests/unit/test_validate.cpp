@@ -5,6 +5,7 @@
 #include "spec/error.hpp"
 #include "spec/parse_config.hpp"
 #include "spec/validate.hpp"
+#include "support/checks.hpp"
 
 using namespace agentrun::spec;
 
@@ -59,14 +60,6 @@ const char* kGood = R"({
     }
   }
 })";
-
-struct Message {
-  std::string expected;
-  bool operator()(const agentrun::Failure& f) const {
-    BOOST_TEST(std::string(f.what()) == expected);
-    return f.what() == expected;
-  }
-};
 
 template <class Mutate>
 void rejects(Mutate mutate, const std::string& expected, HostSupport host = {}) {

@@ -126,6 +126,19 @@ int main() {
     char* argv[] = {const_cast<char*>("true"), nullptr};
     return syscall(SYS_execveat, fd, "", argv, nullptr, AT_EMPTY_PATH);
   });
+  in_child("exec_tmpfile_through_proc", [] {
+    // An unnamed file in /tmp, filled and executed through /proc/self/fd.
+    int fd = open("/tmp", O_TMPFILE | O_RDWR, 0755);
+    int in = open("/bin/busybox", O_RDONLY);
+    if (fd < 0 || in < 0) return -1L;
+    char buf[65536];
+    for (long n; (n = read(in, buf, sizeof buf)) > 0;)
+      if (write(fd, buf, n) != n) return -1L;
+    char path[64];
+    std::snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    char* argv[] = {const_cast<char*>("true"), nullptr};
+    return static_cast<long>(execv(path, argv));
+  });
   in_child("exec_blocked_wget", [] {
     char* argv[] = {const_cast<char*>("wget"), nullptr};
     return execv("/bin/wget", argv);
@@ -164,6 +177,9 @@ int main() {
     report("perf_event_open", syscall(SYS_perf_event_open, &attr, 0, -1, -1, 0));
   }
   report("keyctl", syscall(SYS_keyctl, 0, 0, 0, 0, 0));
+  in_child("personality_read_implies_exec", [] { return static_cast<long>(syscall(SYS_personality, 0x0400000)); });
+  report("write_sys", write_file("/sys/kernel/uevent_helper"));
+  report("write_cgroup_release_agent", write_file("/sys/fs/cgroup/release_agent"));
   report("open_by_handle_at", syscall(SYS_open_by_handle_at, AT_FDCWD, nullptr, 0));
   {
     char c = 'x';

@@ -14,7 +14,7 @@ int main(int argc, char** argv) {
   using namespace agentrun;
   try {
     CommandLine cl = parse_command_line(std::vector<std::string>(argv + 1, argv + argc));
-    if (!cl.help && (cl.command == "create" || cl.command == "run")) run_from_sealed_copy(argv);
+    if (!cl.help && (cl.command == "create" || cl.command == "run" || cl.command == "exec")) run_from_read_only_binary(argv);
     LogConfig log;
     if (auto it = cl.global.find("log"); it != cl.global.end()) log.path = it->second;
     if (auto it = cl.global.find("log-format"); it != cl.global.end()) {

@@ -2,9 +2,12 @@
 
 #include <fcntl.h>
 #include <linux/memfd.h>
+#include <linux/mount.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -19,6 +22,25 @@ namespace {
 
 constexpr int kSeals = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
 
+bool unwritable(int self) {
+  struct statvfs vfs;
+  if (::fstatvfs(self, &vfs) == 0 && (vfs.f_flag & ST_RDONLY)) return true;
+  int seals = ::fcntl(self, F_GET_SEALS);
+  return seals >= 0 && (seals & kSeals) == kSeals;
+}
+
+// A detached, read-only clone of the mount the binary is on, rooted at the
+// binary itself: executing it costs no copy.
+UniqueFd read_only_mount_of(int self) {
+  UniqueFd tree(static_cast<int>(
+      ::syscall(SYS_open_tree, self, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH)));
+  if (!tree) return tree;
+  mount_attr attr{};
+  attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+  if (::syscall(SYS_mount_setattr, tree.get(), "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) tree.reset();
+  return tree;
+}
+
 UniqueFd executable_memfd() {
 #ifdef MFD_EXEC
   // Kernels with vm.memfd_noexec need the memfd to be declared executable.
@@ -28,27 +50,31 @@ UniqueFd executable_memfd() {
   return UniqueFd(::memfd_create("agentrun", MFD_CLOEXEC | MFD_ALLOW_SEALING));
 }
 
-}  // namespace
-
-void run_from_sealed_copy(char** argv) {
-  UniqueFd self(::open("/proc/self/exe", O_RDONLY | O_CLOEXEC));
-  if (!self) fail_errno("open /proc/self/exe", errno);
-  int seals = ::fcntl(self.get(), F_GET_SEALS);
-  if (seals >= 0 && (seals & kSeals) == kSeals) return;
-
+UniqueFd sealed_copy_of(int self) {
   const std::string step = "copy the runtime binary into a sealed memfd";
   struct stat st;
-  if (::fstat(self.get(), &st) < 0) fail_errno(step, errno);
+  if (::fstat(self, &st) < 0) fail_errno(step, errno);
   UniqueFd copy = executable_memfd();
   if (!copy) fail_errno(step, errno);
   for (off_t done = 0; done < st.st_size;) {
-    ssize_t n = ::sendfile(copy.get(), self.get(), &done, static_cast<size_t>(st.st_size - done));
+    ssize_t n = ::sendfile(copy.get(), self, &done, static_cast<size_t>(st.st_size - done));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) fail_errno(step, n < 0 ? errno : EIO);
   }
   if (::fcntl(copy.get(), F_ADD_SEALS, kSeals) < 0) fail_errno(step + ": seal", errno);
-  ::fexecve(copy.get(), argv, environ);
-  fail_errno("execute the sealed copy of the runtime", errno);
+  return copy;
+}
+
+}  // namespace
+
+void run_from_read_only_binary(char** argv) {
+  UniqueFd self(::open("/proc/self/exe", O_RDONLY | O_CLOEXEC));
+  if (!self) fail_errno("open /proc/self/exe", errno);
+  if (unwritable(self.get())) return;
+  UniqueFd target = read_only_mount_of(self.get());
+  if (!target) target = sealed_copy_of(self.get());
+  ::syscall(SYS_execveat, target.get(), "", argv, environ, AT_EMPTY_PATH);
+  fail_errno("execute the read-only copy of the runtime", errno);
 }
 
 }  // namespace agentrun

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <sstream>
 
 #include "hooks/hooks.hpp"
@@ -62,11 +63,34 @@ std::string home_of(uid_t uid) {
 }
 
 // Waits for the parent's answer to a request; anything else is fatal.
-Status await(SyncChannel& sync, MsgType expected, const std::string& step) {
-  AR_TRY_ASSIGN(Message m, sync.receive());
-  if (m.type == MsgType::error) return std::move(m.error);
-  if (m.type != expected) return plain_error(step, "unexpected message from the runtime");
-  return {};
+// The runtime joins the init to its cgroups while the init works; that
+// news may arrive before the answer awaited.
+Status await(InitIo& io, MsgType expected, const std::string& step) {
+  for (;;) {
+    AR_TRY_ASSIGN(Message m, io.sync->receive());
+    if (m.type == MsgType::error) return std::move(m.error);
+    if (m.type == MsgType::cgroup_joined && !io.in_cgroup) {
+      io.in_cgroup = true;
+      if (expected == MsgType::cgroup_joined) return {};
+      continue;
+    }
+    if (m.type != expected) return plain_error(step, "unexpected message from the runtime");
+    return {};
+  }
+}
+
+// Anything that is not the init's own setup — hooks, cgroup mounts and
+// namespace, the user's process — waits until the init is in its cgroups.
+Status await_cgroup(InitIo& io) {
+  if (io.in_cgroup) return {};
+  return await(io, MsgType::cgroup_joined, "wait for the container's cgroups");
+}
+
+bool needs_cgroup_first(const Plan& plan) {
+  const auto& h = plan.hooks;
+  return plan.creates(spec::NamespaceType::cgroup) || !h.prestart.empty() || !h.createRuntime.empty() ||
+         !h.createContainer.empty() ||
+         std::any_of(plan.mounts.begin(), plan.mounts.end(), [](const MountStep& m) { return m.kind == MountKind::cgroup; });
 }
 
 Status setup_filesystem(const Plan& plan, InitIo& io, RootfsSetup& fs, int host_pid) {
@@ -74,7 +98,7 @@ Status setup_filesystem(const Plan& plan, InitIo& io, RootfsSetup& fs, int host_
   AR_TRY(mount_all(fs));
   if (!plan.hooks.prestart.empty() || !plan.hooks.createRuntime.empty()) {
     AR_TRY(io.sync->send(MsgType::run_hooks));
-    AR_TRY(await(*io.sync, MsgType::hooks_done, "run createRuntime hooks"));
+    AR_TRY(await(io, MsgType::hooks_done, "run createRuntime hooks"));
   }
   AR_TRY(run_hooks(plan.hooks.createContainer, "createContainer", plan_state_json(plan, "creating", host_pid)));
   AR_TRY(setup_dev(fs));
@@ -201,19 +225,23 @@ Error execute(Sys& sys, const Plan& plan, const Prepared& prepared) {
 
 Result<Prepared> prepare_container(Sys& sys, const Plan& plan, InitIo& io) {
   // `create` says when to go, once it knows this process's pid.
-  AR_TRY(await(*io.sync, MsgType::proceed, "wait for the runtime"));
+  AR_TRY(await(io, MsgType::proceed, "wait for the runtime"));
   ::umask(0);
   AR_TRY_ASSIGN(UniqueFd procfs, open_procfs("/proc"));
   AR_TRY_ASSIGN(std::string self, proc_self_name(procfs.get()));
   const int host_pid = std::atoi(self.c_str());
 
   RootfsSetup fs{sys, plan, {}, {}, {}};
-  // The runtime has put this process in its cgroups: only now does a new
-  // cgroup namespace make them the container's root.
-  AR_TRY_ASSIGN(fs.own_cgroups, read_whole_file(AT_FDCWD, "/proc/self/cgroup"));
-  if (plan.creates(spec::NamespaceType::cgroup) && ::unshare(CLONE_NEWCGROUP) < 0)
-    return sys_error("create the cgroup namespace", errno);
+  if (needs_cgroup_first(plan)) {
+    AR_TRY(await_cgroup(io));
+    // Only once in its cgroups does a new cgroup namespace make them the container's root.
+    AR_TRY_ASSIGN(fs.own_cgroups, read_whole_file(AT_FDCWD, "/proc/self/cgroup"));
+    if (plan.creates(spec::NamespaceType::cgroup) && ::unshare(CLONE_NEWCGROUP) < 0)
+      return sys_error("create the cgroup namespace", errno);
+  }
   AR_TRY(setup_filesystem(plan, io, fs, host_pid));
+  // The container's limits hold before anything of the container's own runs.
+  AR_TRY(await_cgroup(io));
   AR_TRY_ASSIGN(Prepared out, prepare_process(sys, plan, io, procfs.get()));
   out.host_pid = host_pid;
   return out;
@@ -255,7 +283,7 @@ void container_init(Sys& sys, const Plan& plan, InitIo io) {
 
 void exec_init(Sys& sys, const Plan& plan, InitIo io) {
   auto prepared = [&]() -> Result<Prepared> {
-    AR_TRY(await(*io.sync, MsgType::proceed, "wait for the runtime"));
+    AR_TRY(await(io, MsgType::proceed, "wait for the runtime"));
     AR_TRY_ASSIGN(UniqueFd procfs, open_procfs("/proc"));
     if (plan.process.terminal) AR_TRY(setup_exec_console(io.console_socket, plan.process.console_size));
     return prepare_process(sys, plan, io, procfs.get());

@@ -214,9 +214,20 @@ Launched launch_container(const Plan& plan, const LaunchIo& io) {
   guard.stage = 0;
   guard.init = static_cast<pid_t>(init.value);
   Launched out{guard.init, process_start_time(guard.init)};
-  // In its cgroup before it does anything: the user's process never runs unconstrained.
-  if (io.join_cgroup) io.join_cgroup(guard.init);
+  // A process `exec` starts joins before it does anything. The container's
+  // init sets up its mounts meanwhile (joining a cgroup waits for an RCU
+  // grace period) and waits for the news before anything of the
+  // container's own runs: hooks, cgroup mounts, the user's process.
+  if (io.exec && io.join_cgroup) io.join_cgroup(guard.init);
   parent.send(MsgType::proceed).or_throw();
+  if (!io.exec) {
+    if (io.join_cgroup) io.join_cgroup(guard.init);
+    if (Status sent = parent.send(MsgType::cgroup_joined); !sent) {
+      // The init has stopped meanwhile: its own error is waiting to be read.
+      expect(parent, guard, "setting up the container");
+      sent.or_throw();
+    }
+  }
 
   for (;;) {
     if (io.exec) {

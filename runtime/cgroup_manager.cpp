@@ -313,15 +313,18 @@ void Cgroup::write(const std::string& controller, const std::string& dir, const 
                         st.error().errnum});
 }
 
+// Usually only the last level is missing: it is tried first, and the walk
+// goes up only on ENOENT (every mkdir on cgroupfs takes its locks).
 void Cgroup::mkdir_p(const std::string& dir) {
-  for (size_t pos = 1; pos <= dir.size(); ++pos) {
-    pos = dir.find('/', pos);
-    if (pos == std::string::npos) pos = dir.size();
-    const std::string level = dir.substr(0, pos);
-    const int err = fs_->make_dir(level);
-    if (err == 0) created_.push_back(level);
-    else if (err != EEXIST) throw Failure(Error{"cgroup: mkdir " + level, "", err});
+  int err = fs_->make_dir(dir);
+  if (err == ENOENT) {
+    const std::string parent = parent_of(dir);
+    if (parent.empty() || parent == dir) throw Failure(Error{"cgroup: mkdir " + dir, "", err});
+    mkdir_p(parent);
+    err = fs_->make_dir(dir);
   }
+  if (err == 0) created_.push_back(dir);
+  else if (err != EEXIST) throw Failure(Error{"cgroup: mkdir " + dir, "", err});
 }
 
 // A new v1 cpuset cgroup starts with no cpus and mems, and no task can

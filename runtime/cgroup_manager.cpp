@@ -317,7 +317,8 @@ void Cgroup::write(const std::string& controller, const std::string& dir, const 
 // goes up only on ENOENT (every mkdir on cgroupfs takes its locks).
 void Cgroup::mkdir_p(const std::string& dir) {
   int err = fs_->make_dir(dir);
-  if (err == ENOENT) {
+  // A few tries: another container's delete may remove a shared parent meanwhile.
+  for (int attempt = 0; err == ENOENT && attempt < 3; ++attempt) {
     const std::string parent = parent_of(dir);
     if (parent.empty() || parent == dir) throw Failure(Error{"cgroup: mkdir " + dir, "", err});
     mkdir_p(parent);
@@ -364,6 +365,17 @@ void Cgroup::enable_controller(const std::string& controller) const {
   }
 }
 
+namespace {
+
+// Kernels without CFQ have BFQ's weight files only.
+std::string v1_file(const std::string& dir, const std::string& file) {
+  if (file.rfind("blkio.weight", 0) != 0 || ::access((dir + "/" + file).c_str(), F_OK) == 0) return file;
+  const std::string bfq = "blkio.bfq." + file.substr(6);
+  return ::access((dir + "/" + bfq).c_str(), F_OK) == 0 ? bfq : file;
+}
+
+}  // namespace
+
 void Cgroup::apply_v1(const spec::Resources& r) const {
   uint64_t current_limit = kMax;
   const std::string memory = dir_of("memory");
@@ -374,7 +386,7 @@ void Cgroup::apply_v1(const spec::Resources& r) const {
     if (dir.empty())
       fail("cgroup", "controller \"" + w.controller + "\" is not available on this host (needed by " +
                          resource_field_of(w.controller) + ")");
-    write(w.controller, dir, w.file, w.value);
+    write(w.controller, dir, v1_file(dir, w.file), w.value);
   }
 }
 
@@ -533,6 +545,12 @@ void Cgroup::destroy() {
     }
   }
   if (first) throw *first;
+  // The shared "agentrun/" parent of default paths goes with its last
+  // container, whichever created it (it stays while another one is in it).
+  for (const auto& [controller, dir] : dirs_) {
+    const std::string parent = parent_of(dir);
+    if (parent.size() > 9 && parent.compare(parent.size() - 9, 9, "/agentrun") == 0) fs_->remove_dir(parent);
+  }
   created_.clear();
 }
 

@@ -61,8 +61,9 @@ void v1_cpu(const spec::CpuResources& c, Writes& w) {
 std::string pids_value(int64_t limit) { return limit > 0 ? num(limit) : "max"; }
 
 void v1_blkio(const spec::BlockIoResources& b, Writes& w) {
-  if (b.weight) w.push_back({"blkio", "blkio.weight", unum(*b.weight)});
-  if (b.leafWeight) w.push_back({"blkio", "blkio.leaf_weight", unum(*b.leafWeight)});
+  // 0 means unset, as runc reads it (docker sends a weight of 0).
+  if (b.weight.value_or(0)) w.push_back({"blkio", "blkio.weight", unum(*b.weight)});
+  if (b.leafWeight.value_or(0)) w.push_back({"blkio", "blkio.leaf_weight", unum(*b.leafWeight)});
   for (const auto& d : b.weightDevice)
     if (d.weight) w.push_back({"blkio", "blkio.weight_device", dev(d.major, d.minor) + " " + unum(*d.weight)});
   for (const auto& d : b.weightDevice)
@@ -161,7 +162,7 @@ std::string io_weight(const std::string& field, uint16_t weight) {
 void v2_io(const spec::BlockIoResources& b, Writes& w) {
   const std::string f = "blockIO.";
   if (b.leafWeight) bad(f + "leafWeight", "is not available on cgroup v2");
-  if (b.weight) w.push_back({"io", "io.weight", "default " + io_weight(f + "weight", *b.weight)});
+  if (b.weight.value_or(0)) w.push_back({"io", "io.weight", "default " + io_weight(f + "weight", *b.weight)});
   for (const auto& d : b.weightDevice) {
     if (d.leafWeight) bad(f + "weightDevice.leafWeight", "is not available on cgroup v2");
     if (d.weight) w.push_back({"io", "io.weight", dev(d.major, d.minor) + " " + io_weight(f + "weightDevice.weight", *d.weight)});

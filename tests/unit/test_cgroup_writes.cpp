@@ -254,3 +254,16 @@ BOOST_AUTO_TEST_CASE(fields_for_messages) {
   BOOST_TEST(resource_field_of("hugetlb") == "linux.resources.hugepageLimits");
   BOOST_TEST(resource_field_of("io") == "linux.resources.blockIO");
 }
+
+// Docker sends a block IO weight of 0: unset, as runc reads it, on both versions.
+BOOST_AUTO_TEST_CASE(zero_block_io_weight_is_unset) {
+  spec::Resources r;
+  r.blockIO = spec::BlockIoResources{};
+  r.blockIO->weight = 0;
+  r.blockIO->leafWeight = 0;
+  BOOST_TEST(v1_writes(r).empty());
+  BOOST_TEST(v2_writes(r).empty());
+  r.blockIO->weight = 500;
+  BOOST_TEST(v1_writes(r).size() == 1u);
+  BOOST_TEST(v2_writes(r).size() == 1u);
+}

@@ -161,7 +161,7 @@ std::string io_weight(const std::string& field, uint16_t weight) {
 
 void v2_io(const spec::BlockIoResources& b, Writes& w) {
   const std::string f = "blockIO.";
-  if (b.leafWeight) bad(f + "leafWeight", "is not available on cgroup v2");
+  if (b.leafWeight.value_or(0)) bad(f + "leafWeight", "is not available on cgroup v2");
   if (b.weight.value_or(0)) w.push_back({"io", "io.weight", "default " + io_weight(f + "weight", *b.weight)});
   for (const auto& d : b.weightDevice) {
     if (d.leafWeight) bad(f + "weightDevice.leafWeight", "is not available on cgroup v2");

@@ -161,6 +161,15 @@ Message expect(SyncChannel& sync, ProcessGuard& guard, const char* waiting_for) 
   return std::move(*m);
 }
 
+// A message to the init; when it has stopped meanwhile, its own error (or
+// how it ended) is what the caller learns, not the broken pipe.
+void tell(SyncChannel& sync, ProcessGuard& guard, MsgType type) {
+  if (Status sent = sync.send(type); !sent) {
+    expect(sync, guard, "setting up the container");
+    sent.or_throw();
+  }
+}
+
 // The seccomp notify fd goes to the agent at listenerPath, with the
 // container's state, as the runtime-spec describes.
 void forward_seccomp_listener(const Plan& plan, pid_t pid, int fd) {
@@ -207,7 +216,7 @@ Launched launch_container(const Plan& plan, const LaunchIo& io) {
 
   Message ready = expect(parent, guard, "joining namespaces");
   if (ready.value == 1) write_id_maps(plan, guard.stage);
-  parent.send(MsgType::proceed).or_throw();
+  tell(parent, guard, MsgType::proceed);
   Message init = expect(parent, guard, "creating namespaces");
   int status = 0;
   ::waitpid(guard.stage, &status, 0);
@@ -219,14 +228,10 @@ Launched launch_container(const Plan& plan, const LaunchIo& io) {
   // grace period) and waits for the news before anything of the
   // container's own runs: hooks, cgroup mounts, the user's process.
   if (io.exec && io.join_cgroup) io.join_cgroup(guard.init);
-  parent.send(MsgType::proceed).or_throw();
+  tell(parent, guard, MsgType::proceed);
   if (!io.exec) {
     if (io.join_cgroup) io.join_cgroup(guard.init);
-    if (Status sent = parent.send(MsgType::cgroup_joined); !sent) {
-      // The init has stopped meanwhile: its own error is waiting to be read.
-      expect(parent, guard, "setting up the container");
-      sent.or_throw();
-    }
+    tell(parent, guard, MsgType::cgroup_joined);
   }
 
   for (;;) {
@@ -249,7 +254,7 @@ Launched launch_container(const Plan& plan, const LaunchIo& io) {
       std::string state = plan_state_json(plan, "creating", out.pid);
       run_hooks(plan.hooks.prestart, "prestart", state).or_throw();
       run_hooks(plan.hooks.createRuntime, "createRuntime", state).or_throw();
-      parent.send(MsgType::hooks_done).or_throw();
+      tell(parent, guard, MsgType::hooks_done);
     } else if (m.type == MsgType::seccomp_listener && m.fd) {
       forward_seccomp_listener(plan, out.pid, m.fd.get());
     } else if (m.type == MsgType::report) {

@@ -1,0 +1,84 @@
+#!/bin/sh
+# docker run --runtime=agentrun, through dockerd, containerd and the runc v2
+# shim, as users call it: under `oci` (runc's behaviour) and under the
+# default agent policy. Usage: integration/docker/test.sh AGENTRUN_BINARY
+set -u
+agentrun=$(readlink -f "$1")
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib.sh"
+install_missing docker.io containerd
+
+work=$(mktemp -d /tmp/agentrun-docker.XXXXXX)
+cleanup() {
+  [ -S "$work/docker.sock" ] && docker -H "unix://$work/docker.sock" ps -aq 2>/dev/null |
+    xargs -r docker -H "unix://$work/docker.sock" rm -f >/dev/null 2>&1
+  [ -f "$work/docker.pid" ] && kill "$(cat "$work/docker.pid")" 2>/dev/null
+  for i in 1 2 3 4 5 6 7 8 9 10; do [ -f "$work/docker.pid" ] && kill -0 "$(cat "$work/docker.pid")" 2>/dev/null && sleep 1; done
+  [ -n "${containerd_pid:-}" ] && kill "$containerd_pid" 2>/dev/null && wait "$containerd_pid" 2>/dev/null
+  pkill -f -- "-address $work/ctd.sock" 2>/dev/null  # shims left by a failed check
+  grep " $work" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r umount 2>/dev/null
+  rm -rf "$work"
+  # dockerd's parent cgroups, if empty (it makes them; nothing else uses them here)
+  for d in /sys/fs/cgroup/*/docker /sys/fs/cgroup/memory/*/*/docker; do rmdir "$d" 2>/dev/null; done
+}
+trap cleanup EXIT INT TERM
+
+cat >"$work/daemon.json" <<JSON
+{"runtimes": {"agentrun-oci": {"path": "$agentrun", "runtimeArgs": ["--policy", "oci"]},
+              "agentrun": {"path": "$agentrun"}},
+ "data-root": "$work/data", "exec-root": "$work/exec", "pidfile": "$work/docker.pid",
+ "hosts": ["unix://$work/docker.sock"], "storage-driver": "vfs", "iptables": false, "bridge": "none"}
+JSON
+containerd --root "$work/ctd-root" --state "$work/ctd-state" --address "$work/ctd.sock" >"$work/containerd.log" 2>&1 &
+containerd_pid=$!
+for i in $(seq 50); do [ -S "$work/ctd.sock" ] && break; sleep 0.1; done
+dockerd --config-file "$work/daemon.json" --containerd "$work/ctd.sock" >"$work/dockerd.log" 2>&1 &
+for i in $(seq 100); do [ -S "$work/docker.sock" ] && docker -H "unix://$work/docker.sock" info >/dev/null 2>&1 && break; sleep 0.2; done
+D="docker -H unix://$work/docker.sock"
+busybox_tar "$work"
+$D import "$work/rootfs.tar" agentrun-bb:1 >/dev/null || { echo "docker import failed"; cat "$work/dockerd.log"; exit 1; }
+
+for rt in agentrun-oci agentrun; do
+  run="$D run --rm --runtime=$rt agentrun-bb:1"
+  check "$rt: run and its output" "hello" "$($run echo hello)"
+  $run sh -c 'exit 3'; check "$rt: exit status" 3 $?
+  out=$($run nosuch 2>&1); rc=$?
+  check "$rt: missing program exits 127" 127 $rc
+  check_contains "$rt: missing program, runc's words" 'executable file not found in $PATH' "$out"
+  $run /etc/passwd >/dev/null 2>&1; check "$rt: program without exec permission exits 126" 126 $?
+  check "$rt: -t gives a terminal" "/dev/pts/0" "$($D run --rm -t --runtime=$rt agentrun-bb:1 tty </dev/null | tr -d '\r')"
+  $D run --rm --runtime=$rt --memory 16m --memory-swap 16m agentrun-bb:1 \
+    sh -c 'x=$(head -c 100000000 /dev/zero | tr "\000" a)' >/dev/null 2>&1
+  check "$rt: --memory, the OOM killer ends it" 137 $?
+  check "$rt: --pids-limit" "procs=7" \
+    "$($D run --rm --runtime=$rt --pids-limit 8 agentrun-bb:1 sh -c '(for i in $(seq 30); do sleep 5 & done) 2>/dev/null; set -- /proc/[0-9]*; echo procs=$#')"
+  check_contains "$rt: --read-only" "Read-only file system" "$($D run --rm --runtime=$rt --read-only agentrun-bb:1 sh -c 'touch /x 2>&1')"
+  check "$rt: --cap-drop ALL" "CapEff:	0000000000000000" \
+    "$($D run --rm --runtime=$rt --cap-drop ALL agentrun-bb:1 grep CapEff /proc/self/status)"
+  check "$rt: --network none" "lo" "$($D run --rm --runtime=$rt --network none agentrun-bb:1 ls /sys/class/net)"
+
+  $D run -d --name life --runtime=$rt agentrun-bb:1 sh -c 'trap "echo got-usr1" USR1; while :; do sleep 0.2; done' >/dev/null
+  check "$rt: exec" "0" "$($D exec life id -u)"
+  check "$rt: exec -u -e -w" "1000 bar /tmp" "$($D exec -u 1000 -e FOO=bar -w /tmp life sh -c 'echo $(id -u) $FOO $(pwd)')"
+  check_contains "$rt: top" "sleep" "$($D top life)"
+  $D pause life >/dev/null; check "$rt: pause" "paused" "$($D inspect -f '{{.State.Status}}' life)"
+  $D unpause life >/dev/null; check "$rt: unpause" "running" "$($D inspect -f '{{.State.Status}}' life)"
+  $D update --memory 64m --memory-swap 128m life >/dev/null; check "$rt: update" 0 $?
+  check_contains "$rt: stats" "64MiB" "$($D stats --no-stream life)"
+  $D kill -s USR1 life >/dev/null; sleep 0.5
+  check_contains "$rt: kill with a signal, logs" "got-usr1" "$($D logs life)"
+  $D restart -t 1 life >/dev/null; check "$rt: restart" "running" "$($D inspect -f '{{.State.Status}}' life)"
+  $D stop -t 1 life >/dev/null; check "$rt: stop" "exited" "$($D inspect -f '{{.State.Status}}' life)"
+  $D rm life >/dev/null
+done
+
+# Under the default agent policy, what docker users see of it.
+run="$D run --rm --runtime=agentrun agentrun-bb:1"
+check "agent-default: credentials hidden" "gone" "$($run sh -c 'cat /root/.ssh/id_ed25519 2>/dev/null || echo gone')"
+check "agent-default: seccomp baseline and agent filter" "Seccomp_filters:	2" "$($run grep Seccomp_filters /proc/self/status)"
+check "agent-default: no_new_privs" "NoNewPrivs:	1" "$($run grep NoNewPrivs /proc/self/status)"
+check_contains "agent-default: /bin/wget is blocked" "Permission denied" "$($run sh -c '/bin/wget -q http://127.0.0.1/' 2>&1)"
+out=$($D run --rm --runtime=agentrun --privileged agentrun-bb:1 true 2>&1); rc=$?
+check "agent-default: --privileged is refused" 125 $rc
+check_contains "agent-default: the refusal says why" "which the policy does not allow (allowPrivileged: false)" "$out"
+finish

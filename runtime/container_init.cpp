@@ -196,7 +196,10 @@ Result<Prepared> prepare_process(Sys& sys, const Plan& plan, InitIo& io, int pro
   AR_TRY(confine_process(sys, plan, io));
   if (!in_cwd && ::chdir(plan.process.cwd.c_str()) < 0)
     return sys_error("chdir to cwd " + plan.process.cwd, errno);
-  AR_TRY_ASSIGN(out.executable, find_executable(plan.process.args[0], env_value(out.env, "PATH")));
+  // Without PATH in the environment (ctr run --rootfs), the usual directories, as crun and execvp do.
+  const std::string path = env_has(out.env, "PATH") ? env_value(out.env, "PATH")
+                                                     : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  AR_TRY_ASSIGN(out.executable, find_executable(plan.process.args[0], path));
   return out;
 }
 

@@ -282,3 +282,15 @@ BOOST_AUTO_TEST_CASE(rootfs_propagation) {
   const std::string shared = observe(s, std::move(shared_cfg), "awk '$5 == \"/\" {print $7}' /proc/self/mountinfo");
   BOOST_TEST(shared.find("shared:") != std::string::npos, shared);
 }
+
+BOOST_AUTO_TEST_CASE(without_path_the_usual_directories_are_searched) {
+  Sandbox s;
+  auto cfg = test::base_config({"echo", "found"});
+  test::set_json(cfg, "/process/env", R"(["TERM=xterm"])");  // as ctr run --rootfs gives it
+  auto o = s.run(cfg);
+  BOOST_TEST(o.code == 0, o.err);
+  BOOST_TEST(o.out == "found\n");
+  test::set_json(cfg, "/process/env", R"(["PATH="])");  // set but empty: nothing is searched
+  BOOST_TEST(s.run(cfg).code == 1);
+  BOOST_TEST(s.leftovers().empty());
+}

@@ -294,3 +294,15 @@ BOOST_AUTO_TEST_CASE(without_path_the_usual_directories_are_searched) {
   BOOST_TEST(s.run(cfg).code == 1);
   BOOST_TEST(s.leftovers().empty());
 }
+
+BOOST_AUTO_TEST_CASE(socket_activation_fds_are_passed_on) {
+  Sandbox s;
+  s.write_config(test::base_config({"sh", "-c", "echo $LISTEN_FDS $LISTEN_PID; ls /proc/self/fd | tr '\\n' ' '"}));
+  // systemd's protocol: the fds from 3 on, LISTEN_PID naming the runtime itself.
+  auto o = test::run_process({"/bin/sh", "-c",
+                              "export LISTEN_FDS=1 LISTEN_PID=$$; exec 3</dev/null; exec \"$@\"", "sh", AGENTRUN_BINARY,
+                              "--root", s.root, "--policy", "oci", "run", "--bundle", s.bundle, "sa"});
+  BOOST_TEST(o.code == 0, o.err);
+  BOOST_TEST(o.out == "1 1\n0 1 2 3 4 ", o.out);  // 4 is ls's own directory handle
+  BOOST_TEST(s.leftovers().empty());
+}

@@ -1,9 +1,11 @@
 // exec: a new process in a running container, confined like its first one.
 #include <boost/test/unit_test.hpp>
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <future>
+#include <thread>
 
 #include "support/console.hpp"
 #include "support/harness.hpp"
@@ -121,4 +123,24 @@ BOOST_AUTO_TEST_CASE(exec_tty_through_a_console_socket) {
   BOOST_TEST(exec.get().code == 0);
   ::close(master);
   ::close(listener);
+}
+
+BOOST_AUTO_TEST_CASE(exec_in_the_foreground_forwards_signals) {
+  Sandbox s;
+  start_sleeper(s, "sig");
+  std::thread killer([&] {
+    for (int i = 0; i < 100; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      auto ps = test::run_process({"/bin/sh", "-c", "pgrep -f -- '--root " + s.root + " --policy oci exec sig' | head -1"});
+      if (!ps.out.empty()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        ::kill(std::stoi(ps.out), SIGTERM);
+        return;
+      }
+    }
+  });
+  auto o = s.agentrun({"exec", "sig", "sh", "-c", "trap 'echo got TERM; exit 3' TERM; echo ready; while :; do sleep 0.1; done"});
+  killer.join();
+  BOOST_TEST(o.code == 3, o.err);
+  BOOST_TEST(o.out == "ready\ngot TERM\n");
 }

@@ -79,6 +79,21 @@ BOOST_AUTO_TEST_CASE(builtin_names_match_the_embedded_files) {
   BOOST_TEST(show(embedded) == show(expected));
 }
 
+// What agent-default and agent-strict share: the filesystem rules, no_new_privs and seccomp.
+void check_agent_filesystem(const Policy& p) {
+  BOOST_TEST(show(p.filesystem.readonlyRoot) == "true");
+  BOOST_TEST(show(p.filesystem.writable) == show(std::vector<std::string>{"/workspace", "/tmp"}));
+  BOOST_TEST(show(p.filesystem.denyRead) == show(kDenyRead));
+  BOOST_TEST(show(p.filesystem.denyExec) == show(kDenyExec));
+  BOOST_TEST(show(p.filesystem.execFrom) == show(kExecFrom));
+  BOOST_TEST(show(p.process.noNewPrivileges) == "true");
+}
+
+void check_agent_seccomp(const Policy& p) {
+  BOOST_TEST(p.seccomp.baseline == "docker-baseline");
+  BOOST_TEST(show(p.seccomp.plus) == "[agent-hardening]");
+}
+
 BOOST_AUTO_TEST_CASE(builtin_agent_default) {
   EmptyDir dir;
   const Policy p = load_policy("agent-default", dir.path);
@@ -87,18 +102,12 @@ BOOST_AUTO_TEST_CASE(builtin_agent_default) {
   BOOST_TEST(p.isolation == Isolation::strict);
   BOOST_TEST(show(p.require) ==
              show({"mount-ns", "pid-ns", "ipc-ns", "uts-ns", "seccomp", "no-new-privileges", "landlock", "cgroup-pids"}));
-  BOOST_TEST(show(p.filesystem.readonlyRoot) == "true");
-  BOOST_TEST(show(p.filesystem.writable) == show(std::vector<std::string>{"/workspace", "/tmp"}));
-  BOOST_TEST(show(p.filesystem.denyRead) == show(kDenyRead));
-  BOOST_TEST(show(p.filesystem.denyExec) == show(kDenyExec));
-  BOOST_TEST(show(p.filesystem.execFrom) == show(kExecFrom));
-  BOOST_TEST(show(p.process.noNewPrivileges) == "true");
+  check_agent_filesystem(p);
   BOOST_TEST(show(p.process.allowRoot) == "true");
   BOOST_TEST(show(p.process.allowPrivileged) == "false");
   BOOST_TEST(show(p.process.capabilities) == show({"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
                                                    "CAP_SETGID", "CAP_SETUID", "CAP_NET_BIND_SERVICE"}));
-  BOOST_TEST(p.seccomp.baseline == "docker-baseline");
-  BOOST_TEST(show(p.seccomp.plus) == "[agent-hardening]");
+  check_agent_seccomp(p);
   BOOST_TEST(show(p.network.mode) == "inherit");
   BOOST_TEST(show(p.network.tcpConnect) == "null");
   BOOST_TEST(show(p.network.tcpBind) == "null");
@@ -114,19 +123,13 @@ BOOST_AUTO_TEST_CASE(builtin_agent_strict) {
   BOOST_TEST(p.isolation == Isolation::strict);
   BOOST_TEST(show(p.require) == show({"user-ns", "mount-ns", "pid-ns", "net-ns", "ipc-ns", "uts-ns", "cgroup-ns", "seccomp",
                                       "no-new-privileges", "landlock", "cgroup-pids", "cgroup-memory"}));
-  BOOST_TEST(show(p.filesystem.readonlyRoot) == "true");
-  BOOST_TEST(show(p.filesystem.writable) == show(std::vector<std::string>{"/workspace", "/tmp"}));
-  BOOST_TEST(show(p.filesystem.denyRead) == show(kDenyRead));
-  BOOST_TEST(show(p.filesystem.denyExec) == show(kDenyExec));
-  BOOST_TEST(show(p.filesystem.execFrom) == show(kExecFrom));
-  BOOST_TEST(show(p.process.noNewPrivileges) == "true");
+  check_agent_filesystem(p);
   BOOST_TEST(show(p.process.allowRoot) == "false");
   BOOST_TEST(show(p.process.allowPrivileged) == "false");
   // An empty list, not "unrestricted".
   BOOST_REQUIRE(p.process.capabilities.has_value());
   BOOST_TEST(p.process.capabilities->empty());
-  BOOST_TEST(p.seccomp.baseline == "docker-baseline");
-  BOOST_TEST(show(p.seccomp.plus) == "[agent-hardening]");
+  check_agent_seccomp(p);
   BOOST_TEST(show(p.network.mode) == "none");
   BOOST_TEST(show_num(p.resources.pidsMax) == "512");
   BOOST_TEST(show_num(p.resources.memoryMax) == "4294967296");

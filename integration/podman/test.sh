@@ -1,0 +1,63 @@
+#!/bin/sh
+# podman --runtime agentrun (conmon calls the runtime): run, -t, exec,
+# pause/unpause, kill with a signal, logs, update, top, stop, a refusal.
+# Usage: integration/podman/test.sh AGENTRUN_BINARY
+set -u
+agentrun=$(readlink -f "$1")
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib.sh"
+install_missing podman conmon
+
+work=$(mktemp -d /tmp/agentrun-podman.XXXXXX)
+export CONTAINERS_CONF="$work/containers.conf" CONTAINERS_STORAGE_CONF="$work/storage.conf"
+P="podman --root $work/graph --runroot $work/run --tmpdir $work/tmp --runtime agentrun"
+cleanup() {
+  $P rm -af -t 0 >/dev/null 2>&1
+  grep " $work" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r umount 2>/dev/null
+  rm -rf "$work"
+  # podman's parent cgroups, if empty (it makes them; nothing else uses them here)
+  for d in /sys/fs/cgroup/*/libpod_parent /sys/fs/cgroup/memory/*/*/libpod_parent; do
+    [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
+  done
+}
+trap cleanup EXIT INT TERM
+
+# No systemd here: cgroupfs and a file events log. This host's root lacks
+# CAP_SYS_RESOURCE, so every run asks for limits within the current ones.
+cat >"$CONTAINERS_CONF" <<CONF
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+runtime_supports_json = ["agentrun"]
+[engine.runtimes]
+agentrun = ["$agentrun"]
+CONF
+cat >"$CONTAINERS_STORAGE_CONF" <<CONF
+[storage]
+driver = "vfs"
+graphroot = "$work/graph"
+runroot = "$work/run"
+CONF
+L="--ulimit nproc=1000:1000 --ulimit nofile=1024:1024 --network none"
+busybox_tar "$work"
+$P import "$work/rootfs.tar" agentrun-bb:1 >/dev/null 2>&1 || { echo "podman import failed"; exit 1; }
+
+check "run" "hello" "$($P run --rm $L agentrun-bb:1 echo hello 2>&1)"
+$P run --rm $L agentrun-bb:1 sh -c 'exit 3' >/dev/null 2>&1; check "exit status" 3 $?
+check_contains "a refusal reaches the user" 'executable file not found in $PATH' "$($P run --rm $L agentrun-bb:1 nosuch 2>&1)"
+check "-t gives a terminal" "/dev/pts/0" "$($P run --rm -t $L agentrun-bb:1 tty </dev/null 2>&1 | tr -d '\r')"
+$P run -d --name life $L agentrun-bb:1 sh -c 'trap "echo got-usr1" USR1; while :; do sleep 0.2; done' >/dev/null 2>&1
+sleep 0.5
+check "exec" "0" "$($P exec life id -u 2>&1)"
+check_contains "exec -t" "/dev/pts/" "$($P exec -t life tty </dev/null 2>&1)"
+$P pause life >/dev/null 2>&1; check "pause" "paused" "$($P inspect -f '{{.State.Status}}' life)"
+$P unpause life >/dev/null 2>&1; check "unpause" "running" "$($P inspect -f '{{.State.Status}}' life)"
+$P kill -s USR1 life >/dev/null 2>&1; sleep 0.5
+check_contains "kill with a signal, logs" "got-usr1" "$($P logs life 2>&1)"
+$P update --memory 64m life >/dev/null 2>&1; check "update" 0 $?
+check_contains "top" "sleep" "$($P top life 2>&1)"
+$P stop -t 1 life >/dev/null 2>&1; check "stop" "exited" "$($P inspect -f '{{.State.Status}}' life)"
+$P rm life >/dev/null 2>&1
+check "seccomp and the agent policy under podman" "Seccomp_filters:	2" \
+  "$($P run --rm $L agentrun-bb:1 grep Seccomp_filters /proc/self/status 2>&1)"
+finish

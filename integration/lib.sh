@@ -31,7 +31,7 @@ busybox_tar() {
   dir=$1/rootfs
   mkdir -p "$dir/bin" "$dir/etc" "$dir/tmp" "$dir/workspace" "$dir/root/.ssh"
   cp /bin/busybox "$dir/bin/busybox"
-  for a in sh echo cat id ls ps sleep true wget env grep head tr seq tty kill; do ln -sf busybox "$dir/bin/$a"; done
+  for a in sh echo cat id ls ps sleep true wget env grep head tr seq tty kill nc od sed; do ln -sf busybox "$dir/bin/$a"; done
   echo 'root:x:0:0:root:/root:/bin/sh' >"$dir/etc/passwd"
   echo 'PRIVATE KEY' >"$dir/root/.ssh/id_ed25519"
   tar -C "$dir" -cf "$1/rootfs.tar" .

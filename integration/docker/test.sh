@@ -9,7 +9,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 install_missing docker.io containerd
 
 work=$(mktemp -d /tmp/agentrun-docker.XXXXXX)
+had_docker0=$(ip link show docker0 >/dev/null 2>&1 && echo yes)
 cleanup() {
+  [ -S "$work/docker.sock" ] && docker -H "unix://$work/docker.sock" network rm agentrun-net >/dev/null 2>&1
   [ -S "$work/docker.sock" ] && docker -H "unix://$work/docker.sock" ps -aq 2>/dev/null |
     xargs -r docker -H "unix://$work/docker.sock" rm -f >/dev/null 2>&1
   [ -f "$work/docker.pid" ] && kill "$(cat "$work/docker.pid")" 2>/dev/null
@@ -18,6 +20,7 @@ cleanup() {
   pkill -f -- "-address $work/ctd.sock" 2>/dev/null  # shims left by a failed check
   grep " $work" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r umount 2>/dev/null
   rm -rf "$work"
+  [ -z "$had_docker0" ] && ip link delete docker0 2>/dev/null  # dockerd leaves the bridge it made
   # dockerd's parent cgroups, if empty (it makes them; nothing else uses them here)
   for d in /sys/fs/cgroup/*/docker /sys/fs/cgroup/memory/*/*/docker; do rmdir "$d" 2>/dev/null; done
 }
@@ -27,7 +30,7 @@ cat >"$work/daemon.json" <<JSON
 {"runtimes": {"agentrun-oci": {"path": "$agentrun", "runtimeArgs": ["--policy", "oci"]},
               "agentrun": {"path": "$agentrun"}},
  "data-root": "$work/data", "exec-root": "$work/exec", "pidfile": "$work/docker.pid",
- "hosts": ["unix://$work/docker.sock"], "storage-driver": "vfs", "iptables": false, "bridge": "none"}
+ "hosts": ["unix://$work/docker.sock"], "storage-driver": "vfs", "iptables": false, "ip-masq": false}
 JSON
 containerd --root "$work/ctd-root" --state "$work/ctd-state" --address "$work/ctd.sock" >"$work/containerd.log" 2>&1 &
 containerd_pid=$!
@@ -71,6 +74,32 @@ for rt in agentrun-oci agentrun; do
   $D stop -t 1 life >/dev/null; check "$rt: stop" "exited" "$($D inspect -f '{{.State.Status}}' life)"
   $D rm life >/dev/null
 done
+
+# Networking, volumes, devices and shared namespaces (under oci: the policy
+# only adds restrictions, the plumbing is the same).
+rt=agentrun-oci
+$D network create --driver bridge agentrun-net >/dev/null
+$D run -d --name srv --network agentrun-net --runtime=$rt agentrun-bb:1 \
+  sh -c 'while :; do echo pong | nc -l -p 7777; done' >/dev/null
+$D run -d --name pub -p 127.0.0.1:18777:7777 --ipc shareable --runtime=$rt agentrun-bb:1 \
+  sh -c 'while :; do echo published | nc -l -p 7777; done' >/dev/null
+sleep 1
+check "bridge network: a container reaches another by name" "pong" \
+  "$($D run --rm --network agentrun-net --runtime=$rt agentrun-bb:1 sh -c 'nc srv 7777 </dev/null')"
+check "published port on loopback" "published" "$(nc 127.0.0.1 18777 </dev/null 2>/dev/null || busybox nc 127.0.0.1 18777 </dev/null)"
+mkdir -p "$work/vol" && echo hostfile >"$work/vol/f"
+check "bind volume" "hostfile" "$($D run --rm -v "$work/vol:/data" --runtime=$rt agentrun-bb:1 cat /data/f)"
+check "named volume" "kept" "$($D run --rm -v agentrun-vol:/v --runtime=$rt agentrun-bb:1 sh -c 'echo kept > /v/x' &&
+                             $D run --rm -v agentrun-vol:/v --runtime=$rt agentrun-bb:1 cat /v/x)"
+$D volume rm agentrun-vol >/dev/null
+check_contains "tmpfs volume" "tmpfs /scratch tmpfs" "$($D run --rm --tmpfs /scratch --runtime=$rt agentrun-bb:1 grep scratch /proc/mounts)"
+check "--device" "00 00" "$($D run --rm --device /dev/zero:/dev/myzero --runtime=$rt agentrun-bb:1 sh -c 'head -c 2 /dev/myzero | od -An -tx1 | tr -s " " | sed "s/^ //"')"
+check "--init" "docker-init" "$($D run --rm --init --runtime=$rt agentrun-bb:1 cat /proc/1/comm)"
+check_contains "--pid container:" "nc -l -p 7777" "$($D run --rm --pid container:srv --runtime=$rt agentrun-bb:1 ps)"
+check "--net container:" "pong" "$($D run --rm --net container:srv --runtime=$rt agentrun-bb:1 sh -c 'nc 127.0.0.1 7777 </dev/null')"
+$D run --rm --ipc container:pub --runtime=$rt agentrun-bb:1 true; check "--ipc container:" 0 $?
+$D rm -f srv pub >/dev/null
+$D network rm agentrun-net >/dev/null
 
 # Under the default agent policy, what docker users see of it.
 run="$D run --rm --runtime=agentrun agentrun-bb:1"

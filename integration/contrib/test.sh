@@ -2,6 +2,7 @@
 # The operator's kit parses, the example policies and operator config are
 # accepted by agentrun itself, and `cmake --install` puts everything in place.
 # Usage: integration/contrib/test.sh AGENTRUN_BINARY
+# (Debian's /usr/bin/python3, with the python3-yaml it installs, not whatever python3 is first in PATH.)
 set -u
 agentrun=$(readlink -f "$1")
 here=$(cd "$(dirname "$0")" && pwd)
@@ -12,15 +13,15 @@ work=$(mktemp -d /tmp/agentrun-contrib.XXXXXX)
 trap 'rm -rf "$work"' EXIT INT TERM
 
 for f in "$top"/contrib/kubernetes/*.yaml; do
-  python3 -c 'import sys, yaml; docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]; assert all("kind" in d and "apiVersion" in d for d in docs), "not a manifest"' "$f"
+  /usr/bin/python3 -c 'import sys, yaml; docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]; assert all("kind" in d and "apiVersion" in d for d in docs), "not a manifest"' "$f"
   check "parses: ${f#$top/}" 0 $?
 done
 for f in "$top"/contrib/docker/daemon.json "$top"/contrib/agentrun-config.json; do
-  python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$f"; check "parses: ${f#$top/}" 0 $?
+  /usr/bin/python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$f"; check "parses: ${f#$top/}" 0 $?
 done
-python3 -c 'import sys, tomllib; c = tomllib.load(open(sys.argv[1], "rb")); r = c["plugins"]["io.containerd.grpc.v1.cri"]["containerd"]["runtimes"]["agentrun"]; assert r["runtime_type"] == "io.containerd.runc.v2" and r["options"]["BinaryName"]' "$top/contrib/containerd/config.toml"
+/usr/bin/python3 -c 'import sys, tomllib; c = tomllib.load(open(sys.argv[1], "rb")); r = c["plugins"]["io.containerd.grpc.v1.cri"]["containerd"]["runtimes"]["agentrun"]; assert r["runtime_type"] == "io.containerd.runc.v2" and r["options"]["BinaryName"]' "$top/contrib/containerd/config.toml"
 check "parses: contrib/containerd/config.toml (the agentrun handler)" 0 $?
-python3 -c 'import configparser, sys; p = configparser.ConfigParser(); p.read(sys.argv[1]); assert "agentrun" in p["engine.runtimes"]' "$top/contrib/podman/containers.conf"
+/usr/bin/python3 -c 'import configparser, sys; p = configparser.ConfigParser(); p.read(sys.argv[1]); assert "agentrun" in p["engine.runtimes"]' "$top/contrib/podman/containers.conf"
 check "parses: contrib/podman/containers.conf" 0 $?
 bash -n "$top/contrib/bash-completion/agentrun"; check "bash completion is valid bash" 0 $?
 

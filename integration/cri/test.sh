@@ -1,0 +1,67 @@
+#!/bin/sh
+# The CRI path, as kubelet uses a RuntimeClass: containerd's CRI plugin with
+# a runtime handler `agentrun` (the runc v2 shim, BinaryName), a small gRPC
+# client for a host-network pod sandbox, a container, ExecSync and removal;
+# and a pod annotation asking for a policy that refuses it, with agentrun's
+# reason reaching the CRI caller. Usage: integration/cri/test.sh AGENTRUN_BINARY
+set -u
+agentrun=$(readlink -f "$1")
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib.sh"
+install_missing containerd python3-grpcio python3-grpc-tools
+py=/usr/bin/python3  # Debian's, the one the packages are for
+
+work=$(mktemp -d /tmp/agentrun-cri.XXXXXX)
+cleanup() {
+  [ -n "${containerd_pid:-}" ] && kill "$containerd_pid" 2>/dev/null && wait "$containerd_pid" 2>/dev/null
+  pkill -f -- "-address $work/ctd.sock" 2>/dev/null
+  grep " $work" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r umount 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+$py -m grpc_tools.protoc -I"$here" --python_out="$work" --grpc_python_out="$work" "$here/api.proto" || exit 1
+busybox_tar "$work"
+$py "$here/mkimage.py" "$work/rootfs" docker.io/library/agentrun-bb:1 '["sleep","3600"]' "$work/bb.tar"
+$py "$here/mkimage.py" "$work/rootfs" docker.io/library/agentrun-pause:1 \
+  '["sh","-c","trap \"exit 0\" TERM; while :; do sleep 1; done"]' "$work/pause.tar"
+cat >"$work/config.toml" <<TOML
+version = 2
+root = "$work/root"
+state = "$work/state"
+[grpc]
+  address = "$work/ctd.sock"
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "docker.io/library/agentrun-pause:1"
+  restrict_oom_score_adj = true  # this host's root lacks CAP_SYS_RESOURCE
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "native"
+    default_runtime_name = "agentrun"
+  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.agentrun]
+    runtime_type = "io.containerd.runc.v2"
+    pod_annotations = ["io.agentrun.*"]
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.agentrun.options]
+      BinaryName = "$agentrun"
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "$work/cni-bin"
+    conf_dir = "$work/cni-conf"
+TOML
+# The operator's choice for this node: runc's behaviour (a host-network pod
+# shares the host's UTS namespace, which the agent policies refuse).
+AGENTRUN_POLICY=oci containerd --config "$work/config.toml" >"$work/containerd.log" 2>&1 &
+containerd_pid=$!
+for i in $(seq 50); do [ -S "$work/ctd.sock" ] && break; sleep 0.1; done
+C="ctr --address $work/ctd.sock -n k8s.io"
+$C images import --snapshotter native "$work/bb.tar" >/dev/null && $C images import --snapshotter native "$work/pause.tar" >/dev/null ||
+  { echo "image import failed"; exit 1; }
+
+out=$($py "$here/client.py" "$work" "$work/ctd.sock" agentrun 2>&1)
+check_contains "CRI: pod sandbox, container, ExecSync with the container's env" "exec_stdout=hello 0" "$out"
+check_contains "CRI: ExecSync exit status" "exec_exit=3" "$out"
+check_contains "CRI: stop and removal" "removed=yes" "$out"
+check "CRI: nothing left in agentrun's state" "" "$(ls "$work/state/io.containerd.runtime.v2.task/k8s.io" 2>/dev/null)"
+
+out=$($py "$here/client.py" "$work" "$work/ctd.sock" agentrun agent-default 2>&1)
+check_contains "CRI: a pod annotation tightens the policy, and the refusal names the reason" \
+  "policy agent-default+oci: requires uts-ns: config.json shares the host's uts namespace" "$out"
+finish

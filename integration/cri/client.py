@@ -1,7 +1,7 @@
 # A small CRI client, as kubelet drives a runtime handler: a pod sandbox on
-# the host network (no CNI needed), a container, ExecSync, then removal.
+# the host network or on its own (CNI), a container, ExecSync, then removal.
 # Prints one "key=value" line per observation.
-# Usage: client.py STUBS_DIR SOCKET HANDLER [POLICY_ANNOTATION]
+# Usage: client.py STUBS_DIR SOCKET HANDLER node|pod COMMAND [POLICY_ANNOTATION]
 import sys
 
 import grpc
@@ -11,12 +11,13 @@ import api_pb2 as api  # noqa: E402
 import api_pb2_grpc as rpc  # noqa: E402
 
 rt = rpc.RuntimeServiceStub(grpc.insecure_channel("unix://" + sys.argv[2]))
-node = api.NamespaceOption(network=2)  # NODE
-annotations = {"io.agentrun.policy": sys.argv[4]} if len(sys.argv) > 4 else {}
+# network NODE (2): the host's; POD (0): the pod's own, made by CNI.
+namespaces = api.NamespaceOption(network=2 if sys.argv[4] == "node" else 0)
+annotations = {"io.agentrun.policy": sys.argv[6]} if len(sys.argv) > 6 else {}
 sandbox = api.PodSandboxConfig(
     metadata=api.PodSandboxMetadata(name="agent", uid="uid-1", namespace="default"),
     annotations=annotations,
-    linux=api.LinuxPodSandboxConfig(security_context=api.LinuxSandboxSecurityContext(namespace_options=node)))
+    linux=api.LinuxPodSandboxConfig(security_context=api.LinuxSandboxSecurityContext(namespace_options=namespaces)))
 try:
     pod = rt.RunPodSandbox(api.RunPodSandboxRequest(config=sandbox, runtime_handler=sys.argv[3])).pod_sandbox_id
 except grpc.RpcError as e:
@@ -25,10 +26,10 @@ except grpc.RpcError as e:
 config = api.ContainerConfig(
     metadata=api.ContainerMetadata(name="work"), image=api.ImageSpec(image="docker.io/library/agentrun-bb:1"),
     envs=[api.KeyValue(key="GREETING", value="hello")], log_path="work.log",
-    linux=api.LinuxContainerConfig(security_context=api.LinuxContainerSecurityContext(namespace_options=node)))
+    linux=api.LinuxContainerConfig(security_context=api.LinuxContainerSecurityContext(namespace_options=namespaces)))
 cid = rt.CreateContainer(api.CreateContainerRequest(pod_sandbox_id=pod, config=config, sandbox_config=sandbox)).container_id
 rt.StartContainer(api.StartContainerRequest(container_id=cid))
-out = rt.ExecSync(api.ExecSyncRequest(container_id=cid, cmd=["sh", "-c", "echo $GREETING; id -u"], timeout=10))
+out = rt.ExecSync(api.ExecSyncRequest(container_id=cid, cmd=["sh", "-c", sys.argv[5]], timeout=10))
 print("exec_stdout=" + out.stdout.decode().replace("\n", " ").strip())
 status = rt.ExecSync(api.ExecSyncRequest(container_id=cid, cmd=["sh", "-c", "exit 3"], timeout=10))
 print("exec_exit=" + str(status.exit_code))

@@ -8,7 +8,7 @@ set -u
 agentrun=$(readlink -f "$1")
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
-install_missing containerd python3-grpcio python3-grpc-tools
+install_missing containerd python3-grpcio python3-grpc-tools containernetworking-plugins
 py=/usr/bin/python3  # Debian's, the one the packages are for
 
 work=$(mktemp -d /tmp/agentrun-cri.XXXXXX)
@@ -17,6 +17,7 @@ cleanup() {
   pkill -f -- "-address $work/ctd.sock" 2>/dev/null
   grep " $work" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r umount 2>/dev/null
   rm -rf "$work"
+  ip link delete agentrun-cni0 2>/dev/null
 }
 trap cleanup EXIT INT TERM
 
@@ -43,9 +44,17 @@ state = "$work/state"
     [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.agentrun.options]
       BinaryName = "$agentrun"
   [plugins."io.containerd.grpc.v1.cri".cni]
-    bin_dir = "$work/cni-bin"
+    bin_dir = "/usr/lib/cni"
     conf_dir = "$work/cni-conf"
 TOML
+# Pod networks: a bridge of the test's own, addresses kept in the work dir, no iptables.
+mkdir -p "$work/cni-conf"
+cat >"$work/cni-conf/10-agentrun-test.conflist" <<JSON
+{"cniVersion": "1.0.0", "name": "agentrun-test",
+ "plugins": [{"type": "bridge", "bridge": "agentrun-cni0", "isGateway": true, "ipMasq": false,
+              "ipam": {"type": "host-local", "subnet": "10.231.0.0/24", "dataDir": "$work/cni-ipam"}},
+             {"type": "loopback"}]}
+JSON
 # The operator's choice for this node: runc's behaviour (a host-network pod
 # shares the host's UTS namespace, which the agent policies refuse).
 AGENTRUN_POLICY=oci containerd --config "$work/config.toml" >"$work/containerd.log" 2>&1 &
@@ -55,13 +64,22 @@ C="ctr --address $work/ctd.sock -n k8s.io"
 $C images import --snapshotter native "$work/bb.tar" >/dev/null && $C images import --snapshotter native "$work/pause.tar" >/dev/null ||
   { echo "image import failed"; exit 1; }
 
-out=$($py "$here/client.py" "$work" "$work/ctd.sock" agentrun 2>&1)
+client() { $py "$here/client.py" "$work" "$work/ctd.sock" agentrun "$@" 2>&1; }
+out=$(client node 'echo $GREETING; id -u')
 check_contains "CRI: pod sandbox, container, ExecSync with the container's env" "exec_stdout=hello 0" "$out"
 check_contains "CRI: ExecSync exit status" "exec_exit=3" "$out"
 check_contains "CRI: stop and removal" "removed=yes" "$out"
 check "CRI: nothing left in agentrun's state" "" "$(ls "$work/state/io.containerd.runtime.v2.task/k8s.io" 2>/dev/null)"
 
-out=$($py "$here/client.py" "$work" "$work/ctd.sock" agentrun agent-default 2>&1)
+out=$(client node true agent-default)
 check_contains "CRI: a pod annotation tightens the policy, and the refusal names the reason" \
   "policy agent-default+oci: requires uts-ns: config.json shares the host's uts namespace" "$out"
+
+# A pod with its own network (CNI), containers joining the sandbox's
+# namespaces by path, under agent-default asked for by annotation.
+out=$(client pod 'cat /root/.ssh/id_ed25519 2>/dev/null || echo hidden; grep -c . /proc/self/status >/dev/null; grep Seccomp_filters /proc/self/status | tr -d "\t"; ls /sys/class/net | tr "\n" " "' agent-default)
+check_contains "CRI: pod network, agent-default in force: credentials hidden" "exec_stdout=hidden" "$out"
+check_contains "CRI: pod network, agent-default in force: stacked seccomp filters" "Seccomp_filters:2" "$out"
+check_contains "CRI: the pod's own network (eth0 from CNI)" "eth0" "$out"
+check_contains "CRI: pod network, removal" "removed=yes" "$out"
 finish

@@ -29,7 +29,7 @@ containerd_pid=$!
 for i in $(seq 50); do [ -S "$work/ctd.sock" ] && break; sleep 0.1; done
 busybox_tar "$work"
 C="ctr --address $work/ctd.sock"
-R="--runtime io.containerd.runc.v2 --runc-binary $agentrun --rootfs $work/rootfs"
+R="--runtime io.containerd.runc.v2 --runc-binary $agentrun --runc-root $work/runtime-root --rootfs $work/rootfs"
 
 check "ctr run" "hello" "$($C run --rm $R t1 echo hello 2>&1)"
 $C run --rm $R t2 sh -c 'exit 4'; check "ctr run: exit status" 4 $?
@@ -49,5 +49,5 @@ for i in $(seq 50); do [ "$($C task ls | awk '$1 == "t4" {print $3}')" = STOPPED
 check "ctr task kill" "STOPPED" "$($C task ls | awk '$1 == "t4" {print $3}')"
 $C task delete t4 >/dev/null 2>&1; check "ctr task delete" 0 $?
 $C container delete t4
-check "nothing left in agentrun's state" "" "$(ls "$work/state/io.containerd.runtime.v2.task/default" 2>/dev/null)"
+check "nothing left in agentrun's state" "" "$(ls "$work/runtime-root/default" 2>/dev/null)"
 finish

@@ -33,6 +33,14 @@ out = rt.ExecSync(api.ExecSyncRequest(container_id=cid, cmd=["sh", "-c", sys.arg
 print("exec_stdout=" + out.stdout.decode().replace("\n", " ").strip())
 status = rt.ExecSync(api.ExecSyncRequest(container_id=cid, cmd=["sh", "-c", "exit 3"], timeout=10))
 print("exec_exit=" + str(status.exit_code))
+rt.UpdateContainerResources(api.UpdateContainerResourcesRequest(
+    container_id=cid, linux=api.LinuxContainerResources(memory_limit_in_bytes=96 * 1024 * 1024, cpu_shares=256)))
+limit = rt.ExecSync(api.ExecSyncRequest(
+    container_id=cid, cmd=["cat", "/sys/fs/cgroup/memory/memory.limit_in_bytes"],
+    timeout=10))
+print("updated_memory_limit=" + limit.stdout.decode().strip())
+stats = rt.ContainerStats(api.ContainerStatsRequest(container_id=cid)).stats
+print("stats_memory_working_set_positive=" + str(stats.memory.working_set_bytes.value > 0))
 rt.StopContainer(api.StopContainerRequest(container_id=cid, timeout=2))
 rt.RemoveContainer(api.RemoveContainerRequest(container_id=cid))
 rt.StopPodSandbox(api.StopPodSandboxRequest(pod_sandbox_id=pod))

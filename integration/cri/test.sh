@@ -43,6 +43,7 @@ state = "$work/state"
     pod_annotations = ["io.agentrun.*"]
     [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.agentrun.options]
       BinaryName = "$agentrun"
+      Root = "$work/runtime-root"  # agentrun's --root, inside the work dir
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "/usr/lib/cni"
     conf_dir = "$work/cni-conf"
@@ -68,8 +69,10 @@ client() { $py "$here/client.py" "$work" "$work/ctd.sock" agentrun "$@" 2>&1; }
 out=$(client node 'echo $GREETING; id -u')
 check_contains "CRI: pod sandbox, container, ExecSync with the container's env" "exec_stdout=hello 0" "$out"
 check_contains "CRI: ExecSync exit status" "exec_exit=3" "$out"
+check_contains "CRI: UpdateContainerResources reaches the cgroup" "updated_memory_limit=100663296" "$out"
+check_contains "CRI: ContainerStats from the container's cgroup" "stats_memory_working_set_positive=True" "$out"
 check_contains "CRI: stop and removal" "removed=yes" "$out"
-check "CRI: nothing left in agentrun's state" "" "$(ls "$work/state/io.containerd.runtime.v2.task/k8s.io" 2>/dev/null)"
+check "CRI: nothing left in agentrun's state" "" "$(ls "$work/runtime-root/k8s.io" 2>/dev/null)"
 
 out=$(client node true agent-default)
 check_contains "CRI: a pod annotation tightens the policy, and the refusal names the reason" \

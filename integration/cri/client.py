@@ -5,6 +5,7 @@
 import sys
 
 import grpc
+import websocket
 
 sys.path.insert(0, sys.argv[1])
 import api_pb2 as api  # noqa: E402
@@ -41,6 +42,19 @@ limit = rt.ExecSync(api.ExecSyncRequest(
 print("updated_memory_limit=" + limit.stdout.decode().strip())
 stats = rt.ContainerStats(api.ContainerStatsRequest(container_id=cid)).stats
 print("stats_memory_working_set_positive=" + str(stats.memory.working_set_bytes.value > 0))
+# Exec through the streaming server, as `kubectl exec` reaches it: a
+# websocket with one byte of channel before each frame (1 stdout, 3 status).
+url = rt.Exec(api.ExecRequest(container_id=cid, cmd=["sh", "-c", "echo streamed"], stdout=True, stderr=True)).url
+ws = websocket.create_connection(url.replace("http", "ws", 1), subprotocols=["v4.channel.k8s.io"], timeout=10)
+streamed = b""
+try:
+    while True:
+        frame = ws.recv()
+        if isinstance(frame, bytes) and frame[:1] == b"\x01":
+            streamed += frame[1:]
+except websocket.WebSocketConnectionClosedException:
+    pass
+print("streamed_exec=" + streamed.decode().strip())
 rt.StopContainer(api.StopContainerRequest(container_id=cid, timeout=2))
 rt.RemoveContainer(api.RemoveContainerRequest(container_id=cid))
 rt.StopPodSandbox(api.StopPodSandboxRequest(pod_sandbox_id=pod))

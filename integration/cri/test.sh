@@ -8,7 +8,7 @@ set -u
 agentrun=$(readlink -f "$1")
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
-install_missing containerd python3-grpcio python3-grpc-tools containernetworking-plugins
+install_missing containerd python3-grpcio python3-grpc-tools python3-websocket containernetworking-plugins
 py=/usr/bin/python3  # Debian's, the one the packages are for
 
 work=$(mktemp -d /tmp/agentrun-cri.XXXXXX)
@@ -35,6 +35,8 @@ state = "$work/state"
 [plugins."io.containerd.grpc.v1.cri"]
   sandbox_image = "docker.io/library/agentrun-pause:1"
   restrict_oom_score_adj = true  # this host's root lacks CAP_SYS_RESOURCE
+  stream_server_address = "127.0.0.1"
+  stream_server_port = "0"
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "native"
     default_runtime_name = "agentrun"
@@ -71,6 +73,7 @@ check_contains "CRI: pod sandbox, container, ExecSync with the container's env" 
 check_contains "CRI: ExecSync exit status" "exec_exit=3" "$out"
 check_contains "CRI: UpdateContainerResources reaches the cgroup" "updated_memory_limit=100663296" "$out"
 check_contains "CRI: ContainerStats from the container's cgroup" "stats_memory_working_set_positive=True" "$out"
+check_contains "CRI: exec through the streaming server (kubectl exec)" "streamed_exec=streamed" "$out"
 check_contains "CRI: stop and removal" "removed=yes" "$out"
 check "CRI: nothing left in agentrun's state" "" "$(ls "$work/runtime-root/k8s.io" 2>/dev/null)"
 

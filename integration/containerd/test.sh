@@ -34,6 +34,8 @@ R="--runtime io.containerd.runc.v2 --runc-binary $agentrun --runc-root $work/run
 check "ctr run" "hello" "$($C run --rm $R t1 echo hello 2>&1)"
 $C run --rm $R t2 sh -c 'exit 4'; check "ctr run: exit status" 4 $?
 check_contains "ctr run: a refusal reaches the user" "executable file not found" "$($C run --rm $R t3 nosuch 2>&1)"
+# ctr -t wants a terminal of its own: script(1) gives it one.
+check_contains "ctr run -t" "/dev/pts/0" "$(script -qec "$C run --rm -t $R tty1 tty" /dev/null </dev/null 2>&1)"
 $C run -d $R t4 sleep 60 >/dev/null 2>&1
 for i in $(seq 50); do [ "$($C task ls 2>/dev/null | awk '$1 == "t4" {print $3}')" = RUNNING ] && break; sleep 0.1; done
 check "ctr task exec" "uid=0(root) gid=0" "$($C task exec --exec-id e1 t4 id 2>&1)"

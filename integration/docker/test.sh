@@ -15,7 +15,7 @@ cleanup() {
   [ -S "$work/docker.sock" ] && docker -H "unix://$work/docker.sock" ps -aq 2>/dev/null |
     xargs -r docker -H "unix://$work/docker.sock" rm -f >/dev/null 2>&1
   [ -f "$work/docker.pid" ] && kill "$(cat "$work/docker.pid")" 2>/dev/null
-  for i in 1 2 3 4 5 6 7 8 9 10; do [ -f "$work/docker.pid" ] && kill -0 "$(cat "$work/docker.pid")" 2>/dev/null && sleep 1; done
+  for i in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$(cat "$work/docker.pid" 2>/dev/null)" 2>/dev/null && sleep 1; done
   [ -n "${containerd_pid:-}" ] && kill "$containerd_pid" 2>/dev/null && wait "$containerd_pid" 2>/dev/null
   pkill -f -- "-address $work/ctd.sock" 2>/dev/null  # shims left by a failed check
   grep " $work" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r umount 2>/dev/null
@@ -60,9 +60,22 @@ for rt in agentrun-oci agentrun; do
     "$($D run --rm --runtime=$rt --cap-drop ALL agentrun-bb:1 grep CapEff /proc/self/status)"
   check "$rt: --network none" "lo" "$($D run --rm --runtime=$rt --network none agentrun-bb:1 ls /sys/class/net)"
 
-  $D run -d --name life --runtime=$rt agentrun-bb:1 sh -c 'trap "echo got-usr1" USR1; while :; do sleep 0.2; done' >/dev/null
+  check "$rt: -i passes stdin" "through stdin" "$(echo 'through stdin' | $D run --rm -i --runtime=$rt agentrun-bb:1 cat)"
+  $D run --name oomed --runtime=$rt --memory 16m --memory-swap 16m agentrun-bb:1 \
+    sh -c 'x=$(head -c 100000000 /dev/zero | tr "\000" a)' >/dev/null 2>&1
+  check "$rt: an OOM kill is reported as OOMKilled" "true" "$($D inspect -f '{{.State.OOMKilled}}' oomed)"
+  $D rm oomed >/dev/null
+  check "$rt: --security-opt seccomp=unconfined" "$([ $rt = agentrun ] && echo 'Seccomp_filters:	2' || echo 'Seccomp_filters:	0')" \
+    "$($D run --rm --security-opt seccomp=unconfined --runtime=$rt agentrun-bb:1 grep Seccomp_filters /proc/self/status)"
+  echo '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO"}]}' >"$work/profile.json"
+  check_contains "$rt: --security-opt seccomp=PROFILE" "Operation not permitted" \
+    "$($D run --rm --security-opt seccomp="$work/profile.json" --runtime=$rt agentrun-bb:1 sh -c 'mkdir /tmp/x 2>&1')"
+  $D run -d --name life --runtime=$rt agentrun-bb:1 sh -c 'trap "echo got-usr1" USR1; trap "exit 0" TERM; while :; do sleep 0.2; done' >/dev/null
   check "$rt: exec" "0" "$($D exec life id -u)"
   check "$rt: exec -u -e -w" "1000 bar /tmp" "$($D exec -u 1000 -e FOO=bar -w /tmp life sh -c 'echo $(id -u) $FOO $(pwd)')"
+  check_contains "$rt: exec -t" "/dev/pts/" "$($D exec -t life tty </dev/null)"
+  $D exec -d life sh -c 'echo detached > /tmp/d'; sleep 0.5
+  check "$rt: exec -d" "detached" "$($D exec life cat /tmp/d)"
   check_contains "$rt: top" "sleep" "$($D top life)"
   $D pause life >/dev/null; check "$rt: pause" "paused" "$($D inspect -f '{{.State.Status}}' life)"
   $D unpause life >/dev/null; check "$rt: unpause" "running" "$($D inspect -f '{{.State.Status}}' life)"
@@ -71,6 +84,15 @@ for rt in agentrun-oci agentrun; do
   $D kill -s USR1 life >/dev/null; sleep 0.5
   check_contains "$rt: kill with a signal, logs" "got-usr1" "$($D logs life)"
   $D restart -t 1 life >/dev/null; check "$rt: restart" "running" "$($D inspect -f '{{.State.Status}}' life)"
+  $D stop -t 5 life >/dev/null; check "$rt: stop, gracefully (the process exits on TERM)" "0" "$($D inspect -f '{{.State.ExitCode}}' life)"
+  $D start life >/dev/null
+  $D run -d --name stubborn --runtime=$rt agentrun-bb:1 sh -c 'trap "" TERM; while :; do sleep 0.2; done' >/dev/null
+  $D stop -t 1 stubborn >/dev/null; check "$rt: stop by timeout (SIGKILL)" "137" "$($D inspect -f '{{.State.ExitCode}}' stubborn)"
+  $D rm stubborn >/dev/null
+  $D run -d --name waited --runtime=$rt agentrun-bb:1 sh -c 'sleep 0.5; exit 7' >/dev/null
+  check "$rt: wait" "7" "$($D wait waited)"
+  $D rm waited >/dev/null
+  check_contains "$rt: host network" "lo" "$($D run --rm --network host --runtime=$rt agentrun-bb:1 ls /sys/class/net)"
   $D stop -t 1 life >/dev/null; check "$rt: stop" "exited" "$($D inspect -f '{{.State.Status}}' life)"
   $D rm life >/dev/null
 done

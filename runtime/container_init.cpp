@@ -40,6 +40,13 @@ std::string env_value(const std::vector<std::string>& env, const std::string& na
   return {};
 }
 
+bool env_has(const std::vector<std::string>& env, const std::string& name);
+
+// Without PATH in the environment (ctr run --rootfs), the usual directories, as crun and execvp do.
+std::string process_path(const std::vector<std::string>& env) {
+  return env_has(env, "PATH") ? env_value(env, "PATH") : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+}
+
 bool env_has(const std::vector<std::string>& env, const std::string& name) {
   for (const auto& e : env)
     if (e.compare(0, name.size() + 1, name + "=") == 0) return true;
@@ -153,7 +160,12 @@ Status confine_process(Sys& sys, const Plan& plan, InitIo& io) {
   const bool filters = plan.seccomp || !plan.seccomp_stack.empty();
   // Landlock while this process may still restrict itself without
   // no_new_privs (it holds CAP_SYS_ADMIN until the credentials change).
-  if (plan.landlock) AR_TRY(apply_landlock(*plan.landlock));
+  // The process's own program may run wherever the image keeps it (a pod's
+  // /pause): execFrom keeps anything else from running.
+  if (plan.landlock) {
+    auto program = find_executable(p.args[0], process_path(plan.process.env));
+    AR_TRY(apply_landlock(program ? with_executable(*plan.landlock, *program) : *plan.landlock));
+  }
   if (filters && !p.no_new_privileges) AR_TRY(load());
   AR_TRY(apply_credentials(sys, p, plan.last_cap));
   if (p.no_new_privileges) AR_TRY(check(sys.prctl(PR_SET_NO_NEW_PRIVS, 1), "set no_new_privs"));
@@ -196,10 +208,7 @@ Result<Prepared> prepare_process(Sys& sys, const Plan& plan, InitIo& io, int pro
   AR_TRY(confine_process(sys, plan, io));
   if (!in_cwd && ::chdir(plan.process.cwd.c_str()) < 0)
     return sys_error("chdir to cwd " + plan.process.cwd, errno);
-  // Without PATH in the environment (ctr run --rootfs), the usual directories, as crun and execvp do.
-  const std::string path = env_has(out.env, "PATH") ? env_value(out.env, "PATH")
-                                                     : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-  AR_TRY_ASSIGN(out.executable, find_executable(plan.process.args[0], path));
+  AR_TRY_ASSIGN(out.executable, find_executable(plan.process.args[0], process_path(out.env)));
   return out;
 }
 

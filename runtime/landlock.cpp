@@ -173,6 +173,11 @@ LandlockRuleset landlock_ruleset(const LandlockPolicy& policy, int abi) {
 
 uint64_t landlock_signal_scope() { return LANDLOCK_SCOPE_SIGNAL; }
 
+LandlockRuleset with_executable(LandlockRuleset ruleset, const std::string& path) {
+  ruleset.path_rules.emplace_back(path, uint64_t{LANDLOCK_ACCESS_FS_EXECUTE} & ruleset.handled_fs);
+  return ruleset;
+}
+
 Status apply_landlock(const LandlockRuleset& rs) {
   if (rs.abi < 1) return plain_error("landlock", "not available on this kernel");
   const RulesetAttr attr{rs.handled_fs, rs.handled_net, rs.scoped};

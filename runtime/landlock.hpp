@@ -54,6 +54,10 @@ LandlockRuleset landlock_ruleset(const LandlockPolicy& policy, int abi);
 // (allocates only to report an error).
 Status apply_landlock(const LandlockRuleset& ruleset);
 
+// The ruleset plus the right to execute `path` itself (a file rule): the
+// process's own program, which may live outside execFrom (/pause, /catatonit).
+LandlockRuleset with_executable(LandlockRuleset ruleset, const std::string& path);
+
 // The signal scope bit (ABI 6), for callers that must leave signals open.
 uint64_t landlock_signal_scope();
 

@@ -34,7 +34,8 @@ check_contains "the example policy is accepted, merged with the floor" '"policy"
 
 cmake --install "$(dirname "$agentrun")" --prefix "$work/prefix" >/dev/null
 for f in bin/agentrun share/man/man8/agentrun.8 share/bash-completion/completions/agentrun \
-         share/doc/agentrun/examples/docker/daemon.json share/doc/agentrun/examples/kubernetes/runtimeclass.yaml; do
+         share/doc/agentrun/examples/docker/daemon.json share/doc/agentrun/examples/kubernetes/runtimeclass.yaml \
+         share/doc/agentrun/examples/agentrun-config.json share/doc/agentrun/examples/builtin-policies/agent-default.json; do
   [ -e "$work/prefix/$f" ]; check "installed: $f" 0 $?
 done
 finish

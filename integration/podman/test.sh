@@ -6,13 +6,30 @@ set -u
 agentrun=$(readlink -f "$1")
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
-install_missing podman conmon
+install_missing podman conmon catatonit
 
 work=$(mktemp -d /tmp/agentrun-podman.XXXXXX)
+had_netavark=$(iptables-save 2>/dev/null | grep -q NETAVARK && echo yes)
+had_podman0=$(ip link show podman0 >/dev/null 2>&1 && echo yes)
 export CONTAINERS_CONF="$work/containers.conf" CONTAINERS_STORAGE_CONF="$work/storage.conf"
 P="podman --root $work/graph --runroot $work/run --tmpdir $work/tmp --runtime agentrun"
+# netavark leaves its iptables chains behind: removed when the suite made them.
+remove_netavark_chains() {
+  for table in nat filter; do
+    iptables -t "$table" -S 2>/dev/null | grep -- '-A .* -j NETAVARK' | sed 's/^-A/-D/' | while read -r rule; do
+      eval "iptables -t $table $rule" 2>/dev/null
+    done
+    for step in -F -X; do
+      for chain in $(iptables -t "$table" -S 2>/dev/null | awk '$1 == "-N" && $2 ~ /^NETAVARK/ {print $2}'); do
+        iptables -t "$table" "$step" "$chain" 2>/dev/null
+      done
+    done
+  done
+}
 cleanup() {
   $P rm -af -t 0 >/dev/null 2>&1
+  [ -z "$had_netavark" ] && remove_netavark_chains
+  [ -z "$had_podman0" ] && ip link delete podman0 2>/dev/null
   grep " $work" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r umount 2>/dev/null
   rm -rf "$work"
   # podman's parent cgroups, if empty (it makes them; nothing else uses them here)
@@ -25,6 +42,8 @@ trap cleanup EXIT INT TERM
 # No systemd here: cgroupfs and a file events log. This host's root lacks
 # CAP_SYS_RESOURCE, so every run asks for limits within the current ones.
 cat >"$CONTAINERS_CONF" <<CONF
+[containers]
+default_ulimits = ["nofile=1024:1024", "nproc=1000:1000"]
 [engine]
 cgroup_manager = "cgroupfs"
 events_logger = "file"
@@ -58,6 +77,20 @@ $P update --memory 64m life >/dev/null 2>&1; check "update" 0 $?
 check_contains "top" "sleep" "$($P top life 2>&1)"
 $P stop -t 1 life >/dev/null 2>&1; check "stop" "exited" "$($P inspect -f '{{.State.Status}}' life)"
 $P rm life >/dev/null 2>&1
+$P run -d --name web -p 127.0.0.1:18998:7777 --ulimit nproc=1000:1000 --ulimit nofile=1024:1024 agentrun-bb:1 \
+  sh -c 'while :; do echo published | nc -l -p 7777; done' >/dev/null 2>&1
+sleep 1
+check "a published port (netavark)" "published" "$(busybox nc 127.0.0.1 18998 </dev/null 2>/dev/null)"
+$P rm -f -t 0 web >/dev/null 2>&1
+# A pod: its infra container (podman's pause image, /catatonit) and a member
+# sharing its namespaces.
+$P pod create --name agents --network none >/dev/null 2>&1
+check "a pod's member runs beside the infra container" "in the pod" \
+  "$($P run --rm --pod agents agentrun-bb:1 echo in the pod 2>&1)"
+check "the pod's infra container runs" "Running" "$($P pod inspect -f '{{.State}}' agents 2>&1)"
+$P pod rm -f agents >/dev/null 2>&1
+check "podman --runtime PATH" "by path" \
+  "$(podman --root "$work/graph" --runroot "$work/run" --tmpdir "$work/tmp" --runtime "$agentrun" run --rm $L agentrun-bb:1 echo by path 2>&1)"
 check "seccomp and the agent policy under podman" "Seccomp_filters:	2" \
   "$($P run --rm $L agentrun-bb:1 grep Seccomp_filters /proc/self/status 2>&1)"
 finish

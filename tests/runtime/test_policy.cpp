@@ -323,3 +323,20 @@ BOOST_AUTO_TEST_CASE(preflight_says_whether_a_policy_would_start) {
   BOOST_TEST(!d["wouldStart"].GetBool());
   BOOST_TEST(d["features"].Size() == 16u);
 }
+
+BOOST_AUTO_TEST_CASE(the_containers_own_program_runs_outside_exec_from) {
+  // A pod's /pause, podman's /catatonit: the image's entrypoint may sit at the
+  // root; it runs, while execFrom still holds for anything else there.
+  Sandbox s;
+  s.policy = "agent-default";
+  auto cfg = agent_bundle(s, {"/true"});
+  test::run_process({"/bin/cp", "/bin/busybox", s.rootfs + "/true"});
+  test::run_process({"/bin/cp", "/bin/busybox", s.rootfs + "/echo"});
+  s.write_config(cfg);
+  auto o = s.agentrun({"run", "--bundle", s.bundle, "entry"});
+  BOOST_TEST(o.code == 0, o.err);
+  s.write_config(agent_bundle(s, {"sh", "-c", "/echo other 2>&1 || echo refused"}));
+  auto other = s.agentrun({"run", "--bundle", s.bundle, "other"});
+  BOOST_TEST(other.out.find("refused") != std::string::npos, other.out);
+  BOOST_TEST(s.leftovers().empty());
+}

@@ -23,6 +23,7 @@
 #include "runtime/cgroup_layout.hpp"
 #include "runtime/update_request.hpp"
 #include "runtime/features.hpp"
+#include "runtime/file_io.hpp"
 #include "runtime/foreground.hpp"
 #include "runtime/host_probe.hpp"
 #include "runtime/lifecycle.hpp"
@@ -38,17 +39,6 @@ namespace agentrun {
 namespace {
 
 void print(const std::string& s) { std::fwrite(s.data(), 1, s.size(), stdout); }
-
-std::string read_stdin() {
-  std::string text;
-  char buf[8192];
-  for (ssize_t n; (n = ::read(0, buf, sizeof buf)) != 0;) {
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) fail_errno("read stdin", errno);
-    text.append(buf, static_cast<size_t>(n));
-  }
-  return text;
-}
 
 Store store_of(const CommandLine& cl) {
   auto it = cl.global.find("root");
@@ -195,7 +185,7 @@ int cmd_update(const CommandLine& cl) {
   const std::string& id = cl.args[0];
   std::string text;
   if (auto path = cl.value("resources"))
-    text = *path == "-" ? read_stdin() : spec::read_file_text(*path, "--resources");
+    text = *path == "-" ? read_all(0, "stdin").or_throw() : spec::read_file_text(*path, "--resources");
   const spec::Resources resources = update_resources(cl, text);
   ContainerLock lock = store.lock(id);
   const ContainerRecord r = store.load(id);

@@ -89,15 +89,8 @@ class StateGuard {
 }  // namespace
 
 void write_pid_file(const std::string& path, pid_t pid) {
-  // Written beside its final name and renamed, so a reader never sees it half written.
-  const std::string tmp = path + ".agentrun-tmp";
-  Status s = write_whole_file(AT_FDCWD, tmp, std::to_string(pid), O_CREAT | O_TRUNC);
-  if (!s) fail_errno("write pid file " + path, s.error().errnum);
-  if (::rename(tmp.c_str(), path.c_str()) < 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    fail_errno("write pid file " + path, err);
-  }
+  if (Status s = replace_file(AT_FDCWD, path, std::to_string(pid)); !s)
+    fail_errno("write pid file " + path, s.error().errnum);
 }
 
 namespace {
@@ -177,10 +170,10 @@ void refuse_systemd_cgroup(const std::string& cgroups_path) {
   fail("--systemd-cgroup", "the systemd cgroup driver is not supported yet");
 }
 
-Cgroup container_cgroup(const std::string& cgroups_path, const std::string& id) {
+Cgroup container_cgroup(const CgroupLayout& layout, const std::string& cgroups_path, const std::string& id) {
   auto own = read_whole_file(AT_FDCWD, "/proc/self/cgroup");
   if (!own) throw Failure(own.error());
-  return Cgroup::plan(detect_cgroup_layout(), parse_proc_cgroup(*own), cgroups_path, id);
+  return Cgroup::plan(layout, parse_proc_cgroup(*own), cgroups_path, id);
 }
 
 std::string rootfs_of(const std::string& bundle, const spec::Config& config) {
@@ -194,10 +187,11 @@ Created create_container(const Store& store, const CreateRequest& request) {
   spec::Config config = spec::parse_config(config_text);
   const HostFacts host = probe_host();
   spec::validate_config(config, spec::HostSupport{host.apparmor, host.selinux});
+  const CgroupLayout layout = detect_cgroup_layout();
   const policy::SelectionInput selection = policy::selection_input(request.policy, config.annotations);
   const policy::Applied applied =
       policy::apply_policy(policy::select_policy(selection), config, rootfs_of(bundle, config),
-                           {store.root(), selection.config_dir});
+                           {store.root(), selection.config_dir}, host, layout);
   for (const auto& warning : applied.translation.warnings) log_message(LogLevel::warning, warning);
   store.ensure_root();  // it holds the seccomp cache
   PlanOptions options = plan_options(request, bundle);
@@ -210,7 +204,7 @@ Created create_container(const Store& store, const CreateRequest& request) {
 
   ContainerLock lock = store.create(request.id);
   StateGuard guard(store, request.id);
-  Cgroup cgroup = container_cgroup(config.linux.cgroupsPath, request.id);
+  Cgroup cgroup = container_cgroup(layout, config.linux.cgroupsPath, request.id);
   cgroup.create();
   CgroupGuard cgroup_guard{cgroup};
   if (plan.resources) cgroup.apply(*plan.resources);

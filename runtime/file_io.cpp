@@ -39,4 +39,15 @@ Status write_whole_file(int dirfd, const std::string& path, const std::string& d
   return {};
 }
 
+Status replace_file(int dirfd, const std::string& path, const std::string& data) {
+  const std::string tmp = path + ".agentrun-tmp";
+  AR_TRY(write_whole_file(dirfd, tmp, data, O_CREAT | O_TRUNC));
+  if (::renameat(dirfd, tmp.c_str(), dirfd, path.c_str()) < 0) {
+    Error e = sys_error("write " + path, errno);
+    ::unlinkat(dirfd, tmp.c_str(), 0);
+    return e;
+  }
+  return {};
+}
+
 }  // namespace agentrun

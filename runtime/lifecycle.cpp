@@ -179,7 +179,7 @@ Launched exec_in_container(const Store& store, const std::string& id, const spec
       {policy::parse_policy(spec::read_file_text(store.file_path(id, "policy.json"), "the container's policy"),
                             "policy of container " + id),
        "the container's"},
-      config, r.rootfs, {store.root(), selection.config_dir});
+      config, r.rootfs, {store.root(), selection.config_dir}, host, detect_cgroup_layout());
   for (const auto& warning : applied.translation.warnings) log_message(LogLevel::warning, warning);
   PlanOptions plan_options;
   plan_options.id = id;

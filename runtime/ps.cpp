@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "runtime/fd.hpp"
+#include "runtime/file_io.hpp"
 #include "spec/error.hpp"
 
 namespace agentrun {
@@ -38,18 +39,12 @@ std::string run_ps(const std::vector<std::string>& args) {
     ::_exit(127);
   }
   write_end.reset();
-  std::string text;
-  char buf[8192];
-  for (ssize_t n; (n = ::read(read_end.get(), buf, sizeof buf)) != 0;) {
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) break;
-    text.append(buf, static_cast<size_t>(n));
-  }
+  auto text = read_all(read_end.get(), "the output of ps");
   int status = 0;
   ::waitpid(pid, &status, 0);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
     fail("run ps", WIFEXITED(status) && WEXITSTATUS(status) == 127 ? "ps is not installed" : "ps failed");
-  return text;
+  return std::move(text).or_throw();
 }
 
 std::string filter_ps_output(const std::string& output, const std::vector<pid_t>& pids) {

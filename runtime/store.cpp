@@ -24,11 +24,7 @@ namespace {
 
 // Written beside the target and renamed over it: a reader never sees half a file.
 void write_atomically(int dir_fd, const std::string& dir, const std::string& name, const std::string& text) {
-  const std::string tmp = "." + name + ".tmp";
-  Status s = write_whole_file(dir_fd, tmp, text, O_CREAT | O_TRUNC);
-  if (!s) fail("write " + dir + "/" + name, errno_text(s.error().errnum));
-  if (::renameat(dir_fd, tmp.c_str(), dir_fd, name.c_str()) < 0)
-    fail_errno("write " + dir + "/" + name, errno);
+  if (Status s = replace_file(dir_fd, name, text); !s) fail_errno("write " + dir + "/" + name, s.error().errnum);
 }
 
 bool valid_id_char(char c) {

@@ -13,7 +13,6 @@
 
 #include "runtime/cgroup_layout.hpp"
 #include "runtime/file_io.hpp"
-#include "runtime/host_probe.hpp"
 #include "runtime/in_root.hpp"
 #include "runtime/landlock.hpp"
 #include "runtime/policy/parse_policy.hpp"
@@ -89,7 +88,8 @@ SelectionInput selection_input(const std::optional<std::string>& flag,
 }
 
 Applied apply_policy(const Selected& selected, spec::Config& config, const std::string& rootfs,
-                     const std::vector<std::string>& protected_paths) {
+                     const std::vector<std::string>& protected_paths, const HostFacts& host,
+                     const CgroupLayout& layout) {
   Applied a{selected.policy, selected.origin, {}, {}};
   TranslateContext ctx;
   ctx.passwd = read_in_rootfs(rootfs, "/etc/passwd");
@@ -99,29 +99,30 @@ Applied apply_policy(const Selected& selected, spec::Config& config, const std::
     if (!m.source.empty() && m.source[0] == '/' && ::realpath(m.source.c_str(), real)) ctx.resolved_sources[m.source] = real;
   }
   // Only what the policy needs is probed: each probe costs a fork.
-  if (!a.policy.require.empty()) {
-    const CgroupLayout layout = detect_cgroup_layout();
-    const HostFacts host = probe_host();
-    for (const auto& feature : a.policy.require) {
-      FeatureProbe probe = probe_feature(feature, layout, host);
-      ctx.host[feature] = FeatureState{probe.available, probe.reason};
-    }
+  for (const auto& feature : a.policy.require) {
+    FeatureProbe probe = probe_feature(feature, layout, host);
+    ctx.host[feature] = FeatureState{probe.available, probe.reason};
   }
-  if (needs_landlock(a.policy)) ctx.landlock_abi = landlock_abi();
+  if (needs_landlock(a.policy)) ctx.landlock_abi = a.landlock_abi = landlock_abi();
   a.translation = translate(a.policy, config, ctx);
-  if (!a.translation.seccomp_baseline.empty())
-    config.linux.seccomp = builtin_seccomp_profile(a.translation.seccomp_baseline);
+  const std::string& baseline = a.translation.seccomp_baseline;
+  if (!baseline.empty()) config.linux.seccomp = builtin_seccomp_profile(baseline);
   if (config.linux.seccomp)
-    a.seccomp_profiles.emplace_back(a.translation.seccomp_baseline.empty() ? "config.json" : a.translation.seccomp_baseline,
-                                    seccomp_profile_hash(*config.linux.seccomp));
+    a.seccomp_profiles.push_back(
+        {baseline.empty() ? "config.json" : baseline, "container", seccomp_profile_hash(*config.linux.seccomp)});
+  for (const auto& name : a.translation.seccomp_plus) {
+    a.stacked.push_back(builtin_seccomp_profile(name));
+    a.seccomp_profiles.push_back({name, "stacked", seccomp_profile_hash(a.stacked.back())});
+  }
   return a;
 }
 
 void complete_plan(Plan& plan, const Applied& applied, const std::string& cache_dir) {
   const Translation& t = applied.translation;
-  for (const auto& name : t.seccomp_plus)
-    plan.seccomp_stack.push_back(compile_seccomp_cached(builtin_seccomp_profile(name), "seccomp profile " + name, cache_dir));
-  if (t.landlock) plan.landlock = landlock_ruleset(*t.landlock, landlock_abi());
+  for (size_t i = 0; i < applied.stacked.size(); ++i)
+    plan.seccomp_stack.push_back(
+        compile_seccomp_cached(applied.stacked[i], "seccomp profile " + t.seccomp_plus[i], cache_dir));
+  if (t.landlock) plan.landlock = landlock_ruleset(*t.landlock, applied.landlock_abi);
   plan.deny_exec = t.deny_exec;
   plan.deny_exec_dirs = t.path_dirs;
   plan.writable_binds = t.writable_binds;
@@ -163,9 +164,7 @@ std::string isolation_record(const Applied& applied, const Plan& plan, const std
       spec::write_string(w, "sha256", hash);
       w.EndObject();
     };
-    for (const auto& [name, hash] : applied.seccomp_profiles) profile(name, hash, "container");
-    for (const auto& name : applied.translation.seccomp_plus)
-      profile(name, seccomp_profile_hash(builtin_seccomp_profile(name)), "stacked");
+    for (const auto& p : applied.seccomp_profiles) profile(p.name, p.sha256, p.role.c_str());
     w.EndArray();
     if (plan.landlock) raw(w, "landlock", landlock_ruleset_json(*plan.landlock));
     w.Key("process");

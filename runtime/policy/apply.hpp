@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/cgroup_layout.hpp"
 #include "runtime/plan.hpp"
 #include "runtime/policy/select.hpp"
 #include "runtime/policy/translate.hpp"
@@ -18,17 +19,27 @@ namespace agentrun::policy {
 SelectionInput selection_input(const std::optional<std::string>& flag,
                                const std::map<std::string, std::string>& annotations);
 
+struct AppliedProfile {
+  std::string name;  // "config.json" or a built-in profile's name
+  std::string role;  // "container" (the config's filter) or "stacked"
+  std::string sha256;
+};
+
 struct Applied {
   Policy policy;
   std::string origin;
   Translation translation;
-  std::vector<std::pair<std::string, std::string>> seccomp_profiles;  // name, sha256
+  std::vector<AppliedProfile> seccomp_profiles;
+  std::vector<spec::Seccomp> stacked;  // the built-in filters of seccomp_plus, parsed once
+  int landlock_abi = 0;
 };
 
 // Changes `config` in place. `rootfs` is the absolute host path of the
-// container's root (its /etc/passwd gives the user's home).
+// container's root (its /etc/passwd gives the user's home); `host` and
+// `layout` are what the caller probed already.
 Applied apply_policy(const Selected& selected, spec::Config& config, const std::string& rootfs,
-                     const std::vector<std::string>& protected_paths);
+                     const std::vector<std::string>& protected_paths, const HostFacts& host,
+                     const CgroupLayout& layout);
 
 // Stacked seccomp filters (compiled once, cached under `cache_dir`),
 // Landlock, denyExec and writable directories.

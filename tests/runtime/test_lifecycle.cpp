@@ -156,9 +156,20 @@ BOOST_AUTO_TEST_CASE(list_formats) {
 
 BOOST_AUTO_TEST_CASE(kill_with_signal_names_and_numbers) {
   Sandbox s;
-  s.write_config(test::base_config({"sh", "-c", "trap 'echo usr1 > /dev/shm/x' USR1; while :; do sleep 0.1; done"}));
+  s.write_config(test::base_config({"sh", "-c", "trap 'echo usr1 >> /dev/shm/x' USR1; while :; do sleep 0.1; done"}));
   BOOST_TEST_REQUIRE(s.agentrun({"run", "-d", "--bundle", s.bundle, "k"}).code == 0);
-  for (const char* sig : {"USR1", "SIGUSR1", "10"}) BOOST_TEST(s.agentrun({"kill", "k", sig}).code == 0, sig);
+  // One signal at a time: pending standard signals coalesce, so wait for each trap to run.
+  int delivered = 0;
+  for (const char* sig : {"USR1", "SIGUSR1", "10"}) {
+    BOOST_TEST(s.agentrun({"kill", "k", sig}).code == 0, sig);
+    std::string count;
+    for (int i = 0; i < 100 && count != std::to_string(delivered + 1); ++i) {
+      count = s.agentrun({"exec", "k", "sh", "-c", "cat /dev/shm/x 2>/dev/null | wc -l"}).out;
+      count.erase(count.find_last_not_of(" \n") + 1);
+      if (count != std::to_string(delivered + 1)) usleep(50000);
+    }
+    BOOST_TEST(count == std::to_string(++delivered), sig << " reached the container's handler");
+  }
   auto bad = s.agentrun({"kill", "k", "SIGBOGUS"});
   BOOST_TEST(bad.code == 1);
   BOOST_TEST(bad.err.find("unknown signal \"SIGBOGUS\"") != std::string::npos, bad.err);

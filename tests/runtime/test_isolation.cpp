@@ -265,9 +265,14 @@ BOOST_AUTO_TEST_CASE(cgroup_mount_shows_only_the_containers_cgroups) {
   auto cfg = test::base_config({});
   test::set_json(cfg, "/mounts/-",
                  R"({"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["ro", "nosuid", "nodev", "noexec"]})");
-  const std::string out = observe(s, std::move(cfg), "ls /sys/fs/cgroup; touch /sys/fs/cgroup/x 2>/dev/null || echo ro");
+  const std::string out = observe(s, std::move(cfg),
+                                  "ls /sys/fs/cgroup; echo dirs=$(find /sys/fs/cgroup/memory -mindepth 1 -type d | wc -l); "
+                                  "touch /sys/fs/cgroup/x 2>/dev/null || echo ro");
   BOOST_TEST(out.find("ro\n") != std::string::npos, out);
-  BOOST_TEST(!out.empty());
+  for (const char* controller : {"memory\n", "pids\n", "devices\n"})
+    BOOST_TEST(out.find(controller) != std::string::npos, out);
+  // The host's memory hierarchy has other groups; the container's root is its own leaf.
+  BOOST_TEST(out.find("dirs=0\n") != std::string::npos, out);
 }
 
 BOOST_AUTO_TEST_CASE(rootfs_propagation) {

@@ -28,35 +28,53 @@ config = api.ContainerConfig(
     metadata=api.ContainerMetadata(name="work"), image=api.ImageSpec(image="docker.io/library/agentrun-bb:1"),
     envs=[api.KeyValue(key="GREETING", value="hello")], log_path="work.log",
     linux=api.LinuxContainerConfig(security_context=api.LinuxContainerSecurityContext(namespace_options=namespaces)))
-cid = rt.CreateContainer(api.CreateContainerRequest(pod_sandbox_id=pod, config=config, sandbox_config=sandbox)).container_id
-rt.StartContainer(api.StartContainerRequest(container_id=cid))
-out = rt.ExecSync(api.ExecSyncRequest(container_id=cid, cmd=["sh", "-c", sys.argv[5]], timeout=10))
-print("exec_stdout=" + out.stdout.decode().replace("\n", " ").strip())
-status = rt.ExecSync(api.ExecSyncRequest(container_id=cid, cmd=["sh", "-c", "exit 3"], timeout=10))
-print("exec_exit=" + str(status.exit_code))
-rt.UpdateContainerResources(api.UpdateContainerResourcesRequest(
-    container_id=cid, linux=api.LinuxContainerResources(memory_limit_in_bytes=96 * 1024 * 1024, cpu_shares=256)))
-limit = rt.ExecSync(api.ExecSyncRequest(
-    container_id=cid, cmd=["cat", "/sys/fs/cgroup/memory/memory.limit_in_bytes"],
-    timeout=10))
-print("updated_memory_limit=" + limit.stdout.decode().strip())
-stats = rt.ContainerStats(api.ContainerStatsRequest(container_id=cid)).stats
-print("stats_memory_working_set_positive=" + str(stats.memory.working_set_bytes.value > 0))
-# Exec through the streaming server, as `kubectl exec` reaches it: a
-# websocket with one byte of channel before each frame (1 stdout, 3 status).
-url = rt.Exec(api.ExecRequest(container_id=cid, cmd=["sh", "-c", "echo streamed"], stdout=True, stderr=True)).url
-ws = websocket.create_connection(url.replace("http", "ws", 1), subprotocols=["v4.channel.k8s.io"], timeout=10)
-streamed = b""
+def observe(pod):
+    cid = rt.CreateContainer(api.CreateContainerRequest(pod_sandbox_id=pod, config=config, sandbox_config=sandbox)).container_id
+    try:
+        rt.StartContainer(api.StartContainerRequest(container_id=cid))
+        out = rt.ExecSync(api.ExecSyncRequest(container_id=cid, cmd=["sh", "-c", sys.argv[5]], timeout=10))
+        print("exec_stdout=" + out.stdout.decode().replace("\n", " ").strip())
+        status = rt.ExecSync(api.ExecSyncRequest(container_id=cid, cmd=["sh", "-c", "exit 3"], timeout=10))
+        print("exec_exit=" + str(status.exit_code))
+        rt.UpdateContainerResources(api.UpdateContainerResourcesRequest(
+            container_id=cid, linux=api.LinuxContainerResources(memory_limit_in_bytes=96 * 1024 * 1024, cpu_shares=256)))
+        limit = rt.ExecSync(api.ExecSyncRequest(
+            container_id=cid, cmd=["cat", "/sys/fs/cgroup/memory/memory.limit_in_bytes"], timeout=10))
+        print("updated_memory_limit=" + limit.stdout.decode().strip())
+        stats = rt.ContainerStats(api.ContainerStatsRequest(container_id=cid)).stats
+        print("stats_memory_working_set_positive=" + str(stats.memory.working_set_bytes.value > 0))
+        streamed, result = streamed_exec(cid, ["sh", "-c", "echo streamed"])
+        print("streamed_exec=" + streamed)
+        print("streamed_exec_status=" + result)
+        rt.StopContainer(api.StopContainerRequest(container_id=cid, timeout=2))
+    finally:
+        rt.RemoveContainer(api.RemoveContainerRequest(container_id=cid))
+
+
+def streamed_exec(cid, cmd):
+    """Exec through the streaming server, as `kubectl exec` reaches it: a
+    websocket with one byte of channel before each frame (1 stdout, 3 the
+    final status), ended by a close frame."""
+    url = rt.Exec(api.ExecRequest(container_id=cid, cmd=cmd, stdout=True, stderr=True)).url
+    ws = websocket.create_connection(url.replace("http", "ws", 1), subprotocols=["v4.channel.k8s.io"], timeout=10)
+    channels = {1: b"", 3: b""}
+    try:
+        while True:
+            opcode, data = ws.recv_data()
+            if opcode == websocket.ABNF.OPCODE_CLOSE:
+                break
+            if data[:1] and data[0] in channels:
+                channels[data[0]] += data[1:]
+    except (websocket.WebSocketConnectionClosedException, ConnectionError):
+        pass  # the server may drop the connection right after its close frame
+    finally:
+        ws.close()
+    return channels[1].decode().strip(), channels[3].decode().strip()
+
+
 try:
-    while True:
-        frame = ws.recv()
-        if isinstance(frame, bytes) and frame[:1] == b"\x01":
-            streamed += frame[1:]
-except websocket.WebSocketConnectionClosedException:
-    pass
-print("streamed_exec=" + streamed.decode().strip())
-rt.StopContainer(api.StopContainerRequest(container_id=cid, timeout=2))
-rt.RemoveContainer(api.RemoveContainerRequest(container_id=cid))
-rt.StopPodSandbox(api.StopPodSandboxRequest(pod_sandbox_id=pod))
-rt.RemovePodSandbox(api.RemovePodSandboxRequest(pod_sandbox_id=pod))
+    observe(pod)
+finally:
+    rt.StopPodSandbox(api.StopPodSandboxRequest(pod_sandbox_id=pod))
+    rt.RemovePodSandbox(api.RemovePodSandboxRequest(pod_sandbox_id=pod))
 print("removed=yes")

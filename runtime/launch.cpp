@@ -18,6 +18,7 @@
 
 #include "hooks/hooks.hpp"
 #include "runtime/file_io.hpp"
+#include "runtime/preflight.hpp"
 #include "runtime/proc_stat.hpp"
 #include "spec/names.hpp"
 #include "spec/state.hpp"
@@ -88,7 +89,7 @@ Status close_other_fds(const Plan& plan, const SyncChannel& sync, const LaunchIo
   }
   if (Status s = join_namespaces(plan); !s) stage_fail(sync, s.error());
   const bool new_user = plan.creates(spec::NamespaceType::user);
-  if (new_user && ::unshare(CLONE_NEWUSER) < 0) stage_fail(sync, sys_error("create a user namespace", errno));
+  if (new_user && ::unshare(CLONE_NEWUSER) < 0) stage_fail(sync, namespace_error(CLONE_NEWUSER, errno));
   if (!sync.send(MsgType::stage_ready, new_user ? 1 : 0)) ::_exit(1);
   auto go = sync.receive();
   if (!go || go->type != MsgType::proceed) ::_exit(1);
@@ -97,7 +98,7 @@ Status close_other_fds(const Plan& plan, const SyncChannel& sync, const LaunchIo
     stage_fail(sync, sys_error("become root in the container's user namespace", errno));
   // The cgroup namespace is the init's to create, once it is in its cgroup.
   const int rest = plan.new_namespaces & ~(CLONE_NEWUSER | CLONE_NEWCGROUP);
-  if (rest && ::unshare(rest) < 0) stage_fail(sync, sys_error("create namespaces", errno));
+  if (rest && ::unshare(rest) < 0) stage_fail(sync, namespace_error(rest, errno));
   if (!plan.time_offsets.empty()) {
     Status s = write_whole_file(AT_FDCWD, "/proc/self/timens_offsets", time_offsets(plan), 0);
     if (!s) stage_fail(sync, Error{"set time namespace offsets", "", s.error().errnum});

@@ -66,22 +66,25 @@ Result<int> unshare_errno(int flag) {
   return WEXITSTATUS(status);
 }
 
-FeatureProbe probe_namespace(const Namespace& ns) {
-  const std::string what = ns.what;
-  auto e = unshare_errno(ns.flag);
-  if (!e) return unavailable(what + ": " + e.error().message());
-  if (*e == 0) return available(what + " works");
+std::string namespace_failure(const Namespace& ns, int e) {
   std::string hint;
-  if (*e == EPERM)
+  if (e == EPERM)
     hint = ns.flag == CLONE_NEWUSER
                ? "unprivileged user namespaces are disabled (sysctl kernel.unprivileged_userns_clone or "
                  "kernel.apparmor_restrict_unprivileged_userns), or a seccomp filter or LSM around agentrun forbids them"
                : "agentrun lacks CAP_SYS_ADMIN here: run it as root, or rootless with a user namespace";
-  else if (*e == ENOSPC)
+  else if (e == ENOSPC)
     hint = std::string("the limit /proc/sys/user/max_") + ns.limit + "_namespaces is reached or 0";
-  else if (*e == EINVAL && ns.config)
+  else if (e == EINVAL && ns.config)
     hint = std::string("the kernel is built without ") + ns.config;
-  return unavailable(failed(what, *e, hint));
+  return failed(ns.what, e, hint);
+}
+
+FeatureProbe probe_namespace(const Namespace& ns) {
+  auto e = unshare_errno(ns.flag);
+  if (!e) return unavailable(std::string(ns.what) + ": " + e.error().message());
+  if (*e == 0) return available(std::string(ns.what) + " works");
+  return unavailable(namespace_failure(ns, *e));
 }
 
 FeatureProbe probe_seccomp() {
@@ -170,6 +173,12 @@ const std::vector<std::pair<std::string, Probe>>& features() {
 }
 
 }  // namespace
+
+Error namespace_error(int flags, int errnum) {
+  for (const auto& ns : kNamespaces)
+    if ((flags & ns.flag) && ::unshare(ns.flag) < 0) return plain_error("create namespaces", namespace_failure(ns, errno));
+  return sys_error("create namespaces", errnum);
+}
 
 const std::vector<std::string>& feature_names() {
   static const auto names = [] {

@@ -28,6 +28,11 @@ FeatureProbe probe_feature(const std::string& name, const CgroupLayout& layout, 
 // Every feature, in feature_names() order.
 std::vector<FeatureProbe> probe_features(const CgroupLayout& layout, const HostFacts& host);
 
+// Why unshare(flags) failed with errnum, in the words of the namespace
+// probes. Unshares the namespaces one at a time in the calling process to find
+// the one the host refuses: only for a process that is about to give up.
+Error namespace_error(int flags, int errnum);
+
 // Aligned columns FEATURE, AVAILABLE (yes/no), REASON; one line each.
 std::string preflight_table(const std::vector<FeatureProbe>& probes);
 // [{"feature": ..., "available": ..., "reason": ...}, ...]

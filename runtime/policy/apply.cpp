@@ -98,8 +98,10 @@ Applied apply_policy(const Selected& selected, spec::Config& config, const std::
     char real[PATH_MAX];
     if (!m.source.empty() && m.source[0] == '/' && ::realpath(m.source.c_str(), real)) ctx.resolved_sources[m.source] = real;
   }
-  // Only what the policy needs is probed: each probe costs a fork.
+  // Only what the policy needs is probed; namespaces are proven by their
+  // creation instead (a probe would cost a fork and an unshare each).
   for (const auto& feature : a.policy.require) {
+    if (namespace_features().count(feature)) continue;
     FeatureProbe probe = probe_feature(feature, layout, host);
     ctx.host[feature] = FeatureState{probe.available, probe.reason};
   }

@@ -11,15 +11,6 @@
 namespace agentrun::policy {
 namespace {
 
-const std::map<std::string, spec::NamespaceType>& namespace_features() {
-  static const std::map<std::string, spec::NamespaceType> kMap = {
-      {"user-ns", spec::NamespaceType::user},   {"pid-ns", spec::NamespaceType::pid},
-      {"net-ns", spec::NamespaceType::network}, {"mount-ns", spec::NamespaceType::mount},
-      {"ipc-ns", spec::NamespaceType::ipc},     {"uts-ns", spec::NamespaceType::uts},
-      {"cgroup-ns", spec::NamespaceType::cgroup}, {"time-ns", spec::NamespaceType::time}};
-  return kMap;
-}
-
 bool contains(const std::vector<std::string>& v, const std::string& x) {
   return std::find(v.begin(), v.end(), x) != v.end();
 }
@@ -189,12 +180,11 @@ class Translator {
       const FeatureState h = host(feature);
       if (auto ns = namespace_features().find(feature); ns != namespace_features().end()) {
         const spec::Namespace* n = find_namespace(c_, ns->second);
+        // One the container creates is proven by its creation, which stops
+        // the container when it fails (launch names the errno and the cause).
         if (!n) {
           f.effective = false;
           f.reason = std::string("config.json shares the host's ") + spec::namespace_name(ns->second) + " namespace";
-        } else if (n->path.empty() && !h.available) {
-          f.effective = false;
-          f.reason = h.reason;
         }
       } else if (!h.available) {
         f.effective = false;
@@ -240,6 +230,15 @@ std::string passwd_home(const std::string& passwd, uint32_t uid) {
 }
 
 }  // namespace
+
+const std::map<std::string, spec::NamespaceType>& namespace_features() {
+  static const std::map<std::string, spec::NamespaceType> kMap = {
+      {"user-ns", spec::NamespaceType::user},   {"pid-ns", spec::NamespaceType::pid},
+      {"net-ns", spec::NamespaceType::network}, {"mount-ns", spec::NamespaceType::mount},
+      {"ipc-ns", spec::NamespaceType::ipc},     {"uts-ns", spec::NamespaceType::uts},
+      {"cgroup-ns", spec::NamespaceType::cgroup}, {"time-ns", spec::NamespaceType::time}};
+  return kMap;
+}
 
 const std::vector<std::string>& privileged_capabilities() {
   static const std::vector<std::string> kCaps = {

@@ -57,6 +57,9 @@ Translation translate(const Policy& policy, spec::Config& config, const Translat
 // allowPrivileged refuses them.
 const std::vector<std::string>& privileged_capabilities();
 
+// The namespace features of `require` ("pid-ns", ...) and their namespaces.
+const std::map<std::string, spec::NamespaceType>& namespace_features();
+
 // "~/.ssh" -> "<home>/.ssh" for the process's user (from passwd, and from
 // HOME in its environment when that differs).
 std::vector<std::string> expand_home(const std::string& path, const spec::Process& process, const std::string& passwd);

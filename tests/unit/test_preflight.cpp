@@ -1,4 +1,6 @@
 #include <rapidjson/document.h>
+#include <sched.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -157,4 +159,28 @@ BOOST_AUTO_TEST_CASE(table_and_json) {
   BOOST_TEST(d[0]["reason"].GetString() == std::string("ABI 7"));
   BOOST_TEST(!d[1]["available"].GetBool());
   BOOST_TEST(d[1].MemberCount() == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(a_refused_namespace_creation_names_the_namespace_and_the_cause) {
+  int fds[2];
+  BOOST_REQUIRE(::pipe(fds) == 0);
+  pid_t pid = ::fork();
+  BOOST_REQUIRE(pid >= 0);
+  if (pid == 0) {  // without CAP_SYS_ADMIN, as the stage that creates them would be
+    ::close(fds[0]);
+    if (::geteuid() == 0 && ::setresuid(65534, 65534, 65534) != 0) ::_exit(2);
+    const std::string m = namespace_error(CLONE_NEWIPC | CLONE_NEWNS, EPERM).message();
+    ::_exit(::write(fds[1], m.data(), m.size()) == static_cast<ssize_t>(m.size()) ? 0 : 3);
+  }
+  ::close(fds[1]);
+  std::string message;
+  char buf[512];
+  for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;) message.append(buf, static_cast<size_t>(n));
+  ::close(fds[0]);
+  int status = 0;
+  BOOST_REQUIRE(::waitpid(pid, &status, 0) == pid);
+  BOOST_TEST(status == 0);
+  BOOST_TEST(message ==
+             "create namespaces: creating a mount namespace failed with EPERM (operation not permitted): "
+             "agentrun lacks CAP_SYS_ADMIN here: run it as root, or rootless with a user namespace");
 }

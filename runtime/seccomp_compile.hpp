@@ -21,4 +21,12 @@ struct SeccompProgram {
 // under `where` ("config.json: linux.seccomp") on anything it cannot honour.
 SeccompProgram compile_seccomp(const spec::Seccomp& s, const std::string& where);
 
+// When a filter stacked above `profile` admits the native architecture only,
+// it kills every call made through another one (int 0x80, x32), so the
+// profile's rules for those architectures are never reached: they are
+// dropped, which makes its filter shorter to load (Docker's baseline to a
+// third) and changes no verdict. A profile that kills whole processes keeps
+// them, as its kill would outrank the thread kill above.
+void drop_unreachable_architectures(spec::Seccomp& profile, const std::vector<spec::Seccomp>& above);
+
 }  // namespace agentrun

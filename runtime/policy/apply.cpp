@@ -18,6 +18,7 @@
 #include "runtime/policy/parse_policy.hpp"
 #include "runtime/preflight.hpp"
 #include "runtime/seccomp_cache.hpp"
+#include "runtime/seccomp_compile.hpp"
 #include "runtime/seccomp_profiles.hpp"
 #include "runtime/sha256.hpp"
 #include "spec/json_write.hpp"
@@ -116,6 +117,7 @@ Applied apply_policy(const Selected& selected, spec::Config& config, const std::
     a.stacked.push_back(builtin_seccomp_profile(name));
     a.seccomp_profiles.push_back({name, "stacked", seccomp_profile_hash(a.stacked.back())});
   }
+  if (config.linux.seccomp) drop_unreachable_architectures(*config.linux.seccomp, a.stacked);
   return a;
 }
 

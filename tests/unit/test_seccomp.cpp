@@ -281,3 +281,31 @@ BOOST_AUTO_TEST_CASE(a_flag_the_kernel_refuses_fails_the_load) {
                return !r && r.error().message() == "load the seccomp filter: invalid argument" ? 0 : 1;
              }) == 0);
 }
+
+BOOST_AUTO_TEST_CASE(foreign_architectures_are_dropped_only_under_a_native_only_filter) {
+  Seccomp profile;
+  profile.defaultAction = SeccompAction::errno_;
+  profile.architectures = {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"};
+  profile.syscalls.push_back(SeccompSyscall{{"getpid"}, SeccompAction::allow, {}, {}});
+  Seccomp native_only;  // no architectures: the native one
+  native_only.defaultAction = SeccompAction::allow;
+  Seccomp multi = native_only;
+  multi.architectures = {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86"};
+
+  Seccomp p = profile;
+  drop_unreachable_architectures(p, {});
+  BOOST_TEST(p.architectures.size() == 3u);  // nothing above
+  drop_unreachable_architectures(p, {multi});
+  BOOST_TEST(p.architectures.size() == 3u);  // above lets i386 calls through: its rules still count
+  drop_unreachable_architectures(p, {multi, native_only});
+  BOOST_TEST(p.architectures.empty());
+  BOOST_TEST(compile(p).filter.size() < compile(profile).filter.size());
+
+  // A whole-process kill outranks the thread kill above: nothing dropped.
+  for (bool in_default : {true, false}) {
+    Seccomp k = profile;
+    (in_default ? k.defaultAction : k.syscalls[0].action) = SeccompAction::killProcess;
+    drop_unreachable_architectures(k, {native_only});
+    BOOST_TEST(k.architectures.size() == 3u);
+  }
+}

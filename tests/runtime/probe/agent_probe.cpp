@@ -194,6 +194,7 @@ int main() {
     asm volatile("int $0x80" : "=a"(rc) : "a"(20) : "memory");  // getpid in the i386 table
     return rc;
   });
+  in_child("x32_syscall", [] { return syscall(0x40000000 | SYS_getpid); });  // the x32 ABI's getpid
 
   // Network.
   report("socket_packet", socket(AF_PACKET, SOCK_RAW, 0));

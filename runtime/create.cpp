@@ -20,6 +20,7 @@
 #include "runtime/launch.hpp"
 #include "runtime/policy/apply.hpp"
 #include "runtime/policy/parse_policy.hpp"
+#include "runtime/sealed_exec.hpp"
 #include "runtime/log.hpp"
 #include "spec/json_reader.hpp"
 #include "spec/parse_config.hpp"
@@ -187,6 +188,8 @@ Created create_container(const Store& store, const CreateRequest& request) {
   spec::Config config = spec::parse_config(config_text);
   const HostFacts host = probe_host();
   spec::validate_config(config, spec::HostSupport{host.apparmor, host.selinux});
+  // Before anything with effects: re-executing starts the command over.
+  if (container_can_reach_init(config)) run_from_read_only_binary();
   const CgroupLayout layout = detect_cgroup_layout();
   const policy::SelectionInput selection = policy::selection_input(request.policy, config.annotations);
   const policy::Applied applied =

@@ -20,6 +20,7 @@
 #include "runtime/policy/parse_policy.hpp"
 #include "spec/validate.hpp"
 #include "runtime/log.hpp"
+#include "runtime/sealed_exec.hpp"
 #include "runtime/proc_stat.hpp"
 #include "runtime/sync.hpp"
 #include "spec/json_reader.hpp"
@@ -169,6 +170,13 @@ Launched exec_in_container(const Store& store, const std::string& id, const spec
   if (status != ContainerStatus::created && status != ContainerStatus::running && !paused_ok)
     fail("exec in container " + id, std::string("it is ") + status_name(status) +
                                         (status == ContainerStatus::paused ? " (use --ignore-paused)" : ""));
+  // Until `start`, the init runs the runtime's binary. create leaves it on
+  // the host's file when nothing of the container's could reach it
+  // (container_can_reach_init); an exec'd process could.
+  if (status == ContainerStatus::created && !runs_unwritable_binary(r.pid))
+    fail("exec in container " + id,
+         "it is created, not started, and its init still runs agentrun from a writable file that a process in the "
+         "container could reach through /proc/1/exe: start it first");
   spec::Config config = stored_config(store, id);
   config.process = process;
   const HostFacts host = probe_host();

@@ -14,7 +14,8 @@ int main(int argc, char** argv) {
   using namespace agentrun;
   try {
     CommandLine cl = parse_command_line(std::vector<std::string>(argv + 1, argv + argc));
-    if (!cl.help && (cl.command == "create" || cl.command == "run" || cl.command == "exec")) run_from_read_only_binary(argv);
+    // create and run decide once they have read config.json (create.cpp).
+    if (!cl.help && cl.command == "exec") run_from_read_only_binary();
     LogConfig log;
     if (auto it = cl.global.find("log"); it != cl.global.end()) log.path = it->second;
     if (auto it = cl.global.find("log-format"); it != cl.global.end()) {

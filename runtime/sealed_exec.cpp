@@ -11,8 +11,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <string>
+#include <vector>
 
 #include "runtime/fd.hpp"
+#include "runtime/file_io.hpp"
 #include "spec/error.hpp"
 
 extern char** environ;
@@ -67,14 +70,24 @@ UniqueFd sealed_copy_of(int self) {
 
 }  // namespace
 
-void run_from_read_only_binary(char** argv) {
+void run_from_read_only_binary() {
   UniqueFd self(::open("/proc/self/exe", O_RDONLY | O_CLOEXEC));
   if (!self) fail_errno("open /proc/self/exe", errno);
   if (unwritable(self.get())) return;
+  auto cmdline = read_whole_file(AT_FDCWD, "/proc/self/cmdline");
+  if (!cmdline) throw Failure(cmdline.error());
+  std::vector<char*> argv;
+  for (size_t at = 0; at < cmdline->size(); at = cmdline->find('\0', at) + 1) argv.push_back(cmdline->data() + at);
+  argv.push_back(nullptr);
   UniqueFd target = read_only_mount_of(self.get());
   if (!target) target = sealed_copy_of(self.get());
-  ::syscall(SYS_execveat, target.get(), "", argv, environ, AT_EMPTY_PATH);
+  ::syscall(SYS_execveat, target.get(), "", argv.data(), environ, AT_EMPTY_PATH);
   fail_errno("execute the read-only copy of the runtime", errno);
+}
+
+bool runs_unwritable_binary(pid_t pid) {
+  UniqueFd exe(::open(("/proc/" + std::to_string(pid) + "/exe").c_str(), O_RDONLY | O_CLOEXEC));
+  return exe && unwritable(exe.get());
 }
 
 }  // namespace agentrun

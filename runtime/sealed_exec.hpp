@@ -1,16 +1,24 @@
 #pragma once
-// Commands that put a process into a container run from a copy of the
-// binary that cannot be written (runc CVE-2019-5736): a process in the
-// container that reaches /proc/<pid>/exe of the runtime finds a file on a
-// read-only mount, or a sealed memfd, never a writable host binary.
+// A runtime process that something of the container's can reach runs from a
+// copy of the binary that cannot be written (runc CVE-2019-5736): through
+// /proc/<pid>/exe it finds a file on a read-only mount or a sealed memfd,
+// never a writable host binary. `exec` always re-executes; `create` and
+// `run` when container_can_reach_init (plan.hpp) says the init is reachable.
+
+#include <sys/types.h>
 
 namespace agentrun {
 
 // Returns when the binary already runs from a read-only mount or a sealed
 // memfd; otherwise re-executes this program from a private read-only bind
 // mount of itself (no copy), or, where that is not allowed (no
-// CAP_SYS_ADMIN), from a sealed memfd copy, with the same arguments and
-// environment. Does not return then; throws Failure when neither works.
-void run_from_read_only_binary(char** argv);
+// CAP_SYS_ADMIN), from a sealed memfd copy, with the same arguments (from
+// /proc/self/cmdline) and environment. Does not return then; throws Failure
+// when neither works. Call it before anything with effects outside the
+// process.
+void run_from_read_only_binary();
+
+// Whether process `pid` runs a binary on a read-only mount or a sealed memfd.
+bool runs_unwritable_binary(pid_t pid);
 
 }  // namespace agentrun

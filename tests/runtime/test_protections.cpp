@@ -27,31 +27,77 @@ std::string link_of(const std::string& path) {
   return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
 }
 
-}  // namespace
-
-// The binary the init runs is on a read-only mount (or a sealed memfd):
-// nothing in the container can write the host's agentrun through /proc/PID/exe.
-BOOST_AUTO_TEST_CASE(init_runs_from_an_unwritable_binary) {
-  Sandbox s;
-  const int pid = created_init(s, test::base_config({"true"}), "exe");
-  const std::string exe = "/proc/" + std::to_string(pid) + "/exe";
-  int fd = ::open(exe.c_str(), O_RDONLY);
+// Whether the file process `pid` runs is on a read-only mount or a sealed memfd.
+bool runs_unwritable_binary(int pid) {
+  int fd = ::open(("/proc/" + std::to_string(pid) + "/exe").c_str(), O_RDONLY);
   BOOST_TEST_REQUIRE(fd >= 0);
   struct statvfs vfs;
   BOOST_TEST_REQUIRE(::fstatvfs(fd, &vfs) == 0);
-  const bool sealed = ::fcntl(fd, F_GET_SEALS) > 0;
-  BOOST_TEST(((vfs.f_flag & ST_RDONLY) != 0 || sealed), "neither a read-only mount nor a sealed memfd");
-  // Reopened for writing through the descriptor, as an attacker holding it would once it is no longer busy.
-  int w = ::open(("/proc/self/fd/" + std::to_string(fd)).c_str(), O_WRONLY);
-  BOOST_TEST(w < 0, "the runtime binary seen by the container is writable");
-  BOOST_TEST((errno == EROFS || errno == ETXTBSY || errno == EPERM), errno);
-  if (w >= 0) ::close(w);
+  const bool unwritable = (vfs.f_flag & ST_RDONLY) != 0 || ::fcntl(fd, F_GET_SEALS) > 0;
   ::close(fd);
-  struct stat before, after;
-  BOOST_TEST_REQUIRE(::stat(AGENTRUN_BINARY, &before) == 0);
-  BOOST_TEST(s.agentrun({"delete", "exe"}).code == 0);
-  BOOST_TEST_REQUIRE(::stat(AGENTRUN_BINARY, &after) == 0);
-  BOOST_TEST(before.st_mtime == after.st_mtime);
+  return unwritable;
+}
+
+rapidjson::Document without_pid_namespace(rapidjson::Document cfg) {
+  auto& list = cfg["linux"]["namespaces"];
+  for (auto it = list.Begin(); it != list.End();)
+    it = std::string((*it)["type"].GetString()) == "pid" ? list.Erase(it) : it + 1;
+  return cfg;
+}
+
+}  // namespace
+
+// When something of the container's can reach the init before it starts the
+// process (a pid namespace the container shares, hooks the init runs in the
+// container), the init runs agentrun from a read-only mount (or a sealed
+// memfd): nothing can write the host's agentrun through /proc/PID/exe.
+BOOST_AUTO_TEST_CASE(an_init_the_container_can_reach_runs_from_an_unwritable_binary) {
+  auto with_hook = test::base_config({"true"});
+  test::set_json(with_hook, "/hooks", R"({"startContainer": [{"path": "/bin/true"}]})");
+  const std::pair<const char*, rapidjson::Document> cases[] = {
+      {"host-pid", without_pid_namespace(test::base_config({"true"}))}, {"start-hook", std::move(with_hook)}};
+  for (const auto& [id, cfg] : cases) {
+    BOOST_TEST_CONTEXT(id) {
+      Sandbox s;
+      const int pid = created_init(s, cfg, id);
+      BOOST_TEST(runs_unwritable_binary(pid), "neither a read-only mount nor a sealed memfd");
+      // Reopened for writing through a descriptor, as an attacker holding it would once it is no longer busy.
+      const std::string exe = "/proc/" + std::to_string(pid) + "/exe";
+      int fd = ::open(exe.c_str(), O_RDONLY);
+      BOOST_TEST_REQUIRE(fd >= 0);
+      int w = ::open(("/proc/self/fd/" + std::to_string(fd)).c_str(), O_WRONLY);
+      BOOST_TEST(w < 0, "the runtime binary seen by the container is writable");
+      BOOST_TEST((errno == EROFS || errno == ETXTBSY || errno == EPERM), errno);
+      if (w >= 0) ::close(w);
+      ::close(fd);
+      struct stat before, after;
+      BOOST_TEST_REQUIRE(::stat(AGENTRUN_BINARY, &before) == 0);
+      BOOST_TEST(s.agentrun({"delete", id}).code == 0);
+      BOOST_TEST_REQUIRE(::stat(AGENTRUN_BINARY, &after) == 0);
+      BOOST_TEST(before.st_mtime == after.st_mtime);
+      BOOST_TEST(s.leftovers().empty());
+    }
+  }
+}
+
+// In a pid namespace of its own and without in-container hooks, nothing of
+// the container's exists until the init has started the process, so create
+// spares the re-execution; `exec` before `start` is then the one way in, and
+// is refused until the container has started.
+BOOST_AUTO_TEST_CASE(exec_before_start_is_refused_while_the_init_runs_the_host_binary) {
+  Sandbox s;
+  const int pid = created_init(s, test::base_config({"sleep", "30"}), "early");
+  BOOST_TEST(!runs_unwritable_binary(pid), "create re-executed although nothing could reach its init");
+  auto early = s.agentrun({"exec", "early", "true"});
+  BOOST_TEST(early.code != 0);
+  BOOST_TEST(early.err.find("exec in container early: it is created, not started, and its init still runs agentrun "
+                            "from a writable file") != std::string::npos,
+             early.err);
+  BOOST_TEST_REQUIRE(s.agentrun({"start", "early"}).code == 0);
+  auto after = s.agentrun({"exec", "early", "sh", "-c", "echo in-$(hostname)"});
+  BOOST_TEST(after.code == 0, after.err);
+  BOOST_TEST(after.out.find("in-") == 0u, after.out);
+  BOOST_TEST(s.agentrun({"delete", "--force", "early"}).code == 0);
   BOOST_TEST(s.leftovers().empty());
 }
 

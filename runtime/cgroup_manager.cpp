@@ -437,6 +437,17 @@ void Cgroup::add_process(pid_t pid) const {
     if (done.insert(dir).second) write(controller, dir, "cgroup.procs", std::to_string(pid));
 }
 
+std::string Cgroup::accounting_only_dir() const {
+  static const std::set<std::string> kAccounting = {"name=systemd", "cpuacct", "perf_event", "net_cls", "net_prio"};
+  auto only_accounting = [this](const std::string& dir) {
+    return std::all_of(dirs_.begin(), dirs_.end(),
+                       [&](const auto& entry) { return entry.second != dir || kAccounting.count(entry.first); });
+  };
+  for (const auto& [controller, dir] : dirs_)
+    if (kAccounting.count(controller) && only_accounting(dir)) return dir;
+  return "";
+}
+
 std::vector<pid_t> Cgroup::processes() const {
   std::set<pid_t> pids;
   for (const auto& dir : distinct_dirs()) {

@@ -42,6 +42,10 @@ class Cgroup {
   // Writes linux.resources (and, on v2, attaches the device filter).
   void apply(const spec::Resources& r);
   void add_process(pid_t pid) const;
+  // The container's directory in a hierarchy that only accounts and cannot
+  // limit a process (name=systemd, cpuacct, perf_event, net_cls, net_prio;
+  // one not shared with a controller that limits), or "" (cgroup v2).
+  std::string accounting_only_dir() const;
   std::vector<pid_t> processes() const;  // sorted, every hierarchy
 
   void freeze();

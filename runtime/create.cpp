@@ -15,6 +15,7 @@
 
 #include "runtime/cgroup_manager.hpp"
 #include "runtime/cgroup_path.hpp"
+#include "runtime/cgroup_warm_up.hpp"
 #include "runtime/file_io.hpp"
 #include "runtime/host_probe.hpp"
 #include "runtime/launch.hpp"
@@ -190,26 +191,31 @@ Created create_container(const Store& store, const CreateRequest& request) {
   spec::validate_config(config, spec::HostSupport{host.apparmor, host.selinux});
   // Before anything with effects: re-executing starts the command over.
   if (container_can_reach_init(config)) run_from_read_only_binary();
+  if (request.systemd_cgroup) refuse_systemd_cgroup(config.linux.cgroupsPath);
   const CgroupLayout layout = detect_cgroup_layout();
+
+  // The state directory makes the id ours; then the cgroups, early, so that
+  // the warm-up's grace period runs alongside the policy and the plan.
+  store.ensure_root();  // it holds the seccomp cache
+  ContainerLock lock = store.create(request.id);
+  StateGuard guard(store, request.id);
+  Cgroup cgroup = container_cgroup(layout, config.linux.cgroupsPath, request.id);
+  CgroupGuard cgroup_guard{cgroup};
+  cgroup.create();
+  CgroupWarmUp warm_up(cgroup.accounting_only_dir());
+
   const policy::SelectionInput selection = policy::selection_input(request.policy, config.annotations);
   const policy::Applied applied =
       policy::apply_policy(policy::select_policy(selection), config, rootfs_of(bundle, config),
                            {store.root(), selection.config_dir}, host, layout);
   for (const auto& warning : applied.translation.warnings) log_message(LogLevel::warning, warning);
-  store.ensure_root();  // it holds the seccomp cache
   PlanOptions options = plan_options(request, bundle);
   options.seccomp_cache_dir = seccomp_cache_dir(store);
   Plan plan = make_plan(config, options, host);
   policy::complete_plan(plan, applied, options.seccomp_cache_dir);
-  if (request.systemd_cgroup) refuse_systemd_cgroup(config.linux.cgroupsPath);
 
   UniqueFd console = connect_console("create", plan.process.terminal, request.console_socket, request.console_fd >= 0);
 
-  ContainerLock lock = store.create(request.id);
-  StateGuard guard(store, request.id);
-  Cgroup cgroup = container_cgroup(layout, config.linux.cgroupsPath, request.id);
-  cgroup.create();
-  CgroupGuard cgroup_guard{cgroup};
   if (plan.resources) cgroup.apply(*plan.resources);
   store.save_file(lock, request.id, "config.json", config_text);
   UniqueFd start_listener = listen_unix(store.start_socket(request.id), "listen on " + store.start_socket(request.id));

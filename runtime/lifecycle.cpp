@@ -13,6 +13,7 @@
 
 #include "hooks/hooks.hpp"
 #include "runtime/cgroup_manager.hpp"
+#include "runtime/cgroup_warm_up.hpp"
 #include "runtime/create.hpp"
 #include "runtime/host_probe.hpp"
 #include "runtime/landlock.hpp"
@@ -177,6 +178,9 @@ Launched exec_in_container(const Store& store, const std::string& id, const spec
     fail("exec in container " + id,
          "it is created, not started, and its init still runs agentrun from a writable file that a process in the "
          "container could reach through /proc/1/exe: start it first");
+  std::optional<Cgroup> cgroup;
+  if (!r.cgroup.empty()) cgroup = Cgroup::from_json(r.cgroup);
+  CgroupWarmUp warm_up(cgroup ? cgroup->accounting_only_dir() : "");
   spec::Config config = stored_config(store, id);
   config.process = process;
   const HostFacts host = probe_host();
@@ -207,11 +211,7 @@ Launched exec_in_container(const Store& store, const std::string& id, const spec
   LaunchIo io;
   io.console_socket = console ? console.get() : options.console_fd;
   io.exec = true;
-  std::optional<Cgroup> cgroup;
-  if (!r.cgroup.empty()) {
-    cgroup = Cgroup::from_json(r.cgroup);
-    io.join_cgroup = [&cgroup](pid_t pid) { cgroup->add_process(pid); };
-  }
+  if (cgroup) io.join_cgroup = [&cgroup](pid_t pid) { cgroup->add_process(pid); };
   return launch_container(plan, io);
 }
 

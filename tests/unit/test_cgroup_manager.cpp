@@ -299,3 +299,21 @@ BOOST_AUTO_TEST_CASE(hybrid_routes_unified_only_controllers) {
   BOOST_TEST(!fs::exists(r + "/memory/h"));
   BOOST_TEST(!fs::exists(r + "/unified/h"));
 }
+
+BOOST_AUTO_TEST_CASE(the_accounting_only_directory) {
+  TempDir t("cgroup-test");
+  const std::string r = t.path;
+  auto fake = std::make_shared<FakeCgroupFs>();
+  // cpuacct shares its directory with cpu, which limits: name=systemd it is.
+  auto layout = fake_v1(r);
+  BOOST_TEST(Cgroup::plan(layout, kOwnV1, "", "c1", fake).accounting_only_dir() == r + "/systemd/agentrun/c1");
+  layout.v1.erase("name=systemd");
+  BOOST_TEST(Cgroup::plan(layout, kOwnV1, "", "c1", fake).accounting_only_dir() == "");
+  layout.v1["cpuacct"] = r + "/cpuacct";
+  BOOST_TEST(Cgroup::plan(layout, kOwnV1, "", "c1", fake).accounting_only_dir() == r + "/cpuacct/agentrun/c1");
+  CgroupLayout v2;
+  v2.mode = CgroupMode::v2;
+  v2.unified = r;
+  v2.unified_controllers = {"memory", "pids"};
+  BOOST_TEST(Cgroup::plan(v2, {{"", "/"}}, "", "c1", fake).accounting_only_dir() == "");
+}

@@ -1,0 +1,29 @@
+#pragma once
+// The first cgroup migration after a quiet spell waits for an RCU grace
+// period: the kernel switches the readers of its cgroup_threadgroup_rwsem to
+// their slow path (rcu_sync) before a writer may take it, 5-15 ms on an idle
+// machine, and the init's join to its cgroups would pay it with nothing else
+// to do. A short-lived child that moves itself into the container's cgroup of
+// a hierarchy that only accounts starts that wait at once, alongside the rest
+// of the set-up; the init's join then finds the lock warm.
+
+#include <sys/types.h>
+
+#include <string>
+
+namespace agentrun {
+
+class CgroupWarmUp {
+ public:
+  // Forks the child that joins `dir` (a cgroup directory); nothing if empty.
+  explicit CgroupWarmUp(const std::string& dir);
+  // Reaps the child, waiting for it: it must be gone before its cgroup is.
+  ~CgroupWarmUp();
+  CgroupWarmUp(const CgroupWarmUp&) = delete;
+  CgroupWarmUp& operator=(const CgroupWarmUp&) = delete;
+
+ private:
+  pid_t pid_ = -1;
+};
+
+}  // namespace agentrun

@@ -76,17 +76,23 @@ Status close_other_fds(const Plan& plan, const SyncChannel& sync, const LaunchIo
   return {};
 }
 
-// Stage 1: namespaces, then the init. Never returns.
-[[noreturn]] void stage1(const Plan& plan, SyncChannel& sync, const LaunchIo& io) {
+// What a process the runtime starts does first: die with the runtime, keep
+// only the descriptors the container needs, and set its OOM score while it
+// still has the host's privileges (lowering it needs them).
+void begin_child(const Plan& plan, SyncChannel& sync, const LaunchIo& io) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (Status s = close_other_fds(plan, sync, io); !s) stage_fail(sync, s.error());
   if (plan.process.oom_score_adj) {
-    // Before any namespace: lowering the score needs the host's privileges.
     Status s = write_whole_file(AT_FDCWD, "/proc/self/oom_score_adj",
                                 std::to_string(*plan.process.oom_score_adj), 0);
     if (!s) stage_fail(sync, Error{"set oom_score_adj " + std::to_string(*plan.process.oom_score_adj),
                                    "", s.error().errnum});
   }
+}
+
+// Stage 1: namespaces, then the init. Never returns.
+[[noreturn]] void stage1(const Plan& plan, SyncChannel& sync, const LaunchIo& io) {
+  begin_child(plan, sync, io);
   if (Status s = join_namespaces(plan); !s) stage_fail(sync, s.error());
   const bool new_user = plan.creates(spec::NamespaceType::user);
   if (new_user && ::unshare(CLONE_NEWUSER) < 0) stage_fail(sync, namespace_error(CLONE_NEWUSER, errno));
@@ -207,22 +213,42 @@ void forward_seccomp_listener(const Plan& plan, pid_t pid, int fd) {
 Launched launch_container(const Plan& plan, const LaunchIo& io) {
   auto [parent, child] = make_channel_pair().or_throw();
   ProcessGuard guard;
-  guard.stage = ::fork();
-  if (guard.stage < 0) fail_errno("start the container", errno);
-  if (guard.stage == 0) {
-    parent.close();
-    stage1(plan, child, io);
+  // A container that joins no namespace and creates neither a user nor a
+  // time namespace (those need a step between creating and starting) gets
+  // its init cloned straight into its new namespaces. If that clone fails,
+  // stage 1 tries again and names the namespace the host refuses.
+  if (!io.exec && plan.joins.empty() && !plan.creates(spec::NamespaceType::user) &&
+      !plan.creates(spec::NamespaceType::time)) {
+    // The cgroup namespace is the init's to create, once it is in its cgroup.
+    const int flags = plan.new_namespaces & ~CLONE_NEWCGROUP;
+    const long pid = ::syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
+    if (pid == 0) {
+      parent.close();
+      begin_child(plan, child, io);
+      container_init(linux_sys(), plan, InitIo{&child, io.console_socket, io.start_listener});
+    }
+    if (pid > 0) guard.init = static_cast<pid_t>(pid);
+  }
+  if (guard.init == 0) {
+    guard.stage = ::fork();
+    if (guard.stage < 0) fail_errno("start the container", errno);
+    if (guard.stage == 0) {
+      parent.close();
+      stage1(plan, child, io);
+    }
   }
   child.close();
 
-  Message ready = expect(parent, guard, "joining namespaces");
-  if (ready.value == 1) write_id_maps(plan, guard.stage);
-  tell(parent, guard, MsgType::proceed);
-  Message init = expect(parent, guard, "creating namespaces");
-  int status = 0;
-  ::waitpid(guard.stage, &status, 0);
-  guard.stage = 0;
-  guard.init = static_cast<pid_t>(init.value);
+  if (guard.stage > 0) {
+    Message ready = expect(parent, guard, "joining namespaces");
+    if (ready.value == 1) write_id_maps(plan, guard.stage);
+    tell(parent, guard, MsgType::proceed);
+    Message init = expect(parent, guard, "creating namespaces");
+    int status = 0;
+    ::waitpid(guard.stage, &status, 0);
+    guard.stage = 0;
+    guard.init = static_cast<pid_t>(init.value);
+  }
   Launched out{guard.init, process_start_time(guard.init)};
   // A process `exec` starts joins before it does anything. The container's
   // init sets up its mounts meanwhile (joining a cgroup waits for an RCU

@@ -188,3 +188,20 @@ BOOST_AUTO_TEST_CASE(terminal_without_console_socket_when_detached) {
   BOOST_TEST(o.err.find("--console-socket") != std::string::npos, o.err);
   BOOST_TEST(s.leftovers().empty());
 }
+
+// Without CAP_SYS_ADMIN the host refuses the namespaces: the clone straight
+// into them fails, and the two-stage path says which one and why.
+BOOST_AUTO_TEST_CASE(refused_namespaces_are_named_with_the_cause) {
+  Sandbox s;
+  prepare_marker(s);
+  s.write_config(marking_config(s));
+  auto o = test::run_process({"/usr/bin/setpriv", "--bounding-set", "-sys_admin", "--inh-caps", "-sys_admin",
+                              AGENTRUN_BINARY, "--root", s.root, "run", "--bundle", s.bundle, "f"});
+  BOOST_TEST(o.code != 0);
+  BOOST_TEST(o.err.find("create namespaces: creating a pid namespace failed with EPERM (operation not permitted): "
+                        "agentrun lacks CAP_SYS_ADMIN") != std::string::npos,
+             o.err);
+  BOOST_TEST(!test::file_exists(s.dir + "/marker/ran"), "the user's process ran");
+  auto left = s.leftovers();
+  BOOST_TEST(left.empty(), (left.empty() ? "" : left.front()));
+}

@@ -531,13 +531,15 @@ uint64_t Cgroup::oom_kill_count() const {
 // Cgroups the container made below its own go first; a leaf still busy with
 // exiting processes gets about a second.
 void Cgroup::remove_tree(const std::string& dir, bool leaf) const {
-  if (leaf)
+  // Usually empty by now; only when it is not are its children looked for.
+  int err = fs_->remove_dir(dir);
+  if ((err == EBUSY || err == ENOTEMPTY) && leaf) {
     for (const auto& child : entries(dir, true)) remove_tree(dir + "/" + child, true);
-  int err = 0;
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    err = fs_->remove_dir(dir);
-    if (err != EBUSY || !leaf) break;
-    sleep_ms(10);
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      err = fs_->remove_dir(dir);
+      if (err != EBUSY) break;
+      sleep_ms(10);
+    }
   }
   if (err == 0 || err == ENOENT) return;
   // A shared parent such as "agentrun/" may hold other containers.

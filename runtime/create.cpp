@@ -217,11 +217,14 @@ Created create_container(const Store& store, const CreateRequest& request) {
   UniqueFd console = connect_console("create", plan.process.terminal, request.console_socket, request.console_fd >= 0);
 
   if (plan.resources) cgroup.apply(*plan.resources);
-  store.save_file(lock, request.id, "config.json", config_text);
   UniqueFd start_listener = listen_unix(store.start_socket(request.id), "listen on " + store.start_socket(request.id));
 
   LaunchIo io{console ? console.get() : request.console_fd, start_listener.get()};
   io.join_cgroup = [&cgroup](pid_t pid) { cgroup.add_process(pid); };
+  io.while_init_sets_up = [&] {
+    store.save_file(lock, request.id, "config.json", config_text);
+    store.save_file(lock, request.id, "policy.json", policy::policy_json(applied.policy));
+  };
   Launched launched = launch_container(plan, io);
 
   Created out;
@@ -238,7 +241,6 @@ Created create_container(const Store& store, const CreateRequest& request) {
   r.annotations = config.annotations;
   r.cgroup = cgroup.to_json();
   try {
-    store.save_file(lock, r.id, "policy.json", policy::policy_json(applied.policy));
     store.save_file(lock, r.id, "isolation.json", policy::isolation_record(applied, plan, launched.blocked));
     store.save(lock, r);
     if (!request.pid_file.empty()) write_pid_file(request.pid_file, r.pid);

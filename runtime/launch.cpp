@@ -260,6 +260,7 @@ Launched launch_container(const Plan& plan, const LaunchIo& io) {
     if (io.join_cgroup) io.join_cgroup(guard.init);
     tell(parent, guard, MsgType::cgroup_joined);
   }
+  if (io.while_init_sets_up) io.while_init_sets_up();
 
   for (;;) {
     if (io.exec) {

@@ -29,6 +29,9 @@ struct LaunchIo {
   bool exec = false;  // a process for `exec`: joins, never creates, and executes at once
   // Puts the init into the container's cgroups, before it may go on.
   std::function<void(pid_t)> join_cgroup;
+  // The runtime's own work that can wait until the init is in its cgroups
+  // and finishing its set-up (create: saving state files).
+  std::function<void()> while_init_sets_up;
 };
 
 struct Launched {

@@ -77,7 +77,9 @@ void run_from_read_only_binary() {
   auto cmdline = read_whole_file(AT_FDCWD, "/proc/self/cmdline");
   if (!cmdline) throw Failure(cmdline.error());
   std::vector<char*> argv;
-  for (size_t at = 0; at < cmdline->size(); at = cmdline->find('\0', at) + 1) argv.push_back(cmdline->data() + at);
+  // Each argument ends with a NUL; one more keeps a torn last one terminated.
+  cmdline->push_back('\0');
+  for (size_t at = 0; at + 1 < cmdline->size(); at = cmdline->find('\0', at) + 1) argv.push_back(cmdline->data() + at);
   argv.push_back(nullptr);
   UniqueFd target = read_only_mount_of(self.get());
   if (!target) target = sealed_copy_of(self.get());

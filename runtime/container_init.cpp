@@ -212,7 +212,21 @@ Result<Prepared> prepare_process(Sys& sys, const Plan& plan, InitIo& io, int pro
   return out;
 }
 
+// A program path that leads to the runtime's binary (/proc/self/exe, or a
+// link to it) would make the container's process the host's agentrun, which
+// its other processes could then reopen for writing once it is no longer
+// running (runc CVE-2019-5736): create skips the read-only copy when nothing
+// of the container's can reach the init, so the program is checked instead.
+Status refuse_runtime_binary(const Plan& plan, const std::string& executable) {
+  struct stat st;
+  if (!plan.runtime_binary || ::stat(executable.c_str(), &st) < 0) return {};
+  if (std::make_pair(st.st_dev, st.st_ino) == *plan.runtime_binary)
+    return plain_error("exec " + executable, "it is the runtime's own binary, which a container may not run");
+  return {};
+}
+
 Error execute(Sys& sys, const Plan& plan, const Prepared& prepared) {
+  if (Status s = refuse_runtime_binary(plan, prepared.executable); !s) return std::move(s).error();
   if (!plan.process.cpus_final.empty()) {
     int rc = sys.sched_setaffinity(plan.process.cpus_final);
     if (rc < 0) return sys_error("set the final CPU affinity", -rc);

@@ -213,6 +213,7 @@ Created create_container(const Store& store, const CreateRequest& request) {
   options.seccomp_cache_dir = seccomp_cache_dir(store);
   Plan plan = make_plan(config, options, host);
   policy::complete_plan(plan, applied, options.seccomp_cache_dir);
+  plan.runtime_binary = runtime_binary_id();
 
   UniqueFd console = connect_console("create", plan.process.terminal, request.console_socket, request.console_fd >= 0);
 

@@ -200,6 +200,7 @@ Launched exec_in_container(const Store& store, const std::string& id, const spec
   plan_options.seccomp_cache_dir = seccomp_cache_dir(store);
   Plan plan = make_exec_plan(config, *config.process, r.pid, plan_options, host);
   policy::complete_plan(plan, applied, seccomp_cache_dir(store));
+  plan.runtime_binary = runtime_binary_id();
   // Each Landlock domain is per process: a signal scope here would keep this
   // process from signalling the container's own (`docker exec ... kill 1`).
   // The container's pid namespace bounds its signals instead.

@@ -128,6 +128,9 @@ struct Plan {
   bool no_new_keyring = false;
   int preserved_fds = 0;  // fds 3 .. 3+n-1 reach the container
   int last_cap = 40;      // the running kernel's highest capability
+  // The runtime's own binary (device, inode): never the container's program,
+  // which would run, and show through /proc/PID/exe, the host's file.
+  std::optional<std::pair<dev_t, ino_t>> runtime_binary;
 
   bool creates(spec::NamespaceType t) const;
   bool has_user_namespace() const;

@@ -87,6 +87,12 @@ void run_from_read_only_binary() {
   fail_errno("execute the read-only copy of the runtime", errno);
 }
 
+std::pair<dev_t, ino_t> runtime_binary_id() {
+  struct stat st;
+  if (::stat("/proc/self/exe", &st) < 0) fail_errno("stat /proc/self/exe", errno);
+  return {st.st_dev, st.st_ino};
+}
+
 bool runs_unwritable_binary(pid_t pid) {
   UniqueFd exe(::open(("/proc/" + std::to_string(pid) + "/exe").c_str(), O_RDONLY | O_CLOEXEC));
   return exe && unwritable(exe.get());

@@ -7,6 +7,8 @@
 
 #include <sys/types.h>
 
+#include <utility>
+
 namespace agentrun {
 
 // Returns when the binary already runs from a read-only mount or a sealed
@@ -20,5 +22,8 @@ void run_from_read_only_binary();
 
 // Whether process `pid` runs a binary on a read-only mount or a sealed memfd.
 bool runs_unwritable_binary(pid_t pid);
+
+// The device and inode of the binary this process runs (Plan::runtime_binary).
+std::pair<dev_t, ino_t> runtime_binary_id();
 
 }  // namespace agentrun

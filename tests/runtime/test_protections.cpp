@@ -139,3 +139,34 @@ BOOST_AUTO_TEST_CASE(init_in_a_user_namespace_is_not_dumpable) {
   BOOST_TEST(s.agentrun({"delete", "dump"}).code == 0);
   BOOST_TEST(s.leftovers().empty());
 }
+
+// The container's program may not be the runtime's binary (runc
+// CVE-2019-5736: an image whose entrypoint is /proc/self/exe, or a link to
+// it, would make the container's process the host's agentrun, reopened for
+// writing by its other processes once it stops).
+BOOST_AUTO_TEST_CASE(the_runtime_binary_is_never_the_containers_program) {
+  Sandbox s;
+  BOOST_TEST_REQUIRE(::symlink("/proc/self/exe", (s.rootfs + "/bin/innocent").c_str()) == 0);
+  struct stat before;
+  BOOST_TEST_REQUIRE(::stat(AGENTRUN_BINARY, &before) == 0);
+  for (const char* program : {"/proc/self/exe", "/bin/innocent", "/proc/1/exe"}) {
+    BOOST_TEST_CONTEXT(program) {
+      s.write_config(test::base_config({program, "--version"}));
+      auto o = s.agentrun({"run", "--bundle", s.bundle, "self"});
+      BOOST_TEST(o.code != 0);
+      BOOST_TEST(o.out.find("agentrun version") == std::string::npos, o.out);
+      BOOST_TEST(o.err.find("it is the runtime's own binary, which a container may not run") != std::string::npos, o.err);
+    }
+  }
+  // Nor through exec into a running container (which runs from the read-only copy).
+  s.write_config(test::base_config({"sleep", "30"}));
+  BOOST_TEST_REQUIRE(s.agentrun({"run", "-d", "--bundle", s.bundle, "host"}).code == 0);
+  auto e = s.agentrun({"exec", "host", "/bin/innocent", "--version"});
+  BOOST_TEST(e.code != 0);
+  BOOST_TEST(e.err.find("it is the runtime's own binary") != std::string::npos, e.err);
+  BOOST_TEST(s.agentrun({"delete", "--force", "host"}).code == 0);
+  struct stat after;
+  BOOST_TEST_REQUIRE(::stat(AGENTRUN_BINARY, &after) == 0);
+  BOOST_TEST(before.st_mtime == after.st_mtime);
+  BOOST_TEST(s.leftovers().empty());
+}

@@ -528,10 +528,10 @@ uint64_t Cgroup::oom_kill_count() const {
   return v2.empty() ? 0 : value_of(read_opt(v2, "memory.events"), "oom_kill");
 }
 
-// Cgroups the container made below its own go first; a leaf still busy with
+// A leaf is usually empty by now: only when removing it fails are the
+// cgroups the container made below it removed first; a leaf still busy with
 // exiting processes gets about a second.
 void Cgroup::remove_tree(const std::string& dir, bool leaf) const {
-  // Usually empty by now; only when it is not are its children looked for.
   int err = fs_->remove_dir(dir);
   if ((err == EBUSY || err == ENOTEMPTY) && leaf) {
     for (const auto& child : entries(dir, true)) remove_tree(dir + "/" + child, true);

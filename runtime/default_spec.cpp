@@ -1,8 +1,8 @@
 #include "runtime/default_spec.hpp"
 
 #include <rapidjson/document.h>
-#include <rapidjson/prettywriter.h>
-#include <rapidjson/stringbuffer.h>
+
+#include "spec/json_write.hpp"
 
 namespace agentrun {
 namespace {
@@ -72,11 +72,7 @@ std::string default_spec_json(bool rootless, unsigned uid, unsigned gid) {
   rapidjson::Document d;
   d.Parse(kDefault);
   if (rootless) make_rootless(d, uid, gid);
-  rapidjson::StringBuffer buf;
-  rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buf);
-  w.SetIndent(' ', 2);
-  d.Accept(w);
-  return std::string(buf.GetString()) + "\n";
+  return spec::pretty_json([&](spec::PrettyWriter& w) { d.Accept(w); });
 }
 
 }  // namespace agentrun

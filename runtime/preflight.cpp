@@ -16,6 +16,7 @@
 #include <functional>
 
 #include "runtime/landlock.hpp"
+#include "spec/json_write.hpp"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080  // Linux 5.6; not in every libc's sched.h
@@ -175,8 +176,12 @@ const std::vector<std::pair<std::string, Probe>>& features() {
 }  // namespace
 
 Error namespace_error(int flags, int errnum) {
-  for (const auto& ns : kNamespaces)
-    if ((flags & ns.flag) && ::unshare(ns.flag) < 0) return plain_error("create namespaces", namespace_failure(ns, errno));
+  for (const auto& ns : kNamespaces) {
+    if (!(flags & ns.flag)) continue;
+    // One namespace alone is the one refused; of several, the first refused.
+    if (flags == ns.flag) return plain_error("create namespaces", namespace_failure(ns, errnum));
+    if (::unshare(ns.flag) < 0) return plain_error("create namespaces", namespace_failure(ns, errno));
+  }
   return sys_error("create namespaces", errnum);
 }
 
@@ -226,12 +231,10 @@ std::string preflight_json(const std::vector<FeatureProbe>& probes) {
   w.StartArray();
   for (const auto& p : probes) {
     w.StartObject();
-    w.Key("feature");
-    w.String(p.name);
+    spec::write_string(w, "feature", p.name);
     w.Key("available");
     w.Bool(p.available);
-    w.Key("reason");
-    w.String(p.reason);
+    spec::write_string(w, "reason", p.reason);
     w.EndObject();
   }
   w.EndArray();

@@ -29,8 +29,9 @@ FeatureProbe probe_feature(const std::string& name, const CgroupLayout& layout, 
 std::vector<FeatureProbe> probe_features(const CgroupLayout& layout, const HostFacts& host);
 
 // Why unshare(flags) failed with errnum, in the words of the namespace
-// probes. Unshares the namespaces one at a time in the calling process to find
-// the one the host refuses: only for a process that is about to give up.
+// probes. Of several namespaces, unshares them one at a time in the calling
+// process to find the one the host refuses: only for a process that is about
+// to give up.
 Error namespace_error(int flags, int errnum);
 
 // Aligned columns FEATURE, AVAILABLE (yes/no), REASON; one line each.

@@ -184,3 +184,10 @@ BOOST_AUTO_TEST_CASE(a_refused_namespace_creation_names_the_namespace_and_the_ca
              "create namespaces: creating a mount namespace failed with EPERM (operation not permitted): "
              "agentrun lacks CAP_SYS_ADMIN here: run it as root, or rootless with a user namespace");
 }
+
+BOOST_AUTO_TEST_CASE(a_single_refused_namespace_is_named_without_trying_again) {
+  // Nothing is unshared for one namespace: this process keeps its own.
+  BOOST_TEST(namespace_error(CLONE_NEWUSER, ENOSPC).message() ==
+             "create namespaces: creating a user namespace failed with ENOSPC (no space left on device): "
+             "the limit /proc/sys/user/max_user_namespaces is reached or 0");
+}

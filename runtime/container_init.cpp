@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <linux/capability.h>
 #include <linux/close_range.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -141,23 +142,18 @@ Status setup_kernel_state(Sys& sys, const Plan& plan, int procfs) {
   return {};
 }
 
-// Credentials, no_new_privs and seccomp. Without no_new_privs loading a
-// filter needs CAP_SYS_ADMIN, so it comes before the capabilities are
-// dropped; with it, as late as possible.
-Status confine_process(Sys& sys, const Plan& plan, InitIo& io) {
+bool has_filters(const Plan& plan) { return plan.seccomp || !plan.seccomp_stack.empty(); }
+
+// Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: the process
+// holds it on top of its own sets until its filters are loaded.
+uint64_t held_for_filters(const Plan& plan) {
+  return has_filters(plan) && !plan.process.no_new_privileges ? uint64_t{1} << CAP_SYS_ADMIN : 0;
+}
+
+// Landlock, credentials and no_new_privs; the seccomp filters come last,
+// just before execve (load_filters).
+Status confine_process(Sys& sys, const Plan& plan) {
   const ProcessPlan& p = plan.process;
-  auto load = [&]() -> Status {
-    if (plan.seccomp) {
-      AR_TRY_ASSIGN(int listener, load_seccomp(*plan.seccomp));
-      if (listener >= 0) {
-        UniqueFd owned(listener);
-        AR_TRY(io.sync->send(MsgType::seccomp_listener, 0, owned.get()));
-      }
-    }
-    for (const auto& filter : plan.seccomp_stack) AR_TRY(load_seccomp(filter));
-    return {};
-  };
-  const bool filters = plan.seccomp || !plan.seccomp_stack.empty();
   // Landlock while this process may still restrict itself without
   // no_new_privs (it holds CAP_SYS_ADMIN until the credentials change).
   // The process's own program may run wherever the image keeps it (a pod's
@@ -166,11 +162,25 @@ Status confine_process(Sys& sys, const Plan& plan, InitIo& io) {
     auto program = find_executable(p.args[0], process_path(plan.process.env));
     AR_TRY(apply_landlock(program ? with_executable(*plan.landlock, *program) : *plan.landlock));
   }
-  if (filters && !p.no_new_privileges) AR_TRY(load());
-  AR_TRY(apply_credentials(sys, p, plan.last_cap));
+  AR_TRY(apply_credentials(sys, p, plan.last_cap, held_for_filters(plan)));
   if (p.no_new_privileges) AR_TRY(check(sys.prctl(PR_SET_NO_NEW_PRIVS, 1), "set no_new_privs"));
   ::umask(p.umask.value_or(022));
-  if (filters && p.no_new_privileges) AR_TRY(load());
+  return {};
+}
+
+// The container's own filter, then the policy's on top, then (without
+// no_new_privs) the process's own capabilities: a profile that allows only
+// what the workload needs must not have to allow the runtime's work too.
+// What runs after the container's filter is listed by
+// calls_after_container_filter, which create checks against the profile.
+Status load_filters(Sys& sys, const Plan& plan, SyncChannel& runtime) {
+  if (plan.seccomp) {
+    AR_TRY_ASSIGN(int listener, load_seccomp(*plan.seccomp));
+    // The kernel made it close-on-exec: closing it now would be one more call.
+    if (listener >= 0) AR_TRY(runtime.send(MsgType::seccomp_listener, 0, listener));
+  }
+  for (const auto& filter : plan.seccomp_stack) AR_TRY(load_seccomp(filter));
+  if (held_for_filters(plan)) AR_TRY(set_capabilities(sys, plan.process.caps, plan.last_cap));
   return {};
 }
 
@@ -178,8 +188,8 @@ Result<std::string> check_executable(const std::string& name, const std::string&
   const std::string step = "exec: \"" + name + "\"";
   struct stat st;
   if (::stat(path.c_str(), &st) < 0) return Error{step, "stat " + path, errno};
-  if (!S_ISREG(st.st_mode) || ::faccessat(AT_FDCWD, path.c_str(), X_OK, AT_EACCESS) < 0)
-    return sys_error(step, EACCES);
+  if (!S_ISREG(st.st_mode)) return sys_error(step, EACCES);
+  if (::faccessat(AT_FDCWD, path.c_str(), X_OK, AT_EACCESS) < 0) return sys_error(step, errno);
   return path;
 }
 
@@ -197,7 +207,7 @@ Result<std::string> find_executable(const std::string& name, const std::string& 
   return plain_error("exec: \"" + name + "\"", "executable file not found in $PATH");
 }
 
-Result<Prepared> prepare_process(Sys& sys, const Plan& plan, InitIo& io, int procfs) {
+Result<Prepared> prepare_process(Sys& sys, const Plan& plan, int procfs) {
   Prepared out;
   AR_TRY(setup_kernel_state(sys, plan, procfs));
   out.env = plan.process.env;
@@ -205,7 +215,7 @@ Result<Prepared> prepare_process(Sys& sys, const Plan& plan, InitIo& io, int pro
   // As root first; a directory only the container's user may enter is
   // entered again after the user change.
   bool in_cwd = ::chdir(plan.process.cwd.c_str()) == 0;
-  AR_TRY(confine_process(sys, plan, io));
+  AR_TRY(confine_process(sys, plan));
   if (!in_cwd && ::chdir(plan.process.cwd.c_str()) < 0)
     return sys_error("chdir to cwd " + plan.process.cwd, errno);
   AR_TRY_ASSIGN(out.executable, find_executable(plan.process.args[0], process_path(out.env)));
@@ -225,7 +235,8 @@ Status refuse_runtime_binary(const Plan& plan, const std::string& executable) {
   return {};
 }
 
-Error execute(Sys& sys, const Plan& plan, const Prepared& prepared) {
+// `runtime` is whom a seccomp notify fd goes to: `start`, or `exec`.
+Error execute(Sys& sys, const Plan& plan, const Prepared& prepared, SyncChannel& runtime) {
   if (Status s = refuse_runtime_binary(plan, prepared.executable); !s) return std::move(s).error();
   if (!plan.process.cpus_final.empty()) {
     int rc = sys.sched_setaffinity(plan.process.cpus_final);
@@ -245,6 +256,7 @@ Error execute(Sys& sys, const Plan& plan, const Prepared& prepared) {
   argv.push_back(nullptr);
   for (const auto& e : prepared.env) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
+  if (Status s = load_filters(sys, plan, runtime); !s) return std::move(s).error();
   int rc = sys.execve(prepared.executable.c_str(), argv.data(), envp.data());
   return sys_error("exec " + prepared.executable, -rc);
 }
@@ -268,7 +280,7 @@ Result<Prepared> prepare_container(Sys& sys, const Plan& plan, InitIo& io) {
   AR_TRY(setup_filesystem(plan, io, fs, host_pid));
   // The container's limits hold before anything of the container's own runs.
   AR_TRY(await_cgroup(io));
-  AR_TRY_ASSIGN(Prepared out, prepare_process(sys, plan, io, procfs.get()));
+  AR_TRY_ASSIGN(Prepared out, prepare_process(sys, plan, procfs.get()));
   out.host_pid = host_pid;
   return out;
 }
@@ -286,7 +298,7 @@ Error start_container(Sys& sys, const Plan& plan, InitIo& io, const Prepared& pr
   }
   Status hooks = run_hooks(plan.hooks.startContainer, "startContainer",
                            plan_state_json(plan, "created", prepared.host_pid));
-  Error e = hooks ? execute(sys, plan, prepared) : std::move(hooks).error();
+  Error e = hooks ? execute(sys, plan, prepared, conn) : std::move(hooks).error();
   (void)conn.send_error(e);
   return e;
 }
@@ -312,9 +324,9 @@ void exec_init(Sys& sys, const Plan& plan, InitIo io) {
     AR_TRY(await(io, MsgType::proceed, "wait for the runtime"));
     AR_TRY_ASSIGN(UniqueFd procfs, open_procfs("/proc"));
     if (plan.process.terminal) AR_TRY(setup_exec_console(io.console_socket, plan.process.console_size));
-    return prepare_process(sys, plan, io, procfs.get());
+    return prepare_process(sys, plan, procfs.get());
   }();
-  Error e = prepared ? execute(sys, plan, *prepared) : std::move(prepared).error();
+  Error e = prepared ? execute(sys, plan, *prepared, *io.sync) : std::move(prepared).error();
   (void)io.sync->send_error(e);
   exit_for(e);
 }

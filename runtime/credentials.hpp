@@ -11,6 +11,14 @@
 
 namespace agentrun {
 
-Status apply_credentials(Sys& sys, const ProcessPlan& p, int last_cap);
+// `held` capabilities are kept effective and permitted on top of the
+// process's own sets, and its ambient set is left empty, until
+// set_capabilities(p.caps) gives the process exactly its own: loading a
+// seccomp filter without no_new_privs needs CAP_SYS_ADMIN after the user
+// change.
+Status apply_credentials(Sys& sys, const ProcessPlan& p, int last_cap, uint64_t held = 0);
+
+// Effective, permitted and inheritable sets, then the ambient set.
+Status set_capabilities(Sys& sys, const CapSets& caps, int last_cap);
 
 }  // namespace agentrun

@@ -4,22 +4,20 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include "hooks/hooks.hpp"
 #include "runtime/file_io.hpp"
 #include "runtime/preflight.hpp"
 #include "runtime/proc_stat.hpp"
+#include "runtime/seccomp_listener.hpp"
 #include "spec/names.hpp"
 #include "spec/state.hpp"
 
@@ -177,37 +175,6 @@ void tell(SyncChannel& sync, ProcessGuard& guard, MsgType type) {
   }
 }
 
-// The seccomp notify fd goes to the agent at listenerPath, with the
-// container's state, as the runtime-spec describes.
-void forward_seccomp_listener(const Plan& plan, pid_t pid, int fd) {
-  const std::string step = "send the seccomp notify fd to " + plan.seccomp_listener_path;
-  UniqueFd sock(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (plan.seccomp_listener_path.size() >= sizeof addr.sun_path) fail(step, "path too long");
-  plan.seccomp_listener_path.copy(addr.sun_path, sizeof addr.sun_path - 1);
-  if (!sock || ::connect(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0)
-    fail_errno(step, errno);
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  w.StartObject();
-  w.Key("ociVersion");
-  w.String(plan.oci_version);
-  w.Key("fds");
-  w.StartArray();
-  w.String("seccompFd");
-  w.EndArray();
-  w.Key("pid");
-  w.Int(pid);
-  w.Key("metadata");
-  w.String(plan.seccomp_listener_metadata);
-  w.Key("state");
-  std::string state = plan_state_json(plan, "creating", pid);
-  w.RawValue(state.c_str(), state.size(), rapidjson::kObjectType);
-  w.EndObject();
-  send_fd(sock.get(), fd, buf.GetString()).or_throw();
-}
-
 }  // namespace
 
 Launched launch_container(const Plan& plan, const LaunchIo& io) {
@@ -271,7 +238,9 @@ Launched launch_container(const Plan& plan, const LaunchIo& io) {
       if (!m) throw Failure(m.error());
       if (m->type == MsgType::error) throw Failure(m->error);
       if (m->type == MsgType::seccomp_listener && m->fd) {
-        forward_seccomp_listener(plan, out.pid, m->fd.get());
+        forward_seccomp_listener({plan.seccomp_listener_path, plan.seccomp_listener_metadata, plan.oci_version,
+                                  plan_state_json(plan, "running", out.pid), out.pid},
+                                 m->fd.get());
         continue;
       }
       fail("exec", "unexpected message from the new process");
@@ -283,8 +252,6 @@ Launched launch_container(const Plan& plan, const LaunchIo& io) {
       run_hooks(plan.hooks.prestart, "prestart", state).or_throw();
       run_hooks(plan.hooks.createRuntime, "createRuntime", state).or_throw();
       tell(parent, guard, MsgType::hooks_done);
-    } else if (m.type == MsgType::seccomp_listener && m.fd) {
-      forward_seccomp_listener(plan, out.pid, m.fd.get());
     } else if (m.type == MsgType::report) {
       out.blocked.push_back(m.error.step);
     } else {

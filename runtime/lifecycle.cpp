@@ -22,6 +22,7 @@
 #include "spec/validate.hpp"
 #include "runtime/log.hpp"
 #include "runtime/sealed_exec.hpp"
+#include "runtime/seccomp_listener.hpp"
 #include "runtime/proc_stat.hpp"
 #include "runtime/sync.hpp"
 #include "spec/json_reader.hpp"
@@ -95,6 +96,23 @@ void run_poststop_hooks(const Store& store, const ContainerRecord& r) {
   }
 }
 
+// The init has loaded a filter that notifies: a container whose listener
+// never got the fd would run without its supervisor, so it is stopped.
+void hand_off_listener(const ContainerRecord& r, const spec::Config& config, int fd) {
+  if (!config.linux.seccomp) fail("start container " + r.id, "its init sent a seccomp notify fd it has no listener for");
+  const spec::Seccomp& s = *config.linux.seccomp;
+  try {
+    forward_seccomp_listener({s.listenerPath, s.listenerMetadata, r.oci_version, hook_state(r, "created", r.pid), r.pid}, fd);
+  } catch (const Failure&) {
+    // Stopped before `start` returns, so that its failure reads as stopped.
+    if (UniqueFd init = open_init(r); init && ::syscall(SYS_pidfd_send_signal, init.get(), SIGKILL, nullptr, 0) == 0) {
+      pollfd exited{init.get(), POLLIN, 0};
+      ::poll(&exited, 1, 5000);
+    }
+    throw;
+  }
+}
+
 }  // namespace
 
 spec::Config stored_config(const Store& store, const std::string& id) {
@@ -117,13 +135,18 @@ void start_created_container(const Store& store, const std::string& id) {
   // Once asked, a container is started or failed: it never reads as created again.
   if (::unlink(sock.c_str()) < 0) fail_errno("remove " + sock, errno);
   conn.send(MsgType::start).or_throw();
-  auto reply = conn.receive();
-  if (reply && reply->type == MsgType::error) throw Failure(reply->error);
-  if (reply) fail("start container " + id, "unexpected message from its init");
-  // The connection closes on a successful exec (it is close-on-exec).
-  if (reply.error().errnum != EPIPE) throw Failure(reply.error());
+  const spec::Config config = stored_config(store, id);
+  for (;;) {
+    auto reply = conn.receive();
+    // The connection closes on a successful exec (it is close-on-exec).
+    if (!reply && reply.error().errnum == EPIPE) break;
+    if (!reply) throw Failure(reply.error());
+    if (reply->type == MsgType::error) throw Failure(reply->error);
+    if (reply->type != MsgType::seccomp_listener || !reply->fd) fail("start container " + id, "unexpected message from its init");
+    hand_off_listener(r, config, reply->fd.get());
+  }
 
-  Status s = run_hooks(stored_config(store, id).hooks.poststart, "poststart", hook_state(r, "running", r.pid));
+  Status s = run_hooks(config.hooks.poststart, "poststart", hook_state(r, "running", r.pid));
   if (!s) log_message(LogLevel::warning, s.error().message());
 }
 

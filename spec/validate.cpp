@@ -291,12 +291,10 @@ class Validator {
                 "must be less than 6 (a syscall has at most 6 arguments)");
       notify = notify || sc.action == SeccompAction::notify;
     }
+    // A listenerPath without a notifying rule is allowed: there is then no fd to send.
     if (notify)
       require(!s.listenerPath.empty(), base + ".listenerPath",
               "required when a syscall uses SCMP_ACT_NOTIFY");
-    else
-      require(s.listenerPath.empty(), base + ".listenerPath",
-              "set but no syscall uses SCMP_ACT_NOTIFY");
   }
 
   // Fields this runtime (or this host) cannot honour: refuse rather than

@@ -20,6 +20,7 @@
 #include "runtime/seccomp_cache.hpp"
 #include "runtime/seccomp_compile.hpp"
 #include "runtime/seccomp_profiles.hpp"
+#include "runtime/seccomp_sequence.hpp"
 #include "runtime/sha256.hpp"
 #include "spec/json_write.hpp"
 #include "spec/names.hpp"
@@ -130,6 +131,10 @@ void complete_plan(Plan& plan, const Applied& applied, const std::string& cache_
   plan.deny_exec = t.deny_exec;
   plan.deny_exec_dirs = t.path_dirs;
   plan.writable_binds = t.writable_binds;
+  std::vector<std::string> filter_names;
+  for (const auto& p : applied.seccomp_profiles)
+    filter_names.push_back(p.name == "config.json" ? "config.json: linux.seccomp" : "seccomp profile " + p.name);
+  check_calls_after_filters(plan, filter_names);
 }
 
 std::string isolation_record(const Applied& applied, const Plan& plan, const std::vector<std::string>& blocked) {

@@ -42,7 +42,8 @@ Applied apply_policy(const Selected& selected, spec::Config& config, const std::
                      const CgroupLayout& layout);
 
 // Stacked seccomp filters (compiled once, cached under `cache_dir`),
-// Landlock, denyExec and writable directories.
+// Landlock, denyExec and writable directories; then the check that each
+// filter lets through what the init does after loading it.
 void complete_plan(Plan& plan, const Applied& applied, const std::string& cache_dir);
 
 // What `agentrun inspect` prints: the policy, requested versus effective

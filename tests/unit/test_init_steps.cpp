@@ -108,3 +108,26 @@ BOOST_AUTO_TEST_CASE(sysfs_without_a_network_namespace_binds_the_hosts) {
   BOOST_TEST(s.error().message() == "mount sysfs on /sys: operation not permitted");
   BOOST_TEST(strict.matching("open_tree").empty());
 }
+
+BOOST_AUTO_TEST_CASE(held_capabilities_stay_until_the_process_takes_its_own) {
+  test::RecordingSys sys;
+  const int kill = *spec::capability_from_name("CAP_KILL"), chown = *spec::capability_from_name("CAP_CHOWN");
+  const uint64_t admin = bit(*spec::capability_from_name("CAP_SYS_ADMIN"));
+  ProcessPlan p = process_with(bit(kill) | bit(chown), bit(kill), bit(chown));
+  BOOST_TEST_REQUIRE(bool(apply_credentials(sys, p, 40, admin)));
+  // Held on top of the process's sets, and no ambient capability raised yet.
+  BOOST_TEST(sys.calls.back() == prctl_call(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL));
+  BOOST_TEST(sys.matching("capset ") ==
+             (std::vector<std::string>{"capset e=" + std::to_string(bit(kill) | admin) +
+                                       " p=" + std::to_string(bit(kill) | bit(chown) | admin) +
+                                       " i=" + std::to_string(bit(chown))}),
+             boost::test_tools::per_element());
+  sys.calls.clear();
+  BOOST_TEST_REQUIRE(bool(set_capabilities(sys, p.caps, 40)));
+  BOOST_TEST(sys.calls == (std::vector<std::string>{
+                              "capset e=" + std::to_string(bit(kill)) + " p=" +
+                                  std::to_string(bit(kill) | bit(chown)) + " i=" + std::to_string(bit(chown)),
+                              prctl_call(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL),
+                              prctl_call(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, chown)}),
+             boost::test_tools::per_element());
+}

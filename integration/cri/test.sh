@@ -91,5 +91,6 @@ check_contains "CRI: pod network, agent-default in force: credentials hidden" "e
 check_contains "CRI: pod network, agent-default in force: stacked seccomp filters" "Seccomp_filters:2" "$out"
 check_contains "CRI: the pod's own network (eth0 from CNI)" "eth0" "$out"
 check_contains "CRI: the pod's shared pid namespace (the sandbox's process is visible)" "eth0 lo 1" "$out"
+check_contains "CRI: pod network, agent-default in force: exec with a tty" "tty_exec=/dev/pts/" "$out"
 check_contains "CRI: pod network, removal" "removed=yes" "$out"
 finish

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cstdint>
 
+#include "runtime/default_devices.hpp"
 #include "spec/error.hpp"
 #include "spec/parse_config.hpp"
 
@@ -66,7 +67,7 @@ uint64_t parse_duration_ms(const std::string& value, const std::string& flag) {
 }
 
 spec::Resources update_resources(const CommandLine& cl, const std::string& resources_text) {
-  if (cl.has("resources")) return spec::parse_resources_json(resources_text, "--resources");
+  if (cl.has("resources")) return with_default_devices(spec::parse_resources_json(resources_text, "--resources"));
   for (const char* unsupported : {"l3-cache-schema", "mem-bw-schema"})
     if (cl.has(unsupported)) fail(std::string("--") + unsupported, "Intel RDT is not supported");
   spec::Resources r;

@@ -9,7 +9,8 @@
 
 namespace agentrun {
 
-// `resources_text` is the content of -r when it was given.
+// `resources_text` is the content of -r when it was given; its device rules
+// get runc's standard list, as config.json's do.
 spec::Resources update_resources(const CommandLine& cl, const std::string& resources_text);
 
 // "512m", "1G", "1024" -> bytes (k, m, g, t with an optional b, base 1024);

@@ -46,18 +46,28 @@ def observe(pod):
         streamed, result = streamed_exec(cid, ["sh", "-c", "echo streamed"])
         print("streamed_exec=" + streamed)
         print("streamed_exec_status=" + result)
+        # kubectl exec -it, after the update above has repeated the config's device rules.
+        tty, result = streamed_exec(cid, ["sh", "-c", "tty; read line"], tty=True)
+        print("tty_exec=" + tty)
+        print("tty_exec_status=" + result)
         rt.StopContainer(api.StopContainerRequest(container_id=cid, timeout=2))
     finally:
         rt.RemoveContainer(api.RemoveContainerRequest(container_id=cid))
 
 
-def streamed_exec(cid, cmd):
+def streamed_exec(cid, cmd, tty=False):
     """Exec through the streaming server, as `kubectl exec` reaches it: a
-    websocket with one byte of channel before each frame (1 stdout, 3 the
-    final status), ended by a close frame."""
-    url = rt.Exec(api.ExecRequest(container_id=cid, cmd=cmd, stdout=True, stderr=True)).url
+    websocket with one byte of channel before each frame (0 stdin, 1 stdout,
+    3 the final status), ended by a close frame. With a tty (`kubectl exec
+    -it`) the pty carries stdout and stderr together (CRI refuses tty with
+    stderr), stdin is attached, and `cmd` must wait for a line: it is sent
+    once a whole line of output arrived, because containerd 1.6's shim may
+    drop what a tty exec wrote when the process ends before it was read
+    (runc's too)."""
+    url = rt.Exec(api.ExecRequest(container_id=cid, cmd=cmd, tty=tty, stdin=tty, stdout=True, stderr=not tty)).url
     ws = websocket.create_connection(url.replace("http", "ws", 1), subprotocols=["v4.channel.k8s.io"], timeout=10)
     channels = {1: b"", 3: b""}
+    answered = not tty
     try:
         while True:
             opcode, data = ws.recv_data()
@@ -65,6 +75,9 @@ def streamed_exec(cid, cmd):
                 break
             if data[:1] and data[0] in channels:
                 channels[data[0]] += data[1:]
+            if not answered and b"\n" in channels[1]:
+                ws.send_binary(b"\x00\n")
+                answered = True
     except (websocket.WebSocketConnectionClosedException, ConnectionError):
         pass  # the server may drop the connection right after its close frame
     finally:

@@ -75,6 +75,8 @@ check_contains "CRI: UpdateContainerResources reaches the cgroup" "updated_memor
 check_contains "CRI: ContainerStats from the container's cgroup" "stats_memory_working_set_positive=True" "$out"
 check_contains "CRI: exec through the streaming server (kubectl exec)" "streamed_exec=streamed" "$out"
 check_contains "CRI: the streamed exec reports success" 'streamed_exec_status={"metadata":{},"status":"Success"}' "$out"
+check_contains "CRI: exec with a tty after UpdateContainerResources (kubectl exec -it)" "tty_exec=/dev/pts/" "$out"
+check_contains "CRI: the exec with a tty reports success" 'tty_exec_status={"metadata":{},"status":"Success"}' "$out"
 check_contains "CRI: stop and removal" "removed=yes" "$out"
 check "CRI: nothing left in agentrun's state" "" "$(ls "$work/runtime-root/k8s.io" 2>/dev/null)"
 
@@ -89,5 +91,6 @@ check_contains "CRI: pod network, agent-default in force: credentials hidden" "e
 check_contains "CRI: pod network, agent-default in force: stacked seccomp filters" "Seccomp_filters:2" "$out"
 check_contains "CRI: the pod's own network (eth0 from CNI)" "eth0" "$out"
 check_contains "CRI: the pod's shared pid namespace (the sandbox's process is visible)" "eth0 lo 1" "$out"
+check_contains "CRI: pod network, agent-default in force: exec with a tty" "tty_exec=/dev/pts/" "$out"
 check_contains "CRI: pod network, removal" "removed=yes" "$out"
 finish

@@ -64,3 +64,37 @@ BOOST_AUTO_TEST_CASE(console_socket_without_terminal_is_an_error) {
   BOOST_TEST(o.err.find("no terminal") != std::string::npos, o.err);
   BOOST_TEST(s.leftovers().empty());
 }
+
+BOOST_AUTO_TEST_CASE(exec_tty_after_an_update_that_repeats_the_device_rules) {
+  // containerd's CRI sends the whole linux.resources on every update,
+  // including the config's deny-all device rule: the update must keep
+  // runc's standard devices, or `kubectl exec -it` cannot open /dev/ptmx.
+  Sandbox s;
+  auto cfg = test::base_config({"sleep", "60"});
+  const std::string deny_all = R"({"devices": [{"allow": false, "access": "rwm"}], "pids": {"limit": 50}})";
+  test::set_json(cfg, "/linux/resources", deny_all);
+  s.write_config(cfg);
+  BOOST_TEST_REQUIRE(s.agentrun({"run", "-d", "--bundle", s.bundle, "upd"}).code == 0);
+  auto updated = s.agentrun({"update", "-r", "-", "upd"}, 60, deny_all);
+  BOOST_TEST_REQUIRE(updated.code == 0, updated.err);
+
+  auto plain = s.agentrun({"exec", "upd", "sh", "-c", "echo x > /dev/null && echo null-ok"});
+  BOOST_TEST(plain.code == 0, plain.err);
+  BOOST_TEST(plain.out == "null-ok\n");
+
+  const std::string sock = s.dir + "/console.sock";
+  int listener = listen_at(sock);
+  auto exec = std::async(std::launch::async, [&] {
+    return s.agentrun({"exec", "--tty", "--console-socket", sock, "--detach", "upd", "sh", "-c", "tty; sleep 30"});
+  });
+  int master = receive_fd(listener, 10);
+  auto started = exec.get();
+  ::close(listener);
+  BOOST_TEST(started.code == 0, started.err);
+  BOOST_TEST_REQUIRE(master >= 0);
+  const std::string out = read_until(master, "\n");
+  BOOST_TEST(out.find("/dev/pts/") == 0, out);
+  ::close(master);
+  BOOST_TEST(s.agentrun({"delete", "--force", "upd"}).code == 0);
+  BOOST_TEST(s.leftovers().empty());
+}

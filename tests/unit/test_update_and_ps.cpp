@@ -1,5 +1,6 @@
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <functional>
 
 #include "runtime/cli.hpp"
@@ -81,6 +82,20 @@ BOOST_AUTO_TEST_CASE(update_flags_become_resources) {
              "--l3-cache-schema: Intel RDT is not supported");
   BOOST_TEST(failure_of([] { update_resources(update_line({"-r", "r.json"}), "{\"pids\": 3}"); })
                  .find("--resources: pids") == 0);
+}
+
+BOOST_AUTO_TEST_CASE(update_device_rules_mean_what_they_mean_in_config_json) {
+  // containerd's CRI repeats the config's deny-all rule on every update:
+  // runc's standard devices (here /dev/ptmx, c 5:2) must follow it again.
+  auto r = update_resources(update_line({"-r", "-"}), R"({"devices": [{"allow": false, "access": "rwm"}]})");
+  BOOST_TEST_REQUIRE(r.devices.size() > 1u);
+  BOOST_TEST(!r.devices.front().allow);
+  auto ptmx = std::find_if(r.devices.begin(), r.devices.end(), [](const spec::DeviceRule& d) {
+    return d.allow && d.type == "c" && d.major == 5 && d.minor == 2;
+  });
+  BOOST_TEST((ptmx != r.devices.end()));
+  // Without device rules the cgroup's are left as they are.
+  BOOST_TEST(update_resources(update_line({"-r", "-"}), R"({"pids": {"limit": 7}})").devices.empty());
 }
 
 BOOST_AUTO_TEST_CASE(ps_output_is_filtered_by_the_pid_column) {

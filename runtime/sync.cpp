@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <vector>
 
@@ -57,13 +58,21 @@ Result<size_t> receive_packet(int sock, std::vector<char>& buf, UniqueFd& fd) {
   } while (n < 0 && errno == EINTR);
   if (n < 0) return sys_error("receive message", errno);
   if (n == 0) return Error{"receive message", "closed", EPIPE};
+  // A cut message or a dropped descriptor would be read as something else.
+  if (msg.msg_flags & MSG_TRUNC) return plain_error("receive message", "message too long");
+  if (msg.msg_flags & MSG_CTRUNC) return plain_error("receive message", "more descriptors than expected");
+  size_t passed_count = 0;
   for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    const size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t i = 0; i < count; ++i) {
       int passed;
-      memcpy(&passed, CMSG_DATA(c), sizeof passed);
-      fd.reset(passed);
+      memcpy(&passed, CMSG_DATA(c) + i * sizeof(int), sizeof passed);
+      if (passed_count++ == 0) fd.reset(passed);
+      else ::close(passed);
     }
   }
+  if (passed_count > 1) return plain_error("receive message", "more descriptors than expected");
   return static_cast<size_t>(n);
 }
 
@@ -98,6 +107,8 @@ Result<Message> SyncChannel::receive() {
   memcpy(&h, buf.data(), sizeof h);
   if (sizeof h + h.step_len + h.reason_len != static_cast<size_t>(n))
     return plain_error("receive message", "malformed message");
+  if (h.type < static_cast<uint32_t>(MsgType::stage_ready) || h.type > static_cast<uint32_t>(MsgType::cgroup_joined))
+    return plain_error("receive message", "unknown message type " + std::to_string(h.type));
   out.type = static_cast<MsgType>(h.type);
   out.value = h.value;
   if (out.type == MsgType::error || out.type == MsgType::report) {

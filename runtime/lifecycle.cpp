@@ -85,11 +85,15 @@ void kill_and_wait(const ContainerRecord& r) {
   wait_for_exit(init.get(), r.id);
 }
 
+// The spec makes poststart and poststop failures warnings.
+void run_hooks_warning(const std::vector<spec::Hook>& hooks, const std::string& kind, const std::string& state) {
+  for (const Error& e : run_every_hook(hooks, kind, state)) log_message(LogLevel::warning, e.message());
+}
+
 void run_poststop_hooks(const Store& store, const ContainerRecord& r) {
-  // The spec makes poststop failures warnings: the container is gone either way.
+  // The container is gone either way.
   try {
-    Status s = run_hooks(stored_config(store, r.id).hooks.poststop, "poststop", hook_state(r, "stopped", 0));
-    if (!s) log_message(LogLevel::warning, s.error().message());
+    run_hooks_warning(stored_config(store, r.id).hooks.poststop, "poststop", hook_state(r, "stopped", 0));
   } catch (const Failure& f) {
     log_message(LogLevel::warning, f.what());
   }
@@ -123,8 +127,7 @@ void start_created_container(const Store& store, const std::string& id) {
   // The connection closes on a successful exec (it is close-on-exec).
   if (reply.error().errnum != EPIPE) throw Failure(reply.error());
 
-  Status s = run_hooks(stored_config(store, id).hooks.poststart, "poststart", hook_state(r, "running", r.pid));
-  if (!s) log_message(LogLevel::warning, s.error().message());
+  run_hooks_warning(stored_config(store, id).hooks.poststart, "poststart", hook_state(r, "running", r.pid));
 }
 
 void kill_container(const Store& store, const std::string& id, int signal, bool all) {

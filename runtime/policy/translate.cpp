@@ -27,7 +27,7 @@ class Translator {
 
   Translation run() {
     if (!c_.process) fail("config.json: process", "missing: there is nothing to run");
-    check_protected_mounts();
+    if (has_rules(p_)) check_protected_mounts();
     process_rules();
     filesystem_rules();
     seccomp_rules();

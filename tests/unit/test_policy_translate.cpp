@@ -522,8 +522,10 @@ BOOST_AUTO_TEST_CASE(best_effort_records_every_gap) {
   BOOST_TEST(feature(t, "mount-ns")->required);
 }
 
+// Under any policy with a rule; `oci` binds them as runc does (below).
 BOOST_AUTO_TEST_CASE(protected_paths_never_mounted) {
-  for (const Policy& pol : {policy(""), best_effort(""), builtin("oci")}) {
+  const std::string rule = R"("process": {"noNewPrivileges": true})";
+  for (const Policy& pol : {policy(rule), best_effort(rule), builtin("agent-default")}) {
     BOOST_TEST_CONTEXT(pol.name << " " << pol.isolation) {
       Config c = config();
       c.mounts.push_back({"/host-run", "bind", "/run", {"rbind"}, {}, {}});
@@ -544,8 +546,28 @@ BOOST_AUTO_TEST_CASE(protected_paths_never_mounted) {
   for (const char* source : {"/run/agentrunner", "/ru", "/etc/agentrun-other", "relative/run"}) {
     Config c = config();
     c.mounts.push_back({"/x", "bind", source, {"rbind"}, {}, {}});
-    BOOST_CHECK_NO_THROW(translate(policy(""), c, context()));
+    BOOST_CHECK_NO_THROW(translate(policy(rule), c, context()));
   }
+}
+
+BOOST_AUTO_TEST_CASE(a_policy_without_rules_binds_protected_paths_as_runc_does) {
+  for (const Policy& pol : {builtin("oci"), policy(""), best_effort("")})
+    for (const char* source : {"/", "/run", "/etc", "/run/agentrun/abc"}) {
+      Config c = config();
+      c.mounts.push_back({"/host", "bind", source, {"rbind"}, {}, {}});
+      BOOST_CHECK_NO_THROW(translate(pol, c, context()));
+      BOOST_TEST(mount_at(c, "/host")->source == source);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(any_policy_field_makes_an_agent_policy) {
+  BOOST_TEST(!has_rules(builtin("oci")));
+  BOOST_TEST(!has_rules(best_effort("")));
+  for (const char* body : {R"("require": ["seccomp"])", R"("filesystem": {"denyRead": ["/x"]})",
+                           R"("process": {"allowRoot": true})", R"("seccomp": {"plus": ["agent-hardening"]})",
+                           R"("network": {"mode": "inherit"})", R"("resources": {"pidsMax": 5})"})
+    BOOST_TEST(has_rules(policy(body)), body);
+  BOOST_TEST(has_rules(builtin("agent-default")));
 }
 
 // The same directories spelled differently are the same directories.
@@ -555,7 +577,8 @@ BOOST_AUTO_TEST_CASE(protected_paths_not_bypassed_by_spelling) {
     BOOST_TEST_CONTEXT("mount source " << source) {
       Config c = config();
       c.mounts.push_back({"/x", "bind", source, {"rbind"}, {}, {}});
-      BOOST_CHECK_THROW(translate(best_effort(""), c, context()), agentrun::Failure);
+      BOOST_CHECK_THROW(translate(best_effort(R"("process": {"noNewPrivileges": true})"), c, context()),
+                        agentrun::Failure);
     }
   }
 }
@@ -618,3 +641,4 @@ BOOST_AUTO_TEST_CASE(config_without_process) {
   Config c = agentrun::spec::parse_config(R"({"ociVersion": "1.2.0", "root": {"path": "rootfs"}})");
   CHECK_REFUSED(builtin("oci"), c, context(), "config.json: process: missing: there is nothing to run");
 }
+

@@ -187,7 +187,7 @@ Launched exec_in_container(const Store& store, const std::string& id, const spec
   spec::Config config = stored_config(store, id);
   config.process = process;
   const HostFacts host = probe_host();
-  spec::validate_config(config, spec::HostSupport{host.apparmor, host.selinux}, "process");
+  spec::validate_config(config, "process");
   // The container's policy confines this process as it confined the first.
   const policy::SelectionInput selection = policy::selection_input(std::nullopt, {});
   const policy::Applied applied = policy::apply_policy(

@@ -131,13 +131,26 @@ Status run_hook(const spec::Hook& hook, const std::string& step, const std::stri
   return plain_error(step, describe(status) + (output.empty() ? "" : ", output: " + output));
 }
 
+std::string hook_step(const std::vector<spec::Hook>& hooks, const std::string& kind, size_t i) {
+  return kind + " hook #" + std::to_string(i) + " (" + hooks[i].path + ")";
+}
+
 }  // namespace
 
 Status run_hooks(const std::vector<spec::Hook>& hooks, const std::string& kind,
                  const std::string& state_json) {
-  for (size_t i = 0; i < hooks.size(); ++i)
-    AR_TRY(run_hook(hooks[i], kind + " hook #" + std::to_string(i) + " (" + hooks[i].path + ")", state_json));
+  for (size_t i = 0; i < hooks.size(); ++i) AR_TRY(run_hook(hooks[i], hook_step(hooks, kind, i), state_json));
   return {};
+}
+
+std::vector<Error> run_every_hook(const std::vector<spec::Hook>& hooks, const std::string& kind,
+                                  const std::string& state_json) {
+  std::vector<Error> failures;
+  for (size_t i = 0; i < hooks.size(); ++i) {
+    Status s = run_hook(hooks[i], hook_step(hooks, kind, i), state_json);
+    if (!s) failures.push_back(std::move(s).error());
+  }
+  return failures;
 }
 
 }  // namespace agentrun

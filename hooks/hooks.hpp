@@ -17,4 +17,9 @@ namespace agentrun {
 Status run_hooks(const std::vector<spec::Hook>& hooks, const std::string& kind,
                  const std::string& state_json);
 
+// Runs all of `hooks`, a failure not stopping the ones after it (the spec
+// makes poststart and poststop failures warnings); returns the failures.
+std::vector<Error> run_every_hook(const std::vector<spec::Hook>& hooks, const std::string& kind,
+                                  const std::string& state_json);
+
 }  // namespace agentrun

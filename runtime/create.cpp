@@ -188,7 +188,7 @@ Created create_container(const Store& store, const CreateRequest& request) {
   const std::string config_text = spec::read_file_text(bundle + "/config.json", "config.json");
   spec::Config config = spec::parse_config(config_text);
   const HostFacts host = probe_host();
-  spec::validate_config(config, spec::HostSupport{host.apparmor, host.selinux});
+  spec::validate_config(config);
   // Before anything with effects: re-executing starts the command over.
   if (container_can_reach_init(config)) run_from_read_only_binary();
   if (request.systemd_cgroup) refuse_systemd_cgroup(config.linux.cgroupsPath);

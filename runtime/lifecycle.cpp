@@ -86,11 +86,15 @@ void kill_and_wait(const ContainerRecord& r) {
   wait_for_exit(init.get(), r.id);
 }
 
+// The spec makes poststart and poststop failures warnings.
+void run_hooks_warning(const std::vector<spec::Hook>& hooks, const std::string& kind, const std::string& state) {
+  for (const Error& e : run_every_hook(hooks, kind, state)) log_message(LogLevel::warning, e.message());
+}
+
 void run_poststop_hooks(const Store& store, const ContainerRecord& r) {
-  // The spec makes poststop failures warnings: the container is gone either way.
+  // The container is gone either way.
   try {
-    Status s = run_hooks(stored_config(store, r.id).hooks.poststop, "poststop", hook_state(r, "stopped", 0));
-    if (!s) log_message(LogLevel::warning, s.error().message());
+    run_hooks_warning(stored_config(store, r.id).hooks.poststop, "poststop", hook_state(r, "stopped", 0));
   } catch (const Failure& f) {
     log_message(LogLevel::warning, f.what());
   }
@@ -146,8 +150,7 @@ void start_created_container(const Store& store, const std::string& id) {
     hand_off_listener(r, config, reply->fd.get());
   }
 
-  Status s = run_hooks(config.hooks.poststart, "poststart", hook_state(r, "running", r.pid));
-  if (!s) log_message(LogLevel::warning, s.error().message());
+  run_hooks_warning(config.hooks.poststart, "poststart", hook_state(r, "running", r.pid));
 }
 
 void kill_container(const Store& store, const std::string& id, int signal, bool all) {
@@ -207,7 +210,7 @@ Launched exec_in_container(const Store& store, const std::string& id, const spec
   spec::Config config = stored_config(store, id);
   config.process = process;
   const HostFacts host = probe_host();
-  spec::validate_config(config, spec::HostSupport{host.apparmor, host.selinux}, "process");
+  spec::validate_config(config, "process");
   // The container's policy confines this process as it confined the first.
   const policy::SelectionInput selection = policy::selection_input(std::nullopt, {});
   const policy::Applied applied = policy::apply_policy(

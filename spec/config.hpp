@@ -34,6 +34,9 @@ struct User {
 // Capability numbers (CAP_CHOWN = 0 ...), one list per set.
 struct Capabilities {
   std::vector<int> bounding, effective, inheritable, permitted, ambient;
+  // Names this runtime does not know, from any set: ignored with a warning,
+  // as runc does (a capability it cannot grant never widens anything).
+  std::vector<std::string> unknown;
 };
 
 struct Rlimit {

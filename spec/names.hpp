@@ -1,6 +1,8 @@
 #pragma once
 // The closed sets of names that config.json (and the CLI) may use. A name
-// outside these sets is an error, never skipped.
+// outside these sets is an error, never skipped; the one exception is a
+// capability in config.json, which runc and the runtime-spec ignore with a
+// warning (spec/parse_config.cpp).
 
 #include <optional>
 #include <string>

@@ -1,5 +1,6 @@
 #include "spec/parse_config.hpp"
 
+#include <algorithm>
 #include <functional>
 #include <type_traits>
 
@@ -101,10 +102,21 @@ User parse_user(const JsonNode& n) {
 }
 
 Capabilities parse_capabilities(const JsonNode& n) {
-  auto set = [&n](std::string_view key) {
-    return array_of(n, key, by_name(capability_from_name, "capability"));
+  Capabilities c;
+  auto set = [&n, &c](std::string_view key) {
+    std::vector<int> known;
+    for (const std::string& name : array_of(n, key, &JsonNode::str)) {
+      if (auto cap = capability_from_name(name)) known.push_back(*cap);
+      else if (std::find(c.unknown.begin(), c.unknown.end(), name) == c.unknown.end()) c.unknown.push_back(name);
+    }
+    return known;
   };
-  return {set("bounding"), set("effective"), set("inheritable"), set("permitted"), set("ambient")};
+  c.bounding = set("bounding");
+  c.effective = set("effective");
+  c.inheritable = set("inheritable");
+  c.permitted = set("permitted");
+  c.ambient = set("ambient");
+  return c;
 }
 
 Rlimit parse_rlimit(const JsonNode& n) {

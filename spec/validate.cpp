@@ -81,8 +81,7 @@ constexpr std::string_view kPropagations[] = {
 
 class Validator {
  public:
-  Validator(const Config& c, const HostSupport& host, const std::string& file)
-      : c_(c), l_(c.linux), host_(host), file_(file) {}
+  Validator(const Config& c, const std::string& file) : c_(c), l_(c.linux), file_(file) {}
 
   void run() const {
     require(supported_version(c_.ociVersion), "ociVersion",
@@ -138,10 +137,6 @@ class Validator {
     rlimits(p.rlimits);
     if (p.ioPriority) in_range(p.ioPriority->priority, 0, 7, "process.ioPriority.priority");
     if (p.oomScoreAdj) in_range(*p.oomScoreAdj, -1000, 1000, "process.oomScoreAdj");
-    require(p.apparmorProfile.empty() || host_.apparmor, "process.apparmorProfile",
-            "AppArmor is not enabled on this host");
-    require(p.selinuxLabel.empty() || host_.selinux, "process.selinuxLabel",
-            "SELinux is not enabled on this host");
   }
 
   void rlimits(const std::vector<Rlimit>& limits) const {
@@ -297,11 +292,9 @@ class Validator {
               "required when a syscall uses SCMP_ACT_NOTIFY");
   }
 
-  // Fields this runtime (or this host) cannot honour: refuse rather than
-  // run the container without them.
+  // Fields this runtime cannot honour: refuse rather than run the
+  // container without them.
   void features() const {
-    require(l_.mountLabel.empty() || host_.selinux, "linux.mountLabel",
-            "SELinux is not enabled on this host");
     require(!l_.intelRdt, "linux.intelRdt", "intelRdt is not supported");
     require(l_.netDevices.empty(), "linux.netDevices", "netDevices are not supported yet");
     require(!l_.personality || l_.personality->flags.empty(), "linux.personality.flags",
@@ -313,14 +306,13 @@ class Validator {
 
   const Config& c_;
   const Linux& l_;
-  const HostSupport& host_;
   const std::string& file_;
 };
 
 }  // namespace
 
-void validate_config(const Config& c, const HostSupport& host, const std::string& file) {
-  Validator(c, host, file).run();
+void validate_config(const Config& c, const std::string& file) {
+  Validator(c, file).run();
 }
 
 }  // namespace agentrun::spec

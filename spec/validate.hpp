@@ -1,8 +1,8 @@
 #pragma once
 // Semantic rules on a parsed config: the ones that need more than one field,
 // or that reject values the parser accepts by type (relative paths, ranges,
-// features this runtime does not offer). Pure: no file-system access; what
-// it needs to know about the host comes in HostSupport.
+// features this runtime does not offer). Pure: no file-system access. What
+// this host lacks is the policy's matter (runtime/policy/host_gaps.hpp).
 
 #include <string>
 
@@ -10,13 +10,7 @@
 
 namespace agentrun::spec {
 
-struct HostSupport {
-  bool apparmor = false;
-  bool selinux = false;
-};
-
 // Throws Failure("<file>: <field path>: <reason>") on the first broken rule.
-void validate_config(const Config& c, const HostSupport& host,
-                     const std::string& file = "config.json");
+void validate_config(const Config& c, const std::string& file = "config.json");
 
 }  // namespace agentrun::spec

@@ -108,6 +108,11 @@ Applied apply_policy(const Selected& selected, spec::Config& config, const std::
     ctx.host[feature] = FeatureState{probe.available, probe.reason};
   }
   if (needs_landlock(a.policy)) ctx.landlock_abi = a.landlock_abi = landlock_abi();
+  ctx.last_cap = host.last_cap;
+  ctx.apparmor = host.apparmor;
+  ctx.selinux = host.selinux;
+  ctx.net_cls = layout.v1.count("net_cls") > 0;
+  ctx.net_prio = layout.v1.count("net_prio") > 0;
   a.translation = translate(a.policy, config, ctx);
   const std::string& baseline = a.translation.seccomp_baseline;
   if (!baseline.empty()) config.linux.seccomp = builtin_seccomp_profile(baseline);

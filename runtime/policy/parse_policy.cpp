@@ -124,6 +124,17 @@ Resources parse_resources(const JsonNode& n) {
 
 const char* isolation_name(Isolation i) { return i == Isolation::strict ? "strict" : "best-effort"; }
 
+bool has_rules(const Policy& p) {
+  const auto& f = p.filesystem;
+  const auto& pr = p.process;
+  const auto& n = p.network;
+  const auto& r = p.resources;
+  return !p.require.empty() || f.readonlyRoot || f.writable || !f.denyRead.empty() || !f.denyExec.empty() ||
+         f.execFrom || pr.noNewPrivileges || pr.allowRoot || pr.allowPrivileged || pr.capabilities ||
+         !p.seccomp.baseline.empty() || !p.seccomp.plus.empty() || n.mode || n.tcpConnect || n.tcpBind ||
+         r.pidsMax || r.memoryMax || r.nofileMax;
+}
+
 Policy parse_policy(std::string_view text, const std::string& label) {
   spec::JsonDocument doc(text, label);
   const JsonNode n = doc.root();

@@ -59,4 +59,10 @@ struct Policy {
 
 const char* isolation_name(Isolation i);  // "strict", "best-effort"
 
+// False for a policy that sets nothing (`oci`): config.json is applied as
+// runc would. Any field set, even one that restricts nothing, makes it an
+// agent policy, which also refuses what runc lets through (protected
+// mounts, isolation this host cannot give).
+bool has_rules(const Policy& p);
+
 }  // namespace agentrun::policy

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "runtime/in_root.hpp"
+#include "runtime/policy/host_gaps.hpp"
 #include "runtime/policy/merge.hpp"
 #include "spec/error.hpp"
 #include "spec/names.hpp"
@@ -27,8 +28,9 @@ class Translator {
 
   Translation run() {
     if (!c_.process) fail("config.json: process", "missing: there is nothing to run");
-    check_protected_mounts();
+    if (has_rules(p_)) check_protected_mounts();
     process_rules();
+    host_gaps();
     filesystem_rules();
     seccomp_rules();
     network_rules();
@@ -42,8 +44,19 @@ class Translator {
   // Under strict the container does not start; under best-effort the rule is recorded as given up.
   void violation(const std::string& what) {
     if (p_.isolation == Isolation::strict) fail("policy " + p_.name, what);
-    const std::string warning = "policy " + p_.name + " (best-effort): " + what;
+    warn("policy " + p_.name + " (best-effort): " + what);
+  }
+
+  void warn(const std::string& warning) {
     if (!contains(out_.warnings, warning)) out_.warnings.push_back(warning);
+  }
+
+  // What runc would run without is run without here too, with a warning; an
+  // agent policy refuses to lose isolation that way.
+  void host_gaps() {
+    for (const auto& gap : take_out_host_gaps(c_, ctx_))
+      if (gap.lessens_isolation && has_rules(p_)) violation(gap.what);
+      else warn(gap.what);
   }
 
   void check_protected_mounts() {

@@ -30,6 +30,9 @@ struct TranslateContext {
   std::map<std::string, std::string> resolved_sources;  // mount source -> its real path on the host
   std::map<std::string, FeatureState> host;     // preflight results by feature name
   int landlock_abi = 0;
+  int last_cap = 40;                            // the kernel's highest capability
+  bool apparmor = false, selinux = false;       // enabled on this host
+  bool net_cls = false, net_prio = false;       // their cgroup v1 hierarchies are mounted
 };
 
 struct FeatureOutcome {
@@ -48,7 +51,7 @@ struct Translation {
   std::string seccomp_baseline;             // set when the baseline replaced a missing profile
   std::optional<LandlockPolicy> landlock;
   std::vector<FeatureOutcome> features;
-  std::vector<std::string> warnings;        // what best-effort gave up
+  std::vector<std::string> warnings;        // what best-effort gave up, and what this host lacks (host_gaps)
 };
 
 Translation translate(const Policy& policy, spec::Config& config, const TranslateContext& ctx);

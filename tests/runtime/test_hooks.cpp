@@ -114,3 +114,20 @@ BOOST_AUTO_TEST_CASE(failing_poststart_and_poststop_hooks_are_warnings) {
   BOOST_TEST(o.err.find("warning: poststop hook #0 (/bin/false): exit status 1") != std::string::npos, o.err);
   BOOST_TEST(s.leftovers().empty());
 }
+
+BOOST_AUTO_TEST_CASE(a_failing_poststart_or_poststop_hook_does_not_stop_the_hooks_after_it) {
+  Sandbox s;
+  const std::string log = s.dir + "/after";
+  auto cfg = test::base_config({"true"});
+  auto then = [&](const std::string& kind) {
+    return R"([{"path": "/bin/false"}, {"path": "/bin/sh", "args": [")" + kind + R"(", "-c", "echo $0 >> )" + log + R"("]}])";
+  };
+  test::set_json(cfg, "/hooks/poststart", then("poststart"));
+  test::set_json(cfg, "/hooks/poststop", then("poststop"));
+  auto o = s.run(cfg);
+  BOOST_TEST(o.code == 0, o.err);
+  BOOST_TEST(o.err.find("warning: poststart hook #0 (/bin/false): exit status 1") != std::string::npos, o.err);
+  BOOST_TEST(o.err.find("warning: poststop hook #0 (/bin/false): exit status 1") != std::string::npos, o.err);
+  BOOST_TEST(test::read_file(log) == "poststart\npoststop\n");
+  BOOST_TEST(s.leftovers().empty());
+}

@@ -209,13 +209,13 @@ BOOST_AUTO_TEST_CASE(ids_are_checked_and_unique) {
 BOOST_AUTO_TEST_CASE(json_log_carries_the_error) {
   Sandbox s;
   auto cfg = test::base_config({"true"});
-  test::set_json(cfg, "/process/capabilities/bounding", R"(["CAP_BOGUS"])");
+  test::set_json(cfg, "/process/rlimits", R"([{"type": "RLIMIT_BOGUS", "hard": 1, "soft": 1}])");
   s.write_config(cfg);
   const std::string log = s.dir + "/log.json";
   auto o = s.agentrun({"--log", log, "--log-format", "json", "run", "--bundle", s.bundle, "j"});
   BOOST_TEST(o.code == 1);
   const std::string text = test::read_file(log);
-  BOOST_TEST(text.find(R"({"level":"error","msg":"config.json: process.capabilities.bounding[0]: unknown capability \"CAP_BOGUS\"","time":")") == 0, text);
+  BOOST_TEST(text.find(R"({"level":"error","msg":"config.json: process.rlimits[0].type: unknown rlimit \"RLIMIT_BOGUS\"","time":")") == 0, text);
   BOOST_TEST(s.leftovers().empty());
 }
 

@@ -214,6 +214,19 @@ BOOST_AUTO_TEST_CASE(the_runtime_state_is_never_mounted_in) {
   BOOST_TEST(s.leftovers().empty());
 }
 
+// Monitoring agents and CI runners bind /, /run or /etc; runc runs them.
+BOOST_AUTO_TEST_CASE(oci_binds_a_directory_holding_the_state_root_as_runc_does) {
+  Sandbox s;
+  BOOST_TEST_REQUIRE(s.policy == "oci");
+  auto cfg = test::base_config({"sh", "-c", "test -d /host" + s.root.substr(s.dir.size()) + " && echo state root visible"});
+  test::set_json(cfg, "/mounts/-", R"({"destination": "/host", "type": "bind", "source": ")" + s.dir +
+                                       R"(", "options": ["rbind", "ro"]})");
+  auto o = s.run(cfg);
+  BOOST_TEST(o.code == 0, o.err);
+  BOOST_TEST(o.out == "state root visible\n", o.out);
+  BOOST_TEST(s.leftovers().empty());
+}
+
 BOOST_AUTO_TEST_CASE(agent_strict_needs_a_non_root_user_namespace_and_no_network) {
   Sandbox s;
   s.policy = "agent-strict";

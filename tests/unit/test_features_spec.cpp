@@ -58,7 +58,7 @@ BOOST_AUTO_TEST_CASE(default_spec_parses_validates_and_plans) {
   BOOST_TEST(text.back() == '\n');
   parse_json(text);
   spec::Config c = spec::parse_config(text);
-  BOOST_CHECK_NO_THROW(spec::validate_config(c, spec::HostSupport{}));
+  BOOST_CHECK_NO_THROW(spec::validate_config(c));
   BOOST_TEST(c.ociVersion == "1.2.0");
   BOOST_TEST(c.root.path == "rootfs");
   BOOST_TEST(c.root.readonly);
@@ -98,7 +98,7 @@ BOOST_AUTO_TEST_CASE(rootless_spec_maps_the_caller) {
   const std::string text = default_spec_json(true, 1234, 5678);
   parse_json(text);
   spec::Config c = spec::parse_config(text);
-  BOOST_CHECK_NO_THROW(spec::validate_config(c, spec::HostSupport{}));
+  BOOST_CHECK_NO_THROW(spec::validate_config(c));
   BOOST_TEST(std::count_if(c.linux.namespaces.begin(), c.linux.namespaces.end(), [](const spec::Namespace& n) {
                return n.type == NamespaceType::user && n.path.empty();
              }) == 1);
@@ -129,7 +129,7 @@ BOOST_AUTO_TEST_CASE(rootless_spec_maps_the_caller) {
 
 BOOST_AUTO_TEST_CASE(rootless_spec_for_root_and_large_ids) {
   spec::Config c = spec::parse_config(default_spec_json(true, 4294967294u, 0));
-  BOOST_CHECK_NO_THROW(spec::validate_config(c, spec::HostSupport{}));
+  BOOST_CHECK_NO_THROW(spec::validate_config(c));
   BOOST_TEST_REQUIRE(c.linux.uidMappings.size() == 1u);
   BOOST_TEST(c.linux.uidMappings[0].hostID == 4294967294u);
   BOOST_TEST(c.linux.gidMappings[0].hostID == 0u);

@@ -39,7 +39,7 @@ const char* kConfig = R"({
       "bounding": ["CAP_CHOWN", "CAP_KILL", "CAP_NET_RAW", "CAP_SETUID", "CAP_AUDIT_WRITE"],
       "effective": ["CAP_CHOWN", "CAP_KILL", "CAP_NET_RAW", "CAP_SETUID", "CAP_AUDIT_WRITE"],
       "permitted": ["CAP_CHOWN", "CAP_KILL", "CAP_NET_RAW", "CAP_SETUID", "CAP_AUDIT_WRITE"],
-      "inheritable": ["CAP_KILL", "CAP_AUDIT_WRITE"],
+      "inheritable": ["CAP_KILL", "CAP_NET_RAW", "CAP_AUDIT_WRITE"],
       "ambient": ["CAP_NET_RAW"]
     }
   },
@@ -522,8 +522,10 @@ BOOST_AUTO_TEST_CASE(best_effort_records_every_gap) {
   BOOST_TEST(feature(t, "mount-ns")->required);
 }
 
+// Under any policy with a rule; `oci` binds them as runc does (below).
 BOOST_AUTO_TEST_CASE(protected_paths_never_mounted) {
-  for (const Policy& pol : {policy(""), best_effort(""), builtin("oci")}) {
+  const std::string rule = R"("process": {"noNewPrivileges": true})";
+  for (const Policy& pol : {policy(rule), best_effort(rule), builtin("agent-default")}) {
     BOOST_TEST_CONTEXT(pol.name << " " << pol.isolation) {
       Config c = config();
       c.mounts.push_back({"/host-run", "bind", "/run", {"rbind"}, {}, {}});
@@ -544,8 +546,28 @@ BOOST_AUTO_TEST_CASE(protected_paths_never_mounted) {
   for (const char* source : {"/run/agentrunner", "/ru", "/etc/agentrun-other", "relative/run"}) {
     Config c = config();
     c.mounts.push_back({"/x", "bind", source, {"rbind"}, {}, {}});
-    BOOST_CHECK_NO_THROW(translate(policy(""), c, context()));
+    BOOST_CHECK_NO_THROW(translate(policy(rule), c, context()));
   }
+}
+
+BOOST_AUTO_TEST_CASE(a_policy_without_rules_binds_protected_paths_as_runc_does) {
+  for (const Policy& pol : {builtin("oci"), policy(""), best_effort("")})
+    for (const char* source : {"/", "/run", "/etc", "/run/agentrun/abc"}) {
+      Config c = config();
+      c.mounts.push_back({"/host", "bind", source, {"rbind"}, {}, {}});
+      BOOST_CHECK_NO_THROW(translate(pol, c, context()));
+      BOOST_TEST(mount_at(c, "/host")->source == source);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(any_policy_field_makes_an_agent_policy) {
+  BOOST_TEST(!has_rules(builtin("oci")));
+  BOOST_TEST(!has_rules(best_effort("")));
+  for (const char* body : {R"("require": ["seccomp"])", R"("filesystem": {"denyRead": ["/x"]})",
+                           R"("process": {"allowRoot": true})", R"("seccomp": {"plus": ["agent-hardening"]})",
+                           R"("network": {"mode": "inherit"})", R"("resources": {"pidsMax": 5})"})
+    BOOST_TEST(has_rules(policy(body)), body);
+  BOOST_TEST(has_rules(builtin("agent-default")));
 }
 
 // The same directories spelled differently are the same directories.
@@ -555,7 +577,8 @@ BOOST_AUTO_TEST_CASE(protected_paths_not_bypassed_by_spelling) {
     BOOST_TEST_CONTEXT("mount source " << source) {
       Config c = config();
       c.mounts.push_back({"/x", "bind", source, {"rbind"}, {}, {}});
-      BOOST_CHECK_THROW(translate(best_effort(""), c, context()), agentrun::Failure);
+      BOOST_CHECK_THROW(translate(best_effort(R"("process": {"noNewPrivileges": true})"), c, context()),
+                        agentrun::Failure);
     }
   }
 }
@@ -617,4 +640,69 @@ BOOST_AUTO_TEST_CASE(agent_strict_on_a_plain_config) {
 BOOST_AUTO_TEST_CASE(config_without_process) {
   Config c = agentrun::spec::parse_config(R"({"ociVersion": "1.2.0", "root": {"path": "rootfs"}})");
   CHECK_REFUSED(builtin("oci"), c, context(), "config.json: process: missing: there is nothing to run");
+}
+
+// What runc runs without, `oci` runs without too, with a warning; an agent
+// policy refuses what would lessen isolation, and only that.
+BOOST_AUTO_TEST_CASE(host_gaps_are_warnings_under_oci_and_violations_under_agent_policies) {
+  auto lacking = [] {
+    Config c = config();
+    c.process->apparmorProfile = "docker-default";
+    c.process->selinuxLabel = "l";
+    c.linux.mountLabel = "m";
+    c.linux.resources = agentrun::spec::Resources{};
+    c.linux.resources->network = agentrun::spec::NetworkResources{7, {{"lo", 1}}};
+    return c;
+  };
+  const std::vector<std::string> gaps = {
+      "config.json: process.apparmorProfile: ignored: AppArmor is not enabled on this host",
+      "config.json: process.selinuxLabel: ignored: SELinux is not enabled on this host",
+      "config.json: linux.mountLabel: ignored: SELinux is not enabled on this host",
+      "config.json: linux.resources.network.classID: ignored: this host has no net_cls cgroup hierarchy",
+      "config.json: linux.resources.network.priorities: ignored: this host has no net_prio cgroup hierarchy"};
+  Config c = lacking();
+  const Translation t = translate(builtin("oci"), c, context());
+  BOOST_TEST(t.warnings == gaps, show(t.warnings));
+  BOOST_TEST(c.process->apparmorProfile.empty());
+  BOOST_TEST(c.process->selinuxLabel.empty());
+  BOOST_TEST(c.linux.mountLabel.empty());
+  BOOST_TEST(!c.linux.resources->network->classID);
+  BOOST_TEST(c.linux.resources->network->priorities.empty());
+
+  Config strict = lacking();
+  CHECK_REFUSED(policy(R"("process": {"noNewPrivileges": true})"), strict, context(), "policy p: " + gaps[0]);
+  Config lax = lacking();
+  const Translation lt = translate(best_effort(R"("process": {"noNewPrivileges": true})"), lax, context());
+  BOOST_TEST(lt.warnings.size() == gaps.size());
+  BOOST_TEST(lt.warnings.back() == "policy p (best-effort): " + gaps.back());
+
+  // Where the host has them, they are kept.
+  TranslateContext has_all = context();
+  has_all.apparmor = has_all.selinux = has_all.net_cls = has_all.net_prio = true;
+  Config kept = lacking();
+  BOOST_TEST(translate(policy(R"("process": {"noNewPrivileges": true})"), kept, has_all).warnings.empty());
+  BOOST_TEST(kept.process->apparmorProfile == "docker-default");
+  BOOST_TEST(*kept.linux.resources->network->classID == 7u);
+}
+
+BOOST_AUTO_TEST_CASE(unknown_unavailable_and_unraisable_capabilities_are_left_out_with_a_warning) {
+  for (const Policy& pol : {builtin("oci"), policy(R"("process": {"noNewPrivileges": true})")}) {
+    Config c = config();
+    auto& k = *c.process->capabilities;
+    k.unknown = {"CAP_FUTURE", "CAP_BOGUS"};
+    k.bounding.push_back(40);  // CAP_CHECKPOINT_RESTORE, beyond this kernel's last capability
+    k.ambient = {5, 29, 0, 6};  // KILL and AUDIT_WRITE can be raised; CHOWN and SETGID are not inheritable
+    TranslateContext ctx = context();
+    ctx.last_cap = 39;
+    const Translation t = translate(pol, c, ctx);
+    BOOST_TEST(t.warnings == (std::vector<std::string>{
+                                 "config.json: process.capabilities: ignoring unknown or unavailable capabilities: "
+                                 "CAP_BOGUS, CAP_CHECKPOINT_RESTORE, CAP_FUTURE",
+                                 "config.json: process.capabilities.ambient: cannot raise CAP_CHOWN, CAP_SETGID: an ambient "
+                                 "capability must also be permitted and inheritable; left out, as runc and crun do"}),
+               show(t.warnings));
+    BOOST_TEST(caps(k.bounding) == "[CAP_CHOWN,CAP_KILL,CAP_NET_RAW,CAP_SETUID,CAP_AUDIT_WRITE]");
+    BOOST_TEST(caps(k.ambient) == "[CAP_KILL,CAP_AUDIT_WRITE]");
+    BOOST_TEST(k.unknown.empty());
+  }
 }

@@ -1,0 +1,26 @@
+#pragma once
+// What config.json asks for that this kernel or host cannot give, and that
+// runc and crun run without (with a warning, or silently): unknown or
+// unavailable capabilities, ambient capabilities that cannot be raised, an
+// AppArmor profile or SELinux label without the LSM, net_cls/net_prio
+// limits without their cgroup hierarchy. Each is taken out of the config and
+// described, so that the init never meets it. Pure, like translate.
+
+#include <string>
+#include <vector>
+
+#include "runtime/policy/translate.hpp"
+#include "spec/config.hpp"
+
+namespace agentrun::policy {
+
+struct HostGap {
+  std::string what;  // "config.json: <field>: <what is left out and why>"
+  // Leaving it out gives the container less isolation than config.json asked
+  // for: an agent policy refuses it (or records it under best-effort).
+  bool lessens_isolation = false;
+};
+
+std::vector<HostGap> take_out_host_gaps(spec::Config& config, const TranslateContext& host);
+
+}  // namespace agentrun::policy

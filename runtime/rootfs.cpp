@@ -258,12 +258,26 @@ Status block_executable(RootfsSetup& s, int cover, const std::string& path) {
   return {};
 }
 
-Status make_parent_mount_private(Sys& sys, const std::string& rootfs) {
+// Before pivot_root the propagation applies to this namespace's copies of
+// the host's mounts, which are still bind sources: an unbindable source
+// could not be bound. They are private meanwhile; the new root gets the
+// configured propagation once it is "/".
+unsigned long propagation_before_pivot(unsigned long propagation) {
+  if (!(propagation & MS_UNBINDABLE)) return propagation;
+  return (propagation & ~MS_UNBINDABLE) | MS_PRIVATE;
+}
+
+// The mount holding the rootfs must not be shared: pivot_root refuses that,
+// and the rootfs bound onto itself would propagate to the host's peers. It
+// stays a slave when the root is to be one, as runc does, so that the host's
+// later mounts still reach it.
+Status make_parent_mount_unshared(Sys& sys, const std::string& rootfs, unsigned long propagation) {
   auto mounts = read_mountinfo();
   const MountInfo* parent = mount_containing(mounts, rootfs);
   if (!parent) return plain_error("find the mount of " + rootfs, "not in /proc/self/mountinfo");
-  return check(sys.mount(nullptr, parent->mount_point.c_str(), nullptr, MS_PRIVATE, nullptr),
-               "make " + parent->mount_point + " private for pivot_root");
+  const bool slave = propagation & MS_SLAVE;
+  return check(sys.mount(nullptr, parent->mount_point.c_str(), nullptr, slave ? MS_SLAVE : MS_PRIVATE, nullptr),
+               "make " + parent->mount_point + (slave ? " a slave mount" : " private") + " for the rootfs");
 }
 
 }  // namespace
@@ -291,10 +305,9 @@ Result<UniqueFd> clone_mount(Sys& sys, int fd, bool recursive, const std::string
 
 Status prepare_rootfs(RootfsSetup& s) {
   const std::string& rootfs = s.plan.rootfs;
-  AR_TRY(check(s.sys.mount(nullptr, "/", nullptr, s.plan.rootfs_propagation, nullptr),
+  AR_TRY(check(s.sys.mount(nullptr, "/", nullptr, propagation_before_pivot(s.plan.rootfs_propagation), nullptr),
                "set the propagation of / in the container's mount namespace"));
-  // pivot_root refuses a new root whose parent mount is shared.
-  if (s.plan.rootfs_propagation & MS_SHARED) AR_TRY(make_parent_mount_private(s.sys, rootfs));
+  AR_TRY(make_parent_mount_unshared(s.sys, rootfs, s.plan.rootfs_propagation));
   // A classic bind, not an open_tree clone: the clone would be private,
   // and rootfsPropagation (rslave by default, rshared for bidirectional
   // volumes) must hold for the root as well.

@@ -2,6 +2,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <fcntl.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -286,6 +287,43 @@ BOOST_AUTO_TEST_CASE(rootfs_propagation) {
   test::set_string(shared_cfg, "/linux/rootfsPropagation", "rshared");
   const std::string shared = observe(s, std::move(shared_cfg), "awk '$5 == \"/\" {print $7}' /proc/self/mountinfo");
   BOOST_TEST(shared.find("shared:") != std::string::npos, shared);
+}
+
+// The root becomes unbindable once it is the container's; bind mounts of
+// host directories still work (their sources are bound before that).
+BOOST_AUTO_TEST_CASE(rootfs_propagation_unbindable) {
+  Sandbox s;
+  const std::string shared = s.dir + "/shared";
+  BOOST_TEST_REQUIRE(::mkdir(shared.c_str(), 0755) == 0);
+  for (const char* propagation : {"unbindable", "runbindable"}) {
+    auto cfg = test::base_config({});
+    test::set_string(cfg, "/linux/rootfsPropagation", propagation);
+    test::set_json(cfg, "/mounts/-", R"({"destination": "/data", "type": "bind", "source": ")" + shared + R"(", "options": ["rbind"]})");
+    const std::string out =
+        observe(s, std::move(cfg), "awk '$5 == \"/\" || $5 == \"/data\" {print $5, $7}' /proc/self/mountinfo");
+    BOOST_TEST(contains(out, "/ unbindable\n"), propagation << ": " << out);
+    BOOST_TEST(contains(out, "/data "), propagation << ": " << out);
+  }
+}
+
+// A rootfs on a shared mount, with a propagation that leaves that mount
+// alone ("private" is for "/" only): the container's mounts must not reach
+// the host's peer.
+BOOST_AUTO_TEST_CASE(rootfs_on_a_shared_mount_does_not_propagate_to_the_host) {
+  Sandbox s;
+  BOOST_TEST_REQUIRE(::mount(s.rootfs.c_str(), s.rootfs.c_str(), nullptr, MS_BIND, nullptr) == 0);
+  BOOST_TEST_REQUIRE(::mount(nullptr, s.rootfs.c_str(), nullptr, MS_SHARED, nullptr) == 0);
+  for (const char* propagation : {"private", "slave", "unbindable"}) {
+    auto cfg = test::base_config({"echo", "ran"});
+    test::set_string(cfg, "/linux/rootfsPropagation", propagation);
+    auto o = s.run(cfg);
+    BOOST_TEST(o.out == "ran\n", propagation << ": exit " << o.code << ": " << o.err);
+    BOOST_TEST(test::read_file("/proc/self/mountinfo").find(s.rootfs + "/proc ") == std::string::npos,
+               propagation << ": the container's /proc reached the host");
+  }
+  // Ours, and whatever reached the host (a bounded number of layers).
+  for (int i = 0; i < 16 && ::umount2(s.rootfs.c_str(), MNT_DETACH) == 0; ++i) {}
+  BOOST_TEST(s.leftovers().empty());
 }
 
 BOOST_AUTO_TEST_CASE(without_path_the_usual_directories_are_searched) {

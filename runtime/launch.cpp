@@ -20,6 +20,7 @@
 #include "runtime/file_io.hpp"
 #include "runtime/preflight.hpp"
 #include "runtime/proc_stat.hpp"
+#include "runtime/rootfs.hpp"
 #include "spec/names.hpp"
 #include "spec/state.hpp"
 
@@ -61,8 +62,10 @@ std::string time_offsets(const Plan& plan) {
 
 // Only what the container needs crosses into it; in particular the state
 // directory's lock stays with the runtime.
-Status close_other_fds(const Plan& plan, const SyncChannel& sync, const LaunchIo& io) {
+Status close_other_fds(const Plan& plan, const SyncChannel& sync, const LaunchIo& io,
+                       const std::vector<int>& bind_sources) {
   std::vector<int> keep = {sync.fd(), io.console_socket, io.start_listener};
+  keep.insert(keep.end(), bind_sources.begin(), bind_sources.end());
   keep.erase(std::remove(keep.begin(), keep.end(), -1), keep.end());
   std::sort(keep.begin(), keep.end());
   unsigned next = 3 + static_cast<unsigned>(plan.preserved_fds);
@@ -79,9 +82,9 @@ Status close_other_fds(const Plan& plan, const SyncChannel& sync, const LaunchIo
 // What a process the runtime starts does first: die with the runtime, keep
 // only the descriptors the container needs, and set its OOM score while it
 // still has the host's privileges (lowering it needs them).
-void begin_child(const Plan& plan, SyncChannel& sync, const LaunchIo& io) {
+void begin_child(const Plan& plan, SyncChannel& sync, const LaunchIo& io, const std::vector<int>& bind_sources) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (Status s = close_other_fds(plan, sync, io); !s) stage_fail(sync, s.error());
+  if (Status s = close_other_fds(plan, sync, io, bind_sources); !s) stage_fail(sync, s.error());
   if (plan.process.oom_score_adj) {
     Status s = write_whole_file(AT_FDCWD, "/proc/self/oom_score_adj",
                                 std::to_string(*plan.process.oom_score_adj), 0);
@@ -91,8 +94,9 @@ void begin_child(const Plan& plan, SyncChannel& sync, const LaunchIo& io) {
 }
 
 // Stage 1: namespaces, then the init. Never returns.
-[[noreturn]] void stage1(const Plan& plan, SyncChannel& sync, const LaunchIo& io) {
-  begin_child(plan, sync, io);
+[[noreturn]] void stage1(const Plan& plan, SyncChannel& sync, const LaunchIo& io,
+                         const std::vector<int>& bind_sources) {
+  begin_child(plan, sync, io, bind_sources);
   if (Status s = join_namespaces(plan); !s) stage_fail(sync, s.error());
   const bool new_user = plan.creates(spec::NamespaceType::user);
   if (new_user && ::unshare(CLONE_NEWUSER) < 0) stage_fail(sync, namespace_error(CLONE_NEWUSER, errno));
@@ -112,7 +116,7 @@ void begin_child(const Plan& plan, SyncChannel& sync, const LaunchIo& io) {
   long pid = ::syscall(SYS_clone, CLONE_PARENT | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
   if (pid < 0) stage_fail(sync, sys_error("start the container's init", errno));
   if (pid == 0) {
-    InitIo init_io{&sync, io.console_socket, io.start_listener};
+    InitIo init_io{&sync, io.console_socket, io.start_listener, false, bind_sources};
     if (io.exec) exec_init(linux_sys(), plan, init_io);
     container_init(linux_sys(), plan, init_io);
   }
@@ -224,17 +228,21 @@ Launched launch_container(const Plan& plan, const LaunchIo& io) {
     const long pid = ::syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
     if (pid == 0) {
       parent.close();
-      begin_child(plan, child, io);
+      begin_child(plan, child, io, {});
       container_init(linux_sys(), plan, InitIo{&child, io.console_socket, io.start_listener});
     }
     if (pid > 0) guard.init = static_cast<pid_t>(pid);
   }
   if (guard.init == 0) {
+    std::vector<UniqueFd> sources;
+    if (!io.exec && plan.has_user_namespace()) sources = open_bind_sources(linux_sys(), plan).or_throw();
+    std::vector<int> source_fds;
+    for (const auto& fd : sources) source_fds.push_back(fd.get());
     guard.stage = ::fork();
     if (guard.stage < 0) fail_errno("start the container", errno);
     if (guard.stage == 0) {
       parent.close();
-      stage1(plan, child, io);
+      stage1(plan, child, io, source_fds);
     }
   }
   child.close();

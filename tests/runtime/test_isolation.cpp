@@ -239,6 +239,24 @@ BOOST_AUTO_TEST_CASE(user_namespace_with_mappings) {
   BOOST_TEST(out == "0\n         0     100000      65536\n0\n/dev/null\n", out);
 }
 
+// Bind sources are opened with the runtime's credentials, as runc does: a
+// directory only the host's root may enter still leads to the source.
+BOOST_AUTO_TEST_CASE(user_namespace_binds_a_source_only_host_root_can_reach) {
+  Sandbox s;
+  test::run_process({"/bin/chown", "-R", "100000:100000", s.rootfs});
+  const std::string secret = s.dir + "/root-only";
+  BOOST_TEST_REQUIRE(::mkdir(secret.c_str(), 0700) == 0);
+  BOOST_TEST_REQUIRE(::mkdir((secret + "/shared").c_str(), 0755) == 0);
+  { std::FILE* f = std::fopen((secret + "/shared/inside").c_str(), "w"); std::fclose(f); }
+  auto cfg = test::base_config({});
+  auto& a = cfg.GetAllocator();
+  cfg["linux"]["namespaces"].PushBack(rapidjson::Value(rapidjson::kObjectType).AddMember("type", "user", a), a);
+  test::set_json(cfg, "/linux/uidMappings", R"([{"containerID": 0, "hostID": 100000, "size": 65536}])");
+  test::set_json(cfg, "/linux/gidMappings", R"([{"containerID": 0, "hostID": 100000, "size": 65536}])");
+  test::set_json(cfg, "/mounts/-", R"({"destination": "/data", "type": "bind", "source": ")" + secret + R"(/shared", "options": ["rbind", "ro"]})");
+  BOOST_TEST(observe(s, std::move(cfg), "ls /data; touch /data/x 2>/dev/null || echo ro") == "inside\nro\n");
+}
+
 BOOST_AUTO_TEST_CASE(io_priority_scheduler_and_cpu_affinity) {
   Sandbox s;
   auto cfg = test::base_config({});

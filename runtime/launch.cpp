@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -37,13 +38,51 @@ Status check(long rc, const std::string& step) {
   return {};
 }
 
-Status join_namespaces(const Plan& plan) {
+// What the container would change in a namespace it joins: the root file
+// system is set up (and pivot_root done) in its mount namespace, the
+// hostname and domainname set in its uts namespace. Never in the runtime's
+// own, nor in pid 1's: that would be the host's.
+const char* change_in_joined(const Plan& plan, spec::NamespaceType type, bool exec) {
+  if (type == spec::NamespaceType::mount && !exec)
+    return "the container's root file system would be set up, and pivot_root done, in it";
+  if (type == spec::NamespaceType::uts && (!plan.hostname.empty() || !plan.domainname.empty()))
+    return "the container's hostname and domainname would rename the host";
+  return nullptr;
+}
+
+Status refuse_host_namespace(const NamespaceJoin& j, int fd, const char* change) {
+  const std::string step = std::string("join ") + spec::namespace_name(j.type) + " namespace " + j.path;
+  struct stat joined;
+  if (::fstat(fd, &joined) < 0) return sys_error(step, errno);
+  // A pid 1 this runtime may not inspect belongs to another (a supervisor
+  // in an outer namespace); the runtime's own namespace is always readable.
+  struct Owner {
+    const char* pid;
+    const char* name;
+    bool may_be_hidden;
+  };
+  for (const Owner& o : {Owner{"self", "the runtime's own", false}, Owner{"1", "pid 1's", true}}) {
+    const std::string own = std::string("/proc/") + o.pid + "/ns/" + spec::namespace_proc_name(j.type);
+    struct stat st;
+    if (::stat(own.c_str(), &st) < 0) {
+      if (o.may_be_hidden && (errno == EACCES || errno == EPERM)) continue;
+      return Error{step, "stat " + own, errno};
+    }
+    if (st.st_dev == joined.st_dev && st.st_ino == joined.st_ino)
+      return plain_error(step, std::string("it is ") + o.name + ": " + change);
+  }
+  return {};
+}
+
+Status join_namespaces(const Plan& plan, bool exec) {
   // Open every path before joining any: after joining a user namespace the
   // others might no longer be reachable.
   std::vector<UniqueFd> fds;
   for (const auto& j : plan.joins) {
     fds.emplace_back(::open(j.path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fds.back()) return sys_error(std::string("open ") + spec::namespace_name(j.type) + " namespace " + j.path, errno);
+    if (const char* change = change_in_joined(plan, j.type, exec))
+      AR_TRY(refuse_host_namespace(j, fds.back().get(), change));
   }
   for (size_t i = 0; i < fds.size(); ++i) {
     const auto& j = plan.joins[i];
@@ -97,7 +136,7 @@ void begin_child(const Plan& plan, SyncChannel& sync, const LaunchIo& io, const 
 [[noreturn]] void stage1(const Plan& plan, SyncChannel& sync, const LaunchIo& io,
                          const std::vector<int>& bind_sources) {
   begin_child(plan, sync, io, bind_sources);
-  if (Status s = join_namespaces(plan); !s) stage_fail(sync, s.error());
+  if (Status s = join_namespaces(plan, io.exec); !s) stage_fail(sync, s.error());
   const bool new_user = plan.creates(spec::NamespaceType::user);
   if (new_user && ::unshare(CLONE_NEWUSER) < 0) stage_fail(sync, namespace_error(CLONE_NEWUSER, errno));
   if (!sync.send(MsgType::stage_ready, new_user ? 1 : 0)) ::_exit(1);

@@ -2,8 +2,12 @@
 #include <boost/test/unit_test.hpp>
 
 #include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "support/harness.hpp"
@@ -31,6 +35,46 @@ std::string observe(const Sandbox& s, const std::string& script) {
 
 bool contains(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
 
+std::string ns_link(const std::string& path) {
+  char buf[128] = {};
+  return ::readlink(path.c_str(), buf, sizeof buf - 1) > 0 ? buf : "";
+}
+
+// A process in namespaces of its own (unshare flags), for containers to
+// join; it ends with the object.
+class NamespaceHolder {
+ public:
+  explicit NamespaceHolder(int flags) {
+    int ready[2], hold[2];
+    BOOST_TEST_REQUIRE((::pipe2(ready, O_CLOEXEC) == 0 && ::pipe2(hold, O_CLOEXEC) == 0));
+    pid_ = ::fork();
+    BOOST_TEST_REQUIRE(pid_ >= 0);
+    if (pid_ == 0) {
+      char c = ::unshare(flags) == 0 ? 'y' : 'n';
+      if (::write(ready[1], &c, 1) == 1) (void)!::read(hold[0], &c, 1);  // until the test closes its end
+      ::_exit(0);
+    }
+    ::close(ready[1]);
+    ::close(hold[0]);
+    release_ = hold[1];
+    pollfd p{ready[0], POLLIN, 0};
+    char c = 0;
+    const bool ok = ::poll(&p, 1, 10000) == 1 && ::read(ready[0], &c, 1) == 1 && c == 'y';
+    ::close(ready[0]);
+    BOOST_TEST_REQUIRE(ok, "the namespace holder did not start");
+  }
+  ~NamespaceHolder() {
+    ::close(release_);
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  std::string path(const char* ns) const { return "/proc/" + std::to_string(pid_) + "/ns/" + ns; }
+
+ private:
+  pid_t pid_ = -1;
+  int release_ = -1;
+};
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(namespaces_are_new) {
@@ -55,6 +99,63 @@ BOOST_AUTO_TEST_CASE(joins_a_namespace_by_path) {
   char host_uts[128] = {};
   BOOST_TEST_REQUIRE(::readlink(own_uts.c_str(), host_uts, sizeof host_uts - 1) > 0);
   BOOST_TEST(observe(s, std::move(cfg), "readlink /proc/self/ns/uts") == std::string(host_uts) + "\n");
+}
+
+// As runc does, the root file system is set up in the joined namespace.
+BOOST_AUTO_TEST_CASE(joins_a_mount_namespace_by_path) {
+  Sandbox s;
+  NamespaceHolder holder(CLONE_NEWNS);
+  auto cfg = test::base_config({});
+  test::set_json(cfg, "/linux/namespaces",
+                 R"([{"type": "pid"}, {"type": "mount", "path": ")" + holder.path("mnt") + R"("}])");
+  test::remove_at(cfg, "/hostname");
+  const std::string joined = ns_link(holder.path("mnt"));
+  BOOST_TEST_REQUIRE(!joined.empty());
+  BOOST_TEST(observe(s, std::move(cfg), "readlink /proc/self/ns/mnt; ls /bin/busybox") ==
+             joined + "\n/bin/busybox\n");
+}
+
+// Neither the rootfs nor the hostname is ever set up in the runtime's own
+// namespaces (here the host's), which runc and crun would do.
+BOOST_AUTO_TEST_CASE(never_joins_the_runtimes_own_mount_namespace_or_names_its_uts) {
+  Sandbox s;
+  const std::string own = "/proc/" + std::to_string(::getpid()) + "/ns/";
+  auto cfg = test::base_config({"true"});
+  test::set_json(cfg, "/linux/namespaces", R"([{"type": "pid"}, {"type": "mount", "path": ")" + own + R"(mnt"}])");
+  test::remove_at(cfg, "/hostname");
+  auto o = s.run(cfg);
+  BOOST_TEST(o.code != 0);
+  BOOST_TEST(contains(o.err, "join mount namespace " + own + "mnt: it is the runtime's own: the container's root file "
+                             "system would be set up, and pivot_root done, in it"), o.err);
+  char host[256] = {};
+  BOOST_TEST_REQUIRE(::gethostname(host, sizeof host - 1) == 0);
+  cfg = test::base_config({"true"});
+  test::set_json(cfg, "/linux/namespaces", R"([{"type": "mount"}, {"type": "uts", "path": ")" + own + R"(uts"}])");
+  test::set_string(cfg, "/hostname", "renamed-host");
+  o = s.run(cfg);
+  BOOST_TEST(o.code != 0);
+  BOOST_TEST(contains(o.err, "join uts namespace " + own + "uts: it is the runtime's own: the container's hostname "
+                             "and domainname would rename the host"), o.err);
+  char after[256] = {};
+  BOOST_TEST_REQUIRE(::gethostname(after, sizeof after - 1) == 0);
+  BOOST_TEST(std::string(after) == host);
+  BOOST_TEST(s.leftovers().empty());
+}
+
+// As runc and crun do, the hostname is set in a joined uts namespace.
+BOOST_AUTO_TEST_CASE(hostname_in_a_joined_uts_namespace) {
+  Sandbox s;
+  NamespaceHolder holder(CLONE_NEWUTS);
+  char host[256] = {};
+  BOOST_TEST_REQUIRE(::gethostname(host, sizeof host - 1) == 0);
+  auto cfg = test::base_config({});
+  test::set_json(cfg, "/linux/namespaces", R"([{"type": "mount"}, {"type": "uts", "path": ")" + holder.path("uts") + R"("}])");
+  test::set_string(cfg, "/hostname", "joined-box");
+  BOOST_TEST(observe(s, std::move(cfg), "readlink /proc/self/ns/uts; hostname") ==
+             ns_link(holder.path("uts")) + "\njoined-box\n");
+  char after[256] = {};
+  BOOST_TEST_REQUIRE(::gethostname(after, sizeof after - 1) == 0);
+  BOOST_TEST(std::string(after) == host);
 }
 
 BOOST_AUTO_TEST_CASE(hostname_domainname_and_env) {

@@ -269,7 +269,8 @@ Result<Prepared> prepare_container(Sys& sys, const Plan& plan, InitIo& io) {
   AR_TRY_ASSIGN(std::string self, proc_self_name(procfs.get()));
   const int host_pid = std::atoi(self.c_str());
 
-  RootfsSetup fs{sys, plan, {}, {}, {}};
+  RootfsSetup fs{sys, plan, {}, {}, {}, {}, {}};
+  for (int fd : io.bind_sources) fs.bind_sources.emplace_back(fd);
   if (needs_cgroup_first(plan)) {
     AR_TRY(await_cgroup(io));
     // Only once in its cgroups does a new cgroup namespace make them the container's root.

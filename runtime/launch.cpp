@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,6 +18,7 @@
 #include "runtime/file_io.hpp"
 #include "runtime/preflight.hpp"
 #include "runtime/proc_stat.hpp"
+#include "runtime/rootfs.hpp"
 #include "runtime/seccomp_listener.hpp"
 #include "spec/names.hpp"
 #include "spec/state.hpp"
@@ -34,13 +36,51 @@ Status check(long rc, const std::string& step) {
   return {};
 }
 
-Status join_namespaces(const Plan& plan) {
+// What the container would change in a namespace it joins: the root file
+// system is set up (and pivot_root done) in its mount namespace, the
+// hostname and domainname set in its uts namespace. Never in the runtime's
+// own, nor in pid 1's: that would be the host's.
+const char* change_in_joined(const Plan& plan, spec::NamespaceType type, bool exec) {
+  if (type == spec::NamespaceType::mount && !exec)
+    return "the container's root file system would be set up, and pivot_root done, in it";
+  if (type == spec::NamespaceType::uts && (!plan.hostname.empty() || !plan.domainname.empty()))
+    return "the container's hostname and domainname would rename the host";
+  return nullptr;
+}
+
+Status refuse_host_namespace(const NamespaceJoin& j, int fd, const char* change) {
+  const std::string step = std::string("join ") + spec::namespace_name(j.type) + " namespace " + j.path;
+  struct stat joined;
+  if (::fstat(fd, &joined) < 0) return sys_error(step, errno);
+  // A pid 1 this runtime may not inspect belongs to another (a supervisor
+  // in an outer namespace); the runtime's own namespace is always readable.
+  struct Owner {
+    const char* pid;
+    const char* name;
+    bool may_be_hidden;
+  };
+  for (const Owner& o : {Owner{"self", "the runtime's own", false}, Owner{"1", "pid 1's", true}}) {
+    const std::string own = std::string("/proc/") + o.pid + "/ns/" + spec::namespace_proc_name(j.type);
+    struct stat st;
+    if (::stat(own.c_str(), &st) < 0) {
+      if (o.may_be_hidden && (errno == EACCES || errno == EPERM)) continue;
+      return Error{step, "stat " + own, errno};
+    }
+    if (st.st_dev == joined.st_dev && st.st_ino == joined.st_ino)
+      return plain_error(step, std::string("it is ") + o.name + ": " + change);
+  }
+  return {};
+}
+
+Status join_namespaces(const Plan& plan, bool exec) {
   // Open every path before joining any: after joining a user namespace the
   // others might no longer be reachable.
   std::vector<UniqueFd> fds;
   for (const auto& j : plan.joins) {
     fds.emplace_back(::open(j.path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fds.back()) return sys_error(std::string("open ") + spec::namespace_name(j.type) + " namespace " + j.path, errno);
+    if (const char* change = change_in_joined(plan, j.type, exec))
+      AR_TRY(refuse_host_namespace(j, fds.back().get(), change));
   }
   for (size_t i = 0; i < fds.size(); ++i) {
     const auto& j = plan.joins[i];
@@ -59,8 +99,10 @@ std::string time_offsets(const Plan& plan) {
 
 // Only what the container needs crosses into it; in particular the state
 // directory's lock stays with the runtime.
-Status close_other_fds(const Plan& plan, const SyncChannel& sync, const LaunchIo& io) {
+Status close_other_fds(const Plan& plan, const SyncChannel& sync, const LaunchIo& io,
+                       const std::vector<int>& bind_sources) {
   std::vector<int> keep = {sync.fd(), io.console_socket, io.start_listener};
+  keep.insert(keep.end(), bind_sources.begin(), bind_sources.end());
   keep.erase(std::remove(keep.begin(), keep.end(), -1), keep.end());
   std::sort(keep.begin(), keep.end());
   unsigned next = 3 + static_cast<unsigned>(plan.preserved_fds);
@@ -77,9 +119,9 @@ Status close_other_fds(const Plan& plan, const SyncChannel& sync, const LaunchIo
 // What a process the runtime starts does first: die with the runtime, keep
 // only the descriptors the container needs, and set its OOM score while it
 // still has the host's privileges (lowering it needs them).
-void begin_child(const Plan& plan, SyncChannel& sync, const LaunchIo& io) {
+void begin_child(const Plan& plan, SyncChannel& sync, const LaunchIo& io, const std::vector<int>& bind_sources) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (Status s = close_other_fds(plan, sync, io); !s) stage_fail(sync, s.error());
+  if (Status s = close_other_fds(plan, sync, io, bind_sources); !s) stage_fail(sync, s.error());
   if (plan.process.oom_score_adj) {
     Status s = write_whole_file(AT_FDCWD, "/proc/self/oom_score_adj",
                                 std::to_string(*plan.process.oom_score_adj), 0);
@@ -89,9 +131,10 @@ void begin_child(const Plan& plan, SyncChannel& sync, const LaunchIo& io) {
 }
 
 // Stage 1: namespaces, then the init. Never returns.
-[[noreturn]] void stage1(const Plan& plan, SyncChannel& sync, const LaunchIo& io) {
-  begin_child(plan, sync, io);
-  if (Status s = join_namespaces(plan); !s) stage_fail(sync, s.error());
+[[noreturn]] void stage1(const Plan& plan, SyncChannel& sync, const LaunchIo& io,
+                         const std::vector<int>& bind_sources) {
+  begin_child(plan, sync, io, bind_sources);
+  if (Status s = join_namespaces(plan, io.exec); !s) stage_fail(sync, s.error());
   const bool new_user = plan.creates(spec::NamespaceType::user);
   if (new_user && ::unshare(CLONE_NEWUSER) < 0) stage_fail(sync, namespace_error(CLONE_NEWUSER, errno));
   if (!sync.send(MsgType::stage_ready, new_user ? 1 : 0)) ::_exit(1);
@@ -110,7 +153,7 @@ void begin_child(const Plan& plan, SyncChannel& sync, const LaunchIo& io) {
   long pid = ::syscall(SYS_clone, CLONE_PARENT | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
   if (pid < 0) stage_fail(sync, sys_error("start the container's init", errno));
   if (pid == 0) {
-    InitIo init_io{&sync, io.console_socket, io.start_listener};
+    InitIo init_io{&sync, io.console_socket, io.start_listener, false, bind_sources};
     if (io.exec) exec_init(linux_sys(), plan, init_io);
     container_init(linux_sys(), plan, init_io);
   }
@@ -191,17 +234,21 @@ Launched launch_container(const Plan& plan, const LaunchIo& io) {
     const long pid = ::syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
     if (pid == 0) {
       parent.close();
-      begin_child(plan, child, io);
+      begin_child(plan, child, io, {});
       container_init(linux_sys(), plan, InitIo{&child, io.console_socket, io.start_listener});
     }
     if (pid > 0) guard.init = static_cast<pid_t>(pid);
   }
   if (guard.init == 0) {
+    std::vector<UniqueFd> sources;
+    if (!io.exec && plan.has_user_namespace()) sources = open_bind_sources(linux_sys(), plan).or_throw();
+    std::vector<int> source_fds;
+    for (const auto& fd : sources) source_fds.push_back(fd.get());
     guard.stage = ::fork();
     if (guard.stage < 0) fail_errno("start the container", errno);
     if (guard.stage == 0) {
       parent.close();
-      stage1(plan, child, io);
+      stage1(plan, child, io, source_fds);
     }
   }
   child.close();

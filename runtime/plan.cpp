@@ -145,14 +145,16 @@ void plan_namespaces(const spec::Linux& linux, Plan& plan) {
     else
       plan.joins.push_back({ns.type, ns.path});
   }
-  bool has_mount_ns = plan.creates(spec::NamespaceType::mount);
-  for (const auto& j : plan.joins)
-    if (j.type == spec::NamespaceType::mount)
-      fail(field("linux.namespaces"),
-           "joining an existing mount namespace is not supported: the container needs its own "
-           "to set up its root file system");
-  if (!has_mount_ns)
-    fail(field("linux.namespaces"), "a new mount namespace is required to set up the root file system");
+  // runc and crun set up the root file system in a joined mount namespace
+  // as in a new one. Without any, runc mounts in the host's namespace and
+  // crun chroots, leaving the mounts out and masking paths in the host's
+  // namespace: neither is safe.
+  const bool joins_mount_ns = std::any_of(plan.joins.begin(), plan.joins.end(),
+                                          [](const NamespaceJoin& j) { return j.type == spec::NamespaceType::mount; });
+  if (!plan.creates(spec::NamespaceType::mount) && !joins_mount_ns)
+    fail(field("linux.namespaces"),
+         "a mount namespace (created or joined) is required: without one the root file system would be set up "
+         "in the runtime's own mount namespace");
   // A joined user namespace comes first, so the others are created inside it.
   std::stable_partition(plan.joins.begin(), plan.joins.end(),
                         [](const NamespaceJoin& j) { return j.type == spec::NamespaceType::user; });

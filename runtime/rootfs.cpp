@@ -75,19 +75,31 @@ Result<UniqueFd> mount_target(RootfsSetup& s, const MountStep& m, TargetKind kin
   return target;
 }
 
-Status mount_bind(RootfsSetup& s, const MountStep& m) {
-  const std::string step = "bind-mount " + m.source + " on " + m.destination;
+std::string bind_step(const MountStep& m) { return "bind-mount " + m.source + " on " + m.destination; }
+
+// A detached copy of the source with the mount's attributes; `propagation`
+// (0: as cloned) for a copy made outside the container's mount namespace.
+Result<UniqueFd> clone_bind_source(Sys& sys, const MountStep& m, uint64_t propagation) {
+  const std::string step = bind_step(m);
   AR_TRY_ASSIGN(UniqueFd tree,
-                check_fd(s.sys.open_tree(AT_FDCWD, m.source.c_str(),
-                                         OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
-                                             (m.options.recursive ? kRecursive : 0)),
+                check_fd(sys.open_tree(AT_FDCWD, m.source.c_str(),
+                                       OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (m.options.recursive ? kRecursive : 0)),
                          step));
+  AR_TRY(set_propagation(sys, tree.get(), propagation, true, step));
+  AR_TRY(set_mount_attrs(sys, tree.get(), m.options.top, false, step));
+  AR_TRY(set_mount_attrs(sys, tree.get(), m.options.tree, true, step));
+  return tree;
+}
+
+Status mount_bind(RootfsSetup& s, const MountStep& m, UniqueFd tree) {
+  const std::string step = bind_step(m);
+  if (!tree) {
+    AR_TRY_ASSIGN(tree, clone_bind_source(s.sys, m, 0));
+  }
   struct stat st;
   if (::fstat(tree.get(), &st) < 0) return sys_error(step, errno);
   TargetKind kind = S_ISDIR(st.st_mode) ? TargetKind::directory : TargetKind::file;
   AR_TRY_ASSIGN(UniqueFd target, mount_target(s, m, kind));
-  AR_TRY(set_mount_attrs(s.sys, tree.get(), m.options.top, false, step));
-  AR_TRY(set_mount_attrs(s.sys, tree.get(), m.options.tree, true, step));
   AR_TRY(attach(s.sys, tree.get(), target.get(), step));
   AR_TRY(set_propagation(s.sys, tree.get(), m.options.top.propagation, false, step));
   return set_propagation(s.sys, tree.get(), m.options.tree.propagation, true, step);
@@ -153,10 +165,10 @@ Status mount_filesystem(RootfsSetup& s, const MountStep& m) {
   return {};
 }
 
-Status mount_one(RootfsSetup& s, const MountStep& m) {
+Status mount_one(RootfsSetup& s, const MountStep& m, UniqueFd bind_source) {
   switch (m.kind) {
     case MountKind::bind:
-      return mount_bind(s, m);
+      return mount_bind(s, m, std::move(bind_source));
     case MountKind::cgroup: {
       AR_TRY_ASSIGN(UniqueFd target, mount_target(s, m, TargetKind::directory));
       return mount_cgroups(s.sys, target.get(), m, s.plan.creates(spec::NamespaceType::cgroup), s.own_cgroups);
@@ -258,12 +270,26 @@ Status block_executable(RootfsSetup& s, int cover, const std::string& path) {
   return {};
 }
 
-Status make_parent_mount_private(Sys& sys, const std::string& rootfs) {
+// Before pivot_root the propagation applies to this namespace's copies of
+// the host's mounts, which are still bind sources: an unbindable source
+// could not be bound. They are private meanwhile; the new root gets the
+// configured propagation once it is "/".
+unsigned long propagation_before_pivot(unsigned long propagation) {
+  if (!(propagation & MS_UNBINDABLE)) return propagation;
+  return (propagation & ~MS_UNBINDABLE) | MS_PRIVATE;
+}
+
+// The mount holding the rootfs must not be shared: pivot_root refuses that,
+// and the rootfs bound onto itself would propagate to the host's peers. It
+// stays a slave when the root is to be one, as runc does, so that the host's
+// later mounts still reach it.
+Status make_parent_mount_unshared(Sys& sys, const std::string& rootfs, unsigned long propagation) {
   auto mounts = read_mountinfo();
   const MountInfo* parent = mount_containing(mounts, rootfs);
   if (!parent) return plain_error("find the mount of " + rootfs, "not in /proc/self/mountinfo");
-  return check(sys.mount(nullptr, parent->mount_point.c_str(), nullptr, MS_PRIVATE, nullptr),
-               "make " + parent->mount_point + " private for pivot_root");
+  const bool slave = propagation & MS_SLAVE;
+  return check(sys.mount(nullptr, parent->mount_point.c_str(), nullptr, slave ? MS_SLAVE : MS_PRIVATE, nullptr),
+               "make " + parent->mount_point + (slave ? " a slave mount" : " private") + " for the rootfs");
 }
 
 }  // namespace
@@ -291,10 +317,9 @@ Result<UniqueFd> clone_mount(Sys& sys, int fd, bool recursive, const std::string
 
 Status prepare_rootfs(RootfsSetup& s) {
   const std::string& rootfs = s.plan.rootfs;
-  AR_TRY(check(s.sys.mount(nullptr, "/", nullptr, s.plan.rootfs_propagation, nullptr),
+  AR_TRY(check(s.sys.mount(nullptr, "/", nullptr, propagation_before_pivot(s.plan.rootfs_propagation), nullptr),
                "set the propagation of / in the container's mount namespace"));
-  // pivot_root refuses a new root whose parent mount is shared.
-  if (s.plan.rootfs_propagation & MS_SHARED) AR_TRY(make_parent_mount_private(s.sys, rootfs));
+  AR_TRY(make_parent_mount_unshared(s.sys, rootfs, s.plan.rootfs_propagation));
   // A classic bind, not an open_tree clone: the clone would be private,
   // and rootfsPropagation (rslave by default, rshared for bidirectional
   // volumes) must hold for the root as well.
@@ -307,8 +332,24 @@ Status prepare_rootfs(RootfsSetup& s) {
 }
 
 Status mount_all(RootfsSetup& s) {
-  for (const auto& m : s.plan.mounts) AR_TRY(mount_one(s, m));
+  for (size_t i = 0; i < s.plan.mounts.size(); ++i)
+    AR_TRY(mount_one(s, s.plan.mounts[i], i < s.bind_sources.size() ? std::move(s.bind_sources[i]) : UniqueFd()));
   return {};
+}
+
+Result<std::vector<UniqueFd>> open_bind_sources(Sys& sys, const Plan& plan) {
+  // A copy in the container's namespace would be a slave of a shared host
+  // mount (it belongs to a less privileged user namespace), or private
+  // with a private rootfsPropagation.
+  const uint64_t propagation = (plan.rootfs_propagation & (MS_PRIVATE | MS_UNBINDABLE)) ? MS_PRIVATE : MS_SLAVE;
+  std::vector<UniqueFd> out;
+  for (const auto& m : plan.mounts) {
+    out.emplace_back();
+    if (m.kind == MountKind::bind) {
+      AR_TRY_ASSIGN(out.back(), clone_bind_source(sys, m, propagation));
+    }
+  }
+  return out;
 }
 
 Status enter_rootfs(RootfsSetup& s) {

@@ -6,6 +6,7 @@
 // mount to the host.
 
 #include <string>
+#include <vector>
 
 #include "runtime/fd.hpp"
 #include "runtime/plan.hpp"
@@ -21,7 +22,14 @@ struct RootfsSetup {
   UniqueFd dev_null;  // O_PATH: the host's /dev/null, checked to be char 1:3
   std::string own_cgroups;  // /proc/self/cgroup as the host sees it, read before the cgroup namespace
   std::vector<std::string> blocked;  // path entries denyExec covered, for the runtime's report
+  std::vector<UniqueFd> bind_sources;  // from open_bind_sources, by mount; empty: opened here
 };
+
+// With a user namespace the init's credentials may not reach a bind source
+// (a directory only the host's root may enter), so the runtime clones the
+// sources first, as runc does: one detached tree per bind mount of the
+// plan, in its order, an empty descriptor for the other mounts.
+Result<std::vector<UniqueFd>> open_bind_sources(Sys& sys, const Plan& plan);
 
 // Sets the propagation of "/", makes the rootfs a mount point and opens it.
 Status prepare_rootfs(RootfsSetup& s);

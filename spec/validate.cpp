@@ -216,12 +216,13 @@ class Validator {
     }
   }
 
-  // Setting these in the host's (or another container's) uts namespace
-  // would rename that system.
+  // Without a uts namespace these would rename the host. In a joined one
+  // they rename that namespace, as runc and crun do; launch refuses to join
+  // the runtime's own for them.
   void uts() const {
     for (const auto& [value, path] :
          {std::pair{&c_.hostname, "hostname"}, std::pair{&c_.domainname, "domainname"}})
-      require(value->empty() || new_ns(NamespaceType::uts), path, "requires a new uts namespace");
+      require(value->empty() || ns(NamespaceType::uts), path, "requires a uts namespace (created or joined)");
   }
 
   void time_offsets() const {

@@ -198,6 +198,14 @@ class Translator {
         if (!n) {
           f.effective = false;
           f.reason = std::string("config.json shares the host's ") + spec::namespace_name(ns->second) + " namespace";
+        } else if (!n->path.empty() && ns->second == spec::NamespaceType::mount) {
+          // The root file system would be set up, and pivot_root done, where others live.
+          f.effective = false;
+          f.reason = "config.json joins the mount namespace " + n->path + ", which is not the container's own";
+        } else if (!n->path.empty() && ns->second == spec::NamespaceType::uts &&
+                   (!c_.hostname.empty() || !c_.domainname.empty())) {
+          f.effective = false;
+          f.reason = "config.json names the uts namespace it joins (" + n->path + "), which is not the container's own";
         }
       } else if (!h.available) {
         f.effective = false;

@@ -2,7 +2,12 @@
 #include <boost/test/unit_test.hpp>
 
 #include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "support/harness.hpp"
@@ -30,6 +35,46 @@ std::string observe(const Sandbox& s, const std::string& script) {
 
 bool contains(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
 
+std::string ns_link(const std::string& path) {
+  char buf[128] = {};
+  return ::readlink(path.c_str(), buf, sizeof buf - 1) > 0 ? buf : "";
+}
+
+// A process in namespaces of its own (unshare flags), for containers to
+// join; it ends with the object.
+class NamespaceHolder {
+ public:
+  explicit NamespaceHolder(int flags) {
+    int ready[2], hold[2];
+    BOOST_TEST_REQUIRE((::pipe2(ready, O_CLOEXEC) == 0 && ::pipe2(hold, O_CLOEXEC) == 0));
+    pid_ = ::fork();
+    BOOST_TEST_REQUIRE(pid_ >= 0);
+    if (pid_ == 0) {
+      char c = ::unshare(flags) == 0 ? 'y' : 'n';
+      if (::write(ready[1], &c, 1) == 1) (void)!::read(hold[0], &c, 1);  // until the test closes its end
+      ::_exit(0);
+    }
+    ::close(ready[1]);
+    ::close(hold[0]);
+    release_ = hold[1];
+    pollfd p{ready[0], POLLIN, 0};
+    char c = 0;
+    const bool ok = ::poll(&p, 1, 10000) == 1 && ::read(ready[0], &c, 1) == 1 && c == 'y';
+    ::close(ready[0]);
+    BOOST_TEST_REQUIRE(ok, "the namespace holder did not start");
+  }
+  ~NamespaceHolder() {
+    ::close(release_);
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  std::string path(const char* ns) const { return "/proc/" + std::to_string(pid_) + "/ns/" + ns; }
+
+ private:
+  pid_t pid_ = -1;
+  int release_ = -1;
+};
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(namespaces_are_new) {
@@ -54,6 +99,63 @@ BOOST_AUTO_TEST_CASE(joins_a_namespace_by_path) {
   char host_uts[128] = {};
   BOOST_TEST_REQUIRE(::readlink(own_uts.c_str(), host_uts, sizeof host_uts - 1) > 0);
   BOOST_TEST(observe(s, std::move(cfg), "readlink /proc/self/ns/uts") == std::string(host_uts) + "\n");
+}
+
+// As runc does, the root file system is set up in the joined namespace.
+BOOST_AUTO_TEST_CASE(joins_a_mount_namespace_by_path) {
+  Sandbox s;
+  NamespaceHolder holder(CLONE_NEWNS);
+  auto cfg = test::base_config({});
+  test::set_json(cfg, "/linux/namespaces",
+                 R"([{"type": "pid"}, {"type": "mount", "path": ")" + holder.path("mnt") + R"("}])");
+  test::remove_at(cfg, "/hostname");
+  const std::string joined = ns_link(holder.path("mnt"));
+  BOOST_TEST_REQUIRE(!joined.empty());
+  BOOST_TEST(observe(s, std::move(cfg), "readlink /proc/self/ns/mnt; ls /bin/busybox") ==
+             joined + "\n/bin/busybox\n");
+}
+
+// Neither the rootfs nor the hostname is ever set up in the runtime's own
+// namespaces (here the host's), which runc and crun would do.
+BOOST_AUTO_TEST_CASE(never_joins_the_runtimes_own_mount_namespace_or_names_its_uts) {
+  Sandbox s;
+  const std::string own = "/proc/" + std::to_string(::getpid()) + "/ns/";
+  auto cfg = test::base_config({"true"});
+  test::set_json(cfg, "/linux/namespaces", R"([{"type": "pid"}, {"type": "mount", "path": ")" + own + R"(mnt"}])");
+  test::remove_at(cfg, "/hostname");
+  auto o = s.run(cfg);
+  BOOST_TEST(o.code != 0);
+  BOOST_TEST(contains(o.err, "join mount namespace " + own + "mnt: it is the runtime's own: the container's root file "
+                             "system would be set up, and pivot_root done, in it"), o.err);
+  char host[256] = {};
+  BOOST_TEST_REQUIRE(::gethostname(host, sizeof host - 1) == 0);
+  cfg = test::base_config({"true"});
+  test::set_json(cfg, "/linux/namespaces", R"([{"type": "mount"}, {"type": "uts", "path": ")" + own + R"(uts"}])");
+  test::set_string(cfg, "/hostname", "renamed-host");
+  o = s.run(cfg);
+  BOOST_TEST(o.code != 0);
+  BOOST_TEST(contains(o.err, "join uts namespace " + own + "uts: it is the runtime's own: the container's hostname "
+                             "and domainname would rename the host"), o.err);
+  char after[256] = {};
+  BOOST_TEST_REQUIRE(::gethostname(after, sizeof after - 1) == 0);
+  BOOST_TEST(std::string(after) == host);
+  BOOST_TEST(s.leftovers().empty());
+}
+
+// As runc and crun do, the hostname is set in a joined uts namespace.
+BOOST_AUTO_TEST_CASE(hostname_in_a_joined_uts_namespace) {
+  Sandbox s;
+  NamespaceHolder holder(CLONE_NEWUTS);
+  char host[256] = {};
+  BOOST_TEST_REQUIRE(::gethostname(host, sizeof host - 1) == 0);
+  auto cfg = test::base_config({});
+  test::set_json(cfg, "/linux/namespaces", R"([{"type": "mount"}, {"type": "uts", "path": ")" + holder.path("uts") + R"("}])");
+  test::set_string(cfg, "/hostname", "joined-box");
+  BOOST_TEST(observe(s, std::move(cfg), "readlink /proc/self/ns/uts; hostname") ==
+             ns_link(holder.path("uts")) + "\njoined-box\n");
+  char after[256] = {};
+  BOOST_TEST_REQUIRE(::gethostname(after, sizeof after - 1) == 0);
+  BOOST_TEST(std::string(after) == host);
 }
 
 BOOST_AUTO_TEST_CASE(hostname_domainname_and_env) {
@@ -238,6 +340,24 @@ BOOST_AUTO_TEST_CASE(user_namespace_with_mappings) {
   BOOST_TEST(out == "0\n         0     100000      65536\n0\n/dev/null\n", out);
 }
 
+// Bind sources are opened with the runtime's credentials, as runc does: a
+// directory only the host's root may enter still leads to the source.
+BOOST_AUTO_TEST_CASE(user_namespace_binds_a_source_only_host_root_can_reach) {
+  Sandbox s;
+  test::run_process({"/bin/chown", "-R", "100000:100000", s.rootfs});
+  const std::string secret = s.dir + "/root-only";
+  BOOST_TEST_REQUIRE(::mkdir(secret.c_str(), 0700) == 0);
+  BOOST_TEST_REQUIRE(::mkdir((secret + "/shared").c_str(), 0755) == 0);
+  { std::FILE* f = std::fopen((secret + "/shared/inside").c_str(), "w"); std::fclose(f); }
+  auto cfg = test::base_config({});
+  auto& a = cfg.GetAllocator();
+  cfg["linux"]["namespaces"].PushBack(rapidjson::Value(rapidjson::kObjectType).AddMember("type", "user", a), a);
+  test::set_json(cfg, "/linux/uidMappings", R"([{"containerID": 0, "hostID": 100000, "size": 65536}])");
+  test::set_json(cfg, "/linux/gidMappings", R"([{"containerID": 0, "hostID": 100000, "size": 65536}])");
+  test::set_json(cfg, "/mounts/-", R"({"destination": "/data", "type": "bind", "source": ")" + secret + R"(/shared", "options": ["rbind", "ro"]})");
+  BOOST_TEST(observe(s, std::move(cfg), "ls /data; touch /data/x 2>/dev/null || echo ro") == "inside\nro\n");
+}
+
 BOOST_AUTO_TEST_CASE(io_priority_scheduler_and_cpu_affinity) {
   Sandbox s;
   auto cfg = test::base_config({});
@@ -286,6 +406,43 @@ BOOST_AUTO_TEST_CASE(rootfs_propagation) {
   test::set_string(shared_cfg, "/linux/rootfsPropagation", "rshared");
   const std::string shared = observe(s, std::move(shared_cfg), "awk '$5 == \"/\" {print $7}' /proc/self/mountinfo");
   BOOST_TEST(shared.find("shared:") != std::string::npos, shared);
+}
+
+// The root becomes unbindable once it is the container's; bind mounts of
+// host directories still work (their sources are bound before that).
+BOOST_AUTO_TEST_CASE(rootfs_propagation_unbindable) {
+  Sandbox s;
+  const std::string shared = s.dir + "/shared";
+  BOOST_TEST_REQUIRE(::mkdir(shared.c_str(), 0755) == 0);
+  for (const char* propagation : {"unbindable", "runbindable"}) {
+    auto cfg = test::base_config({});
+    test::set_string(cfg, "/linux/rootfsPropagation", propagation);
+    test::set_json(cfg, "/mounts/-", R"({"destination": "/data", "type": "bind", "source": ")" + shared + R"(", "options": ["rbind"]})");
+    const std::string out =
+        observe(s, std::move(cfg), "awk '$5 == \"/\" || $5 == \"/data\" {print $5, $7}' /proc/self/mountinfo");
+    BOOST_TEST(contains(out, "/ unbindable\n"), propagation << ": " << out);
+    BOOST_TEST(contains(out, "/data "), propagation << ": " << out);
+  }
+}
+
+// A rootfs on a shared mount, with a propagation that leaves that mount
+// alone ("private" is for "/" only): the container's mounts must not reach
+// the host's peer.
+BOOST_AUTO_TEST_CASE(rootfs_on_a_shared_mount_does_not_propagate_to_the_host) {
+  Sandbox s;
+  BOOST_TEST_REQUIRE(::mount(s.rootfs.c_str(), s.rootfs.c_str(), nullptr, MS_BIND, nullptr) == 0);
+  BOOST_TEST_REQUIRE(::mount(nullptr, s.rootfs.c_str(), nullptr, MS_SHARED, nullptr) == 0);
+  for (const char* propagation : {"private", "slave", "unbindable"}) {
+    auto cfg = test::base_config({"echo", "ran"});
+    test::set_string(cfg, "/linux/rootfsPropagation", propagation);
+    auto o = s.run(cfg);
+    BOOST_TEST(o.out == "ran\n", propagation << ": exit " << o.code << ": " << o.err);
+    BOOST_TEST(test::read_file("/proc/self/mountinfo").find(s.rootfs + "/proc ") == std::string::npos,
+               propagation << ": the container's /proc reached the host");
+  }
+  // Ours, and whatever reached the host (a bounded number of layers).
+  for (int i = 0; i < 16 && ::umount2(s.rootfs.c_str(), MNT_DETACH) == 0; ++i) {}
+  BOOST_TEST(s.leftovers().empty());
 }
 
 BOOST_AUTO_TEST_CASE(without_path_the_usual_directories_are_searched) {

@@ -168,17 +168,25 @@ BOOST_AUTO_TEST_CASE(without_user_namespace_devices_are_created) {
 }
 
 BOOST_AUTO_TEST_CASE(mount_namespace_is_required) {
+  const std::string refused =
+      "config.json: linux.namespaces: a mount namespace (created or joined) is required: without one the root "
+      "file system would be set up in the runtime's own mount namespace";
   auto c = base_config();
   c.linux.namespaces = {{NamespaceType::pid, ""}};
-  BOOST_TEST(plan_failure(c) ==
-             "config.json: linux.namespaces: a new mount namespace is required to set up the root file system");
+  BOOST_TEST(plan_failure(c) == refused);
   c.linux.namespaces.clear();
-  BOOST_TEST(plan_failure(c) ==
-             "config.json: linux.namespaces: a new mount namespace is required to set up the root file system");
-  c.linux.namespaces = {{NamespaceType::mount, "/proc/1/ns/mnt"}};
-  BOOST_TEST(plan_failure(c) ==
-             "config.json: linux.namespaces: joining an existing mount namespace is not supported: the "
-             "container needs its own to set up its root file system");
+  BOOST_TEST(plan_failure(c) == refused);
+}
+
+// As runc does, the root file system is set up in a joined mount namespace.
+BOOST_AUTO_TEST_CASE(a_mount_namespace_may_be_joined) {
+  auto c = base_config();
+  c.linux.namespaces = {{NamespaceType::pid, ""}, {NamespaceType::mount, "/run/ns/mnt"}};
+  Plan p = make_plan(c, options(), HostFacts{});
+  BOOST_TEST(p.new_namespaces == CLONE_NEWPID);
+  BOOST_REQUIRE_EQUAL(p.joins.size(), 1u);
+  BOOST_TEST(p.joins[0].path == "/run/ns/mnt");
+  BOOST_TEST(p.setup_dev);
 }
 
 BOOST_AUTO_TEST_CASE(rootfs_absolute_or_relative_to_the_bundle) {

@@ -500,6 +500,43 @@ BOOST_AUTO_TEST_CASE(required_features) {
   }
 }
 
+// The oci policy joins a mount namespace and names a joined uts namespace
+// as runc does; a policy that requires them keeps the container out of
+// namespaces others share.
+BOOST_AUTO_TEST_CASE(joined_mount_namespace_and_hostname_of_a_joined_uts) {
+  using agentrun::spec::NamespaceType;
+  auto joined = [](NamespaceType type, const char* path) {
+    Config c = config();
+    for (auto& n : c.linux.namespaces)
+      if (n.type == type) n.path = path;
+    return c;
+  };
+  Config c = joined(NamespaceType::mount, "/run/ns/mnt");
+  CHECK_REFUSED(policy(R"("require": ["mount-ns"])"), c, context(),
+                "policy p: requires mount-ns: config.json joins the mount namespace /run/ns/mnt, which is not the "
+                "container's own");
+  c = joined(NamespaceType::uts, "/run/ns/uts");
+  BOOST_CHECK_NO_THROW(translate(policy(R"("require": ["uts-ns"])"), c, context()));
+  c.hostname = "box";
+  CHECK_REFUSED(policy(R"("require": ["uts-ns"])"), c, context(),
+                "policy p: requires uts-ns: config.json names the uts namespace it joins (/run/ns/uts), which is "
+                "not the container's own");
+  c.hostname.clear();
+  c.domainname = "example";
+  CHECK_REFUSED(policy(R"("require": ["uts-ns"])"), c, context(),
+                "policy p: requires uts-ns: config.json names the uts namespace it joins (/run/ns/uts), which is "
+                "not the container's own");
+  for (const char* name : {"agent-default", "agent-strict"}) {
+    c = joined(NamespaceType::mount, "/run/ns/mnt");
+    BOOST_CHECK_THROW(translate(builtin(name), c, context()), agentrun::Failure);
+  }
+  c = joined(NamespaceType::mount, "/run/ns/mnt");
+  c.hostname = "box";
+  for (auto& n : c.linux.namespaces)
+    if (n.type == NamespaceType::uts) n.path = "/run/ns/uts";
+  BOOST_CHECK_NO_THROW(translate(builtin("oci"), c, context()));
+}
+
 BOOST_AUTO_TEST_CASE(best_effort_records_every_gap) {
   using agentrun::spec::NamespaceType;
   TranslateContext ctx = context();

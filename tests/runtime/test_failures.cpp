@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "support/harness.hpp"
+#include "support/needs.hpp"
 
 using test::Sandbox;
 
@@ -73,19 +74,35 @@ BOOST_AUTO_TEST_CASE(a_failing_mount_stops_the_container) {
   expect_refused(s, bad_fs, "/t");
 }
 
-BOOST_AUTO_TEST_CASE(unsupported_requests_are_refused_not_dropped) {
+// What this host cannot apply is refused, never dropped.
+BOOST_AUTO_TEST_CASE(apparmor_profile_is_refused_without_apparmor, *test::needs_absent(test::host::apparmor, "AppArmor")) {
   Sandbox s;
   prepare_marker(s);
   auto apparmor = marking_config(s);
   test::set_string(apparmor, "/process/apparmorProfile", "docker-default");
   expect_refused(s, apparmor, "process.apparmorProfile");
+}
+
+BOOST_AUTO_TEST_CASE(selinux_label_is_refused_without_selinux, *test::needs_absent(test::host::selinux, "SELinux")) {
+  Sandbox s;
+  prepare_marker(s);
   auto selinux = marking_config(s);
   test::set_string(selinux, "/process/selinuxLabel", "system_u:system_r:container_t:s0");
   expect_refused(s, selinux, "process.selinuxLabel");
+}
+
+BOOST_AUTO_TEST_CASE(net_cls_class_is_refused_without_net_cls,
+                     *test::needs_absent([] { return test::host::cgroup_controller("net_cls"); }, "a net_cls cgroup")) {
+  Sandbox s;
+  prepare_marker(s);
   auto resources = marking_config(s);
-  // This host mounts no net_cls hierarchy: the class id cannot be applied.
   test::set_json(resources, "/linux/resources", R"({"network": {"classID": 1048577}})");
   expect_refused(s, resources, "net_cls");
+}
+
+BOOST_AUTO_TEST_CASE(host_sysctls_are_refused) {
+  Sandbox s;
+  prepare_marker(s);
   auto host_sysctl = marking_config(s);
   test::set_json(host_sysctl, "/linux/sysctl", R"({"vm.swappiness": "10"})");
   expect_refused(s, host_sysctl, "vm.swappiness");
@@ -191,11 +208,11 @@ BOOST_AUTO_TEST_CASE(terminal_without_console_socket_when_detached) {
 
 // Without CAP_SYS_ADMIN the host refuses the namespaces: the clone straight
 // into them fails, and the two-stage path says which one and why.
-BOOST_AUTO_TEST_CASE(refused_namespaces_are_named_with_the_cause) {
+BOOST_AUTO_TEST_CASE(refused_namespaces_are_named_with_the_cause, *test::needs_tool("setpriv")) {
   Sandbox s;
   prepare_marker(s);
   s.write_config(marking_config(s));
-  auto o = test::run_process({"/usr/bin/setpriv", "--bounding-set", "-sys_admin", "--inh-caps", "-sys_admin",
+  auto o = test::run_process({test::host::tool("setpriv").reason, "--bounding-set", "-sys_admin", "--inh-caps", "-sys_admin",
                               AGENTRUN_BINARY, "--root", s.root, "run", "--bundle", s.bundle, "f"});
   BOOST_TEST(o.code != 0);
   BOOST_TEST(o.err.find("create namespaces: creating a pid namespace failed with EPERM (operation not permitted): "

@@ -292,6 +292,8 @@ Probe cgroup_controller(const std::string& controller) {
   Probe p;
   if (const auto v1 = cgroup_v1_mount(controller); !v1.empty()) {
     p = {true, "v1 hierarchy at " + v1};
+  } else if ((controller == "freezer" || controller == "devices") && !cgroup_v2_mount().empty()) {
+    p = {true, "cgroup2 " + std::string(controller == "freezer" ? "cgroup.freeze" : "BPF device filter")};
   } else if (const auto v2 = cgroup_v2_mount(); !v2.empty()) {
     const std::string file = v2 + own_cgroup(v2) + "/cgroup.controllers";
     std::string text = read_text(file);

@@ -30,7 +30,8 @@ CgroupLayout cgroup_layout();
 const char* name(CgroupLayout l);
 const Probe& cgroup_v1();  // "cgroup-v1": some v1 hierarchy is mounted
 const Probe& cgroup_v2();  // "cgroup-v2": a cgroup2 mount (alone or beside v1)
-// "cgroup:NAME": a v1 hierarchy of that controller, or NAME in our cgroup2 cgroup.controllers.
+// "cgroup:NAME": a v1 hierarchy of that controller, or NAME in our cgroup2
+// cgroup.controllers (freezer and devices: any cgroup2 mount, where they are built in).
 Probe cgroup_controller(const std::string& controller);
 
 // The v1 mount point of a controller ("" when it has none), and the cgroup2 mount ("" when none).

@@ -22,6 +22,16 @@ inline boost::unit_test::precondition needs(std::function<host::Probe()> probe) 
   });
 }
 
+// For a test of what the runtime does on a host that lacks something.
+inline boost::unit_test::precondition needs_absent(std::function<host::Probe()> probe, const std::string& what) {
+  return boost::unit_test::precondition([probe, what](boost::unit_test::test_unit_id) {
+    const host::Probe p = probe();
+    boost::test_tools::assertion_result r(!p.available);
+    r.message() << "needs a host without " << what << " (" << p.reason << ")";
+    return r;
+  });
+}
+
 inline boost::unit_test::precondition needs_landlock(int abi) {
   return needs([abi] { return host::landlock(abi); });
 }

@@ -10,18 +10,24 @@
 
 namespace test {
 
-// Polls `ready` until it holds (true) or `timeout` passes (false, recorded as a failure).
+// Polls `ready` until it holds (true) or `timeout` passes (false). Reports
+// nothing: usable off the test's main thread, where Boost.Test may not log.
 template <class Predicate>
-bool wait_for(Predicate ready, std::chrono::milliseconds timeout, const std::string& what) {
+bool poll_until(Predicate ready, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     if (ready()) return true;
-    if (std::chrono::steady_clock::now() >= deadline) {
-      BOOST_ERROR("timed out after " << timeout.count() << " ms waiting for " << what);
-      return false;
-    }
+    if (std::chrono::steady_clock::now() >= deadline) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
+}
+
+// As poll_until, and a timeout is a failure that names what was awaited.
+template <class Predicate>
+bool wait_for(Predicate ready, std::chrono::milliseconds timeout, const std::string& what) {
+  if (poll_until(ready, timeout)) return true;
+  BOOST_ERROR("timed out after " << timeout.count() << " ms waiting for " << what);
+  return false;
 }
 
 // Whether `holds` stays true for the whole `window`: the observation a test

@@ -12,6 +12,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -19,6 +20,8 @@
 #include <stdexcept>
 
 #include "runtime/default_spec.hpp"
+#include "support/host.hpp"
+#include "support/wait.hpp"
 
 namespace test {
 namespace {
@@ -183,6 +186,8 @@ Sandbox::~Sandbox() {
   std::string id;
   while (std::getline(ids, id))
     if (!id.empty()) agentrun({"delete", "--force", id});
+  // Every runtime test ends here: whatever its containers left fails it.
+  for (const auto& l : leftovers()) BOOST_ERROR("left behind: " << l);
   remove_tree(dir);
 }
 
@@ -191,23 +196,65 @@ void Sandbox::write_config(const rapidjson::Document& d) const {
   rapidjson::Document copy;
   copy.CopyFrom(d, copy.GetAllocator());
   if (auto* env = rapidjson::Pointer("/process/env").Get(copy); env && env->IsArray())
-    env->PushBack(rapidjson::Value(("AGENTRUN_TEST_SANDBOX=" + dir).c_str(), copy.GetAllocator()),
+    env->PushBack(rapidjson::Value(tag().c_str(), copy.GetAllocator()),
                   copy.GetAllocator());
   write_config_text(to_json(copy));
 }
 
-void Sandbox::write_config_text(const std::string& text) const { write_text(bundle + "/config.json", text); }
+void Sandbox::write_config_text(const std::string& text) const {
+  rapidjson::Document d;
+  d.Parse(text.c_str());
+  if (!d.HasParseError())
+    if (const auto* p = rapidjson::Pointer("/linux/cgroupsPath").Get(d); p && p->IsString() && p->GetStringLength())
+      cgroups_paths_.insert(p->GetString());
+  write_text(bundle + "/config.json", text);
+}
+
+// The containers a command may have made: the id of run and create (their
+// last argument), and whatever has a state directory after it.
+void Sandbox::note_containers(const std::vector<std::string>& args) const {
+  for (const char* command : {"run", "create"})
+    if (std::find(args.begin(), args.end(), command) != args.end() && !args.empty()) ids_.insert(args.back());
+  if (DIR* d = ::opendir(root.c_str())) {
+    while (dirent* e = ::readdir(d))
+      if (e->d_name[0] != '.') ids_.insert(e->d_name);
+    ::closedir(d);
+  }
+}
 
 Output Sandbox::agentrun(const std::vector<std::string>& args, int timeout_seconds, const std::string& input) const {
   std::vector<std::string> argv = {AGENTRUN_BINARY, "--root", root};
   if (!policy.empty()) argv.insert(argv.end(), {"--policy", policy});
   argv.insert(argv.end(), args.begin(), args.end());
-  return run_process(argv, timeout_seconds, input);
+  Output o = run_process(argv, timeout_seconds, input);
+  note_containers(args);
+  return o;
 }
 
 Output Sandbox::run(const rapidjson::Document& config, const std::string& id) const {
   write_config(config);
   return agentrun({"run", "--bundle", bundle, id});
+}
+
+int Sandbox::pid_of(const std::string& id) const {
+  rapidjson::Document d;
+  d.Parse(agentrun({"state", id}).out.c_str());
+  return !d.HasParseError() && d.IsObject() && d.HasMember("pid") && d["pid"].IsInt() ? d["pid"].GetInt() : 0;
+}
+
+std::vector<int> processes_running(const std::string& fragment) {
+  std::vector<int> out;
+  DIR* proc = ::opendir("/proc");
+  must(proc != nullptr, "opendir /proc");
+  while (dirent* e = ::readdir(proc)) {
+    const int pid = std::atoi(e->d_name);
+    if (pid <= 0 || pid == ::getpid()) continue;
+    std::string cmdline = read_file("/proc/" + std::to_string(pid) + "/cmdline");
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    if (cmdline.find(fragment) != std::string::npos) out.push_back(pid);
+  }
+  ::closedir(proc);
+  return out;
 }
 
 std::vector<std::string> Sandbox::leftovers() const {
@@ -218,20 +265,65 @@ std::vector<std::string> Sandbox::leftovers() const {
       if (e->d_name[0] != '.') out.push_back("state dir " + root + "/" + e->d_name);
     ::closedir(d);
   }
+  // By the sandbox's unique name: mounts below `dir`, and those named after
+  // it elsewhere (a network namespace pinned in /run/netns).
+  const std::string name = dir.substr(dir.rfind('/') + 1);
   std::istringstream mounts(read_file("/proc/self/mountinfo"));
   std::string line;
   while (std::getline(mounts, line))
-    if (line.find(dir) != std::string::npos) out.push_back("mount " + line);
+    if (line.find(name) != std::string::npos) out.push_back("mount " + line);
   DIR* proc = ::opendir("/proc");
+  must(proc != nullptr, "opendir /proc");
   while (dirent* e = ::readdir(proc)) {
     int pid = std::atoi(e->d_name);
     if (pid <= 0 || pid == ::getpid()) continue;
     const std::string p = "/proc/" + std::to_string(pid);
     std::string cmdline = read_file(p + "/cmdline"), environ = read_file(p + "/environ");
-    if (cmdline.find(dir) != std::string::npos || environ.find("AGENTRUN_TEST_SANDBOX=" + dir) != std::string::npos)
+    if (cmdline.find(dir) != std::string::npos || environ.find(tag()) != std::string::npos)
       out.push_back("process " + std::to_string(pid) + ": " + cmdline);
   }
   ::closedir(proc);
+  for (auto& l : cgroup_leftovers()) out.push_back(std::move(l));
+  return out;
+}
+
+namespace {
+
+// Whether a cgroup directory still holds a process that is not ours: then it
+// is another user's container of the same name (these names are shared).
+bool holds_foreign_process(const std::string& cgroup, const std::string& tag) {
+  std::istringstream procs(read_file(cgroup + "/cgroup.procs"));
+  for (std::string pid; std::getline(procs, pid);)
+    if (!pid.empty() && read_file("/proc/" + pid + "/environ").find(tag) == std::string::npos) return true;
+  return false;
+}
+
+}  // namespace
+
+// The cgroups a container of this sandbox had, in every mounted hierarchy (each
+// v1 controller and the unified one): <own>/agentrun/<id> when config.json set
+// no cgroupsPath, else the path (relative ones below <own>) and its top directory.
+std::vector<std::string> Sandbox::cgroup_leftovers() const {
+  std::vector<std::string> candidates;
+  for (const auto& mount : host::cgroup_mounts()) {
+    const std::string own = host::own_cgroup(mount);
+    const std::string base = mount + (own == "/" ? "" : own);
+    for (const auto& id : ids_) candidates.push_back(base + "/agentrun/" + id);
+    for (const auto& p : cgroups_paths_) {
+      const bool absolute = p.front() == '/';
+      const std::string rel = absolute ? p.substr(1) : p;
+      candidates.push_back((absolute ? mount : base) + "/" + rel);
+      candidates.push_back((absolute ? mount : base) + "/" + rel.substr(0, rel.find('/')));
+    }
+  }
+  std::vector<std::string> out;
+  for (const auto& c : candidates) {
+    if (!file_exists(c) || holds_foreign_process(c, tag())) continue;
+    // A name shared with another user's short-lived container goes by itself;
+    // ours stays.
+    using namespace std::chrono_literals;
+    if (test::stays_for([&] { return file_exists(c); }, 500ms)) out.push_back("cgroup " + c);
+  }
   return out;
 }
 

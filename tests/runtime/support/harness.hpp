@@ -5,6 +5,7 @@
 
 #include <rapidjson/document.h>
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -30,7 +31,9 @@ std::string quote(const std::string& s);  // as a JSON string
 class Sandbox {
  public:
   Sandbox();
-  ~Sandbox();  // deletes every container in its root and removes the directory
+  // Deletes every container in its root, fails the test on anything left
+  // (leftovers()) and removes the directory.
+  ~Sandbox();
   Sandbox(const Sandbox&) = delete;
   Sandbox& operator=(const Sandbox&) = delete;
 
@@ -47,11 +50,28 @@ class Sandbox {
   Output agentrun(const std::vector<std::string>& args, int timeout_seconds = 60, const std::string& input = "") const;
   // run --bundle <bundle> <id>, in the foreground
   Output run(const rapidjson::Document& config, const std::string& id = "t") const;
+  // The host pid of a container's init (from `state`), 0 when it has none.
+  int pid_of(const std::string& id) const;
+  // The environment entry that marks the processes of this sandbox (write_config adds it).
+  std::string tag() const { return "AGENTRUN_TEST_SANDBOX=" + dir; }
 
   // Anything this sandbox's containers may have left: state directories,
-  // mounts under `dir`, processes whose root or cwd is under `dir`.
+  // mounts (nsfs bind mounts included) under `dir` or named after it,
+  // processes tagged with it, and cgroups of its containers in every
+  // mounted hierarchy.
   std::vector<std::string> leftovers() const;
+
+ private:
+  // What leftovers() looks for in the cgroup hierarchies: the ids of the
+  // containers it created (<own>/agentrun/<id>) and the cgroupsPaths its configs set.
+  mutable std::set<std::string> ids_;
+  mutable std::set<std::string> cgroups_paths_;
+  void note_containers(const std::vector<std::string>& args) const;
+  std::vector<std::string> cgroup_leftovers() const;
 };
+
+// The processes whose command line (arguments joined by spaces) contains `fragment`, this one excepted.
+std::vector<int> processes_running(const std::string& fragment);
 
 std::string read_file(const std::string& path);
 bool file_exists(const std::string& path);

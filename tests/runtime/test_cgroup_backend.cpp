@@ -107,11 +107,14 @@ struct Cleanup {
     } catch (const Failure&) {
     }
     child.stop();
+    const auto dirs = cg.dirs();
     try {
       cg.destroy();
     } catch (const Failure& e) {
       BOOST_ERROR("cleanup: " << e.what());
     }
+    for (const auto& [controller, dir] : dirs)
+      if (fs::exists(dir)) BOOST_ERROR("left behind: cgroup " << dir);
   }
 };
 

@@ -133,7 +133,7 @@ void check_freeze(Cgroup& cg, Child& child) {
 
 }  // namespace
 
-BOOST_AUTO_TEST_CASE(v1_hierarchies_of_this_host, *test::needs(test::host::root) * test::needs(test::host::cgroup_v1) *
+BOOST_AUTO_TEST_CASE(v1_hierarchies_of_this_host, *test::needs(test::host::cgroup_v1) *
                                                       test::needs_cgroup("memory") * test::needs_cgroup("pids") *
                                                       test::needs_cgroup("cpuset") * test::needs_cgroup("devices")) {
   const auto layout = detect_cgroup_layout();
@@ -187,7 +187,7 @@ BOOST_AUTO_TEST_CASE(v1_hierarchies_of_this_host, *test::needs(test::host::root)
   for (const auto& [controller, dir] : dirs) BOOST_TEST(!fs::exists(dir), controller);
 }
 
-BOOST_AUTO_TEST_CASE(v2_device_filter_and_freeze, *test::needs(test::host::root) * test::needs(test::host::cgroup_v2)) {
+BOOST_AUTO_TEST_CASE(v2_device_filter_and_freeze, *test::needs(test::host::cgroup_v2)) {
   auto layout = detect_cgroup_layout();
   layout.mode = CgroupMode::v2;  // the unified hierarchy alone
   layout.v1.clear();
@@ -221,7 +221,7 @@ BOOST_AUTO_TEST_CASE(v2_device_filter_and_freeze, *test::needs(test::host::root)
   BOOST_TEST(!fs::exists(dir));
 }
 
-BOOST_AUTO_TEST_CASE(verifier_refusal_is_explained, *test::needs(test::host::root)) {
+BOOST_AUTO_TEST_CASE(verifier_refusal_is_explained) {
   const std::vector<bpf_insn> no_exit = {bpf_insn{BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 1}};
   try {
     attach_device_filter(-1, no_exit);

@@ -41,7 +41,7 @@ test::host::Probe memory_on_v1() {
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(limits_are_written_and_the_cgroup_removed,
-                     *test::needs(test::host::root) * test::needs_cgroup("memory") * test::needs_cgroup("cpu") *
+                     *test::needs_cgroup("memory") * test::needs_cgroup("cpu") *
                          test::needs_cgroup("cpuset") * test::needs_cgroup("pids")) {
   Sandbox s;
   auto cfg = test::base_config({"sleep", "60"});
@@ -75,7 +75,7 @@ BOOST_AUTO_TEST_CASE(limits_are_written_and_the_cgroup_removed,
   BOOST_TEST(s.leftovers().empty());
 }
 
-BOOST_AUTO_TEST_CASE(swappiness_is_written_on_v1, *test::needs(test::host::root) * test::needs(memory_on_v1)) {
+BOOST_AUTO_TEST_CASE(swappiness_is_written_on_v1, *test::needs(memory_on_v1)) {
   Sandbox s;
   auto cfg = test::base_config({"sleep", "60"});
   test::set_json(cfg, "/linux/resources", R"({"memory": {"limit": 33554432, "swappiness": 10}})");
@@ -84,7 +84,7 @@ BOOST_AUTO_TEST_CASE(swappiness_is_written_on_v1, *test::needs(test::host::root)
 }
 
 BOOST_AUTO_TEST_CASE(memory_limit_is_enforced_by_the_oom_killer,
-                     *test::needs(test::host::root) * test::needs(test::host::swap_accounting)) {
+                     *test::needs(test::host::swap_accounting)) {
   Sandbox s;
   auto cfg = test::base_config({"sh", "-c", "x=$(head -c 100000000 /dev/zero | tr '\\000' a); echo survived"});
   test::set_json(cfg, "/linux/resources", R"({"memory": {"limit": 16777216, "swap": 16777216}})");
@@ -94,7 +94,7 @@ BOOST_AUTO_TEST_CASE(memory_limit_is_enforced_by_the_oom_killer,
   BOOST_TEST(s.leftovers().empty());
 }
 
-BOOST_AUTO_TEST_CASE(pids_limit_stops_a_fork_flood, *test::needs(test::host::root) * test::needs_cgroup("pids")) {
+BOOST_AUTO_TEST_CASE(pids_limit_stops_a_fork_flood, *test::needs_cgroup("pids")) {
   Sandbox s;
   // The flood runs in a subshell, which dies at the first failed fork; then
   // sh and the 6 sleeps that fitted are left, counted with builtins only.
@@ -106,7 +106,7 @@ BOOST_AUTO_TEST_CASE(pids_limit_stops_a_fork_flood, *test::needs(test::host::roo
   BOOST_TEST(s.leftovers().empty());
 }
 
-BOOST_AUTO_TEST_CASE(device_rules_deny_what_is_not_allowed, *test::needs(test::host::root) * test::needs_cgroup("devices")) {
+BOOST_AUTO_TEST_CASE(device_rules_deny_what_is_not_allowed, *test::needs_cgroup("devices")) {
   Sandbox s;
   // As runc: the default devices stay usable; a device node the rules do not allow cannot be opened.
   auto cfg = test::base_config({"sh", "-c", "echo ok > /dev/null && echo null-ok; head -c 1 /dev/zero >/dev/null && echo zero-ok;"
@@ -123,7 +123,7 @@ BOOST_AUTO_TEST_CASE(device_rules_deny_what_is_not_allowed, *test::needs(test::h
   BOOST_TEST(s.leftovers().empty());
 }
 
-BOOST_AUTO_TEST_CASE(pause_freezes_and_resume_thaws, *test::needs(test::host::root) * test::needs_cgroup("freezer")) {
+BOOST_AUTO_TEST_CASE(pause_freezes_and_resume_thaws, *test::needs_cgroup("freezer")) {
   Sandbox s;
   const std::string dir = s.dir + "/counter";
   BOOST_TEST_REQUIRE(::mkdir(dir.c_str(), 0755) == 0);
@@ -153,7 +153,7 @@ BOOST_AUTO_TEST_CASE(pause_freezes_and_resume_thaws, *test::needs(test::host::ro
 }
 
 BOOST_AUTO_TEST_CASE(update_changes_the_limits,
-                     *test::needs(test::host::root) * test::needs(test::host::swap_accounting) * test::needs_cgroup("cpu") *
+                     *test::needs(test::host::swap_accounting) * test::needs_cgroup("cpu") *
                          test::needs_cgroup("cpuset") * test::needs_cgroup("pids")) {
   Sandbox s;
   run_detached(s, test::base_config({"sleep", "60"}), "upd");
@@ -177,7 +177,7 @@ BOOST_AUTO_TEST_CASE(update_changes_the_limits,
 }
 
 BOOST_AUTO_TEST_CASE(events_stats_ps_and_kill_all,
-                     *test::needs(test::host::root) * test::needs_cgroup("pids") * test::needs_cgroup("memory")) {
+                     *test::needs_cgroup("pids") * test::needs_cgroup("memory")) {
   Sandbox s;
   // No pid namespace of its own: kill --all must find the processes through the cgroup.
   auto cfg = test::base_config({"sh", "-c", "sleep 60 & sleep 60 & wait"});
@@ -214,7 +214,7 @@ BOOST_AUTO_TEST_CASE(events_stats_ps_and_kill_all,
 }
 
 BOOST_AUTO_TEST_CASE(events_stream_reports_an_oom_kill,
-                     *test::needs(test::host::root) * test::needs(test::host::swap_accounting)) {
+                     *test::needs(test::host::swap_accounting)) {
   Sandbox s;
   auto cfg = test::base_config({"sh", "-c", "sleep 1; x=$(head -c 100000000 /dev/zero | tr '\\000' a); sleep 60"});
   test::set_json(cfg, "/linux/namespaces", R"([{"type": "mount"}, {"type": "ipc"}, {"type": "uts"}])");
@@ -225,7 +225,7 @@ BOOST_AUTO_TEST_CASE(events_stream_reports_an_oom_kill,
   BOOST_TEST(o.out.find(R"({"type":"stats","id":"evo")") != std::string::npos);
 }
 
-BOOST_AUTO_TEST_CASE(cgroups_path_and_bad_resources, *test::needs(test::host::root) * test::needs_cgroup("pids")) {
+BOOST_AUTO_TEST_CASE(cgroups_path_and_bad_resources, *test::needs_cgroup("pids")) {
   Sandbox s;
   auto cfg = test::base_config({"sleep", "60"});
   const std::string path = "agentrun-test-" + std::to_string(::getpid()) + "/named";

@@ -9,6 +9,7 @@
 
 #include "support/console.hpp"
 #include "support/harness.hpp"
+#include "support/needs.hpp"
 #include "support/wait.hpp"
 
 using test::Sandbox;
@@ -89,7 +90,7 @@ BOOST_AUTO_TEST_CASE(exec_with_a_process_file_and_detached) {
   BOOST_TEST(seen.out == "from-process-json\n", seen.err);
 }
 
-BOOST_AUTO_TEST_CASE(exec_into_a_user_namespace) {
+BOOST_AUTO_TEST_CASE(exec_into_a_user_namespace, *test::needs(test::host::user_namespaces)) {
   Sandbox s;
   start_sleeper(s, "u", true);
   auto o = s.agentrun({"exec", "u", "sh", "-c", "id -u; cat /proc/self/uid_map; readlink /proc/self/ns/user"});

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "support/harness.hpp"
+#include "support/needs.hpp"
 
 using test::Sandbox;
 
@@ -175,7 +176,8 @@ BOOST_AUTO_TEST_CASE(sysctl_is_set_in_the_container_only) {
   BOOST_TEST(test::read_file("/proc/sys/net/ipv4/ip_unprivileged_port_start") == host_port);
 }
 
-BOOST_AUTO_TEST_CASE(personality_linux32) {
+// LINUX32 on x86_64 reads as i686.
+BOOST_AUTO_TEST_CASE(personality_linux32, *test::needs(test::host::x86_64)) {
   Sandbox s;
   auto cfg = test::base_config({});
   test::set_json(cfg, "/linux/personality", R"({"domain": "LINUX32"})");
@@ -224,7 +226,7 @@ BOOST_AUTO_TEST_CASE(no_pivot_uses_chroot) {
   BOOST_TEST(s.leftovers().empty());
 }
 
-BOOST_AUTO_TEST_CASE(user_namespace_with_mappings) {
+BOOST_AUTO_TEST_CASE(user_namespace_with_mappings, *test::needs(test::host::user_namespaces)) {
   Sandbox s;
   // Files in the rootfs belong to the mapped root.
   test::run_process({"/bin/chown", "-R", "100000:100000", s.rootfs});
@@ -260,18 +262,23 @@ BOOST_AUTO_TEST_CASE(time_namespace_offsets) {
   BOOST_TEST(std::stod(out) >= 50000000 + host_uptime - 5, out);
 }
 
-BOOST_AUTO_TEST_CASE(cgroup_mount_shows_only_the_containers_cgroups) {
+BOOST_AUTO_TEST_CASE(cgroup_mount_shows_only_the_containers_cgroups, *test::needs_cgroup("pids")) {
   Sandbox s;
+  // v1: a directory per hierarchy; v2: the cgroup2 files at the top.
+  const bool v2 = test::host::cgroup_layout() == test::host::CgroupLayout::v2;
+  const std::string hierarchy = v2 ? "/sys/fs/cgroup" : "/sys/fs/cgroup/pids";
   auto cfg = test::base_config({});
   test::set_json(cfg, "/mounts/-",
                  R"({"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["ro", "nosuid", "nodev", "noexec"]})");
   const std::string out = observe(s, std::move(cfg),
-                                  "ls /sys/fs/cgroup; echo dirs=$(find /sys/fs/cgroup/memory -mindepth 1 -type d | wc -l); "
+                                  "ls /sys/fs/cgroup; echo dirs=$(find " + hierarchy + " -mindepth 1 -type d | wc -l); "
                                   "touch /sys/fs/cgroup/x 2>/dev/null || echo ro");
   BOOST_TEST(out.find("ro\n") != std::string::npos, out);
-  for (const char* controller : {"memory\n", "pids\n", "devices\n"})
-    BOOST_TEST(out.find(controller) != std::string::npos, out);
-  // The host's memory hierarchy has other groups; the container's root is its own leaf.
+  if (v2) BOOST_TEST(out.find("cgroup.controllers\n") != std::string::npos, out);
+  for (const char* controller : {"memory", "pids", "devices"})
+    if (!test::host::cgroup_v1_mount(controller).empty())
+      BOOST_TEST(out.find(std::string(controller) + "\n") != std::string::npos, controller << " in " << out);
+  // The host's hierarchy has other groups; the container's root is its own leaf.
   BOOST_TEST(out.find("dirs=0\n") != std::string::npos, out);
 }
 

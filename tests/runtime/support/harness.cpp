@@ -26,6 +26,17 @@
 namespace test {
 namespace {
 
+// Every runtime test starts real containers: the whole module needs root,
+// and is skipped with the reason without it.
+const bool kNeedsRoot = [] {
+  boost::unit_test::framework::master_test_suite().add_precondition([](boost::unit_test::test_unit_id) {
+    boost::test_tools::assertion_result r(host::root().available);
+    r.message() << host::root().reason;
+    return r;
+  });
+  return true;
+}();
+
 void must(bool ok, const std::string& what) {
   if (!ok) throw std::runtime_error(what + ": " + std::to_string(errno));
 }

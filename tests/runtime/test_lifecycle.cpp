@@ -26,15 +26,18 @@ bool wait_for_status(const Sandbox& s, const std::string& id, const std::string&
   return test::wait_for([&] { return status_of(s, id) == want; }, std::chrono::seconds(5), id + " " + want);
 }
 
+// Whether the container's process has set its trap: it then creates
+// /dev/shm/trapped, seen from the host through its root.
+bool trapped(const Sandbox& s, const std::string& id) {
+  const int pid = s.pid_of(id);
+  return pid > 0 && test::file_exists("/proc/" + std::to_string(pid) + "/root/dev/shm/trapped");
+}
+
 // Sends `sig` to the one process running `command` once the container's
-// process has set its trap (it then creates /dev/shm/trapped, seen from the
-// host through its root). Runs on a thread: returns what went wrong, "" if nothing.
+// process has set its trap. Runs on a thread: returns what went wrong, "" if nothing.
 std::string signal_when_trapped(const Sandbox& s, const std::string& id, const std::string& command, int sig) {
-  auto trapped = [&] {
-    const int pid = s.pid_of(id);
-    return pid > 0 && test::file_exists("/proc/" + std::to_string(pid) + "/root/dev/shm/trapped");
-  };
-  if (!test::poll_until(trapped, std::chrono::seconds(10))) return id + " did not set its trap within 10 s";
+  if (!test::poll_until([&] { return trapped(s, id); }, std::chrono::seconds(10)))
+    return id + " did not set its trap within 10 s";
   const auto pids = test::processes_running(command);
   if (pids.size() != 1) return std::to_string(pids.size()) + " processes run \"" + command + "\"";
   ::kill(pids.front(), sig);
@@ -163,8 +166,10 @@ BOOST_AUTO_TEST_CASE(list_formats) {
 
 BOOST_AUTO_TEST_CASE(kill_with_signal_names_and_numbers) {
   Sandbox s;
-  s.write_config(test::base_config({"sh", "-c", "trap 'echo usr1 >> /dev/shm/x' USR1; while :; do sleep 0.1; done"}));
+  s.write_config(test::base_config(
+      {"sh", "-c", "trap 'echo usr1 >> /dev/shm/x' USR1; touch /dev/shm/trapped; while :; do sleep 0.1; done"}));
   BOOST_TEST_REQUIRE(s.agentrun({"run", "-d", "--bundle", s.bundle, "k"}).code == 0);
+  BOOST_TEST_REQUIRE(test::wait_for([&] { return trapped(s, "k"); }, std::chrono::seconds(10), "k to set its trap"));
   // One signal at a time: pending standard signals coalesce, so wait for each trap to run.
   int delivered = 0;
   for (const char* sig : {"USR1", "SIGUSR1", "10"}) {

@@ -283,6 +283,12 @@ std::vector<std::string> Sandbox::leftovers() const {
   std::string line;
   while (std::getline(mounts, line))
     if (line.find(name) != std::string::npos) out.push_back("mount " + line);
+  if (DIR* netns = ::opendir("/run/netns")) {
+    while (dirent* e = ::readdir(netns))
+      if (std::string(e->d_name).find(name) != std::string::npos)
+        out.push_back("network namespace /run/netns/" + std::string(e->d_name));
+    ::closedir(netns);
+  }
   DIR* proc = ::opendir("/proc");
   must(proc != nullptr, "opendir /proc");
   while (dirent* e = ::readdir(proc)) {

@@ -57,6 +57,7 @@ class Sandbox {
 
   // Anything this sandbox's containers may have left: state directories,
   // mounts (nsfs bind mounts included) under `dir` or named after it,
+  // /run/netns entries named after it,
   // processes tagged with it, and cgroups of its containers in every
   // mounted hierarchy.
   std::vector<std::string> leftovers() const;

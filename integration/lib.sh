@@ -63,8 +63,9 @@ before_suite=$(host_objects | sort)
 # After cleanup: the runtime left nothing. Processes running the binary under
 # test or living below the suite's work directory, mounts of that directory,
 # and cgroups, network namespaces and nsfs mounts that were not there before.
-# Cgroups of agentrun's own runtime tests (agentrun/, agentrun-test-*), which
-# may run beside a suite, are theirs to check.
+# Cgroups of agentrun's runtime tests (below agentrun-test-*, or agentrun/
+# of a runtime test run from the test's own cgroup), which may run beside a
+# suite, are theirs to check.
 check_leftovers() {
   left=""
   for p in /proc/[0-9]*; do

@@ -212,7 +212,7 @@ BOOST_AUTO_TEST_CASE(refused_namespaces_are_named_with_the_cause, *test::needs_t
   Sandbox s;
   prepare_marker(s);
   s.write_config(marking_config(s));
-  auto o = test::run_process({test::host::tool("setpriv").reason, "--bounding-set", "-sys_admin", "--inh-caps", "-sys_admin",
+  auto o = s.command({test::host::tool("setpriv").reason, "--bounding-set", "-sys_admin", "--inh-caps", "-sys_admin",
                               AGENTRUN_BINARY, "--root", s.root, "run", "--bundle", s.bundle, "f"});
   BOOST_TEST(o.code != 0);
   BOOST_TEST(o.err.find("create namespaces: creating a pid namespace failed with EPERM (operation not permitted): "

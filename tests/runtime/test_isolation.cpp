@@ -208,9 +208,9 @@ BOOST_AUTO_TEST_CASE(only_stdio_and_preserved_fds_reach_the_process) {
   BOOST_TEST_REQUIRE(::pipe(p) == 0);
   BOOST_TEST_REQUIRE(::write(p[1], "preserved\n", 10) == 10);
   ::close(p[1]);
-  auto o = test::run_process({"/bin/sh", "-c",
-                              "exec 3<&" + std::to_string(p[0]) + " 4</dev/null; exec \"$@\"", "sh", AGENTRUN_BINARY,
-                              "--root", s.root, "--policy", "oci", "run", "--preserve-fds", "1", "--bundle", s.bundle, "fds"});
+  auto o = s.command({"/bin/sh", "-c", "exec 3<&" + std::to_string(p[0]) + " 4</dev/null; exec \"$@\"", "sh",
+                      AGENTRUN_BINARY, "--root", s.root, "--policy", "oci", "run", "--preserve-fds", "1", "--bundle",
+                      s.bundle, "fds"});
   ::close(p[0]);
   BOOST_TEST(o.code == 0, o.err);
   BOOST_TEST(o.out == "0 1 2 3 4 preserved\n", o.out);  // 4 is ls's own directory handle
@@ -311,9 +311,8 @@ BOOST_AUTO_TEST_CASE(socket_activation_fds_are_passed_on) {
   Sandbox s;
   s.write_config(test::base_config({"sh", "-c", "echo $LISTEN_FDS $LISTEN_PID; ls /proc/self/fd | tr '\\n' ' '"}));
   // systemd's protocol: the fds from 3 on, LISTEN_PID naming the runtime itself.
-  auto o = test::run_process({"/bin/sh", "-c",
-                              "export LISTEN_FDS=1 LISTEN_PID=$$; exec 3</dev/null; exec \"$@\"", "sh", AGENTRUN_BINARY,
-                              "--root", s.root, "--policy", "oci", "run", "--bundle", s.bundle, "sa"});
+  auto o = s.command({"/bin/sh", "-c", "export LISTEN_FDS=1 LISTEN_PID=$$; exec 3</dev/null; exec \"$@\"", "sh",
+                      AGENTRUN_BINARY, "--root", s.root, "--policy", "oci", "run", "--bundle", s.bundle, "sa"});
   BOOST_TEST(o.code == 0, o.err);
   BOOST_TEST(o.out == "1 1\n0 1 2 3 4 ", o.out);  // 4 is ls's own directory handle
   BOOST_TEST(s.leftovers().empty());

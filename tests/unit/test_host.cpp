@@ -58,12 +58,3 @@ BOOST_AUTO_TEST_CASE(cgroup_mounts_match_the_layout) {
   // Our cgroup in each hierarchy is a path, "/" at least.
   for (const auto& m : mounts) BOOST_TEST(host::own_cgroup(m).rfind("/", 0) == 0u, m);
 }
-
-// The swap probe follows the memory controller's version.
-BOOST_AUTO_TEST_CASE(swap_accounting_is_looked_for_where_memory_is, *test::needs_cgroup("memory")) {
-  const auto& swap = host::swap_accounting();
-  if (!host::cgroup_v1_mount("memory").empty())
-    BOOST_TEST(swap.reason.find("memsw") != std::string::npos, swap.reason);
-  else
-    BOOST_TEST(swap.reason.find("memory.swap.max") != std::string::npos, swap.reason);
-}

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <boost/test/unit_test.hpp>
 #include <rapidjson/pointer.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -21,7 +22,6 @@
 
 #include "runtime/default_spec.hpp"
 #include "support/host.hpp"
-#include "support/wait.hpp"
 
 namespace test {
 namespace {
@@ -85,20 +85,46 @@ void remove_tree(const std::string& path) {
   ::rmdir(path.c_str());
 }
 
+// The cgroup directories below `dir`, deepest first.
+std::vector<std::string> cgroups_below(const std::string& dir) {
+  std::vector<std::string> out;
+  if (DIR* d = ::opendir(dir.c_str())) {
+    while (dirent* e = ::readdir(d))
+      if (e->d_type == DT_DIR && std::string(e->d_name) != "." && std::string(e->d_name) != "..") {
+        for (auto& below : cgroups_below(dir + "/" + e->d_name)) out.push_back(std::move(below));
+        out.push_back(dir + "/" + e->d_name);
+      }
+    ::closedir(d);
+  }
+  return out;
+}
+
 }  // namespace
 
-Output run_process(const std::vector<std::string>& argv, int timeout_seconds, const std::string& input) {
+Output run_process(const std::vector<std::string>& argv, int timeout_seconds, const std::string& input,
+                   const std::vector<std::string>& cgroups) {
   int in[2], out[2], err[2];
   must(::pipe2(in, O_CLOEXEC) == 0 && ::pipe2(out, O_CLOEXEC) == 0 && ::pipe2(err, O_CLOEXEC) == 0, "pipe");
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  std::vector<std::string> procs;
+  for (const auto& c : cgroups) procs.push_back(c + "/cgroup.procs");
   pid_t pid = ::fork();
   must(pid >= 0, "fork");
   if (pid == 0) {
     ::dup2(in[0], 0);
     ::dup2(out[1], 1);
     ::dup2(err[1], 2);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
+    for (const auto& p : procs) {
+      const int fd = ::open(p.c_str(), O_WRONLY | O_CLOEXEC);
+      if (fd < 0 || ::write(fd, "0", 1) != 1) {
+        static const char msg[] = "test harness: cannot join the sandbox's cgroup\n";
+        (void)!::write(2, msg, sizeof msg - 1);
+        ::_exit(126);
+      }
+      ::close(fd);
+    }
     ::execv(args[0], args.data());
     ::_exit(127);
   }
@@ -189,6 +215,17 @@ Sandbox::Sandbox() {
   rootfs = bundle + "/rootfs";
   must(::mkdir(bundle.c_str(), 0755) == 0, "mkdir bundle");
   make_rootfs(rootfs);
+  const std::string name = dir.substr(dir.rfind('/') + 1);
+  for (const auto& mount : host::cgroup_mounts()) {
+    const std::string own = host::own_cgroup(mount);
+    const std::string parent = mount + (own == "/" ? "" : own);
+    const std::string cg = parent + "/" + name;
+    must(::mkdir(cg.c_str(), 0755) == 0, "mkdir " + cg);
+    cgroups_.push_back(cg);
+    // A new v1 cpuset has no cpus or memory nodes: nothing could join it.
+    for (const char* file : {"cpuset.cpus", "cpuset.mems"})
+      if (file_exists(cg + "/" + file)) write_text(cg + "/" + file, read_file(parent + "/" + file));
+  }
 }
 
 Sandbox::~Sandbox() {
@@ -199,6 +236,11 @@ Sandbox::~Sandbox() {
     if (!id.empty()) agentrun({"delete", "--force", id});
   // Every runtime test ends here: whatever its containers left fails it.
   for (const auto& l : leftovers()) BOOST_ERROR("left behind: " << l);
+  // Then the sandbox's cgroups go, with whatever empty ones were left below.
+  for (const auto& cg : cgroups_) {
+    for (const auto& below : cgroups_below(cg)) ::rmdir(below.c_str());
+    if (::rmdir(cg.c_str()) != 0) BOOST_ERROR("cannot remove the sandbox's cgroup " << cg << ": errno " << errno);
+  }
   remove_tree(dir);
 }
 
@@ -212,34 +254,17 @@ void Sandbox::write_config(const rapidjson::Document& d) const {
   write_config_text(to_json(copy));
 }
 
-void Sandbox::write_config_text(const std::string& text) const {
-  rapidjson::Document d;
-  d.Parse(text.c_str());
-  if (!d.HasParseError())
-    if (const auto* p = rapidjson::Pointer("/linux/cgroupsPath").Get(d); p && p->IsString() && p->GetStringLength())
-      cgroups_paths_.insert(p->GetString());
-  write_text(bundle + "/config.json", text);
-}
-
-// The containers a command may have made: the id of run and create (their
-// last argument), and whatever has a state directory after it.
-void Sandbox::note_containers(const std::vector<std::string>& args) const {
-  for (const char* command : {"run", "create"})
-    if (std::find(args.begin(), args.end(), command) != args.end() && !args.empty()) ids_.insert(args.back());
-  if (DIR* d = ::opendir(root.c_str())) {
-    while (dirent* e = ::readdir(d))
-      if (e->d_name[0] != '.') ids_.insert(e->d_name);
-    ::closedir(d);
-  }
-}
+void Sandbox::write_config_text(const std::string& text) const { write_text(bundle + "/config.json", text); }
 
 Output Sandbox::agentrun(const std::vector<std::string>& args, int timeout_seconds, const std::string& input) const {
   std::vector<std::string> argv = {AGENTRUN_BINARY, "--root", root};
   if (!policy.empty()) argv.insert(argv.end(), {"--policy", policy});
   argv.insert(argv.end(), args.begin(), args.end());
-  Output o = run_process(argv, timeout_seconds, input);
-  note_containers(args);
-  return o;
+  return run_process(argv, timeout_seconds, input, cgroups_);
+}
+
+Output Sandbox::command(const std::vector<std::string>& argv, int timeout_seconds) const {
+  return run_process(argv, timeout_seconds, "", cgroups_);
 }
 
 Output Sandbox::run(const rapidjson::Document& config, const std::string& id) const {
@@ -300,46 +325,11 @@ std::vector<std::string> Sandbox::leftovers() const {
       out.push_back("process " + std::to_string(pid) + ": " + cmdline);
   }
   ::closedir(proc);
-  for (auto& l : cgroup_leftovers()) out.push_back(std::move(l));
-  return out;
-}
-
-namespace {
-
-// Whether a cgroup directory still holds a process that is not ours: then it
-// is another user's container of the same name (these names are shared).
-bool holds_foreign_process(const std::string& cgroup, const std::string& tag) {
-  std::istringstream procs(read_file(cgroup + "/cgroup.procs"));
-  for (std::string pid; std::getline(procs, pid);)
-    if (!pid.empty() && read_file("/proc/" + pid + "/environ").find(tag) == std::string::npos) return true;
-  return false;
-}
-
-}  // namespace
-
-// The cgroups a container of this sandbox had, in every mounted hierarchy (each
-// v1 controller and the unified one): <own>/agentrun/<id> when config.json set
-// no cgroupsPath, else the path (relative ones below <own>) and its top directory.
-std::vector<std::string> Sandbox::cgroup_leftovers() const {
-  std::vector<std::string> candidates;
-  for (const auto& mount : host::cgroup_mounts()) {
-    const std::string own = host::own_cgroup(mount);
-    const std::string base = mount + (own == "/" ? "" : own);
-    for (const auto& id : ids_) candidates.push_back(base + "/agentrun/" + id);
-    for (const auto& p : cgroups_paths_) {
-      const bool absolute = p.front() == '/';
-      const std::string rel = absolute ? p.substr(1) : p;
-      candidates.push_back((absolute ? mount : base) + "/" + rel);
-      candidates.push_back((absolute ? mount : base) + "/" + rel.substr(0, rel.find('/')));
-    }
-  }
-  std::vector<std::string> out;
-  for (const auto& c : candidates) {
-    if (!file_exists(c) || holds_foreign_process(c, tag())) continue;
-    // A name shared with another user's short-lived container goes by itself;
-    // ours stays.
-    using namespace std::chrono_literals;
-    if (test::stays_for([&] { return file_exists(c); }, 500ms)) out.push_back("cgroup " + c);
+  // Whatever the runtime made below the sandbox's cgroups, and any process still in them.
+  for (const auto& cg : cgroups_) {
+    for (const auto& below : cgroups_below(cg)) out.push_back("cgroup " + below);
+    std::istringstream procs(read_file(cg + "/cgroup.procs"));
+    for (std::string pid; std::getline(procs, pid);) out.push_back("process " + pid + " in cgroup " + cg);
   }
   return out;
 }

@@ -5,7 +5,6 @@
 
 #include <rapidjson/document.h>
 
-#include <set>
 #include <string>
 #include <vector>
 
@@ -16,8 +15,10 @@ struct Output {
   std::string out, err;
 };
 
-// Runs `argv` (argv[0] a path) with a time limit; the process is killed when it passes.
-Output run_process(const std::vector<std::string>& argv, int timeout_seconds = 60, const std::string& input = "");
+// Runs `argv` (argv[0] a path) with a time limit; the process is killed when
+// it passes. `cgroups`: cgroup directories the process joins before it starts.
+Output run_process(const std::vector<std::string>& argv, int timeout_seconds = 60, const std::string& input = "",
+                   const std::vector<std::string>& cgroups = {});
 
 // The default config (agentrun spec) with no terminal and `args`.
 rapidjson::Document base_config(const std::vector<std::string>& args);
@@ -28,11 +29,15 @@ void remove_at(rapidjson::Document& d, const char* pointer);
 std::string to_json(const rapidjson::Value& v);
 std::string quote(const std::string& s);  // as a JSON string
 
+// A private sandbox per test. The runtime runs in cgroups of the sandbox's
+// own (one per hierarchy, below the test's), so that the cgroups of its
+// containers (<own>/agentrun/<id> by default) are told apart from those of
+// anyone else running the same tests with the same ids.
 class Sandbox {
  public:
   Sandbox();
   // Deletes every container in its root, fails the test on anything left
-  // (leftovers()) and removes the directory.
+  // (leftovers()) and removes its cgroups and directory.
   ~Sandbox();
   Sandbox(const Sandbox&) = delete;
   Sandbox& operator=(const Sandbox&) = delete;
@@ -48,6 +53,8 @@ class Sandbox {
   void write_config_text(const std::string& text) const;
   // agentrun --root <root> [--policy <policy>] args...
   Output agentrun(const std::vector<std::string>& args, int timeout_seconds = 60, const std::string& input = "") const;
+  // Any command that runs agentrun itself (a wrapper around it), in the sandbox's cgroups.
+  Output command(const std::vector<std::string>& argv, int timeout_seconds = 60) const;
   // run --bundle <bundle> <id>, in the foreground
   Output run(const rapidjson::Document& config, const std::string& id = "t") const;
   // The host pid of a container's init (from `state`), 0 when it has none.
@@ -57,18 +64,12 @@ class Sandbox {
 
   // Anything this sandbox's containers may have left: state directories,
   // mounts (nsfs bind mounts included) under `dir` or named after it,
-  // /run/netns entries named after it,
-  // processes tagged with it, and cgroups of its containers in every
-  // mounted hierarchy.
+  // /run/netns entries named after it, processes tagged with it, and any
+  // cgroup or process below the sandbox's cgroup in every mounted hierarchy.
   std::vector<std::string> leftovers() const;
 
  private:
-  // What leftovers() looks for in the cgroup hierarchies: the ids of the
-  // containers it created (<own>/agentrun/<id>) and the cgroupsPaths its configs set.
-  mutable std::set<std::string> ids_;
-  mutable std::set<std::string> cgroups_paths_;
-  void note_containers(const std::vector<std::string>& args) const;
-  std::vector<std::string> cgroup_leftovers() const;
+  std::vector<std::string> cgroups_;  // the sandbox's own, one per hierarchy
 };
 
 // The processes whose command line (arguments joined by spaces) contains `fragment`, this one excepted.

@@ -85,6 +85,17 @@ void remove_tree(const std::string& path) {
   ::rmdir(path.c_str());
 }
 
+// Every process but this one.
+std::vector<int> other_processes() {
+  std::vector<int> out;
+  DIR* proc = ::opendir("/proc");
+  must(proc != nullptr, "opendir /proc");
+  while (dirent* e = ::readdir(proc))
+    if (const int pid = std::atoi(e->d_name); pid > 0 && pid != ::getpid()) out.push_back(pid);
+  ::closedir(proc);
+  return out;
+}
+
 // The cgroup directories below `dir`, deepest first.
 std::vector<std::string> cgroups_below(const std::string& dir) {
   std::vector<std::string> out;
@@ -280,16 +291,11 @@ int Sandbox::pid_of(const std::string& id) const {
 
 std::vector<int> processes_running(const std::string& fragment) {
   std::vector<int> out;
-  DIR* proc = ::opendir("/proc");
-  must(proc != nullptr, "opendir /proc");
-  while (dirent* e = ::readdir(proc)) {
-    const int pid = std::atoi(e->d_name);
-    if (pid <= 0 || pid == ::getpid()) continue;
+  for (const int pid : other_processes()) {
     std::string cmdline = read_file("/proc/" + std::to_string(pid) + "/cmdline");
     std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
     if (cmdline.find(fragment) != std::string::npos) out.push_back(pid);
   }
-  ::closedir(proc);
   return out;
 }
 
@@ -314,17 +320,12 @@ std::vector<std::string> Sandbox::leftovers() const {
         out.push_back("network namespace /run/netns/" + std::string(e->d_name));
     ::closedir(netns);
   }
-  DIR* proc = ::opendir("/proc");
-  must(proc != nullptr, "opendir /proc");
-  while (dirent* e = ::readdir(proc)) {
-    int pid = std::atoi(e->d_name);
-    if (pid <= 0 || pid == ::getpid()) continue;
+  for (const int pid : other_processes()) {
     const std::string p = "/proc/" + std::to_string(pid);
     std::string cmdline = read_file(p + "/cmdline"), environ = read_file(p + "/environ");
     if (cmdline.find(dir) != std::string::npos || environ.find(tag()) != std::string::npos)
       out.push_back("process " + std::to_string(pid) + ": " + cmdline);
   }
-  ::closedir(proc);
   // Whatever the runtime made below the sandbox's cgroups, and any process still in them.
   for (const auto& cg : cgroups_) {
     for (const auto& below : cgroups_below(cg)) out.push_back("cgroup " + below);

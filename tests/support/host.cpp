@@ -4,6 +4,7 @@
 #include <linux/magic.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -133,7 +134,11 @@ long i386_getpid() {
 const Probe& i386_syscalls() {
   static const Probe p = [] {
     if (!x86_64().available) return Probe{false, "no i386 entry: " + x86_64().reason};
-    const int status = in_child([] { return i386_getpid() == ::syscall(SYS_getpid) ? 0 : 1; });
+    const int status = in_child([] {
+      const rlimit no_core{0, 0};  // a kernel without the entry kills the probe: no core file for that
+      if (::setrlimit(RLIMIT_CORE, &no_core) != 0) return 2;
+      return i386_getpid() == ::syscall(SYS_getpid) ? 0 : 1;
+    });
     if (status == 0) return unless_assumed_absent("i386", {true, "int $0x80 getpid works"});
     if (status > 0 && WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV)
       return Probe{false, "int $0x80 raised SIGSEGV: the kernel has no IA32 emulation"};

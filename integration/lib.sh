@@ -1,9 +1,39 @@
-# Shared by the integration suites: checks that count, and a busybox rootfs.
-# Each suite sources this, sets up its daemons on private sockets and
-# directories, and stops them by PID in its EXIT trap.
+# Shared by the integration suites: checks that count, waiting on a
+# condition, a check for leftovers, and a busybox rootfs. Each suite sources
+# this, sets up its daemons on private sockets and directories, defines
+# cleanup() to stop them by PID (also its EXIT trap), and ends with finish,
+# which runs cleanup, then the leftover check.
 
 passed=0
 failed=0
+
+# skip REASON: the host lacks what the suite needs; ctest reports exit 77 as skipped.
+skip() {
+  echo "SKIP: $1"
+  exit 77
+}
+[ "$(id -u)" = 0 ] || skip "needs root (euid $(id -u))"
+
+# poll_until SECONDS COMMAND...: until COMMAND succeeds (0) or SECONDS pass (1).
+# The one place that sleeps: between tries of a condition, never as a wait.
+poll_until() {
+  deadline=$(($(date +%s) + $1))
+  shift
+  until "$@"; do
+    [ "$(date +%s)" -ge "$deadline" ] && return 1
+    sleep 0.05
+  done
+}
+
+# gone PID: the process has exited.
+gone() { ! kill -0 "$1" 2>/dev/null; }
+
+# wait_until SECONDS WHAT COMMAND...: as poll_until; a timeout is a failed check.
+wait_until() {
+  seconds=$1 what=$2
+  shift 2
+  poll_until "$seconds" "$@" || not_ok "waiting for $what" "not within ${seconds}s"
+}
 
 ok() { passed=$((passed + 1)); echo "ok   $1"; }
 not_ok() { failed=$((failed + 1)); echo "FAIL $1"; [ -n "${2:-}" ] && printf '     %s\n' "$2"; }
@@ -21,7 +51,44 @@ check_contains() {
   esac
 }
 
+# What exists before the suite, to tell what it left from what was there:
+# cgroup directories of every hierarchy, network namespaces, nsfs mounts.
+host_objects() {
+  find /sys/fs/cgroup -mindepth 1 -type d 2>/dev/null
+  ls -1 /run/netns 2>/dev/null | sed 's|^|netns /run/netns/|'
+  awk '/ - nsfs / {print "nsfs mount " $5}' /proc/self/mountinfo
+}
+before_suite=$(host_objects | sort)
+
+# After cleanup: the runtime left nothing. Processes running the binary under
+# test or living below the suite's work directory, mounts of that directory,
+# and cgroups, network namespaces and nsfs mounts that were not there before.
+# Cgroups of agentrun's runtime tests (below agentrun-test-*, or agentrun/
+# of a runtime test run from the test's own cgroup), which may run beside a
+# suite, are theirs to check.
+check_leftovers() {
+  left=""
+  for p in /proc/[0-9]*; do
+    [ "${p#/proc/}" = "$$" ] && continue
+    exe=$(readlink "$p/exe" 2>/dev/null) root=$(readlink "$p/root" 2>/dev/null)
+    [ -n "$exe" ] && case "$exe" in "$agentrun" | "$agentrun (deleted)") left="$left
+process ${p#/proc/}: $exe" ;; esac
+    case "$root" in "$work" | "$work"/*) left="$left
+process ${p#/proc/} rooted in $root" ;; esac
+  done
+  mounts=$(grep -F " $work" /proc/self/mountinfo | awk '{print "mount " $5}')
+  before=$(mktemp)
+  printf '%s\n' "$before_suite" >"$before"
+  new=$(host_objects | sort | comm -13 "$before" - | grep -v -e '/agentrun$' -e '/agentrun/' -e '/agentrun-test-')
+  rm -f "$before"
+  left=$(printf '%s\n%s\n%s' "$left" "$mounts" "$new" | sed '/^$/d')
+  if [ -z "$left" ]; then ok "nothing left behind"; else not_ok "nothing left behind" "$left"; fi
+}
+
 finish() {
+  trap - EXIT INT TERM
+  cleanup
+  check_leftovers
   echo "$passed passed, $failed failed"
   [ "$failed" -eq 0 ]
 }
@@ -43,5 +110,6 @@ install_missing() {
   [ -z "$missing" ] && return 0
   apt-get update -qq
   # shellcheck disable=SC2086
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null ||
+    skip "cannot install$missing"
 }

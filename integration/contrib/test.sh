@@ -10,7 +10,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 install_missing python3 python3-yaml
 work=$(mktemp -d /tmp/agentrun-contrib.XXXXXX)
-trap 'rm -rf "$work"' EXIT INT TERM
+cleanup() { rm -rf "$work"; }
+trap cleanup EXIT INT TERM
 
 for f in "$top"/contrib/kubernetes/*.yaml; do
   /usr/bin/python3 -c 'import sys, yaml; docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]; assert all("kind" in d and "apiVersion" in d for d in docs), "not a manifest"' "$f"

@@ -62,7 +62,7 @@ JSON
 # shares the host's UTS namespace, which the agent policies refuse).
 AGENTRUN_POLICY=oci containerd --config "$work/config.toml" >"$work/containerd.log" 2>&1 &
 containerd_pid=$!
-for i in $(seq 50); do [ -S "$work/ctd.sock" ] && break; sleep 0.1; done
+wait_until 5 "containerd's socket" test -S "$work/ctd.sock"
 C="ctr --address $work/ctd.sock -n k8s.io"
 $C images import --snapshotter native "$work/bb.tar" >/dev/null && $C images import --snapshotter native "$work/pause.tar" >/dev/null ||
   { echo "image import failed"; exit 1; }

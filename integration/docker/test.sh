@@ -15,7 +15,7 @@ cleanup() {
   [ -S "$work/docker.sock" ] && docker -H "unix://$work/docker.sock" ps -aq 2>/dev/null |
     xargs -r docker -H "unix://$work/docker.sock" rm -f >/dev/null 2>&1
   [ -f "$work/docker.pid" ] && kill "$(cat "$work/docker.pid")" 2>/dev/null
-  for i in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$(cat "$work/docker.pid" 2>/dev/null)" 2>/dev/null && sleep 1; done
+  [ -f "$work/docker.pid" ] && poll_until 10 gone "$(cat "$work/docker.pid")"
   [ -n "${containerd_pid:-}" ] && kill "$containerd_pid" 2>/dev/null && wait "$containerd_pid" 2>/dev/null
   pkill -f -- "-address $work/ctd.sock" 2>/dev/null  # shims left by a failed check
   grep " $work" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r umount 2>/dev/null
@@ -34,10 +34,14 @@ cat >"$work/daemon.json" <<JSON
 JSON
 containerd --root "$work/ctd-root" --state "$work/ctd-state" --address "$work/ctd.sock" >"$work/containerd.log" 2>&1 &
 containerd_pid=$!
-for i in $(seq 50); do [ -S "$work/ctd.sock" ] && break; sleep 0.1; done
+wait_until 5 "containerd's socket" test -S "$work/ctd.sock"
 dockerd --config-file "$work/daemon.json" --containerd "$work/ctd.sock" >"$work/dockerd.log" 2>&1 &
-for i in $(seq 100); do [ -S "$work/docker.sock" ] && docker -H "unix://$work/docker.sock" info >/dev/null 2>&1 && break; sleep 0.2; done
 D="docker -H unix://$work/docker.sock"
+wait_until 20 "dockerd to answer" sh -c "$D info >/dev/null 2>&1"
+# Conditions waited on: a container's file has the content, its logs contain a text, a port answers.
+file_is() { [ "$($D exec "$1" cat "$2" 2>/dev/null)" = "$3" ]; }
+logs_have() { $D logs "$1" 2>&1 | grep -q "$2"; }
+answers() { nc 127.0.0.1 "$1" </dev/null 2>/dev/null | grep -q "$2" || busybox nc 127.0.0.1 "$1" </dev/null 2>/dev/null | grep -q "$2"; }
 busybox_tar "$work"
 $D import "$work/rootfs.tar" agentrun-bb:1 >/dev/null || { echo "docker import failed"; cat "$work/dockerd.log"; exit 1; }
 
@@ -70,18 +74,22 @@ for rt in agentrun-oci agentrun; do
   echo '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO"}]}' >"$work/profile.json"
   check_contains "$rt: --security-opt seccomp=PROFILE" "Operation not permitted" \
     "$($D run --rm --security-opt seccomp="$work/profile.json" --runtime=$rt agentrun-bb:1 sh -c 'mkdir /tmp/x 2>&1')"
-  $D run -d --name life --runtime=$rt agentrun-bb:1 sh -c 'trap "echo got-usr1" USR1; trap "exit 0" TERM; while :; do sleep 0.2; done' >/dev/null
+  $D run -d --name life --runtime=$rt agentrun-bb:1 \
+    sh -c 'trap "echo got-usr1" USR1; trap "exit 0" TERM; echo set > /tmp/trapped; while :; do sleep 0.2; done' >/dev/null
+  wait_until 10 "$rt: life to set its traps" file_is life /tmp/trapped set
   check "$rt: exec" "0" "$($D exec life id -u)"
   check "$rt: exec -u -e -w" "1000 bar /tmp" "$($D exec -u 1000 -e FOO=bar -w /tmp life sh -c 'echo $(id -u) $FOO $(pwd)')"
   check_contains "$rt: exec -t" "/dev/pts/" "$($D exec -t life tty </dev/null)"
-  $D exec -d life sh -c 'echo detached > /tmp/d'; sleep 0.5
+  $D exec -d life sh -c 'echo detached > /tmp/d'
+  wait_until 10 "$rt: exec -d to write" file_is life /tmp/d detached
   check "$rt: exec -d" "detached" "$($D exec life cat /tmp/d)"
   check_contains "$rt: top" "sleep" "$($D top life)"
   $D pause life >/dev/null; check "$rt: pause" "paused" "$($D inspect -f '{{.State.Status}}' life)"
   $D unpause life >/dev/null; check "$rt: unpause" "running" "$($D inspect -f '{{.State.Status}}' life)"
   $D update --memory 64m --memory-swap 128m life >/dev/null; check "$rt: update" 0 $?
   check_contains "$rt: stats" "64MiB" "$($D stats --no-stream life)"
-  $D kill -s USR1 life >/dev/null; sleep 0.5
+  $D kill -s USR1 life >/dev/null
+  wait_until 10 "$rt: the USR1 handler" logs_have life got-usr1
   check_contains "$rt: kill with a signal, logs" "got-usr1" "$($D logs life)"
   $D restart -t 1 life >/dev/null; check "$rt: restart" "running" "$($D inspect -f '{{.State.Status}}' life)"
   $D stop -t 5 life >/dev/null; check "$rt: stop, gracefully (the process exits on TERM)" "0" "$($D inspect -f '{{.State.ExitCode}}' life)"
@@ -105,7 +113,8 @@ $D run -d --name srv --network agentrun-net --runtime=$rt agentrun-bb:1 \
   sh -c 'while :; do echo pong | nc -l -p 7777; done' >/dev/null
 $D run -d --name pub -p 127.0.0.1:18777:7777 --ipc shareable --runtime=$rt agentrun-bb:1 \
   sh -c 'while :; do echo published | nc -l -p 7777; done' >/dev/null
-sleep 1
+wait_until 10 "the published port" answers 18777 published
+wait_until 10 "srv to listen" sh -c "$D exec srv sh -c 'nc 127.0.0.1 7777 </dev/null' | grep -q pong"
 check "bridge network: a container reaches another by name" "pong" \
   "$($D run --rm --network agentrun-net --runtime=$rt agentrun-bb:1 sh -c 'nc srv 7777 </dev/null')"
 check "published port on loopback" "published" "$(nc 127.0.0.1 18777 </dev/null 2>/dev/null || busybox nc 127.0.0.1 18777 </dev/null)"

@@ -65,13 +65,17 @@ check "run" "hello" "$($P run --rm $L agentrun-bb:1 echo hello 2>&1)"
 $P run --rm $L agentrun-bb:1 sh -c 'exit 3' >/dev/null 2>&1; check "exit status" 3 $?
 check_contains "a refusal reaches the user" 'executable file not found in $PATH' "$($P run --rm $L agentrun-bb:1 nosuch 2>&1)"
 check "-t gives a terminal" "/dev/pts/0" "$($P run --rm -t $L agentrun-bb:1 tty </dev/null 2>&1 | tr -d '\r')"
-$P run -d --name life $L agentrun-bb:1 sh -c 'trap "echo got-usr1" USR1; while :; do sleep 0.2; done' >/dev/null 2>&1
-sleep 0.5
+file_is() { [ "$($P exec "$1" cat "$2" 2>/dev/null)" = "$3" ]; }
+logs_have() { $P logs "$1" 2>&1 | grep -q "$2"; }
+answers() { busybox nc 127.0.0.1 "$1" </dev/null 2>/dev/null | grep -q "$2"; }
+$P run -d --name life $L agentrun-bb:1 sh -c 'trap "echo got-usr1" USR1; echo set > /tmp/trapped; while :; do sleep 0.2; done' >/dev/null 2>&1
+wait_until 10 "life to set its trap" file_is life /tmp/trapped set
 check "exec" "0" "$($P exec life id -u 2>&1)"
 check_contains "exec -t" "/dev/pts/" "$($P exec -t life tty </dev/null 2>&1)"
 $P pause life >/dev/null 2>&1; check "pause" "paused" "$($P inspect -f '{{.State.Status}}' life)"
 $P unpause life >/dev/null 2>&1; check "unpause" "running" "$($P inspect -f '{{.State.Status}}' life)"
-$P kill -s USR1 life >/dev/null 2>&1; sleep 0.5
+$P kill -s USR1 life >/dev/null 2>&1
+wait_until 10 "the USR1 handler" logs_have life got-usr1
 check_contains "kill with a signal, logs" "got-usr1" "$($P logs life 2>&1)"
 $P update --memory 64m life >/dev/null 2>&1; check "update" 0 $?
 check_contains "top" "sleep" "$($P top life 2>&1)"
@@ -79,7 +83,7 @@ $P stop -t 1 life >/dev/null 2>&1; check "stop" "exited" "$($P inspect -f '{{.St
 $P rm life >/dev/null 2>&1
 $P run -d --name web -p 127.0.0.1:18998:7777 --ulimit nproc=1000:1000 --ulimit nofile=1024:1024 agentrun-bb:1 \
   sh -c 'while :; do echo published | nc -l -p 7777; done' >/dev/null 2>&1
-sleep 1
+wait_until 10 "the published port" answers 18998 published
 check "a published port (netavark)" "published" "$(busybox nc 127.0.0.1 18998 </dev/null 2>/dev/null)"
 $P rm -f -t 0 web >/dev/null 2>&1
 # A pod: its infra container (podman's pause image, /catatonit) and a member

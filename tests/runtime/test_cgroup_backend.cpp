@@ -17,12 +17,13 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <thread>
 
 #include "runtime/cgroup_manager.hpp"
 #include "runtime/device_bpf.hpp"
 #include "runtime/file_io.hpp"
 #include "spec/error.hpp"
+#include "support/needs.hpp"
+#include "support/wait.hpp"
 
 using namespace agentrun;
 namespace fs = std::filesystem;
@@ -35,8 +36,6 @@ std::string get(const std::string& path) {
   s << in.rdbuf();
   return s.str();
 }
-
-void sleep_ms(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
 
 std::map<std::string, std::string> own_cgroups() {
   return parse_proc_cgroup(read_whole_file(AT_FDCWD, "/proc/self/cgroup").or_throw());
@@ -108,40 +107,36 @@ struct Cleanup {
     } catch (const Failure&) {
     }
     child.stop();
+    const auto dirs = cg.dirs();
     try {
       cg.destroy();
     } catch (const Failure& e) {
       BOOST_ERROR("cleanup: " << e.what());
     }
+    for (const auto& [controller, dir] : dirs)
+      if (fs::exists(dir)) BOOST_ERROR("left behind: cgroup " << dir);
   }
 };
 
 // The counter moves while thawed and stops while frozen.
 void check_freeze(Cgroup& cg, Child& child) {
-  sleep_ms(50);
-  BOOST_TEST(child.counter->load() > 0u);
+  using namespace std::chrono_literals;
+  test::wait_for([&] { return child.counter->load() > 0u; }, 5s, "the child to count");
   cg.freeze();
   BOOST_TEST(cg.frozen());
-  sleep_ms(50);
   const uint64_t frozen_at = child.counter->load();
-  sleep_ms(200);
-  BOOST_TEST(child.counter->load() == frozen_at);
+  BOOST_TEST(test::stays_for([&] { return child.counter->load() == frozen_at; }, 200ms));
   cg.thaw();
   BOOST_TEST(!cg.frozen());
-  sleep_ms(100);
-  BOOST_TEST(child.counter->load() > frozen_at);
+  test::wait_for([&] { return child.counter->load() > frozen_at; }, 5s, "the thawed child to count on");
 }
-
-bool is_root() { return ::geteuid() == 0; }
 
 }  // namespace
 
-BOOST_AUTO_TEST_CASE(v1_hierarchies_of_this_host) {
+BOOST_AUTO_TEST_CASE(v1_hierarchies_of_this_host, *test::needs(test::host::cgroup_v1) *
+                                                      test::needs_cgroup("memory") * test::needs_cgroup("pids") *
+                                                      test::needs_cgroup("cpuset") * test::needs_cgroup("devices")) {
   const auto layout = detect_cgroup_layout();
-  if (!is_root() || layout.mode == CgroupMode::v2) {
-    BOOST_TEST_MESSAGE("needs root and v1 cgroups: skipped");
-    return;
-  }
   const std::string name = "agentrun-test-" + std::to_string(::getpid());
   auto cg = Cgroup::plan(layout, own_cgroups(), name, name);
   Child child;
@@ -192,12 +187,8 @@ BOOST_AUTO_TEST_CASE(v1_hierarchies_of_this_host) {
   for (const auto& [controller, dir] : dirs) BOOST_TEST(!fs::exists(dir), controller);
 }
 
-BOOST_AUTO_TEST_CASE(v2_device_filter_and_freeze) {
+BOOST_AUTO_TEST_CASE(v2_device_filter_and_freeze, *test::needs(test::host::cgroup_v2)) {
   auto layout = detect_cgroup_layout();
-  if (!is_root() || layout.unified.empty()) {
-    BOOST_TEST_MESSAGE("needs root and a cgroup2 mount: skipped");
-    return;
-  }
   layout.mode = CgroupMode::v2;  // the unified hierarchy alone
   layout.v1.clear();
   const std::string name = "agentrun-test-v2-" + std::to_string(::getpid());
@@ -231,7 +222,6 @@ BOOST_AUTO_TEST_CASE(v2_device_filter_and_freeze) {
 }
 
 BOOST_AUTO_TEST_CASE(verifier_refusal_is_explained) {
-  if (!is_root()) return;
   const std::vector<bpf_insn> no_exit = {bpf_insn{BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 1}};
   try {
     attach_device_filter(-1, no_exit);

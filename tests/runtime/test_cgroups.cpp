@@ -1,4 +1,5 @@
-// linux.resources and the commands that work through the container's cgroups.
+// linux.resources and the commands that work through the container's cgroups,
+// on whatever layout this host has (support/cgroup_files.hpp).
 #include <boost/test/unit_test.hpp>
 
 #include <sys/stat.h>
@@ -8,32 +9,17 @@
 
 #include <algorithm>
 #include <map>
-#include <thread>
 
+#include "support/cgroup_files.hpp"
 #include "support/harness.hpp"
+#include "support/needs.hpp"
+#include "support/wait.hpp"
 
 using test::Sandbox;
+namespace cg = test::cgroup;
+using namespace std::chrono_literals;
 
 namespace {
-
-// controller -> the container's cgroup directory, from its state file.
-std::map<std::string, std::string> cgroup_dirs(const Sandbox& s, const std::string& id) {
-  rapidjson::Document state, cg;
-  state.Parse(test::read_file(s.root + "/" + id + "/state.json").c_str());
-  BOOST_TEST_REQUIRE(!state.HasParseError());
-  cg.Parse(state["cgroup"].GetString());
-  std::map<std::string, std::string> out;
-  for (auto& m : cg["dirs"].GetObject()) out[m.name.GetString()] = m.value.GetString();
-  return out;
-}
-
-std::string cgroup_file(const Sandbox& s, const std::string& id, const std::string& controller, const std::string& file) {
-  std::string text = test::read_file(cgroup_dirs(s, id).at(controller) + "/" + file);
-  while (!text.empty() && text.back() == '\n') text.pop_back();
-  return text;
-}
-
-void sleep_ms(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
 
 void run_detached(const Sandbox& s, const rapidjson::Document& cfg, const std::string& id) {
   s.write_config(cfg);
@@ -41,34 +27,47 @@ void run_detached(const Sandbox& s, const rapidjson::Document& cfg, const std::s
   BOOST_TEST_REQUIRE(o.code == 0, o.err);
 }
 
+void expect_setting(const cg::Dirs& dirs, const cg::Setting& want) {
+  BOOST_TEST(cg::read(dirs, want) == want.value, want.controller << ": " << want.file);
+}
+
+size_t lines_in(const std::string& text) { return static_cast<size_t>(std::count(text.begin(), text.end(), '\n')); }
+
+test::host::Probe memory_on_v1() {
+  if (test::host::cgroup_v1_mount("memory").empty()) return {false, "memory.swappiness exists on cgroup v1 only"};
+  return {true, "v1 memory hierarchy"};
+}
+
 }  // namespace
 
-BOOST_AUTO_TEST_CASE(limits_are_written_and_the_cgroup_removed) {
+BOOST_AUTO_TEST_CASE(limits_are_written_and_the_cgroup_removed,
+                     *test::needs_cgroup("memory") * test::needs_cgroup("cpu") *
+                         test::needs_cgroup("cpuset") * test::needs_cgroup("pids")) {
   Sandbox s;
   auto cfg = test::base_config({"sleep", "60"});
   test::set_json(cfg, "/linux/resources", R"({
-    "memory": {"limit": 33554432, "reservation": 16777216, "swappiness": 10},
+    "memory": {"limit": 33554432, "reservation": 16777216},
     "cpu": {"shares": 512, "quota": 50000, "period": 100000, "cpus": "0"},
     "pids": {"limit": 42}})");
   run_detached(s, cfg, "lim");
-  BOOST_TEST(cgroup_file(s, "lim", "memory", "memory.limit_in_bytes") == "33554432");
-  BOOST_TEST(cgroup_file(s, "lim", "memory", "memory.soft_limit_in_bytes") == "16777216");
-  BOOST_TEST(cgroup_file(s, "lim", "memory", "memory.swappiness") == "10");
-  BOOST_TEST(cgroup_file(s, "lim", "cpu", "cpu.shares") == "512");
-  BOOST_TEST(cgroup_file(s, "lim", "cpu", "cpu.cfs_quota_us") == "50000");
-  BOOST_TEST(cgroup_file(s, "lim", "cpuset", "cpuset.cpus") == "0");
-  BOOST_TEST(cgroup_file(s, "lim", "pids", "pids.max") == "42");
+  const auto dirs = cg::dirs_of(s, "lim");
+  expect_setting(dirs, cg::memory_limit(33554432));
+  expect_setting(dirs, cg::memory_reservation(16777216));
+  expect_setting(dirs, cg::cpu_shares(512));
+  expect_setting(dirs, cg::cpu_quota(50000, 100000));
+  expect_setting(dirs, cg::cpuset_cpus("0"));
+  expect_setting(dirs, cg::pids_max(42));
   // The container's process is in every one of them, and nothing else: the
   // short-lived processes of create and exec (the cgroup warm-up) are gone.
-  const auto dirs = cgroup_dirs(s, "lim");
-  rapidjson::Document state;
-  state.Parse(test::read_file(s.root + "/lim/state.json").c_str());
-  const std::string procs = std::to_string(state["pid"].GetInt()) + "\n";
+  const std::string procs = std::to_string(s.pid_of("lim")) + "\n";
   for (const auto& [controller, dir] : dirs)
     BOOST_TEST(test::read_file(dir + "/cgroup.procs") == procs, controller);
 
-  auto exec = s.agentrun({"exec", "lim", "cat", "/proc/self/cgroup"});
-  BOOST_TEST(exec.out.find("pids:/") != std::string::npos, exec.out);
+  // exec joins the same cgroups as the container's first process.
+  auto own = s.agentrun({"exec", "lim", "cat", "/proc/self/cgroup"});
+  auto first = s.agentrun({"exec", "lim", "cat", "/proc/1/cgroup"});
+  BOOST_TEST(!own.out.empty());
+  BOOST_TEST(own.out == first.out);
   for (const auto& [controller, dir] : dirs)
     BOOST_TEST(test::read_file(dir + "/cgroup.procs") == procs, controller);
   BOOST_TEST(s.agentrun({"delete", "--force", "lim"}).code == 0);
@@ -76,7 +75,16 @@ BOOST_AUTO_TEST_CASE(limits_are_written_and_the_cgroup_removed) {
   BOOST_TEST(s.leftovers().empty());
 }
 
-BOOST_AUTO_TEST_CASE(memory_limit_is_enforced_by_the_oom_killer) {
+BOOST_AUTO_TEST_CASE(swappiness_is_written_on_v1, *test::needs(memory_on_v1)) {
+  Sandbox s;
+  auto cfg = test::base_config({"sleep", "60"});
+  test::set_json(cfg, "/linux/resources", R"({"memory": {"limit": 33554432, "swappiness": 10}})");
+  run_detached(s, cfg, "swp");
+  BOOST_TEST(cg::read(cg::dirs_of(s, "swp"), "memory", "memory.swappiness") == "10");
+}
+
+BOOST_AUTO_TEST_CASE(memory_limit_is_enforced_by_the_oom_killer,
+                     *test::needs(test::host::swap_accounting)) {
   Sandbox s;
   auto cfg = test::base_config({"sh", "-c", "x=$(head -c 100000000 /dev/zero | tr '\\000' a); echo survived"});
   test::set_json(cfg, "/linux/resources", R"({"memory": {"limit": 16777216, "swap": 16777216}})");
@@ -86,7 +94,7 @@ BOOST_AUTO_TEST_CASE(memory_limit_is_enforced_by_the_oom_killer) {
   BOOST_TEST(s.leftovers().empty());
 }
 
-BOOST_AUTO_TEST_CASE(pids_limit_stops_a_fork_flood) {
+BOOST_AUTO_TEST_CASE(pids_limit_stops_a_fork_flood, *test::needs_cgroup("pids")) {
   Sandbox s;
   // The flood runs in a subshell, which dies at the first failed fork; then
   // sh and the 6 sleeps that fitted are left, counted with builtins only.
@@ -98,7 +106,7 @@ BOOST_AUTO_TEST_CASE(pids_limit_stops_a_fork_flood) {
   BOOST_TEST(s.leftovers().empty());
 }
 
-BOOST_AUTO_TEST_CASE(device_rules_deny_what_is_not_allowed) {
+BOOST_AUTO_TEST_CASE(device_rules_deny_what_is_not_allowed, *test::needs_cgroup("devices")) {
   Sandbox s;
   // As runc: the default devices stay usable; a device node the rules do not allow cannot be opened.
   auto cfg = test::base_config({"sh", "-c", "echo ok > /dev/null && echo null-ok; head -c 1 /dev/zero >/dev/null && echo zero-ok;"
@@ -115,28 +123,26 @@ BOOST_AUTO_TEST_CASE(device_rules_deny_what_is_not_allowed) {
   BOOST_TEST(s.leftovers().empty());
 }
 
-BOOST_AUTO_TEST_CASE(pause_freezes_and_resume_thaws) {
+BOOST_AUTO_TEST_CASE(pause_freezes_and_resume_thaws, *test::needs_cgroup("freezer")) {
   Sandbox s;
   const std::string dir = s.dir + "/counter";
   BOOST_TEST_REQUIRE(::mkdir(dir.c_str(), 0755) == 0);
   auto cfg = test::base_config({"sh", "-c", "i=0; while :; do i=$((i+1)); echo $i >> /counter/n; done"});
   test::set_json(cfg, "/mounts/-", R"({"destination": "/counter", "type": "bind", "source": ")" + dir + R"(", "options": ["rbind"]})");
   run_detached(s, cfg, "frz");
-  sleep_ms(200);
+  auto counted = [&] { return test::read_file(dir + "/n").size(); };
+  test::wait_for([&] { return counted() > 0; }, 5s, "the container to count");
   BOOST_TEST_REQUIRE(s.agentrun({"pause", "frz"}).code == 0);
   BOOST_TEST(s.agentrun({"state", "frz"}).out.find("\"status\": \"paused\"") != std::string::npos);
-  sleep_ms(100);
-  const std::string frozen = test::read_file(dir + "/n");
-  BOOST_TEST_REQUIRE(!frozen.empty());
-  sleep_ms(400);
-  BOOST_TEST(test::read_file(dir + "/n").size() == frozen.size());
+  const size_t frozen = counted();
+  BOOST_TEST_REQUIRE(frozen > 0u);
+  BOOST_TEST(test::stays_for([&] { return counted() == frozen; }, 400ms), "the count moved while paused");
   auto exec = s.agentrun({"exec", "frz", "true"});
   BOOST_TEST(exec.code == 1);
   BOOST_TEST(exec.err.find("paused") != std::string::npos, exec.err);
   BOOST_TEST(s.agentrun({"pause", "frz"}).code == 1);
   BOOST_TEST_REQUIRE(s.agentrun({"resume", "frz"}).code == 0);
-  sleep_ms(300);
-  BOOST_TEST(test::read_file(dir + "/n").size() > frozen.size());
+  test::wait_for([&] { return counted() > frozen; }, 5s, "the resumed container to count on");
   BOOST_TEST(s.agentrun({"resume", "frz"}).code == 1);
 
   // A paused container is deleted with --force.
@@ -146,34 +152,41 @@ BOOST_AUTO_TEST_CASE(pause_freezes_and_resume_thaws) {
   BOOST_TEST(s.leftovers().empty());
 }
 
-BOOST_AUTO_TEST_CASE(update_changes_the_limits) {
+BOOST_AUTO_TEST_CASE(update_changes_the_limits,
+                     *test::needs(test::host::swap_accounting) * test::needs_cgroup("cpu") *
+                         test::needs_cgroup("cpuset") * test::needs_cgroup("pids")) {
   Sandbox s;
   run_detached(s, test::base_config({"sleep", "60"}), "upd");
   auto o = s.agentrun({"update", "--memory", "64m", "--memory-swap", "128m", "--cpu-shares", "256", "--cpu-quota",
                        "20000", "--cpu-period", "100000", "--pids-limit", "33", "--cpuset-cpus", "0", "upd"});
   BOOST_TEST_REQUIRE(o.code == 0, o.err);
-  BOOST_TEST(cgroup_file(s, "upd", "memory", "memory.limit_in_bytes") == "67108864");
-  BOOST_TEST(cgroup_file(s, "upd", "memory", "memory.memsw.limit_in_bytes") == "134217728");
-  BOOST_TEST(cgroup_file(s, "upd", "cpu", "cpu.shares") == "256");
-  BOOST_TEST(cgroup_file(s, "upd", "cpu", "cpu.cfs_quota_us") == "20000");
-  BOOST_TEST(cgroup_file(s, "upd", "pids", "pids.max") == "33");
+  const auto dirs = cg::dirs_of(s, "upd");
+  expect_setting(dirs, cg::memory_limit(67108864));
+  expect_setting(dirs, cg::memory_and_swap(67108864, 134217728));
+  expect_setting(dirs, cg::cpu_shares(256));
+  expect_setting(dirs, cg::cpu_quota(20000, 100000));
+  expect_setting(dirs, cg::cpuset_cpus("0"));
+  expect_setting(dirs, cg::pids_max(33));
   const std::string resources = s.dir + "/r.json";
   { std::FILE* f = std::fopen(resources.c_str(), "w"); std::fputs(R"({"pids": {"limit": 44}})", f); std::fclose(f); }
   BOOST_TEST(s.agentrun({"update", "-r", resources, "upd"}).code == 0);
-  BOOST_TEST(cgroup_file(s, "upd", "pids", "pids.max") == "44");
+  expect_setting(dirs, cg::pids_max(44));
   auto bad = s.agentrun({"update", "--memory", "lots", "upd"});
   BOOST_TEST(bad.code == 1);
   BOOST_TEST(bad.err.find("--memory \"lots\"") != std::string::npos, bad.err);
 }
 
-BOOST_AUTO_TEST_CASE(events_stats_ps_and_kill_all) {
+BOOST_AUTO_TEST_CASE(events_stats_ps_and_kill_all,
+                     *test::needs_cgroup("pids") * test::needs_cgroup("memory")) {
   Sandbox s;
   // No pid namespace of its own: kill --all must find the processes through the cgroup.
   auto cfg = test::base_config({"sh", "-c", "sleep 60 & sleep 60 & wait"});
   test::set_json(cfg, "/linux/namespaces", R"([{"type": "mount"}, {"type": "ipc"}, {"type": "uts"}])");
   test::set_json(cfg, "/linux/resources", R"({"pids": {"limit": 50}, "memory": {"limit": 67108864}})");
   run_detached(s, cfg, "ev");
-  sleep_ms(200);
+  const auto dirs = cg::dirs_of(s, "ev");
+  auto procs = [&] { return cg::read(dirs, "pids", "cgroup.procs"); };
+  test::wait_for([&] { return lines_in(procs() + "\n") == 3u; }, 5s, "sh and its two sleeps");
   auto stats = s.agentrun({"events", "--stats", "ev"});
   BOOST_TEST_REQUIRE(stats.code == 0, stats.err);
   rapidjson::Document d;
@@ -195,13 +208,13 @@ BOOST_AUTO_TEST_CASE(events_stats_ps_and_kill_all) {
   BOOST_TEST(std::count(table.out.begin(), table.out.end(), '\n') == 4, table.out);
 
   BOOST_TEST(s.agentrun({"kill", "--all", "ev", "KILL"}).code == 0);
-  for (int i = 0; i < 100 && !cgroup_file(s, "ev", "pids", "cgroup.procs").empty(); ++i) sleep_ms(20);
-  BOOST_TEST(cgroup_file(s, "ev", "pids", "cgroup.procs").empty());
+  test::wait_for([&] { return procs().empty(); }, 5s, "every process of the cgroup to be killed");
   BOOST_TEST(s.agentrun({"delete", "ev"}).code == 0);
   BOOST_TEST(s.leftovers().empty());
 }
 
-BOOST_AUTO_TEST_CASE(events_stream_reports_an_oom_kill) {
+BOOST_AUTO_TEST_CASE(events_stream_reports_an_oom_kill,
+                     *test::needs(test::host::swap_accounting)) {
   Sandbox s;
   auto cfg = test::base_config({"sh", "-c", "sleep 1; x=$(head -c 100000000 /dev/zero | tr '\\000' a); sleep 60"});
   test::set_json(cfg, "/linux/namespaces", R"([{"type": "mount"}, {"type": "ipc"}, {"type": "uts"}])");
@@ -212,14 +225,14 @@ BOOST_AUTO_TEST_CASE(events_stream_reports_an_oom_kill) {
   BOOST_TEST(o.out.find(R"({"type":"stats","id":"evo")") != std::string::npos);
 }
 
-BOOST_AUTO_TEST_CASE(cgroups_path_and_bad_resources) {
+BOOST_AUTO_TEST_CASE(cgroups_path_and_bad_resources, *test::needs_cgroup("pids")) {
   Sandbox s;
   auto cfg = test::base_config({"sleep", "60"});
   const std::string path = "agentrun-test-" + std::to_string(::getpid()) + "/named";
   test::set_string(cfg, "/linux/cgroupsPath", path);
   run_detached(s, cfg, "cp");
-  const auto dirs = cgroup_dirs(s, "cp");
-  BOOST_TEST(dirs.at("pids").find("/" + path) != std::string::npos, dirs.at("pids"));
+  const auto dirs = cg::dirs_of(s, "cp");
+  BOOST_TEST(cg::dir_for(dirs, "pids").find("/" + path) != std::string::npos, cg::dir_for(dirs, "pids"));
   BOOST_TEST(s.agentrun({"delete", "--force", "cp"}).code == 0);
   for (const auto& [controller, dir] : dirs) {
     BOOST_TEST(!test::file_exists(dir), dir);
@@ -232,6 +245,5 @@ BOOST_AUTO_TEST_CASE(cgroups_path_and_bad_resources) {
   auto o = s.agentrun({"run", "--bundle", s.bundle, "bad"});
   BOOST_TEST(o.code == 1);
   BOOST_TEST(o.err.find("linux.resources.memory.swappiness") != std::string::npos, o.err);
-  BOOST_TEST(!test::file_exists("/sys/fs/cgroup/pids/agentrun/bad"));
   BOOST_TEST(s.leftovers().empty());
 }

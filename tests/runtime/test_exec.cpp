@@ -9,6 +9,8 @@
 
 #include "support/console.hpp"
 #include "support/harness.hpp"
+#include "support/needs.hpp"
+#include "support/wait.hpp"
 
 using test::Sandbox;
 
@@ -88,7 +90,7 @@ BOOST_AUTO_TEST_CASE(exec_with_a_process_file_and_detached) {
   BOOST_TEST(seen.out == "from-process-json\n", seen.err);
 }
 
-BOOST_AUTO_TEST_CASE(exec_into_a_user_namespace) {
+BOOST_AUTO_TEST_CASE(exec_into_a_user_namespace, *test::needs(test::host::user_namespaces)) {
   Sandbox s;
   start_sleeper(s, "u", true);
   auto o = s.agentrun({"exec", "u", "sh", "-c", "id -u; cat /proc/self/uid_map; readlink /proc/self/ns/user"});
@@ -128,19 +130,23 @@ BOOST_AUTO_TEST_CASE(exec_tty_through_a_console_socket) {
 BOOST_AUTO_TEST_CASE(exec_in_the_foreground_forwards_signals) {
   Sandbox s;
   start_sleeper(s, "sig");
+  // Once the exec'd shell has set its trap (it creates /dev/shm/trapped, seen
+  // from the host through the container's root), SIGTERM goes to `agentrun exec`.
+  const std::string trapped = "/proc/" + std::to_string(s.pid_of("sig")) + "/root/dev/shm/trapped";
+  std::string killer_error;
   std::thread killer([&] {
-    for (int i = 0; i < 100; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      auto ps = test::run_process({"/bin/sh", "-c", "pgrep -f -- '--root " + s.root + " --policy oci exec sig' | head -1"});
-      if (!ps.out.empty()) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(500));
-        ::kill(std::stoi(ps.out), SIGTERM);
-        return;
-      }
+    if (!test::poll_until([&] { return test::file_exists(trapped); }, std::chrono::seconds(10))) {
+      killer_error = "the exec'd shell did not set its trap within 10 s";
+      return;
     }
+    const auto pids = test::processes_running("--root " + s.root + " --policy oci exec sig");
+    if (pids.size() != 1) killer_error = std::to_string(pids.size()) + " agentrun exec processes";
+    else ::kill(pids.front(), SIGTERM);
   });
-  auto o = s.agentrun({"exec", "sig", "sh", "-c", "trap 'echo got TERM; exit 3' TERM; echo ready; while :; do sleep 0.1; done"});
+  auto o = s.agentrun({"exec", "sig", "sh", "-c",
+                       "trap 'echo got TERM; exit 3' TERM; echo ready; touch /dev/shm/trapped; while :; do sleep 0.1; done"});
   killer.join();
+  BOOST_TEST(killer_error.empty(), killer_error);
   BOOST_TEST(o.code == 3, o.err);
   BOOST_TEST(o.out == "ready\ngot TERM\n");
 }

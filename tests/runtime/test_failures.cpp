@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "support/harness.hpp"
+#include "support/needs.hpp"
 
 using test::Sandbox;
 
@@ -75,7 +76,7 @@ BOOST_AUTO_TEST_CASE(a_failing_mount_stops_the_container) {
 
 // What runc and crun pass over (security labels without the LSM, net_cls
 // without its hierarchy) is in test_host_gaps.cpp.
-BOOST_AUTO_TEST_CASE(unsupported_requests_are_refused_not_dropped) {
+BOOST_AUTO_TEST_CASE(host_sysctls_are_refused) {
   Sandbox s;
   prepare_marker(s);
   auto host_sysctl = marking_config(s);
@@ -183,11 +184,11 @@ BOOST_AUTO_TEST_CASE(terminal_without_console_socket_when_detached) {
 
 // Without CAP_SYS_ADMIN the host refuses the namespaces: the clone straight
 // into them fails, and the two-stage path says which one and why.
-BOOST_AUTO_TEST_CASE(refused_namespaces_are_named_with_the_cause) {
+BOOST_AUTO_TEST_CASE(refused_namespaces_are_named_with_the_cause, *test::needs_tool("setpriv")) {
   Sandbox s;
   prepare_marker(s);
   s.write_config(marking_config(s));
-  auto o = test::run_process({"/usr/bin/setpriv", "--bounding-set", "-sys_admin", "--inh-caps", "-sys_admin",
+  auto o = s.command({test::host::tool("setpriv").reason, "--bounding-set", "-sys_admin", "--inh-caps", "-sys_admin",
                               AGENTRUN_BINARY, "--root", s.root, "run", "--bundle", s.bundle, "f"});
   BOOST_TEST(o.code != 0);
   BOOST_TEST(o.err.find("create namespaces: creating a pid namespace failed with EPERM (operation not permitted): "

@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "support/harness.hpp"
+#include "support/needs.hpp"
 
 using test::Sandbox;
 
@@ -92,9 +93,13 @@ BOOST_AUTO_TEST_CASE(the_bundle_of_runc_spec_runs_without_the_ambient_capabiliti
   BOOST_TEST(s.leftovers().empty());
 }
 
-BOOST_AUTO_TEST_CASE(security_labels_and_net_cls_this_host_lacks_are_warnings_under_oci) {
+BOOST_AUTO_TEST_CASE(security_labels_and_net_cls_this_host_lacks_are_warnings_under_oci,
+                     *test::needs_absent(test::host::apparmor, "AppArmor") *
+                         test::needs_absent(test::host::selinux, "SELinux") *
+                         test::needs_absent([] { return test::host::cgroup_controller("net_cls"); }, "a net_cls cgroup") *
+                         test::needs_absent([] { return test::host::cgroup_controller("net_prio"); },
+                                            "a net_prio cgroup")) {
   Sandbox s;
-  // This host has neither SELinux nor AppArmor, and mounts no net_cls or net_prio hierarchy.
   auto cfg = test::base_config({"echo", "ran"});
   test::set_string(cfg, "/process/apparmorProfile", "docker-default");
   test::set_string(cfg, "/process/selinuxLabel", "system_u:system_r:container_t:s0");

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "support/harness.hpp"
+#include "support/needs.hpp"
 
 using test::Sandbox;
 
@@ -277,7 +278,8 @@ BOOST_AUTO_TEST_CASE(sysctl_is_set_in_the_container_only) {
   BOOST_TEST(test::read_file("/proc/sys/net/ipv4/ip_unprivileged_port_start") == host_port);
 }
 
-BOOST_AUTO_TEST_CASE(personality_linux32) {
+// LINUX32 on x86_64 reads as i686.
+BOOST_AUTO_TEST_CASE(personality_linux32, *test::needs(test::host::x86_64)) {
   Sandbox s;
   auto cfg = test::base_config({});
   test::set_json(cfg, "/linux/personality", R"({"domain": "LINUX32"})");
@@ -308,9 +310,9 @@ BOOST_AUTO_TEST_CASE(only_stdio_and_preserved_fds_reach_the_process) {
   BOOST_TEST_REQUIRE(::pipe(p) == 0);
   BOOST_TEST_REQUIRE(::write(p[1], "preserved\n", 10) == 10);
   ::close(p[1]);
-  auto o = test::run_process({"/bin/sh", "-c",
-                              "exec 3<&" + std::to_string(p[0]) + " 4</dev/null; exec \"$@\"", "sh", AGENTRUN_BINARY,
-                              "--root", s.root, "--policy", "oci", "run", "--preserve-fds", "1", "--bundle", s.bundle, "fds"});
+  auto o = s.command({"/bin/sh", "-c", "exec 3<&" + std::to_string(p[0]) + " 4</dev/null; exec \"$@\"", "sh",
+                      AGENTRUN_BINARY, "--root", s.root, "--policy", "oci", "run", "--preserve-fds", "1", "--bundle",
+                      s.bundle, "fds"});
   ::close(p[0]);
   BOOST_TEST(o.code == 0, o.err);
   BOOST_TEST(o.out == "0 1 2 3 4 preserved\n", o.out);  // 4 is ls's own directory handle
@@ -326,7 +328,7 @@ BOOST_AUTO_TEST_CASE(no_pivot_uses_chroot) {
   BOOST_TEST(s.leftovers().empty());
 }
 
-BOOST_AUTO_TEST_CASE(user_namespace_with_mappings) {
+BOOST_AUTO_TEST_CASE(user_namespace_with_mappings, *test::needs(test::host::user_namespaces)) {
   Sandbox s;
   // Files in the rootfs belong to the mapped root.
   test::run_process({"/bin/chown", "-R", "100000:100000", s.rootfs});
@@ -380,18 +382,23 @@ BOOST_AUTO_TEST_CASE(time_namespace_offsets) {
   BOOST_TEST(std::stod(out) >= 50000000 + host_uptime - 5, out);
 }
 
-BOOST_AUTO_TEST_CASE(cgroup_mount_shows_only_the_containers_cgroups) {
+BOOST_AUTO_TEST_CASE(cgroup_mount_shows_only_the_containers_cgroups, *test::needs_cgroup("pids")) {
   Sandbox s;
+  // v1: a directory per hierarchy; v2: the cgroup2 files at the top.
+  const bool v2 = test::host::cgroup_layout() == test::host::CgroupLayout::v2;
+  const std::string hierarchy = v2 ? "/sys/fs/cgroup" : "/sys/fs/cgroup/pids";
   auto cfg = test::base_config({});
   test::set_json(cfg, "/mounts/-",
                  R"({"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["ro", "nosuid", "nodev", "noexec"]})");
   const std::string out = observe(s, std::move(cfg),
-                                  "ls /sys/fs/cgroup; echo dirs=$(find /sys/fs/cgroup/memory -mindepth 1 -type d | wc -l); "
+                                  "ls /sys/fs/cgroup; echo dirs=$(find " + hierarchy + " -mindepth 1 -type d | wc -l); "
                                   "touch /sys/fs/cgroup/x 2>/dev/null || echo ro");
   BOOST_TEST(out.find("ro\n") != std::string::npos, out);
-  for (const char* controller : {"memory\n", "pids\n", "devices\n"})
-    BOOST_TEST(out.find(controller) != std::string::npos, out);
-  // The host's memory hierarchy has other groups; the container's root is its own leaf.
+  if (v2) BOOST_TEST(out.find("cgroup.controllers\n") != std::string::npos, out);
+  for (const char* controller : {"memory", "pids", "devices"})
+    if (!test::host::cgroup_v1_mount(controller).empty())
+      BOOST_TEST(out.find(std::string(controller) + "\n") != std::string::npos, controller << " in " << out);
+  // The host's hierarchy has other groups; the container's root is its own leaf.
   BOOST_TEST(out.find("dirs=0\n") != std::string::npos, out);
 }
 
@@ -461,9 +468,8 @@ BOOST_AUTO_TEST_CASE(socket_activation_fds_are_passed_on) {
   Sandbox s;
   s.write_config(test::base_config({"sh", "-c", "echo $LISTEN_FDS $LISTEN_PID; ls /proc/self/fd | tr '\\n' ' '"}));
   // systemd's protocol: the fds from 3 on, LISTEN_PID naming the runtime itself.
-  auto o = test::run_process({"/bin/sh", "-c",
-                              "export LISTEN_FDS=1 LISTEN_PID=$$; exec 3</dev/null; exec \"$@\"", "sh", AGENTRUN_BINARY,
-                              "--root", s.root, "--policy", "oci", "run", "--bundle", s.bundle, "sa"});
+  auto o = s.command({"/bin/sh", "-c", "export LISTEN_FDS=1 LISTEN_PID=$$; exec 3</dev/null; exec \"$@\"", "sh",
+                      AGENTRUN_BINARY, "--root", s.root, "--policy", "oci", "run", "--bundle", s.bundle, "sa"});
   BOOST_TEST(o.code == 0, o.err);
   BOOST_TEST(o.out == "1 1\n0 1 2 3 4 ", o.out);  // 4 is ls's own directory handle
   BOOST_TEST(s.leftovers().empty());

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "support/harness.hpp"
+#include "support/wait.hpp"
 
 using test::Sandbox;
 
@@ -22,11 +23,25 @@ std::string status_of(const Sandbox& s, const std::string& id) {
 }
 
 bool wait_for_status(const Sandbox& s, const std::string& id, const std::string& want) {
-  for (int i = 0; i < 200; ++i) {
-    if (status_of(s, id) == want) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(25));
-  }
-  return false;
+  return test::wait_for([&] { return status_of(s, id) == want; }, std::chrono::seconds(5), id + " " + want);
+}
+
+// Whether the container's process has set its trap: it then creates
+// /dev/shm/trapped, seen from the host through its root.
+bool trapped(const Sandbox& s, const std::string& id) {
+  const int pid = s.pid_of(id);
+  return pid > 0 && test::file_exists("/proc/" + std::to_string(pid) + "/root/dev/shm/trapped");
+}
+
+// Sends `sig` to the one process running `command` once the container's
+// process has set its trap. Runs on a thread: returns what went wrong, "" if nothing.
+std::string signal_when_trapped(const Sandbox& s, const std::string& id, const std::string& command, int sig) {
+  if (!test::poll_until([&] { return trapped(s, id); }, std::chrono::seconds(10)))
+    return id + " did not set its trap within 10 s";
+  const auto pids = test::processes_running(command);
+  if (pids.size() != 1) return std::to_string(pids.size()) + " processes run \"" + command + "\"";
+  ::kill(pids.front(), sig);
+  return "";
 }
 
 }  // namespace
@@ -104,18 +119,13 @@ BOOST_AUTO_TEST_CASE(run_passes_stdin_and_forwards_signals) {
   BOOST_TEST(cat.out == "through stdin\n");
 
   // SIGTERM sent to `agentrun run` reaches the container's init, which traps it.
-  s.write_config(test::base_config({"sh", "-c", "trap 'echo got TERM; exit 3' TERM; echo ready; while :; do sleep 0.1; done"}));
-  std::thread killer([&] {
-    for (int i = 0; i < 200; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      if (status_of(s, "sig") == "running") break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    auto ps = test::run_process({"/bin/sh", "-c", "pgrep -f -- '--root " + s.root + " --policy oci run' | head -1"});
-    if (!ps.out.empty()) ::kill(std::stoi(ps.out), SIGTERM);
-  });
+  s.write_config(test::base_config(
+      {"sh", "-c", "trap 'echo got TERM; exit 3' TERM; echo ready; touch /dev/shm/trapped; while :; do sleep 0.1; done"}));
+  std::string killer_error;
+  std::thread killer([&] { killer_error = signal_when_trapped(s, "sig", "--root " + s.root + " --policy oci run", SIGTERM); });
   auto o = s.agentrun({"run", "--bundle", s.bundle, "sig"}, 30);
   killer.join();
+  BOOST_TEST(killer_error.empty(), killer_error);
   BOOST_TEST(o.code == 3, o.err);
   BOOST_TEST(o.out == "ready\ngot TERM\n");
   BOOST_TEST(s.leftovers().empty());
@@ -156,19 +166,19 @@ BOOST_AUTO_TEST_CASE(list_formats) {
 
 BOOST_AUTO_TEST_CASE(kill_with_signal_names_and_numbers) {
   Sandbox s;
-  s.write_config(test::base_config({"sh", "-c", "trap 'echo usr1 >> /dev/shm/x' USR1; while :; do sleep 0.1; done"}));
+  s.write_config(test::base_config(
+      {"sh", "-c", "trap 'echo usr1 >> /dev/shm/x' USR1; touch /dev/shm/trapped; while :; do sleep 0.1; done"}));
   BOOST_TEST_REQUIRE(s.agentrun({"run", "-d", "--bundle", s.bundle, "k"}).code == 0);
+  BOOST_TEST_REQUIRE(test::wait_for([&] { return trapped(s, "k"); }, std::chrono::seconds(10), "k to set its trap"));
   // One signal at a time: pending standard signals coalesce, so wait for each trap to run.
   int delivered = 0;
   for (const char* sig : {"USR1", "SIGUSR1", "10"}) {
     BOOST_TEST(s.agentrun({"kill", "k", sig}).code == 0, sig);
-    std::string count;
-    for (int i = 0; i < 100 && count != std::to_string(delivered + 1); ++i) {
-      count = s.agentrun({"exec", "k", "sh", "-c", "cat /dev/shm/x 2>/dev/null | wc -l"}).out;
-      count.erase(count.find_last_not_of(" \n") + 1);
-      if (count != std::to_string(delivered + 1)) usleep(50000);
-    }
-    BOOST_TEST(count == std::to_string(++delivered), sig << " reached the container's handler");
+    const std::string want = std::to_string(++delivered);
+    test::wait_for([&] {
+      std::string count = s.agentrun({"exec", "k", "sh", "-c", "cat /dev/shm/x 2>/dev/null | wc -l"}).out;
+      return count.erase(count.find_last_not_of(" \n") + 1) == want;
+    }, std::chrono::seconds(5), std::string(sig) + " to reach the container's handler");
   }
   auto bad = s.agentrun({"kill", "k", "SIGBOGUS"});
   BOOST_TEST(bad.code == 1);

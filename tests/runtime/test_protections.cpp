@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "support/harness.hpp"
+#include "support/needs.hpp"
 
 using test::Sandbox;
 
@@ -120,7 +121,7 @@ BOOST_AUTO_TEST_CASE(init_holds_no_runtime_files) {
   BOOST_TEST(s.agentrun({"delete", "fds"}).code == 0);
 }
 
-BOOST_AUTO_TEST_CASE(init_in_a_user_namespace_is_not_dumpable) {
+BOOST_AUTO_TEST_CASE(init_in_a_user_namespace_is_not_dumpable, *test::needs(test::host::user_namespaces)) {
   Sandbox s;
   test::run_process({"/bin/chown", "-R", "100000:100000", s.rootfs});
   auto cfg = test::base_config({"true"});

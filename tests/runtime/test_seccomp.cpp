@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "support/harness.hpp"
+#include "support/needs.hpp"
 
 using test::Sandbox;
 
@@ -118,7 +119,8 @@ std::string notify_mkdir(const std::string& listener) {
 
 }  // namespace
 
-BOOST_AUTO_TEST_CASE(a_profile_allowing_only_the_workload_runs) {
+// The profile names x86_64 calls (arch_prctl).
+BOOST_AUTO_TEST_CASE(a_profile_allowing_only_the_workload_runs, *test::needs(test::host::x86_64)) {
   Sandbox s;
   auto cfg = test::base_config({"echo", "only-what-echo-needs"});
   test::set_json(cfg, "/linux/seccomp", kEchoOnly);
@@ -134,7 +136,7 @@ BOOST_AUTO_TEST_CASE(a_profile_allowing_only_the_workload_runs) {
   BOOST_TEST(s.leftovers().empty());
 }
 
-BOOST_AUTO_TEST_CASE(a_missing_program_is_not_found_whatever_the_profile) {
+BOOST_AUTO_TEST_CASE(a_missing_program_is_not_found_whatever_the_profile, *test::needs(test::host::x86_64)) {
   Sandbox s;
   auto cfg = test::base_config({"no-such-program"});
   test::set_json(cfg, "/linux/seccomp", kEchoOnly);

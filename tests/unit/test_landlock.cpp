@@ -22,6 +22,7 @@
 #include "runtime/fd.hpp"
 #include "runtime/landlock.hpp"
 #include "support/checks.hpp"
+#include "support/needs.hpp"
 
 using namespace agentrun;
 namespace fs = std::filesystem;
@@ -35,15 +36,6 @@ constexpr uint64_t kExecute = 1 << 0, kWriteFile = 1 << 1, kReadFile = 1 << 2, k
                    kMakeSym = 1 << 12, kRefer = 1 << 13, kTruncate = 1 << 14, kIoctlDev = 1 << 15;
 constexpr uint64_t kBindTcp = 1 << 0, kConnectTcp = 1 << 1;
 constexpr uint64_t kScopeAbstractUnix = 1 << 0, kScopeSignal = 1 << 1;
-
-struct AbiAtLeast {
-  int n;
-  boost::test_tools::assertion_result operator()(boost::unit_test::test_unit_id) const {
-    boost::test_tools::assertion_result r(landlock_abi() >= n);
-    r.message() << "needs Landlock ABI " << n << ", this kernel has " << landlock_abi();
-    return r;
-  }
-};
 
 std::map<std::string, uint64_t> rules_of(const LandlockRuleset& rs) {
   std::map<std::string, uint64_t> out;
@@ -266,13 +258,13 @@ BOOST_AUTO_TEST_CASE(unavailable_is_an_error) {
   BOOST_TEST(st.error().message() == "landlock: not available on this kernel");
 }
 
-BOOST_FIXTURE_TEST_CASE(execute_only_beneath_exec_from, Tree, *boost::unit_test::precondition(AbiAtLeast{1})) {
+BOOST_FIXTURE_TEST_CASE(execute_only_beneath_exec_from, Tree, *test::needs_landlock(1)) {
   auto rs = ruleset();
   BOOST_TEST(sandboxed(rs, [&] { return exec_errno(path + "/bin/true"); }) == 0);
   BOOST_TEST(sandboxed(rs, [&] { return exec_errno(path + "/w/true"); }) == EACCES);
 }
 
-BOOST_FIXTURE_TEST_CASE(write_only_beneath_writable, Tree, *boost::unit_test::precondition(AbiAtLeast{3})) {
+BOOST_FIXTURE_TEST_CASE(write_only_beneath_writable, Tree, *test::needs_landlock(3)) {
   auto rs = ruleset();
   BOOST_TEST(sandboxed(rs, [&] { return open_errno(path + "/w/new", O_CREAT | O_WRONLY | O_TRUNC); }) == 0);
   BOOST_TEST(sandboxed(rs, [&] { return open_errno(path + "/ro/new", O_CREAT | O_WRONLY); }) == EACCES);
@@ -287,14 +279,14 @@ BOOST_FIXTURE_TEST_CASE(write_only_beneath_writable, Tree, *boost::unit_test::pr
              }) == 0);
 }
 
-BOOST_FIXTURE_TEST_CASE(read_everywhere, Tree, *boost::unit_test::precondition(AbiAtLeast{1})) {
+BOOST_FIXTURE_TEST_CASE(read_everywhere, Tree, *test::needs_landlock(1)) {
   auto rs = ruleset();
   BOOST_TEST(sandboxed(rs, [&] { return open_errno(path + "/ro/file", O_RDONLY); }) == 0);
   BOOST_TEST(sandboxed(rs, [&] { return open_errno(path + "/ro", O_RDONLY | O_DIRECTORY); }) == 0);
   BOOST_TEST(sandboxed(rs, [&] { return open_errno("/etc/passwd", O_RDONLY); }) == 0);
 }
 
-BOOST_FIXTURE_TEST_CASE(fifos_but_never_device_nodes, Tree, *boost::unit_test::precondition(AbiAtLeast{1})) {
+BOOST_FIXTURE_TEST_CASE(fifos_but_never_device_nodes, Tree, *test::needs_landlock(1)) {
   auto rs = ruleset();
   BOOST_TEST(sandboxed(rs, [&] { return errno_of(::mkfifo((path + "/w/fifo").c_str(), 0600)); }) == 0);
   BOOST_TEST(sandboxed(rs, [&] { return errno_of(::mkfifo((path + "/ro/fifo").c_str(), 0600)); }) == EACCES);
@@ -304,20 +296,20 @@ BOOST_FIXTURE_TEST_CASE(fifos_but_never_device_nodes, Tree, *boost::unit_test::p
              }) == EACCES);
 }
 
-BOOST_FIXTURE_TEST_CASE(device_paths_are_writable_files, Tree, *boost::unit_test::precondition(AbiAtLeast{1})) {
+BOOST_FIXTURE_TEST_CASE(device_paths_are_writable_files, Tree, *test::needs_landlock(1)) {
   auto rs = ruleset();
   BOOST_TEST(sandboxed(rs, [] { return open_errno("/dev/null", O_WRONLY); }) == 0);
   BOOST_TEST(sandboxed(rs, [] { return open_errno("/dev/zero", O_WRONLY); }) == EACCES);
 }
 
-BOOST_FIXTURE_TEST_CASE(errors_name_the_path, Tree, *boost::unit_test::precondition(AbiAtLeast{1})) {
+BOOST_FIXTURE_TEST_CASE(errors_name_the_path, Tree, *test::needs_landlock(1)) {
   LandlockPolicy p;
   p.writable = {path + "/ro/file/below"};
   BOOST_TEST(apply_error(landlock_ruleset(p, landlock_abi())) ==
              "landlock: open " + path + "/ro/file/below: not a directory");
 }
 
-BOOST_AUTO_TEST_CASE(signals_scoped_to_the_domain, *boost::unit_test::precondition(AbiAtLeast{6})) {
+BOOST_AUTO_TEST_CASE(signals_scoped_to_the_domain, *test::needs_landlock(6)) {
   LandlockPolicy p;
   auto rs = landlock_ruleset(p, landlock_abi());
   BOOST_TEST(sandboxed(rs, [] { return errno_of(::kill(::getppid(), 0)); }) == EPERM);
@@ -326,7 +318,7 @@ BOOST_AUTO_TEST_CASE(signals_scoped_to_the_domain, *boost::unit_test::preconditi
   BOOST_TEST(sandboxed(landlock_ruleset(p, landlock_abi()), [] { return errno_of(::kill(::getppid(), 0)); }) == 0);
 }
 
-BOOST_AUTO_TEST_CASE(abstract_unix_sockets_scoped, *boost::unit_test::precondition(AbiAtLeast{6})) {
+BOOST_AUTO_TEST_CASE(abstract_unix_sockets_scoped, *test::needs_landlock(6)) {
   UniqueFd listener(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   BOOST_REQUIRE(listener.valid());
   sockaddr_un addr{};
@@ -344,7 +336,7 @@ BOOST_AUTO_TEST_CASE(abstract_unix_sockets_scoped, *boost::unit_test::preconditi
   BOOST_TEST(sandboxed(landlock_ruleset(p, landlock_abi()), connect) == 0);
 }
 
-BOOST_AUTO_TEST_CASE(tcp_connect_only_to_allowed_ports, *boost::unit_test::precondition(AbiAtLeast{4})) {
+BOOST_AUTO_TEST_CASE(tcp_connect_only_to_allowed_ports, *test::needs_landlock(4)) {
   uint16_t allowed = 0, other = 0;
   UniqueFd a = tcp_listener(allowed), b = tcp_listener(other);
   LandlockPolicy p;

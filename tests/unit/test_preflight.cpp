@@ -12,6 +12,7 @@
 #include "runtime/landlock.hpp"
 #include "runtime/preflight.hpp"
 #include "spec/error.hpp"
+#include "support/needs.hpp"
 
 using namespace agentrun;
 
@@ -66,10 +67,12 @@ BOOST_AUTO_TEST_CASE(probes_on_this_host) {
   // Whoever runs the tests: these work unprivileged on any kernel agentrun supports.
   BOOST_TEST(find(probes, "seccomp").available);
   BOOST_TEST(find(probes, "no-new-privileges").available);
+  // The preflight sees what the tests' own look at the host sees.
   const auto& ll = find(probes, "landlock");
-  BOOST_TEST(ll.available == (landlock_abi() > 0));
-  BOOST_TEST(ll.landlock_abi == landlock_abi());
-  if (ll.available) BOOST_TEST(ll.reason == "ABI " + std::to_string(landlock_abi()));
+  BOOST_TEST(ll.available == (test::host::landlock_abi() > 0));
+  BOOST_TEST(ll.landlock_abi == test::host::landlock_abi());
+  if (ll.available) BOOST_TEST(ll.reason == "ABI " + std::to_string(test::host::landlock_abi()));
+  BOOST_TEST(find(probes, "user-ns").available == test::host::user_namespaces().available);
   for (const char* ns : {"pid-ns", "net-ns", "mount-ns", "ipc-ns", "uts-ns", "cgroup-ns", "user-ns", "time-ns"}) {
     const auto& p = find(probes, ns);
     BOOST_TEST_CONTEXT(ns << ": " << p.reason) {
@@ -77,8 +80,6 @@ BOOST_AUTO_TEST_CASE(probes_on_this_host) {
         BOOST_TEST(p.reason.find(" namespace works") != std::string::npos);
       else
         BOOST_TEST(p.reason.find(" namespace failed with E") != std::string::npos);
-      if (::geteuid() == 0 && std::string(ns) != "user-ns" && std::string(ns) != "time-ns")
-        BOOST_TEST(p.available);
     }
   }
   // The probes ran in children: this process is still in its namespaces and
@@ -86,8 +87,13 @@ BOOST_AUTO_TEST_CASE(probes_on_this_host) {
   BOOST_TEST(find(probes, "no-new-privileges").reason == "prctl(PR_SET_NO_NEW_PRIVS) is supported");
 }
 
-BOOST_AUTO_TEST_CASE(an_unprivileged_namespace_failure_says_why) {
-  if (::geteuid() == 0) return;  // root creates them; nothing to explain
+BOOST_AUTO_TEST_CASE(root_creates_every_namespace, *test::needs(test::host::root)) {
+  auto probes = probe_features(hybrid_layout(), HostFacts{});
+  for (const char* ns : {"pid-ns", "net-ns", "mount-ns", "ipc-ns", "uts-ns", "cgroup-ns"})
+    BOOST_TEST(find(probes, ns).available, ns << ": " << find(probes, ns).reason);
+}
+
+BOOST_AUTO_TEST_CASE(an_unprivileged_namespace_failure_says_why, *test::needs_absent(test::host::root, "root")) {
   auto p = probe_feature("mount-ns", hybrid_layout(), HostFacts{});
   BOOST_TEST(!p.available);
   BOOST_TEST(p.reason.rfind("creating a mount namespace failed with EPERM (operation not permitted): ", 0) == 0u,

@@ -18,6 +18,7 @@
 #include "runtime/seccomp_load.hpp"
 #include "spec/error.hpp"
 #include "support/checks.hpp"
+#include "support/needs.hpp"
 
 using namespace agentrun;
 using namespace agentrun::spec;
@@ -225,7 +226,8 @@ BOOST_AUTO_TEST_CASE(log_action_and_flags) {
   BOOST_TEST(run_confined(p, [](int) { return uname_errno(); }) == 0);
 }
 
-BOOST_AUTO_TEST_CASE(architectures_are_added) {
+// The native architecture is among those named: an x86_64 host.
+BOOST_AUTO_TEST_CASE(architectures_are_added, *test::needs(test::host::x86_64)) {
   Seccomp s{.defaultAction = SeccompAction::allow,
             .syscalls = {{.names = {"uname"}, .action = SeccompAction::errno_, .errnoRet = ENOSYS}}};
   const auto native = compile(s).filter.size();
@@ -282,7 +284,8 @@ BOOST_AUTO_TEST_CASE(a_flag_the_kernel_refuses_fails_the_load) {
              }) == 0);
 }
 
-BOOST_AUTO_TEST_CASE(foreign_architectures_are_dropped_only_under_a_native_only_filter) {
+// The x86 family with x86_64 native.
+BOOST_AUTO_TEST_CASE(foreign_architectures_are_dropped_only_under_a_native_only_filter, *test::needs(test::host::x86_64)) {
   Seccomp profile;
   profile.defaultAction = SeccompAction::errno_;
   profile.architectures = {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"};

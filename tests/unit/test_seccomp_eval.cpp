@@ -16,7 +16,9 @@
 #include "runtime/seccomp_eval.hpp"
 #include "runtime/seccomp_profiles.hpp"
 #include "runtime/seccomp_sequence.hpp"
+#include "support/builtin_filters.hpp"
 #include "support/checks.hpp"
+#include "support/needs.hpp"
 
 using namespace agentrun;
 
@@ -24,15 +26,8 @@ namespace {
 
 uint32_t verdict(const SeccompProgram& p, const seccomp_data& call) { return seccomp_verdict(p.filter, call).or_throw(); }
 
-const SeccompProgram& baseline() {
-  static const SeccompProgram p = compile_seccomp(builtin_seccomp_profile("docker-baseline"), "docker-baseline");
-  return p;
-}
-
-const SeccompProgram& hardening() {
-  static const SeccompProgram p = compile_seccomp(builtin_seccomp_profile("agent-hardening"), "agent-hardening");
-  return p;
-}
+const SeccompProgram& baseline() { return test::baseline_filter(); }
+const SeccompProgram& hardening() { return test::hardening_filter(); }
 
 constexpr uint32_t errno_verdict(int e) { return SECCOMP_RET_ERRNO | static_cast<uint32_t>(e); }
 
@@ -41,12 +36,12 @@ sock_filter jump(uint16_t code, uint32_t k, uint8_t jt, uint8_t jf) { return soc
 
 constexpr uint32_t kNr = offsetof(seccomp_data, nr);
 
-// Exactly what a static busybox `echo` needs, and nothing of the runtime's.
+// What a static busybox `echo` needs (less x86_64's arch_prctl), and nothing of the runtime's.
 spec::Seccomp echo_only() {
   spec::Seccomp s;
   s.defaultAction = spec::SeccompAction::errno_;
   s.defaultErrnoRet = EPERM;
-  s.syscalls.push_back({{"execve", "arch_prctl", "brk", "exit_group", "getrandom", "getuid", "mprotect", "prctl",
+  s.syscalls.push_back({{"execve", "brk", "exit_group", "getrandom", "getuid", "mprotect", "prctl",
                          "prlimit64", "readlink", "rseq", "set_robust_list", "set_tid_address", "write"},
                         spec::SeccompAction::allow, {}, {}});
   return s;
@@ -67,18 +62,6 @@ std::vector<std::string> names_of(const std::vector<InitCall>& calls) {
 }
 
 const std::vector<std::string> kNames = {"config.json: linux.seccomp", "seccomp profile agent-hardening"};
-
-#if defined(__x86_64__)
-constexpr bool kX86_64 = true;
-#else
-constexpr bool kX86_64 = false;
-#endif
-
-boost::test_tools::assertion_result x86_64_host(boost::unit_test::test_unit_id) {
-  boost::test_tools::assertion_result r(kX86_64);
-  r.message() << "the architecture is not x86_64 (the i386 and x32 entry points are x86_64's)";
-  return r;
-}
 
 }  // namespace
 
@@ -113,7 +96,7 @@ BOOST_AUTO_TEST_CASE(malformed_programs_are_errors_not_verdicts) {
   BOOST_TEST(reason({stmt(BPF_ST, 16), stmt(BPF_RET | BPF_K, 0)}) == "store outside scratch memory");
 }
 
-BOOST_AUTO_TEST_CASE(the_hardening_kills_foreign_architecture_calls, *boost::unit_test::precondition(x86_64_host)) {
+BOOST_AUTO_TEST_CASE(the_hardening_kills_foreign_architecture_calls, *test::needs(test::host::x86_64)) {
   seccomp_data i386_getpid{};
   i386_getpid.arch = AUDIT_ARCH_I386;
   i386_getpid.nr = 20;

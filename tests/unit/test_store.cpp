@@ -22,6 +22,7 @@
 #include "runtime/store.hpp"
 #include "spec/error.hpp"
 #include "support/checks.hpp"
+#include "support/wait.hpp"
 
 using namespace agentrun;
 
@@ -62,12 +63,10 @@ void check_same(const ContainerRecord& a, const ContainerRecord& b) {
 
 // Waits until `pid` is in state `state` (a forked child getting there).
 bool wait_for_state(pid_t pid, char state) {
-  for (int i = 0; i < 500; ++i) {
+  return test::wait_for([&] {
     auto st = read_proc_stat(pid);
-    if (st && st->state == state) return true;
-    ::usleep(10000);
-  }
-  return false;
+    return st && st->state == state;
+  }, std::chrono::seconds(5), "pid " + std::to_string(pid) + " in state " + state);
 }
 
 }  // namespace

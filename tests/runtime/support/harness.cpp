@@ -8,10 +8,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <boost/test/unit_test.hpp>
 #include <rapidjson/pointer.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -19,9 +21,21 @@
 #include <stdexcept>
 
 #include "runtime/default_spec.hpp"
+#include "support/host.hpp"
 
 namespace test {
 namespace {
+
+// Every runtime test starts real containers: the whole module needs root,
+// and is skipped with the reason without it.
+const bool kNeedsRoot = [] {
+  boost::unit_test::framework::master_test_suite().add_precondition([](boost::unit_test::test_unit_id) {
+    boost::test_tools::assertion_result r(host::root().available);
+    r.message() << host::root().reason;
+    return r;
+  });
+  return true;
+}();
 
 void must(bool ok, const std::string& what) {
   if (!ok) throw std::runtime_error(what + ": " + std::to_string(errno));
@@ -71,20 +85,57 @@ void remove_tree(const std::string& path) {
   ::rmdir(path.c_str());
 }
 
+// Every process but this one.
+std::vector<int> other_processes() {
+  std::vector<int> out;
+  DIR* proc = ::opendir("/proc");
+  must(proc != nullptr, "opendir /proc");
+  while (dirent* e = ::readdir(proc))
+    if (const int pid = std::atoi(e->d_name); pid > 0 && pid != ::getpid()) out.push_back(pid);
+  ::closedir(proc);
+  return out;
+}
+
+// The cgroup directories below `dir`, deepest first.
+std::vector<std::string> cgroups_below(const std::string& dir) {
+  std::vector<std::string> out;
+  if (DIR* d = ::opendir(dir.c_str())) {
+    while (dirent* e = ::readdir(d))
+      if (e->d_type == DT_DIR && std::string(e->d_name) != "." && std::string(e->d_name) != "..") {
+        for (auto& below : cgroups_below(dir + "/" + e->d_name)) out.push_back(std::move(below));
+        out.push_back(dir + "/" + e->d_name);
+      }
+    ::closedir(d);
+  }
+  return out;
+}
+
 }  // namespace
 
-Output run_process(const std::vector<std::string>& argv, int timeout_seconds, const std::string& input) {
+Output run_process(const std::vector<std::string>& argv, int timeout_seconds, const std::string& input,
+                   const std::vector<std::string>& cgroups) {
   int in[2], out[2], err[2];
   must(::pipe2(in, O_CLOEXEC) == 0 && ::pipe2(out, O_CLOEXEC) == 0 && ::pipe2(err, O_CLOEXEC) == 0, "pipe");
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  std::vector<std::string> procs;
+  for (const auto& c : cgroups) procs.push_back(c + "/cgroup.procs");
   pid_t pid = ::fork();
   must(pid >= 0, "fork");
   if (pid == 0) {
     ::dup2(in[0], 0);
     ::dup2(out[1], 1);
     ::dup2(err[1], 2);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
+    for (const auto& p : procs) {
+      const int fd = ::open(p.c_str(), O_WRONLY | O_CLOEXEC);
+      if (fd < 0 || ::write(fd, "0", 1) != 1) {
+        static const char msg[] = "test harness: cannot join the sandbox's cgroup\n";
+        (void)!::write(2, msg, sizeof msg - 1);
+        ::_exit(126);
+      }
+      ::close(fd);
+    }
     ::execv(args[0], args.data());
     ::_exit(127);
   }
@@ -175,6 +226,17 @@ Sandbox::Sandbox() {
   rootfs = bundle + "/rootfs";
   must(::mkdir(bundle.c_str(), 0755) == 0, "mkdir bundle");
   make_rootfs(rootfs);
+  const std::string name = dir.substr(dir.rfind('/') + 1);
+  for (const auto& mount : host::cgroup_mounts()) {
+    const std::string own = host::own_cgroup(mount);
+    const std::string parent = mount + (own == "/" ? "" : own);
+    const std::string cg = parent + "/" + name;
+    must(::mkdir(cg.c_str(), 0755) == 0, "mkdir " + cg);
+    cgroups_.push_back(cg);
+    // A new v1 cpuset has no cpus or memory nodes: nothing could join it.
+    for (const char* file : {"cpuset.cpus", "cpuset.mems"})
+      if (file_exists(cg + "/" + file)) write_text(cg + "/" + file, read_file(parent + "/" + file));
+  }
 }
 
 Sandbox::~Sandbox() {
@@ -183,6 +245,13 @@ Sandbox::~Sandbox() {
   std::string id;
   while (std::getline(ids, id))
     if (!id.empty()) agentrun({"delete", "--force", id});
+  // Every runtime test ends here: whatever its containers left fails it.
+  for (const auto& l : leftovers()) BOOST_ERROR("left behind: " << l);
+  // Then the sandbox's cgroups go, with whatever empty ones were left below.
+  for (const auto& cg : cgroups_) {
+    for (const auto& below : cgroups_below(cg)) ::rmdir(below.c_str());
+    if (::rmdir(cg.c_str()) != 0) BOOST_ERROR("cannot remove the sandbox's cgroup " << cg << ": errno " << errno);
+  }
   remove_tree(dir);
 }
 
@@ -191,7 +260,7 @@ void Sandbox::write_config(const rapidjson::Document& d) const {
   rapidjson::Document copy;
   copy.CopyFrom(d, copy.GetAllocator());
   if (auto* env = rapidjson::Pointer("/process/env").Get(copy); env && env->IsArray())
-    env->PushBack(rapidjson::Value(("AGENTRUN_TEST_SANDBOX=" + dir).c_str(), copy.GetAllocator()),
+    env->PushBack(rapidjson::Value(tag().c_str(), copy.GetAllocator()),
                   copy.GetAllocator());
   write_config_text(to_json(copy));
 }
@@ -202,12 +271,32 @@ Output Sandbox::agentrun(const std::vector<std::string>& args, int timeout_secon
   std::vector<std::string> argv = {AGENTRUN_BINARY, "--root", root};
   if (!policy.empty()) argv.insert(argv.end(), {"--policy", policy});
   argv.insert(argv.end(), args.begin(), args.end());
-  return run_process(argv, timeout_seconds, input);
+  return run_process(argv, timeout_seconds, input, cgroups_);
+}
+
+Output Sandbox::command(const std::vector<std::string>& argv, int timeout_seconds) const {
+  return run_process(argv, timeout_seconds, "", cgroups_);
 }
 
 Output Sandbox::run(const rapidjson::Document& config, const std::string& id) const {
   write_config(config);
   return agentrun({"run", "--bundle", bundle, id});
+}
+
+int Sandbox::pid_of(const std::string& id) const {
+  rapidjson::Document d;
+  d.Parse(agentrun({"state", id}).out.c_str());
+  return !d.HasParseError() && d.IsObject() && d.HasMember("pid") && d["pid"].IsInt() ? d["pid"].GetInt() : 0;
+}
+
+std::vector<int> processes_running(const std::string& fragment) {
+  std::vector<int> out;
+  for (const int pid : other_processes()) {
+    std::string cmdline = read_file("/proc/" + std::to_string(pid) + "/cmdline");
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    if (cmdline.find(fragment) != std::string::npos) out.push_back(pid);
+  }
+  return out;
 }
 
 std::vector<std::string> Sandbox::leftovers() const {
@@ -218,20 +307,31 @@ std::vector<std::string> Sandbox::leftovers() const {
       if (e->d_name[0] != '.') out.push_back("state dir " + root + "/" + e->d_name);
     ::closedir(d);
   }
+  // By the sandbox's unique name: mounts below `dir`, and those named after
+  // it elsewhere (a network namespace pinned in /run/netns).
+  const std::string name = dir.substr(dir.rfind('/') + 1);
   std::istringstream mounts(read_file("/proc/self/mountinfo"));
   std::string line;
   while (std::getline(mounts, line))
-    if (line.find(dir) != std::string::npos) out.push_back("mount " + line);
-  DIR* proc = ::opendir("/proc");
-  while (dirent* e = ::readdir(proc)) {
-    int pid = std::atoi(e->d_name);
-    if (pid <= 0 || pid == ::getpid()) continue;
+    if (line.find(name) != std::string::npos) out.push_back("mount " + line);
+  if (DIR* netns = ::opendir("/run/netns")) {
+    while (dirent* e = ::readdir(netns))
+      if (std::string(e->d_name).find(name) != std::string::npos)
+        out.push_back("network namespace /run/netns/" + std::string(e->d_name));
+    ::closedir(netns);
+  }
+  for (const int pid : other_processes()) {
     const std::string p = "/proc/" + std::to_string(pid);
     std::string cmdline = read_file(p + "/cmdline"), environ = read_file(p + "/environ");
-    if (cmdline.find(dir) != std::string::npos || environ.find("AGENTRUN_TEST_SANDBOX=" + dir) != std::string::npos)
+    if (cmdline.find(dir) != std::string::npos || environ.find(tag()) != std::string::npos)
       out.push_back("process " + std::to_string(pid) + ": " + cmdline);
   }
-  ::closedir(proc);
+  // Whatever the runtime made below the sandbox's cgroups, and any process still in them.
+  for (const auto& cg : cgroups_) {
+    for (const auto& below : cgroups_below(cg)) out.push_back("cgroup " + below);
+    std::istringstream procs(read_file(cg + "/cgroup.procs"));
+    for (std::string pid; std::getline(procs, pid);) out.push_back("process " + pid + " in cgroup " + cg);
+  }
   return out;
 }
 

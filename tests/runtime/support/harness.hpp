@@ -15,8 +15,10 @@ struct Output {
   std::string out, err;
 };
 
-// Runs `argv` (argv[0] a path) with a time limit; the process is killed when it passes.
-Output run_process(const std::vector<std::string>& argv, int timeout_seconds = 60, const std::string& input = "");
+// Runs `argv` (argv[0] a path) with a time limit; the process is killed when
+// it passes. `cgroups`: cgroup directories the process joins before it starts.
+Output run_process(const std::vector<std::string>& argv, int timeout_seconds = 60, const std::string& input = "",
+                   const std::vector<std::string>& cgroups = {});
 
 // The default config (agentrun spec) with no terminal and `args`.
 rapidjson::Document base_config(const std::vector<std::string>& args);
@@ -27,10 +29,16 @@ void remove_at(rapidjson::Document& d, const char* pointer);
 std::string to_json(const rapidjson::Value& v);
 std::string quote(const std::string& s);  // as a JSON string
 
+// A private sandbox per test. The runtime runs in cgroups of the sandbox's
+// own (one per hierarchy, below the test's), so that the cgroups of its
+// containers (<own>/agentrun/<id> by default) are told apart from those of
+// anyone else running the same tests with the same ids.
 class Sandbox {
  public:
   Sandbox();
-  ~Sandbox();  // deletes every container in its root and removes the directory
+  // Deletes every container in its root, fails the test on anything left
+  // (leftovers()) and removes its cgroups and directory.
+  ~Sandbox();
   Sandbox(const Sandbox&) = delete;
   Sandbox& operator=(const Sandbox&) = delete;
 
@@ -45,13 +53,27 @@ class Sandbox {
   void write_config_text(const std::string& text) const;
   // agentrun --root <root> [--policy <policy>] args...
   Output agentrun(const std::vector<std::string>& args, int timeout_seconds = 60, const std::string& input = "") const;
+  // Any command that runs agentrun itself (a wrapper around it), in the sandbox's cgroups.
+  Output command(const std::vector<std::string>& argv, int timeout_seconds = 60) const;
   // run --bundle <bundle> <id>, in the foreground
   Output run(const rapidjson::Document& config, const std::string& id = "t") const;
+  // The host pid of a container's init (from `state`), 0 when it has none.
+  int pid_of(const std::string& id) const;
+  // The environment entry that marks the processes of this sandbox (write_config adds it).
+  std::string tag() const { return "AGENTRUN_TEST_SANDBOX=" + dir; }
 
   // Anything this sandbox's containers may have left: state directories,
-  // mounts under `dir`, processes whose root or cwd is under `dir`.
+  // mounts (nsfs bind mounts included) under `dir` or named after it,
+  // /run/netns entries named after it, processes tagged with it, and any
+  // cgroup or process below the sandbox's cgroup in every mounted hierarchy.
   std::vector<std::string> leftovers() const;
+
+ private:
+  std::vector<std::string> cgroups_;  // the sandbox's own, one per hierarchy
 };
+
+// The processes whose command line (arguments joined by spaces) contains `fragment`, this one excepted.
+std::vector<int> processes_running(const std::string& fragment);
 
 std::string read_file(const std::string& path);
 bool file_exists(const std::string& path);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <string>
 
@@ -88,6 +89,8 @@ BOOST_AUTO_TEST_CASE(the_init_shares_the_mount_namespace_and_exec_enters_its_roo
   char rootfs[PATH_MAX];
   BOOST_TEST_REQUIRE(::realpath(s.rootfs.c_str(), rootfs) != nullptr);
   BOOST_TEST(link_of(proc + "/root") == rootfs);
+  auto inspected = s.agentrun({"inspect", "d"});
+  BOOST_TEST(contains(inspected.out, "linux.namespaces: no mount namespace: "), inspected.out);
 
   auto e = s.agentrun({"exec", "--cwd", "/etc", "d", "sh", "-c", "cat /marker; pwd; ls /"});
   BOOST_TEST(e.code == 0, e.err);
@@ -169,5 +172,18 @@ BOOST_AUTO_TEST_CASE(an_agent_policy_refuses_it) {
   BOOST_TEST(o.code != 0);
   BOOST_TEST(contains(o.err, "policy agent-default: requires mount-ns: config.json shares the host's mount namespace"),
              o.err);
+  untouched.check();
+}
+
+// Its rules would need mounts: a policy that does not require mount-ns refuses it too.
+BOOST_AUTO_TEST_CASE(any_policy_with_rules_refuses_it) {
+  Sandbox s;
+  s.policy = s.dir + "/rules.json";
+  std::ofstream(s.policy) << R"({"agentrunPolicy": 1, "name": "rules", "isolation": "best-effort",
+                                 "filesystem": {"denyRead": ["/etc/shadow"]}})";
+  Untouched untouched(s);
+  auto o = s.run(chroot_config({"true"}));
+  BOOST_TEST(o.code != 0);
+  BOOST_TEST(contains(o.err, "config.json: linux.namespaces: a mount namespace (created or joined) is required"), o.err);
   untouched.check();
 }

@@ -64,8 +64,12 @@ BOOST_AUTO_TEST_CASE(the_process_runs_in_the_rootfs_and_nothing_is_mounted_or_cr
   Sandbox s;
   test::run_process({"/bin/sh", "-c", "echo from-the-rootfs > " + s.rootfs + "/marker"});
   Untouched untouched(s);
-  auto o = s.run(chroot_config({"sh", "-c", "cat /marker; ls /; ls -A /dev | wc -l"}));
+  s.write_config(chroot_config({"sh", "-c", "cat /marker; ls /; ls -A /dev | wc -l"}));
+  const std::string log = s.dir + "/log.json";
+  auto o = s.agentrun({"--log", log, "--log-format", "json", "run", "--bundle", s.bundle, "t"});
   BOOST_TEST_REQUIRE(o.code == 0, o.err);
+  BOOST_TEST(contains(test::read_file(log), R"("level":"warning")"), test::read_file(log));
+  BOOST_TEST(contains(test::read_file(log), "no mount namespace"), test::read_file(log));
   BOOST_TEST(o.out == "from-the-rootfs\n" + rootfs_listing(s) + "0\n");
   // The default spec's mounts, masks and /dev, each named once.
   BOOST_TEST(contains(o.err, "config.json: linux.namespaces: no mount namespace: the container shares the runtime's "
@@ -185,5 +189,24 @@ BOOST_AUTO_TEST_CASE(any_policy_with_rules_refuses_it) {
   auto o = s.run(chroot_config({"true"}));
   BOOST_TEST(o.code != 0);
   BOOST_TEST(contains(o.err, "config.json: linux.namespaces: a mount namespace (created or joined) is required"), o.err);
+  untouched.check();
+}
+
+BOOST_AUTO_TEST_CASE(in_a_user_namespace_too) {
+  Sandbox s;
+  test::run_process({"/bin/sh", "-c", "echo from-the-rootfs > " + s.rootfs + "/marker"});
+  test::run_process({"/bin/chown", "-R", "100000:100000", s.rootfs});
+  Untouched untouched(s);
+  auto cfg = chroot_config({"sleep", "60"});
+  test::set_json(cfg, "/linux/namespaces", R"([{"type": "pid"}, {"type": "uts"}, {"type": "user"}])");
+  test::set_json(cfg, "/linux/uidMappings", R"([{"containerID": 0, "hostID": 100000, "size": 65536}])");
+  test::set_json(cfg, "/linux/gidMappings", R"([{"containerID": 0, "hostID": 100000, "size": 65536}])");
+  s.write_config(cfg);
+  auto o = s.agentrun({"run", "-d", "--bundle", s.bundle, "u"});
+  BOOST_TEST_REQUIRE(o.code == 0, o.err);
+  auto e = s.agentrun({"exec", "u", "sh", "-c", "cat /marker; id -u"});
+  BOOST_TEST(e.code == 0, e.err);
+  BOOST_TEST(e.out == "from-the-rootfs\n0\n");
+  BOOST_TEST(s.agentrun({"delete", "--force", "u"}).code == 0);
   untouched.check();
 }

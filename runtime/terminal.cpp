@@ -41,7 +41,7 @@ Result<UniqueFd> allocate_pty(int root, const std::string& ptmx, int console_soc
     ws.ws_col = static_cast<unsigned short>(size->width);
     if (::ioctl(master.get(), TIOCSWINSZ, &ws) < 0) return sys_error("set the console size", errno);
   }
-  AR_TRY(send_fd(console_socket, master.get(), ptmx));
+  AR_TRY(send_fd(console_socket, master.get(), "/dev/ptmx"));  // the name runc sends, wherever it came from
   return peer;
 }
 

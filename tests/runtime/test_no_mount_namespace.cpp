@@ -5,12 +5,16 @@
 #include <boost/test/unit_test.hpp>
 
 #include <limits.h>
+#include <sched.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <stdexcept>
 #include <string>
 
 #include "support/console.hpp"
@@ -19,6 +23,18 @@
 using test::Sandbox;
 
 namespace {
+
+// The runtime's mount namespace is this test's: a private copy of the
+// host's, so that other tests mounting on this host cannot change the
+// mount table checked here. Before any thread: unshare refuses a process
+// whose threads share its file-system context.
+struct OwnMountNamespace {
+  OwnMountNamespace() {
+    if (::unshare(CLONE_NEWNS) < 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0)
+      throw std::runtime_error(std::string("a private mount namespace for the test: ") + ::strerror(errno));
+  }
+};
+BOOST_TEST_GLOBAL_FIXTURE(OwnMountNamespace);
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 

@@ -101,14 +101,43 @@ bool needs_cgroup_first(const Plan& plan) {
          std::any_of(plan.mounts.begin(), plan.mounts.end(), [](const MountStep& m) { return m.kind == MountKind::cgroup; });
 }
 
-Status setup_filesystem(const Plan& plan, InitIo& io, RootfsSetup& fs, int host_pid) {
-  AR_TRY(prepare_rootfs(fs));
-  AR_TRY(mount_all(fs));
+// prestart and createRuntime (the runtime runs them), then createContainer.
+Status run_setup_hooks(const Plan& plan, InitIo& io, int host_pid) {
   if (!plan.hooks.prestart.empty() || !plan.hooks.createRuntime.empty()) {
     AR_TRY(io.sync->send(MsgType::run_hooks));
     AR_TRY(await(io, MsgType::hooks_done, "run createRuntime hooks"));
   }
-  AR_TRY(run_hooks(plan.hooks.createContainer, "createContainer", plan_state_json(plan, "creating", host_pid)));
+  return run_hooks(plan.hooks.createContainer, "createContainer", plan_state_json(plan, "creating", host_pid));
+}
+
+// Plan::chroot: the pty comes from the host's devpts before the chroot;
+// nothing is bound over /dev/console.
+Status enter_chroot(Sys& sys, const Plan& plan, int console_socket) {
+  UniqueFd peer;
+  if (plan.process.terminal) {
+    AR_TRY_ASSIGN(peer, host_console(console_socket, plan.process.console_size));
+  }
+  AR_TRY(chroot_into(sys, plan.rootfs));
+  return peer ? make_controlling_terminal(peer.get()) : Status{};
+}
+
+// In the runtime's mount namespace nothing is mounted or created, not even
+// the working directory.
+Status setup_chroot(Sys& sys, const Plan& plan, InitIo& io, int host_pid) {
+  AR_TRY(run_setup_hooks(plan, io, host_pid));
+  AR_TRY(enter_chroot(sys, plan, io.console_socket));
+  struct stat st;
+  if (::stat(plan.process.cwd.c_str(), &st) < 0 && errno == ENOENT)
+    return plain_error("cwd " + plan.process.cwd,
+                       "it does not exist in the rootfs, and without a mount namespace nothing is created there");
+  return {};
+}
+
+Status setup_filesystem(const Plan& plan, InitIo& io, RootfsSetup& fs, int host_pid) {
+  if (plan.chroot) return setup_chroot(fs.sys, plan, io, host_pid);
+  AR_TRY(prepare_rootfs(fs));
+  AR_TRY(mount_all(fs));
+  AR_TRY(run_setup_hooks(plan, io, host_pid));
   AR_TRY(setup_dev(fs));
   AR_TRY(make_in_root(fs.root.get(), plan.process.cwd, TargetKind::directory));
   AR_TRY(apply_filesystem_policy(fs));
@@ -324,7 +353,10 @@ void exec_init(Sys& sys, const Plan& plan, InitIo io) {
   auto prepared = [&]() -> Result<Prepared> {
     AR_TRY(await(io, MsgType::proceed, "wait for the runtime"));
     AR_TRY_ASSIGN(UniqueFd procfs, open_procfs("/proc"));
-    if (plan.process.terminal) AR_TRY(setup_exec_console(io.console_socket, plan.process.console_size));
+    if (plan.chroot)
+      AR_TRY(enter_chroot(sys, plan, io.console_socket));
+    else if (plan.process.terminal)
+      AR_TRY(setup_exec_console(io.console_socket, plan.process.console_size));
     return prepare_process(sys, plan, procfs.get());
   }();
   Error e = prepared ? execute(sys, plan, *prepared, *io.sync) : std::move(prepared).error();

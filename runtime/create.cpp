@@ -211,7 +211,9 @@ Created create_container(const Store& store, const CreateRequest& request) {
   for (const auto& warning : applied.translation.warnings) log_message(LogLevel::warning, warning);
   PlanOptions options = plan_options(request, bundle);
   options.seccomp_cache_dir = seccomp_cache_dir(store);
+  options.chroot_without_mount_ns = !policy::has_rules(applied.policy);
   Plan plan = make_plan(config, options, host);
+  for (const auto& warning : plan.warnings) log_message(LogLevel::warning, warning);
   policy::complete_plan(plan, applied, options.seccomp_cache_dir);
   plan.runtime_binary = runtime_binary_id();
 

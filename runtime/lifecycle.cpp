@@ -224,6 +224,7 @@ Launched exec_in_container(const Store& store, const std::string& id, const spec
   plan_options.bundle = r.bundle;
   plan_options.preserve_fds = options.preserve_fds;
   plan_options.seccomp_cache_dir = seccomp_cache_dir(store);
+  plan_options.chroot_without_mount_ns = !policy::has_rules(applied.policy);
   Plan plan = make_exec_plan(config, *config.process, r.pid, plan_options, host);
   policy::complete_plan(plan, applied, seccomp_cache_dir(store));
   plan.runtime_binary = runtime_binary_id();

@@ -145,19 +145,48 @@ void plan_namespaces(const spec::Linux& linux, Plan& plan) {
     else
       plan.joins.push_back({ns.type, ns.path});
   }
-  // runc and crun set up the root file system in a joined mount namespace
-  // as in a new one. Without any, runc mounts in the host's namespace and
-  // crun chroots, leaving the mounts out and masking paths in the host's
-  // namespace: neither is safe.
-  const bool joins_mount_ns = std::any_of(plan.joins.begin(), plan.joins.end(),
-                                          [](const NamespaceJoin& j) { return j.type == spec::NamespaceType::mount; });
-  if (!plan.creates(spec::NamespaceType::mount) && !joins_mount_ns)
-    fail(field("linux.namespaces"),
-         "a mount namespace (created or joined) is required: without one the root file system would be set up "
-         "in the runtime's own mount namespace");
   // A joined user namespace comes first, so the others are created inside it.
   std::stable_partition(plan.joins.begin(), plan.joins.end(),
                         [](const NamespaceJoin& j) { return j.type == spec::NamespaceType::user; });
+}
+
+bool has_mount_namespace(const Plan& plan) {
+  return plan.creates(spec::NamespaceType::mount) ||
+         std::any_of(plan.joins.begin(), plan.joins.end(),
+                     [](const NamespaceJoin& j) { return j.type == spec::NamespaceType::mount; });
+}
+
+// runc and crun set up the root file system in a joined mount namespace as
+// in a new one. Without any, runc mounts in the host's namespace; crun
+// chroots and skips the mounts, but still masks paths and makes the root
+// read-only in the host's namespace. Here the init only chroots: whatever
+// needs a mount or a new file in the rootfs is left out, named in one warning.
+void plan_chroot(Plan& plan, const spec::Linux& linux, const PlanOptions& options) {
+  if (!options.chroot_without_mount_ns)
+    fail(field("linux.namespaces"),
+         "a mount namespace (created or joined) is required: without one the root file system would be set up "
+         "in the runtime's own mount namespace");
+  std::string skipped;
+  auto skip = [&skipped](const std::string& what) { skipped += (skipped.empty() ? "" : ", ") + what; };
+  for (const auto& m : plan.mounts) skip(m.field + " " + m.destination);
+  if (!plan.masked_paths.empty()) skip("linux.maskedPaths");
+  if (!plan.readonly_paths.empty()) skip("linux.readonlyPaths");
+  if (plan.readonly_root) skip("root.readonly");
+  if (!linux.rootfsPropagation.empty()) skip("linux.rootfsPropagation");
+  for (const auto& d : linux.devices) skip("linux.devices " + d.path);
+  if (plan.setup_dev) skip("the default /dev (device nodes and links)");
+  if (plan.process.terminal) skip("/dev/console");
+  plan.warnings.push_back(field("linux.namespaces") +
+                          ": no mount namespace: the container shares the runtime's and enters its root by chroot, "
+                          "as crun does; nothing is mounted or created, so these are left out: " + skipped);
+  plan.chroot = true;
+  plan.mounts.clear();
+  plan.masked_paths.clear();
+  plan.readonly_paths.clear();
+  plan.readonly_root = false;
+  plan.rootfs_propagation = 0;
+  plan.setup_dev = false;
+  plan.devices.clear();
 }
 
 bool binds_dev(const std::vector<MountStep>& mounts) {
@@ -228,6 +257,10 @@ Plan make_exec_plan(const spec::Config& config, const spec::Process& process, in
   plan.id = container.id;
   plan.bundle = container.bundle;
   plan.rootfs = container.rootfs;
+  // Without a mount namespace to join, the process enters the init's root:
+  // never the host's.
+  plan.chroot = container.chroot;
+  if (plan.chroot) plan.rootfs = "/proc/" + std::to_string(init_pid) + "/root";
   plan.personality = container.personality;
   plan.process = std::move(container.process);
   plan.seccomp = std::move(container.seccomp);
@@ -280,6 +313,7 @@ Plan make_plan(const spec::Config& config, const PlanOptions& options, const Hos
     plan.personality = linux.personality->domain == "LINUX32" ? PER_LINUX32 : PER_LINUX;
 
   plan.process = plan_process(*config.process, host);
+  if (!has_mount_namespace(plan)) plan_chroot(plan, linux, options);
   if (linux.seccomp) {
     plan.seccomp = options.seccomp_cache_dir.empty()
                        ? compile_seccomp(*linux.seccomp, field("linux.seccomp"))

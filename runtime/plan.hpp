@@ -35,6 +35,9 @@ struct PlanOptions {
   int preserve_fds = 0;  // --preserve-fds
   int listen_fds = 0;    // LISTEN_FDS handed to agentrun by systemd socket activation
   std::string seccomp_cache_dir;  // compiled filters are kept here by content hash; empty: no cache
+  // A policy without rules (oci) runs a config with no mount namespace by
+  // chroot, as crun does; an agent policy refuses it.
+  bool chroot_without_mount_ns = false;
 };
 
 struct NamespaceJoin {
@@ -89,6 +92,11 @@ struct Plan {
   std::string bundle;
   std::string rootfs;  // absolute host path
   bool readonly_root = false;
+  // No mount namespace: the init stays in the runtime's and enters `rootfs`
+  // by chroot, mounting and creating nothing (the mount and /dev fields are
+  // empty, `warnings` names what config.json asked for among them).
+  bool chroot = false;
+  std::vector<std::string> warnings;  // for stderr, --log and inspect
 
   int new_namespaces = 0;  // CLONE_NEW* flags of the namespaces to create
   std::vector<NamespaceJoin> joins;

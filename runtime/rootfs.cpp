@@ -378,6 +378,15 @@ Status enter_rootfs(RootfsSetup& s) {
   return {};
 }
 
+Status chroot_into(Sys& sys, const std::string& rootfs) {
+  UniqueFd root(::open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) return sys_error("open the rootfs " + rootfs, errno);
+  if (::fchdir(root.get()) < 0) return sys_error("enter the rootfs " + rootfs, errno);
+  AR_TRY(check(sys.chroot("."), "chroot into " + rootfs));
+  if (::chdir("/") < 0) return sys_error("chdir to the new root", errno);
+  return {};
+}
+
 Status apply_filesystem_policy(RootfsSetup& s) {
   for (const auto& path : s.plan.writable_binds) AR_TRY(make_writable(s, path));
   if (s.plan.deny_exec.empty()) return {};

@@ -36,6 +36,9 @@ Status prepare_rootfs(RootfsSetup& s);
 Status mount_all(RootfsSetup& s);
 // pivot_root (or MS_MOVE + chroot with --no-pivot); s.root becomes "/".
 Status enter_rootfs(RootfsSetup& s);
+// Without a mount namespace: chroot into `rootfs`, opened as a directory by
+// descriptor; nothing is mounted.
+Status chroot_into(Sys& sys, const std::string& rootfs);
 // Policy rules: writable directories become mounts of their own (so that
 // a read-only root leaves them writable), and each denyExec name in a
 // PATH directory is covered by an empty file on a noexec mount, mounted on

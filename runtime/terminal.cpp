@@ -16,9 +16,9 @@
 namespace agentrun {
 namespace {
 
-Result<UniqueFd> open_ptmx(int root) {
-  const std::string step = "open /dev/ptmx";
-  AR_TRY_ASSIGN(UniqueFd ptmx, open_in_root(root, "/dev/ptmx", O_RDWR | O_NOCTTY));
+Result<UniqueFd> open_ptmx(int root, const std::string& path) {
+  const std::string step = "open " + path;
+  AR_TRY_ASSIGN(UniqueFd ptmx, open_in_root(root, path, O_RDWR | O_NOCTTY));
   struct statfs sf;
   struct stat st;
   if (::fstatfs(ptmx.get(), &sf) < 0 || ::fstat(ptmx.get(), &st) < 0) return sys_error(step, errno);
@@ -27,9 +27,10 @@ Result<UniqueFd> open_ptmx(int root) {
   return ptmx;
 }
 
-// A pty from the container's devpts; the master goes to the console socket.
-Result<UniqueFd> allocate_pty(int root, int console_socket, const std::optional<spec::ConsoleSize>& size) {
-  AR_TRY_ASSIGN(UniqueFd master, open_ptmx(root));
+// A pty from the devpts of `ptmx`; the master goes to the console socket.
+Result<UniqueFd> allocate_pty(int root, const std::string& ptmx, int console_socket,
+                              const std::optional<spec::ConsoleSize>& size) {
+  AR_TRY_ASSIGN(UniqueFd master, open_ptmx(root, ptmx));
   int unlock = 0;
   if (::ioctl(master.get(), TIOCSPTLCK, &unlock) < 0) return sys_error("unlock the pty", errno);
   UniqueFd peer(::ioctl(master.get(), TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC));
@@ -40,9 +41,17 @@ Result<UniqueFd> allocate_pty(int root, int console_socket, const std::optional<
     ws.ws_col = static_cast<unsigned short>(size->width);
     if (::ioctl(master.get(), TIOCSWINSZ, &ws) < 0) return sys_error("set the console size", errno);
   }
-  AR_TRY(send_fd(console_socket, master.get(), "/dev/ptmx"));
+  AR_TRY(send_fd(console_socket, master.get(), "/dev/ptmx"));  // the name runc sends, wherever it came from
   return peer;
 }
+
+Result<UniqueFd> open_root() {
+  UniqueFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) return sys_error("open the root directory", errno);
+  return root;
+}
+
+}  // namespace
 
 Status make_controlling_terminal(int peer) {
   if (::setsid() < 0) return sys_error("start a session for the terminal", errno);
@@ -52,10 +61,8 @@ Status make_controlling_terminal(int peer) {
   return {};
 }
 
-}  // namespace
-
 Status setup_console(RootfsSetup& s, int console_socket, const std::optional<spec::ConsoleSize>& size) {
-  AR_TRY_ASSIGN(UniqueFd peer, allocate_pty(s.root.get(), console_socket, size));
+  AR_TRY_ASSIGN(UniqueFd peer, allocate_pty(s.root.get(), "/dev/ptmx", console_socket, size));
   AR_TRY_ASSIGN(UniqueFd console, make_in_root(s.root.get(), "/dev/console", TargetKind::file));
   AR_TRY_ASSIGN(UniqueFd tree, clone_mount(s.sys, peer.get(), false, "bind the pty over /dev/console"));
   AR_TRY(attach(s.sys, tree.get(), console.get(), "bind the pty over /dev/console"));
@@ -63,10 +70,15 @@ Status setup_console(RootfsSetup& s, int console_socket, const std::optional<spe
 }
 
 Status setup_exec_console(int console_socket, const std::optional<spec::ConsoleSize>& size) {
-  UniqueFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!root) return sys_error("open the container's root", errno);
-  AR_TRY_ASSIGN(UniqueFd peer, allocate_pty(root.get(), console_socket, size));
+  AR_TRY_ASSIGN(UniqueFd root, open_root());
+  AR_TRY_ASSIGN(UniqueFd peer, allocate_pty(root.get(), "/dev/ptmx", console_socket, size));
   return make_controlling_terminal(peer.get());
+}
+
+Result<UniqueFd> host_console(int console_socket, const std::optional<spec::ConsoleSize>& size) {
+  AR_TRY_ASSIGN(UniqueFd root, open_root());
+  // The host's /dev/ptmx is a node on devtmpfs; its devpts's own ptmx is verifiable.
+  return allocate_pty(root.get(), "/dev/pts/ptmx", console_socket, size);
 }
 
 }  // namespace agentrun

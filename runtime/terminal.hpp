@@ -18,4 +18,11 @@ Status setup_console(RootfsSetup& s, int console_socket, const std::optional<spe
 // For a process `exec` starts: the same pty, without /dev/console.
 Status setup_exec_console(int console_socket, const std::optional<spec::ConsoleSize>& size);
 
+// Without a mount namespace (Plan::chroot) nothing may be bound or created:
+// a pty of the host's devpts, allocated before the chroot (the rootfs may
+// have no /dev at all). Returns the peer for make_controlling_terminal.
+Result<UniqueFd> host_console(int console_socket, const std::optional<spec::ConsoleSize>& size);
+// A new session with `peer` as its controlling terminal and stdio.
+Status make_controlling_terminal(int peer);
+
 }  // namespace agentrun

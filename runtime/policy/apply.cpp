@@ -168,7 +168,9 @@ std::string isolation_record(const Applied& applied, const Plan& plan, const std
       w.EndObject();
     }
     w.EndArray();
-    spec::write_string_list(w, "warnings", applied.translation.warnings);
+    std::vector<std::string> warnings = applied.translation.warnings;
+    warnings.insert(warnings.end(), plan.warnings.begin(), plan.warnings.end());
+    spec::write_string_list(w, "warnings", warnings);
     w.Key("seccomp");
     w.StartArray();
     auto profile = [&w](const std::string& name, const std::string& hash, const char* role) {

@@ -178,6 +178,79 @@ BOOST_AUTO_TEST_CASE(mount_namespace_is_required) {
   BOOST_TEST(plan_failure(c) == refused);
 }
 
+// Under a policy without rules (oci), as crun: entered by chroot, with
+// nothing that would need a mount or a new file, all named in one warning.
+BOOST_AUTO_TEST_CASE(without_a_mount_namespace_the_plan_chroots_and_mounts_nothing) {
+  auto c = base_config();
+  c.linux.namespaces = {{NamespaceType::pid, ""}, {NamespaceType::network, "/run/netns/n"}};
+  c.mounts = {mount("/proc", "proc", "proc"), mount("/data", "bind", "/srv/data", {"rbind"})};
+  c.root.readonly = true;
+  c.linux.maskedPaths = {"/proc/kcore"};
+  c.linux.readonlyPaths = {"/proc/sys"};
+  c.linux.rootfsPropagation = "rshared";
+  spec::Device fuse;
+  fuse.path = "/dev/fuse";
+  fuse.type = 'c';
+  fuse.major = 10;
+  fuse.minor = 229;
+  c.linux.devices = {fuse};
+  c.process->terminal = true;
+  auto o = options();
+  o.chroot_without_mount_ns = true;
+  Plan p = make_plan(c, o, HostFacts{});
+  BOOST_TEST(p.chroot);
+  BOOST_TEST(p.rootfs == "/bundles/b/rootfs");
+  BOOST_TEST(p.new_namespaces == CLONE_NEWPID);
+  BOOST_TEST(p.mounts.empty());
+  BOOST_TEST(p.masked_paths.empty());
+  BOOST_TEST(p.readonly_paths.empty());
+  BOOST_TEST(!p.readonly_root);
+  BOOST_TEST(p.rootfs_propagation == 0UL);
+  BOOST_TEST(!p.setup_dev);
+  BOOST_TEST(p.devices.empty());
+  BOOST_TEST(p.process.cwd == "/");
+  BOOST_TEST(p.warnings == std::vector<std::string>{
+      "config.json: linux.namespaces: no mount namespace: the container shares the runtime's and enters its root by "
+      "chroot, as crun does; nothing is mounted or created, so these are left out: mounts[0] /proc, mounts[1] /data, "
+      "linux.maskedPaths, linux.readonlyPaths, root.readonly, linux.rootfsPropagation, linux.devices /dev/fuse, "
+      "the default /dev (device nodes and links), "
+      "/dev/console"});
+  // An unknown propagation is still an error, skipped or not.
+  c.linux.rootfsPropagation = "sideways";
+  BOOST_TEST(failure_of([&] { make_plan(c, o, HostFacts{}); }) ==
+             "config.json: linux.rootfsPropagation: unknown propagation \"sideways\"");
+}
+
+BOOST_AUTO_TEST_CASE(the_default_dev_is_named_when_left_out) {
+  auto c = base_config();
+  c.linux.namespaces.clear();
+  auto o = options();
+  o.chroot_without_mount_ns = true;
+  Plan p = make_plan(c, o, HostFacts{});
+  BOOST_TEST(p.warnings.size() == 1U);
+  BOOST_TEST(p.warnings[0].ends_with("left out: the default /dev (device nodes and links)"), p.warnings[0]);
+  c.linux.namespaces = {{NamespaceType::mount, ""}};
+  BOOST_TEST(make_plan(c, o, HostFacts{}).warnings.empty());
+  BOOST_TEST(!make_plan(c, o, HostFacts{}).chroot);
+}
+
+// exec joins no mount namespace either: it enters the init's root.
+BOOST_AUTO_TEST_CASE(exec_without_a_mount_namespace_enters_the_inits_root) {
+  auto c = base_config();
+  c.linux.namespaces = {{NamespaceType::pid, ""}};
+  auto o = options();
+  o.chroot_without_mount_ns = true;
+  Plan p = make_exec_plan(c, *c.process, 42, o, HostFacts{});
+  BOOST_TEST(p.chroot);
+  BOOST_TEST(p.rootfs == "/proc/42/root");
+  BOOST_TEST(p.joins.size() == 1U);
+  BOOST_TEST(p.warnings.empty());
+  c.linux.namespaces.push_back({NamespaceType::mount, ""});
+  Plan joined = make_exec_plan(c, *c.process, 42, o, HostFacts{});
+  BOOST_TEST(!joined.chroot);
+  BOOST_TEST(joined.rootfs == "/bundles/b/rootfs");
+}
+
 // As runc does, the root file system is set up in a joined mount namespace.
 BOOST_AUTO_TEST_CASE(a_mount_namespace_may_be_joined) {
   auto c = base_config();

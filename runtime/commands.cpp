@@ -18,6 +18,7 @@
 #include "runtime/default_spec.hpp"
 #include "runtime/exec_process.hpp"
 #include "runtime/policy/apply.hpp"
+#include "runtime/policy/update_limits.hpp"
 #include "runtime/preflight.hpp"
 #include "runtime/ps.hpp"
 #include "runtime/cgroup_layout.hpp"
@@ -190,7 +191,13 @@ int cmd_update(const CommandLine& cl) {
   ContainerLock lock = store.lock(id);
   const ContainerRecord r = store.load(id);
   if (store.status(r) == ContainerStatus::stopped) fail("update container " + id, "it is stopped");
-  container_cgroup_of(r).apply(resources);
+  // The policy the container was created with, not --policy: its limits are
+  // ceilings, and a refusal comes before anything is written.
+  const policy::LimitedUpdate limited =
+      policy::limit_update(stored_policy(store, id), resources,
+                           cl.has("resources") ? policy::UpdateSource::resources_file : policy::UpdateSource::flags);
+  for (const auto& warning : limited.warnings) log_message(LogLevel::warning, warning);
+  container_cgroup_of(r).apply(limited.resources);
   return 0;
 }
 

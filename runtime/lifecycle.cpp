@@ -124,6 +124,11 @@ spec::Config stored_config(const Store& store, const std::string& id) {
   return spec::parse_config(spec::read_file_text(path, "the container's stored"), path);
 }
 
+policy::Policy stored_policy(const Store& store, const std::string& id) {
+  return policy::parse_policy(spec::read_file_text(store.file_path(id, "policy.json"), "the container's policy"),
+                              "policy of container " + id);
+}
+
 void start_created_container(const Store& store, const std::string& id) {
   ContainerLock lock = store.lock(id);
   ContainerRecord r = store.load(id);
@@ -214,9 +219,7 @@ Launched exec_in_container(const Store& store, const std::string& id, const spec
   // The container's policy confines this process as it confined the first.
   const policy::SelectionInput selection = policy::selection_input(std::nullopt, {});
   const policy::Applied applied = policy::apply_policy(
-      {policy::parse_policy(spec::read_file_text(store.file_path(id, "policy.json"), "the container's policy"),
-                            "policy of container " + id),
-       "the container's"},
+      {stored_policy(store, id), "the container's"},
       config, r.rootfs, {store.root(), selection.config_dir}, host, detect_cgroup_layout());
   for (const auto& warning : applied.translation.warnings) log_message(LogLevel::warning, warning);
   PlanOptions plan_options;

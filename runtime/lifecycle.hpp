@@ -6,6 +6,7 @@
 
 #include "runtime/cgroup_manager.hpp"
 #include "runtime/launch.hpp"
+#include "runtime/policy/policy.hpp"
 #include "runtime/store.hpp"
 #include "spec/config.hpp"
 
@@ -13,6 +14,10 @@ namespace agentrun {
 
 // The config.json the container was created from.
 spec::Config stored_config(const Store& store, const std::string& id);
+
+// The policy the container was created with (the effective one, merged with
+// the floor): what confines its exec'd processes and caps its updates.
+policy::Policy stored_policy(const Store& store, const std::string& id);
 
 // Releases a created container's init to execute the user's process and
 // runs the poststart hooks. An error from the init (a failing

@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 
+#include "support/cgroup_files.hpp"
 #include "support/harness.hpp"
 #include "support/needs.hpp"
 
@@ -394,4 +395,71 @@ BOOST_AUTO_TEST_CASE(the_containers_own_program_runs_outside_exec_from, *test::n
   auto other = s.agentrun({"run", "--bundle", s.bundle, "other"});
   BOOST_TEST(other.out.find("refused") != std::string::npos, other.out);
   BOOST_TEST(s.leftovers().empty());
+}
+
+// The policy's limits are ceilings for `update` too: strict refuses raising
+// or removing them, and changes nothing, not even the rest of the request.
+BOOST_AUTO_TEST_CASE(update_stays_under_the_policys_limits,
+                     *test::needs(agent_default_host) * test::needs_cgroup("memory")) {
+  namespace cg = test::cgroup;
+  Sandbox s;
+  s.policy = "agent-default";
+  s.write_config(test::base_config({"sleep", "60"}));
+  BOOST_TEST_REQUIRE(s.agentrun({"run", "-d", "--bundle", s.bundle, "upd"}).code == 0);
+  const auto dirs = cg::dirs_of(s, "upd");
+  BOOST_TEST_REQUIRE(cg::read(dirs, cg::pids_max(1024)) == "1024");
+  const std::string memory_before = cg::read(dirs, cg::memory_limit(0));
+
+  auto above = s.agentrun({"update", "--memory", "64m", "--pids-limit", "5000", "upd"});
+  BOOST_TEST(above.code == 1);
+  BOOST_TEST(above.err.find("policy agent-default: update --pids-limit 5000: above the policy's pidsMax 1024") !=
+                 std::string::npos, above.err);
+  auto removed = s.agentrun({"update", "--pids-limit", "-1", "upd"});
+  BOOST_TEST(removed.code == 1);
+  BOOST_TEST(removed.err.find("update --pids-limit -1: would remove the limit") != std::string::npos, removed.err);
+  const std::string resources = s.dir + "/r.json";
+  write(resources, R"({"unified": {"pids.max": "max"}})");
+  auto unified = s.agentrun({"update", "-r", resources, "upd"});
+  BOOST_TEST(unified.code == 1);
+  BOOST_TEST(unified.err.find("update --resources unified.pids.max \"max\": would remove the limit") !=
+                 std::string::npos, unified.err);
+  BOOST_TEST(cg::read(dirs, cg::pids_max(1024)) == "1024");
+  BOOST_TEST(cg::read(dirs, cg::memory_limit(0)) == memory_before);
+
+  auto lower = s.agentrun({"update", "--pids-limit", "512", "upd"});
+  BOOST_TEST_REQUIRE(lower.code == 0, lower.err);
+  BOOST_TEST(cg::read(dirs, cg::pids_max(512)) == "512");
+  // agent-default sets no memoryMax: memory is the config's business.
+  BOOST_TEST(s.agentrun({"update", "--memory", "64m", "upd"}).code == 0);
+  BOOST_TEST(cg::read(dirs, cg::memory_limit(67108864)) == "67108864");
+}
+
+BOOST_AUTO_TEST_CASE(best_effort_update_is_lowered_to_the_policys_limit, *test::needs_cgroup("pids")) {
+  namespace cg = test::cgroup;
+  Sandbox s;
+  s.policy = s.dir + "/lax.json";
+  write(s.policy, R"({"agentrunPolicy": 1, "name": "lax", "isolation": "best-effort", "resources": {"pidsMax": 100}})");
+  s.write_config(test::base_config({"sleep", "60"}));
+  BOOST_TEST_REQUIRE(s.agentrun({"run", "-d", "--bundle", s.bundle, "lax"}).code == 0);
+  auto o = s.agentrun({"update", "--pids-limit", "5000", "lax"});
+  BOOST_TEST(o.code == 0, o.err);
+  BOOST_TEST(o.err.find("warning: policy lax (best-effort): update --pids-limit 5000: above the policy's pidsMax 100; "
+                        "set to 100") != std::string::npos, o.err);
+  BOOST_TEST(cg::read(cg::dirs_of(s, "lax"), cg::pids_max(100)) == "100");
+}
+
+BOOST_AUTO_TEST_CASE(oci_updates_any_limit_as_runc_does, *test::needs_cgroup("pids")) {
+  namespace cg = test::cgroup;
+  Sandbox s;
+  auto cfg = test::base_config({"sleep", "60"});
+  test::set_json(cfg, "/linux/resources", R"({"pids": {"limit": 100}})");
+  s.write_config(cfg);
+  BOOST_TEST_REQUIRE(s.agentrun({"run", "-d", "--bundle", s.bundle, "oci"}).code == 0);
+  const auto dirs = cg::dirs_of(s, "oci");
+  auto raised = s.agentrun({"update", "--pids-limit", "5000", "oci"});
+  BOOST_TEST(raised.code == 0, raised.err);
+  BOOST_TEST(raised.err.empty(), raised.err);
+  BOOST_TEST(cg::read(dirs, cg::pids_max(5000)) == "5000");
+  BOOST_TEST(s.agentrun({"update", "--pids-limit", "-1", "oci"}).code == 0);
+  BOOST_TEST(cg::read(dirs, "pids", "pids.max") == "max");
 }

@@ -53,10 +53,20 @@ Result<size_t> receive_packet(int sock, std::vector<char>& buf, UniqueFd& fd) {
   msg.msg_control = control;
   msg.msg_controllen = sizeof control;
   ssize_t n;
-  do {
+  bool reset = false;
+  for (;;) {
     n = ::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) return sys_error("receive message", errno);
+    if (n >= 0) break;
+    if (errno == EINTR) continue;
+    // A peer that exits with messages of ours unread resets the connection,
+    // and the kernel reports that before the messages the peer sent last
+    // (its error, say): read those first.
+    if (errno == ECONNRESET && !reset) {
+      reset = true;
+      continue;
+    }
+    return sys_error("receive message", errno);
+  }
   if (n == 0) return Error{"receive message", "closed", EPIPE};
   // A cut message or a dropped descriptor would be read as something else.
   if (msg.msg_flags & MSG_TRUNC) return plain_error("receive message", "message too long");

@@ -186,3 +186,19 @@ BOOST_AUTO_TEST_CASE(more_descriptors_than_a_message_carries_are_refused) {
   ::close(fds[1]);
   BOOST_TEST(receive_failure(b) == "more descriptors than expected");
 }
+
+BOOST_AUTO_TEST_CASE(the_last_words_of_a_peer_that_left_messages_unread_arrive) {
+  // An init that fails before reading the runtime's news: its error must
+  // still reach the runtime, not a connection reset.
+  auto [a, b] = pair();
+  BOOST_TEST_REQUIRE(bool(a.send(MsgType::cgroup_joined)));  // never read by b
+  BOOST_TEST_REQUIRE(bool(b.send_error(Error{"cwd /nosuch", "it does not exist", 0})));
+  b.close();
+  auto m = a.receive();
+  BOOST_TEST_REQUIRE(bool(m));
+  BOOST_TEST((m->type == MsgType::error));
+  BOOST_TEST(m->error.step == "cwd /nosuch");
+  m = a.receive();
+  BOOST_TEST_REQUIRE(!m);
+  BOOST_TEST(m.error().errnum == EPIPE);
+}

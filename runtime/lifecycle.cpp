@@ -56,7 +56,14 @@ void signal_all(const ContainerRecord& r, int signal) {
   if (r.cgroup.empty()) return;
   Cgroup cgroup = Cgroup::from_json(r.cgroup);
   const bool was_frozen = cgroup.frozen();
-  cgroup.freeze();
+  try {
+    cgroup.freeze();
+  } catch (const Failure& f) {
+    // A process stuck in reclaim (at its memory limit) cannot be frozen, but
+    // SIGKILL reaches it, and kill_and_wait kills until the cgroup is empty.
+    if (signal != SIGKILL) throw;
+    log_message(LogLevel::warning, f.what());
+  }
   for (pid_t pid : cgroup.processes())
     if (::kill(pid, signal) < 0 && errno != ESRCH)
       fail_errno("send signal " + std::to_string(signal) + " to process " + std::to_string(pid), errno);
@@ -75,6 +82,21 @@ void wait_for_exit(int pidfd, const std::string& id) {
   if (rc == 0) fail("wait for container " + id + " to exit", "still running 10 seconds after SIGKILL");
 }
 
+// A killed process leaves its cgroup only once it has exited, which one held
+// up in reclaim (a container at its memory limit) may take a while to do:
+// until then the cgroup cannot be removed.
+void wait_until_empty(const Cgroup& cgroup, const std::string& id) {
+  for (int waited_ms = 0; waited_ms < 10000; waited_ms += 10) {
+    const std::vector<pid_t> left = cgroup.processes();
+    if (left.empty()) return;
+    // Those that forked while the cgroup could not be frozen are killed too.
+    for (pid_t pid : left)
+      if (::kill(pid, SIGKILL) < 0 && errno != ESRCH) fail_errno("kill process " + std::to_string(pid), errno);
+    ::usleep(10000);
+  }
+  fail("wait for container " + id + " to exit", "processes remain in its cgroup 10 seconds after SIGKILL");
+}
+
 void kill_and_wait(const ContainerRecord& r) {
   UniqueFd init = open_init(r);
   if (!init) return;
@@ -84,6 +106,7 @@ void kill_and_wait(const ContainerRecord& r) {
   // A paused container's processes die only when thawed.
   if (!r.cgroup.empty()) Cgroup::from_json(r.cgroup).thaw();
   wait_for_exit(init.get(), r.id);
+  if (!r.cgroup.empty()) wait_until_empty(Cgroup::from_json(r.cgroup), r.id);
 }
 
 // The spec makes poststart and poststop failures warnings.

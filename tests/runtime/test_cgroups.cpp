@@ -2,7 +2,11 @@
 // on whatever layout this host has (support/cgroup_files.hpp).
 #include <boost/test/unit_test.hpp>
 
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <rapidjson/document.h>
@@ -20,6 +24,52 @@ namespace cg = test::cgroup;
 using namespace std::chrono_literals;
 
 namespace {
+
+// A command whose output is read as it comes, so that a test can wait for a
+// line instead of sleeping; killed and reaped when it goes.
+class Stream {
+ public:
+  explicit Stream(const std::vector<std::string>& argv) {
+    int p[2];
+    BOOST_TEST_REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
+    pid_ = ::fork();
+    BOOST_TEST_REQUIRE(pid_ >= 0);
+    if (pid_ == 0) {
+      ::dup2(p[1], 1);
+      std::vector<char*> args;
+      for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+      args.push_back(nullptr);
+      ::execv(args[0], args.data());
+      ::_exit(127);
+    }
+    ::close(p[1]);
+    fd_ = p[0];
+  }
+  ~Stream() {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+    ::close(fd_);
+  }
+  // Reads until the output holds `text` or `timeout` passes.
+  bool wait_for_text(const std::string& text, std::chrono::milliseconds timeout) {
+    return test::poll_until(
+        [&] {
+          pollfd p{fd_, POLLIN, 0};
+          char buf[4096];
+          if (::poll(&p, 1, 20) > 0) {
+            ssize_t n = ::read(fd_, buf, sizeof buf);
+            if (n > 0) out.append(buf, static_cast<size_t>(n));
+          }
+          return out.find(text) != std::string::npos;
+        },
+        timeout);
+  }
+  std::string out;
+
+ private:
+  pid_t pid_ = -1;
+  int fd_ = -1;
+};
 
 void run_detached(const Sandbox& s, const rapidjson::Document& cfg, const std::string& id) {
   s.write_config(cfg);
@@ -216,13 +266,16 @@ BOOST_AUTO_TEST_CASE(events_stats_ps_and_kill_all,
 BOOST_AUTO_TEST_CASE(events_stream_reports_an_oom_kill,
                      *test::needs(test::host::swap_accounting)) {
   Sandbox s;
-  auto cfg = test::base_config({"sh", "-c", "sleep 1; x=$(head -c 100000000 /dev/zero | tr '\\000' a); sleep 60"});
+  // The memory bomb waits for the test's word, given once `events` streams.
+  auto cfg = test::base_config(
+      {"sh", "-c", "while [ ! -e /tmp/go ]; do sleep 0.02; done; x=$(head -c 100000000 /dev/zero | tr '\\000' a); sleep 60"});
   test::set_json(cfg, "/linux/namespaces", R"([{"type": "mount"}, {"type": "ipc"}, {"type": "uts"}])");
   test::set_json(cfg, "/linux/resources", R"({"memory": {"limit": 16777216, "swap": 16777216}})");
   run_detached(s, cfg, "evo");
-  auto o = s.agentrun({"events", "--interval", "200ms", "evo"}, 4);  // ends when the harness stops it
-  BOOST_TEST(o.out.find(R"({"type":"oom","id":"evo"})") != std::string::npos, o.out.substr(0, 300));
-  BOOST_TEST(o.out.find(R"({"type":"stats","id":"evo")") != std::string::npos);
+  Stream events({AGENTRUN_BINARY, "--root", s.root, "--policy", s.policy, "events", "--interval", "100ms", "evo"});
+  BOOST_TEST_REQUIRE(events.wait_for_text(R"({"type":"stats","id":"evo")", 10s), events.out);
+  test::run_process({"/bin/touch", s.rootfs + "/tmp/go"});
+  BOOST_TEST(events.wait_for_text(R"({"type":"oom","id":"evo"})", 20s), events.out.substr(0, 300));
 }
 
 BOOST_AUTO_TEST_CASE(cgroups_path_and_bad_resources, *test::needs_cgroup("pids")) {

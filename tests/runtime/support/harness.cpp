@@ -244,7 +244,8 @@ Sandbox::~Sandbox() {
   std::istringstream ids(list.out);
   std::string id;
   while (std::getline(ids, id))
-    if (!id.empty()) agentrun({"delete", "--force", id});
+    if (!id.empty())
+      if (Output d = agentrun({"delete", "--force", id}); d.code != 0) BOOST_ERROR("delete --force " << id << ": " << d.err);
   // Every runtime test ends here: whatever its containers left fails it.
   for (const auto& l : leftovers()) BOOST_ERROR("left behind: " << l);
   // Then the sandbox's cgroups go, with whatever empty ones were left below.

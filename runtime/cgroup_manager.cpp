@@ -289,7 +289,11 @@ Cgroup Cgroup::plan(const CgroupLayout& layout, const std::map<std::string, std:
   if (layout.mode != CgroupMode::v2)
     for (const auto& [controller, mount] : layout.v1)
       cg.dirs_[controller] = mount + resolve_cgroup_path(cgroups_path, id, own(controller));
-  if (layout.mode != CgroupMode::v1) cg.dirs_[""] = layout.unified + resolve_cgroup_path(cgroups_path, id, own(""));
+  if (layout.mode == CgroupMode::hybrid) cg.dirs_[""] = layout.unified + resolve_cgroup_path(cgroups_path, id, own(""));
+  // On cgroup v2 the caller's own cgroup holds the caller, so no controller
+  // could be enabled below it (no internal processes): a relative path
+  // starts from its parent, as runc's does.
+  if (layout.mode == CgroupMode::v2) cg.dirs_[""] = layout.unified + resolve_cgroup_path(cgroups_path, id, parent_of(own("")));
   return cg;
 }
 

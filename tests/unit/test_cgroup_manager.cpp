@@ -317,3 +317,18 @@ BOOST_AUTO_TEST_CASE(the_accounting_only_directory) {
   v2.unified_controllers = {"memory", "pids"};
   BOOST_TEST(Cgroup::plan(v2, {{"", "/"}}, "", "c1", fake).accounting_only_dir() == "");
 }
+
+BOOST_AUTO_TEST_CASE(v2_relative_paths_start_beside_the_callers_cgroup) {
+  // The caller's own cgroup holds the caller: nothing below it could get a
+  // controller, so relative paths start from its parent (as runc's).
+  CgroupLayout v2;
+  v2.mode = CgroupMode::v2;
+  v2.unified = "/sys/fs/cgroup";
+  v2.unified_controllers = {"memory", "pids"};
+  auto fake = std::make_shared<FakeCgroupFs>();
+  const std::map<std::string, std::string> own = {{"", "/user.slice/session-1.scope"}};
+  BOOST_TEST(Cgroup::plan(v2, own, "", "c1", fake).dirs().at("") == "/sys/fs/cgroup/user.slice/agentrun/c1");
+  BOOST_TEST(Cgroup::plan(v2, own, "x/y", "c1", fake).dirs().at("") == "/sys/fs/cgroup/user.slice/x/y");
+  BOOST_TEST(Cgroup::plan(v2, own, "/abs/c", "c1", fake).dirs().at("") == "/sys/fs/cgroup/abs/c");
+  BOOST_TEST(Cgroup::plan(v2, {{"", "/"}}, "", "c1", fake).dirs().at("") == "/sys/fs/cgroup/agentrun/c1");
+}

@@ -85,7 +85,9 @@ BOOST_AUTO_TEST_CASE(exec_with_a_process_file_and_detached) {
   auto d = s.agentrun({"exec", "-d", "--pid-file", s.dir + "/exec.pid", "--process", process, "p"});
   BOOST_TEST_REQUIRE(d.code == 0, d.err);
   const std::string pid = test::read_file(s.dir + "/exec.pid");
-  BOOST_TEST(test::read_file("/proc/" + pid + "/comm") == "sleep\n");
+  // The pid is the process's: sh, which becomes sleep once it has written the file.
+  test::wait_for([&] { return test::read_file("/proc/" + pid + "/comm") == "sleep\n"; }, std::chrono::seconds(10),
+                 "the exec'd process to become sleep");
   auto seen = s.agentrun({"exec", "p", "cat", "/dev/shm/out"});
   BOOST_TEST(seen.out == "from-process-json\n", seen.err);
 }

@@ -291,6 +291,14 @@ std::string own_cgroup(const std::string& mount) {
   return "";
 }
 
+std::string sandbox_parent(const std::string& mount) {
+  const std::string own = own_cgroup(mount);
+  const std::string below = mount + (own == "/" ? "" : own);
+  if (cgroup_layout() != CgroupLayout::v2 || own == "/") return below;
+  const std::string parent = mount + own.substr(0, own.rfind('/'));
+  return read_text(parent + "/cgroup.subtree_control").find_first_not_of(" \n") != std::string::npos ? parent : below;
+}
+
 Probe cgroup_controller(const std::string& controller) {
   static std::map<std::string, Probe> cache;
   if (auto it = cache.find(controller); it != cache.end()) return it->second;
@@ -300,12 +308,15 @@ Probe cgroup_controller(const std::string& controller) {
   } else if ((controller == "freezer" || controller == "devices") && !cgroup_v2_mount().empty()) {
     p = {true, "cgroup2 " + std::string(controller == "freezer" ? "cgroup.freeze" : "BPF device filter")};
   } else if (const auto v2 = cgroup_v2_mount(); !v2.empty()) {
-    const std::string file = v2 + own_cgroup(v2) + "/cgroup.controllers";
+    // On pure v2, what the sandboxes' cgroups get: their parent's subtree_control.
+    const std::string file = cgroup_layout() == CgroupLayout::v2 ? sandbox_parent(v2) + "/cgroup.subtree_control"
+                                                                 : v2 + own_cgroup(v2) + "/cgroup.controllers";
     std::string text = read_text(file);
     const auto listed = split(text.substr(0, text.find('\n')), ' ');
     p = std::find(listed.begin(), listed.end(), controller) != listed.end()
             ? Probe{true, "cgroup2 controller in " + file}
-            : Probe{false, "cgroup controller " + controller + " is neither a v1 hierarchy nor in " + file};
+            : Probe{false, "cgroup controller " + controller + " is neither a v1 hierarchy nor enabled in " + file +
+                               " (run the tests in a leaf cgroup whose parent delegates it)"};
   } else {
     p = {false, "no cgroup file system is mounted"};
   }

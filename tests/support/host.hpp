@@ -41,6 +41,11 @@ std::string cgroup_v2_mount();
 const std::vector<std::string>& cgroup_mounts();
 // This process's cgroup in the hierarchy mounted at `mount` ("/..."), from /proc/self/cgroup.
 std::string own_cgroup(const std::string& mount);
+// Where a test's cgroups go in that hierarchy (a full path): below its own
+// cgroup, except on pure cgroup v2, where that cgroup holds the test and no
+// controller could reach below it: there, beside it when its parent
+// delegates controllers (the test runs in a leaf, as tests/guest arranges).
+std::string sandbox_parent(const std::string& mount);
 
 // getpid through the i386 system call table (int $0x80, number 20); only on x86_64.
 long i386_getpid();

@@ -228,11 +228,17 @@ Sandbox::Sandbox() {
   make_rootfs(rootfs);
   const std::string name = dir.substr(dir.rfind('/') + 1);
   for (const auto& mount : host::cgroup_mounts()) {
-    const std::string own = host::own_cgroup(mount);
-    const std::string parent = mount + (own == "/" ? "" : own);
+    const std::string parent = host::sandbox_parent(mount);
     const std::string cg = parent + "/" + name;
     must(::mkdir(cg.c_str(), 0755) == 0, "mkdir " + cg);
     cgroups_.push_back(cg);
+    joined_.push_back(cg);
+    // On pure v2 the runtime's containers go beside its own cgroup (as
+    // runc's): it runs in a leaf, so that they land in the sandbox.
+    if (host::cgroup_layout() == host::CgroupLayout::v2) {
+      joined_.back() = cg + "/runtime";
+      must(::mkdir(joined_.back().c_str(), 0755) == 0, "mkdir " + joined_.back());
+    }
     // A new v1 cpuset has no cpus or memory nodes: nothing could join it.
     for (const char* file : {"cpuset.cpus", "cpuset.mems"})
       if (file_exists(cg + "/" + file)) write_text(cg + "/" + file, read_file(parent + "/" + file));
@@ -272,11 +278,11 @@ Output Sandbox::agentrun(const std::vector<std::string>& args, int timeout_secon
   std::vector<std::string> argv = {AGENTRUN_BINARY, "--root", root};
   if (!policy.empty()) argv.insert(argv.end(), {"--policy", policy});
   argv.insert(argv.end(), args.begin(), args.end());
-  return run_process(argv, timeout_seconds, input, cgroups_);
+  return run_process(argv, timeout_seconds, input, joined_);
 }
 
 Output Sandbox::command(const std::vector<std::string>& argv, int timeout_seconds) const {
-  return run_process(argv, timeout_seconds, "", cgroups_);
+  return run_process(argv, timeout_seconds, "", joined_);
 }
 
 Output Sandbox::run(const rapidjson::Document& config, const std::string& id) const {
@@ -329,7 +335,10 @@ std::vector<std::string> Sandbox::leftovers() const {
   }
   // Whatever the runtime made below the sandbox's cgroups, and any process still in them.
   for (const auto& cg : cgroups_) {
-    for (const auto& below : cgroups_below(cg)) out.push_back("cgroup " + below);
+    for (const auto& below : cgroups_below(cg))
+      if (std::find(joined_.begin(), joined_.end(), below) == joined_.end()) out.push_back("cgroup " + below);
+  }
+  for (const auto& cg : joined_) {
     std::istringstream procs(read_file(cg + "/cgroup.procs"));
     for (std::string pid; std::getline(procs, pid);) out.push_back("process " + pid + " in cgroup " + cg);
   }

@@ -70,6 +70,7 @@ class Sandbox {
 
  private:
   std::vector<std::string> cgroups_;  // the sandbox's own, one per hierarchy
+  std::vector<std::string> joined_;   // where agentrun runs: cgroups_, or a leaf below on cgroup v2
 };
 
 // The processes whose command line (arguments joined by spaces) contains `fragment`, this one excepted.

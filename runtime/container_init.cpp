@@ -200,8 +200,8 @@ Status confine_process(Sys& sys, const Plan& plan) {
 // The container's own filter, then the policy's on top, then (without
 // no_new_privs) the process's own capabilities: a profile that allows only
 // what the workload needs must not have to allow the runtime's work too.
-// What runs after the container's filter is listed by
-// calls_after_container_filter, which create checks against the profile.
+// What runs after the container's filter is listed by calls_after_filters
+// (seccomp_sequence.hpp), which create checks against the profiles.
 Status load_filters(Sys& sys, const Plan& plan, SyncChannel& runtime) {
   if (plan.seccomp) {
     AR_TRY_ASSIGN(int listener, load_seccomp(*plan.seccomp));

@@ -132,10 +132,7 @@ void hand_off_listener(const ContainerRecord& r, const spec::Config& config, int
     forward_seccomp_listener({s.listenerPath, s.listenerMetadata, r.oci_version, hook_state(r, "created", r.pid), r.pid}, fd);
   } catch (const Failure&) {
     // Stopped before `start` returns, so that its failure reads as stopped.
-    if (UniqueFd init = open_init(r); init && ::syscall(SYS_pidfd_send_signal, init.get(), SIGKILL, nullptr, 0) == 0) {
-      pollfd exited{init.get(), POLLIN, 0};
-      ::poll(&exited, 1, 5000);
-    }
+    kill_and_wait(r);
     throw;
   }
 }

@@ -22,6 +22,7 @@
 #include "runtime/device_bpf.hpp"
 #include "runtime/file_io.hpp"
 #include "spec/error.hpp"
+#include "support/files.hpp"
 #include "support/needs.hpp"
 #include "support/wait.hpp"
 
@@ -29,13 +30,6 @@ using namespace agentrun;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string get(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 std::map<std::string, std::string> own_cgroups() {
   return parse_proc_cgroup(read_whole_file(AT_FDCWD, "/proc/self/cgroup").or_throw());
@@ -155,18 +149,18 @@ BOOST_AUTO_TEST_CASE(v1_hierarchies_of_this_host, *test::needs(test::host::cgrou
   r.devices = {{false, "a", std::nullopt, std::nullopt, "rwm"}, {true, "c", 1, 3, "rwm"}};
   cg.apply(r);
   const auto& d = cg.dirs();
-  BOOST_TEST(get(d.at("pids") + "/pids.max") == "5\n");
-  BOOST_TEST(get(d.at("memory") + "/memory.limit_in_bytes") == "33554432\n");
-  BOOST_TEST(get(d.at("cpu") + "/cpu.shares") == "512\n");
-  BOOST_TEST(get(d.at("cpuset") + "/cpuset.cpus") == "0\n");
-  BOOST_TEST(get(d.at("devices") + "/devices.list") == "c 1:3 rwm\n");
+  BOOST_TEST(test::read_file(d.at("pids") + "/pids.max") == "5\n");
+  BOOST_TEST(test::read_file(d.at("memory") + "/memory.limit_in_bytes") == "33554432\n");
+  BOOST_TEST(test::read_file(d.at("cpu") + "/cpu.shares") == "512\n");
+  BOOST_TEST(test::read_file(d.at("cpuset") + "/cpuset.cpus") == "0\n");
+  BOOST_TEST(test::read_file(d.at("devices") + "/devices.list") == "c 1:3 rwm\n");
 
   cg.add_process(child.pid);
   const auto [null_result, zero_result] = child.start();
   BOOST_TEST(null_result == 0);
   BOOST_TEST(zero_result == EPERM);
   BOOST_TEST((cg.processes() == std::vector<pid_t>{child.pid}));
-  BOOST_TEST(get(d.at("pids") + "/cgroup.procs") == std::to_string(child.pid) + "\n");
+  BOOST_TEST(test::read_file(d.at("pids") + "/cgroup.procs") == std::to_string(child.pid) + "\n");
 
   check_freeze(cg, child);
 

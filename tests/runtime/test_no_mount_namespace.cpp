@@ -59,6 +59,9 @@ std::string link_of(const std::string& path) {
   return buf;
 }
 
+// A file only the rootfs has.
+void put_marker(const Sandbox& s) { std::ofstream(s.rootfs + "/marker") << "from-the-rootfs\n"; }
+
 // `ls /` as the rootfs holds it, not the host's root.
 std::string rootfs_listing(const Sandbox& s) { return test::run_process({"/bin/ls", s.rootfs}).out; }
 
@@ -78,7 +81,7 @@ struct Untouched {
 
 BOOST_AUTO_TEST_CASE(the_process_runs_in_the_rootfs_and_nothing_is_mounted_or_created) {
   Sandbox s;
-  test::run_process({"/bin/sh", "-c", "echo from-the-rootfs > " + s.rootfs + "/marker"});
+  put_marker(s);
   Untouched untouched(s);
   s.write_config(chroot_config({"sh", "-c", "cat /marker; ls /; ls -A /dev | wc -l"}));
   const std::string log = s.dir + "/log.json";
@@ -99,7 +102,7 @@ BOOST_AUTO_TEST_CASE(the_process_runs_in_the_rootfs_and_nothing_is_mounted_or_cr
 
 BOOST_AUTO_TEST_CASE(the_init_shares_the_mount_namespace_and_exec_enters_its_root) {
   Sandbox s;
-  test::run_process({"/bin/sh", "-c", "echo from-the-rootfs > " + s.rootfs + "/marker"});
+  put_marker(s);
   Untouched untouched(s);
   s.write_config(chroot_config({"sleep", "60"}));
   auto o = s.agentrun({"run", "-d", "--bundle", s.bundle, "--pid-file", s.dir + "/d.pid", "d"});
@@ -161,7 +164,7 @@ BOOST_AUTO_TEST_CASE(a_terminal_reaches_the_console_socket) {
 
 BOOST_AUTO_TEST_CASE(exec_with_a_terminal_enters_the_root_too) {
   Sandbox s;
-  test::run_process({"/bin/sh", "-c", "echo from-the-rootfs > " + s.rootfs + "/marker"});
+  put_marker(s);
   Untouched untouched(s);
   s.write_config(chroot_config({"sleep", "60"}));
   BOOST_TEST_REQUIRE(s.agentrun({"run", "-d", "--bundle", s.bundle, "t"}).code == 0);
@@ -210,7 +213,7 @@ BOOST_AUTO_TEST_CASE(any_policy_with_rules_refuses_it) {
 
 BOOST_AUTO_TEST_CASE(in_a_user_namespace_too) {
   Sandbox s;
-  test::run_process({"/bin/sh", "-c", "echo from-the-rootfs > " + s.rootfs + "/marker"});
+  put_marker(s);
   test::run_process({"/bin/chown", "-R", "100000:100000", s.rootfs});
   Untouched untouched(s);
   auto cfg = chroot_config({"sleep", "60"});

@@ -1,5 +1,7 @@
 #include "support/host.hpp"
 
+#include "support/files.hpp"
+
 #include <errno.h>
 #include <linux/magic.h>
 #include <sched.h>
@@ -21,13 +23,6 @@
 
 namespace test::host {
 namespace {
-
-std::string read_text(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
 
 bool exists(const std::string& path) {
   struct stat st;
@@ -77,7 +72,7 @@ struct Mount {
 const std::vector<Mount>& cgroup_mount_table() {
   static const std::vector<Mount> table = [] {
     std::vector<Mount> out;
-    std::istringstream lines(read_text("/proc/self/mountinfo"));
+    std::istringstream lines(read_file("/proc/self/mountinfo"));
     for (std::string line; std::getline(lines, line);) {
       const auto dash = line.find(" - ");
       if (dash == std::string::npos) continue;
@@ -165,7 +160,7 @@ Probe landlock(int abi) {
 
 const Probe& apparmor() {
   static const Probe p = [] {
-    const std::string enabled = read_text("/sys/module/apparmor/parameters/enabled");
+    const std::string enabled = read_file("/sys/module/apparmor/parameters/enabled");
     if (enabled.rfind("Y", 0) == 0) return unless_assumed_absent("apparmor", {true, "enabled"});
     return Probe{false, "AppArmor is not enabled (/sys/module/apparmor/parameters/enabled: " +
                             (enabled.empty() ? std::string("absent") : enabled.substr(0, 1)) + ")"};
@@ -276,7 +271,7 @@ std::string own_cgroup(const std::string& mount) {
   if (!hierarchy) return "";
   // "ID:CONTROLLERS:PATH"; cgroup2's line has no controllers, a v1 line
   // names controllers that are among its mount's super options.
-  std::istringstream lines(read_text("/proc/self/cgroup"));
+  std::istringstream lines(read_file("/proc/self/cgroup"));
   for (std::string line; std::getline(lines, line);) {
     const auto a = line.find(':'), b = line.find(':', a + 1);
     if (a == std::string::npos || b == std::string::npos) continue;
@@ -296,7 +291,7 @@ std::string sandbox_parent(const std::string& mount) {
   const std::string below = mount + (own == "/" ? "" : own);
   if (cgroup_layout() != CgroupLayout::v2 || own == "/") return below;
   const std::string parent = mount + own.substr(0, own.rfind('/'));
-  return read_text(parent + "/cgroup.subtree_control").find_first_not_of(" \n") != std::string::npos ? parent : below;
+  return read_file(parent + "/cgroup.subtree_control").find_first_not_of(" \n") != std::string::npos ? parent : below;
 }
 
 Probe cgroup_controller(const std::string& controller) {
@@ -311,7 +306,7 @@ Probe cgroup_controller(const std::string& controller) {
     // On pure v2, what the sandboxes' cgroups get: their parent's subtree_control.
     const std::string file = cgroup_layout() == CgroupLayout::v2 ? sandbox_parent(v2) + "/cgroup.subtree_control"
                                                                  : v2 + own_cgroup(v2) + "/cgroup.controllers";
-    std::string text = read_text(file);
+    std::string text = read_file(file);
     const auto listed = split(text.substr(0, text.find('\n')), ' ');
     p = std::find(listed.begin(), listed.end(), controller) != listed.end()
             ? Probe{true, "cgroup2 controller in " + file}

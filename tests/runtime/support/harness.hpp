@@ -5,6 +5,8 @@
 
 #include <rapidjson/document.h>
 
+#include "support/files.hpp"
+
 #include <string>
 #include <vector>
 
@@ -76,7 +78,6 @@ class Sandbox {
 // The processes whose command line (arguments joined by spaces) contains `fragment`, this one excepted.
 std::vector<int> processes_running(const std::string& fragment);
 
-std::string read_file(const std::string& path);
 bool file_exists(const std::string& path);
 
 }  // namespace test

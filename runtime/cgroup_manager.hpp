@@ -1,15 +1,16 @@
 #pragma once
-// One container's cgroups, in every hierarchy of the host: created and
-// limited by `create`, joined by the init and by `exec`, frozen by `pause`,
-// read by `events --stats` and `ps`, removed by `delete`. Errors throw
-// Failure naming the controller, the file, the value and the errno.
+// A container's cgroups behind one interface, whichever driver keeps them:
+// cgroupfs on a v1 or hybrid host, cgroupfs on cgroup v2, or systemd (a
+// transient scope, runc's --systemd-cgroup). `create` plans, creates and
+// limits them and puts the init in; the other commands load them from the
+// container's state. Errors throw Failure naming the controller or unit, the
+// file, the value and the errno.
 
 #include <sys/types.h>
 
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,48 @@
 #include "spec/config.hpp"
 
 namespace agentrun {
+
+class CgroupManager {
+ public:
+  virtual ~CgroupManager() = default;
+
+  // "cgroupfs" or "systemd".
+  virtual const char* driver() const = 0;
+
+  // Before the init exists: the directories that can be made now.
+  virtual void create() = 0;
+  // linux.resources, before the init exists (systemd: given to the scope
+  // when it starts) or for `update` (then through systemd as well).
+  virtual void apply(const spec::Resources& r) = 0;
+  virtual void update(const spec::Resources& r) = 0;
+  // A cgroup2 directory the init can be cloned into (CLONE_INTO_CGROUP), or -1.
+  virtual int birth_dir_fd() const { return -1; }
+  // Puts the container's init in its cgroups; `born_in` says it was cloned
+  // into birth_dir_fd() (systemd: starts the scope holding it).
+  virtual void join_init(pid_t pid, bool born_in) = 0;
+  // Puts a process `exec` started in the container's cgroups.
+  virtual void add_process(pid_t pid) const = 0;
+  // The directory of a hierarchy that only accounts, to warm up
+  // (cgroup_warm_up.hpp), or "".
+  virtual std::string accounting_only_dir() const { return ""; }
+
+  virtual std::vector<pid_t> processes() const = 0;  // sorted, every hierarchy
+  virtual void freeze() = 0;
+  virtual void thaw() = 0;
+  virtual bool frozen() const = 0;
+  // Sends `signal` to every process, frozen meanwhile so that none can fork
+  // away from it (runc's behaviour); SIGKILL through cgroup.kill on v2.
+  virtual void signal_all(int signal) = 0;
+
+  virtual std::string stats_json(const std::string& id) const = 0;  // one `events --stats` record
+  virtual uint64_t oom_kill_count() const = 0;
+
+  // Removes what create() and join_init() made (systemd: stops the unit),
+  // and cgroups the container made below them.
+  virtual void destroy() = 0;
+  // What the container's state keeps: load_cgroups() reads it back.
+  virtual std::string to_json() const = 0;
+};
 
 // Directory creation and removal, the two operations where cgroupfs differs
 // from a plain file system (mkdir populates the interface files, rmdir
@@ -28,64 +71,18 @@ class CgroupFs {
   virtual int remove_dir(const std::string& path);  // 0 or an errno
 };
 
-class Cgroup {
- public:
-  // The container's directory in each hierarchy (name=systemd included,
-  // as runc does; in hybrid mode the unified one too). `own_cgroups` is
-  // parse_proc_cgroup of the caller.
-  static Cgroup plan(const CgroupLayout& layout, const std::map<std::string, std::string>& own_cgroups,
-                     const std::string& cgroups_path, const std::string& id,
-                     std::shared_ptr<CgroupFs> fs = nullptr);
-
-  // mkdir -p in every hierarchy, remembering the directories made here.
-  void create();
-  // Writes linux.resources (and, on v2, attaches the device filter).
-  void apply(const spec::Resources& r);
-  void add_process(pid_t pid) const;
-  // The container's directory in a hierarchy that only accounts and cannot
-  // limit a process (name=systemd, cpuacct, perf_event, net_cls, net_prio;
-  // one not shared with a controller that limits), or "" (cgroup v2).
-  std::string accounting_only_dir() const;
-  std::vector<pid_t> processes() const;  // sorted, every hierarchy
-
-  void freeze();
-  void thaw();
-  bool frozen() const;
-
-  // One `runc events --stats` record.
-  std::string stats_json(const std::string& id) const;
-  uint64_t oom_kill_count() const;
-
-  // Removes the directories create() made (and cgroups the container made
-  // under them), deepest first.
-  void destroy();
-
-  std::string to_json() const;
-  static Cgroup from_json(const std::string& json, std::shared_ptr<CgroupFs> fs = nullptr);
-
-  CgroupMode mode() const { return mode_; }
-  // controller ("memory", "name=systemd"; "" for the unified hierarchy) -> directory
-  const std::map<std::string, std::string>& dirs() const { return dirs_; }
-  const std::vector<std::string>& created() const { return created_; }
-
- private:
-  std::vector<std::string> distinct_dirs() const;
-  std::string dir_of(const std::string& controller) const;  // "" if not in a v1 hierarchy
-  void write(const std::string& controller, const std::string& dir, const std::string& file,
-             const std::string& value) const;
-  void mkdir_p(const std::string& dir);
-  void inherit_cpuset(const std::string& dir) const;
-  void enable_controller(const std::string& controller) const;
-  void apply_v1(const spec::Resources& r) const;
-  void apply_v2(const spec::Resources& r) const;
-  std::string freezer_dir(bool& v1) const;
-  void remove_tree(const std::string& dir, bool leaf) const;
-
-  CgroupMode mode_ = CgroupMode::v2;
-  std::map<std::string, std::string> dirs_;
-  std::set<std::string> unified_controllers_;
-  std::vector<std::string> created_;  // in creation order
-  std::shared_ptr<CgroupFs> fs_;
+struct CgroupRequest {
+  CgroupLayout layout;
+  std::map<std::string, std::string> own;  // parse_proc_cgroup of the caller
+  std::string cgroups_path;                // linux.cgroupsPath
+  std::string id;
+  bool systemd = false;                          // --systemd-cgroup
+  std::map<std::string, std::string> annotations;  // org.systemd.property.* for systemd
 };
+
+// Chooses the driver from the request and the host's layout. No effects.
+std::unique_ptr<CgroupManager> plan_cgroups(const CgroupRequest& request, std::shared_ptr<CgroupFs> fs = nullptr);
+// The manager a container's state describes (CgroupManager::to_json).
+std::unique_ptr<CgroupManager> load_cgroups(const std::string& json, std::shared_ptr<CgroupFs> fs = nullptr);
 
 }  // namespace agentrun

@@ -166,7 +166,7 @@ int cmd_resume(const CommandLine& cl) {
 int cmd_ps(const CommandLine& cl) {
   const Store store = store_of(cl);
   const ContainerRecord r = store.load(cl.args[0]);
-  const std::vector<pid_t> pids = container_cgroup_of(r).processes();
+  const std::vector<pid_t> pids = container_cgroup_of(r)->processes();
   const std::string format = cl.value("format").value_or("table");
   if (format == "json") {
     std::string out = "[";
@@ -197,7 +197,7 @@ int cmd_update(const CommandLine& cl) {
       policy::limit_update(stored_policy(store, id), resources,
                            cl.has("resources") ? policy::UpdateSource::resources_file : policy::UpdateSource::flags);
   for (const auto& warning : limited.warnings) log_message(LogLevel::warning, warning);
-  container_cgroup_of(r).apply(limited.resources);
+  container_cgroup_of(r)->update(limited.resources);
   return 0;
 }
 
@@ -208,19 +208,19 @@ int cmd_events(const CommandLine& cl) {
   const Store store = store_of(cl);
   const std::string& id = cl.args[0];
   const ContainerRecord r = store.load(id);
-  const Cgroup cgroup = container_cgroup_of(r);
+  const auto cgroup = container_cgroup_of(r);
   if (flag_enabled(cl.options, "stats")) {
-    print(cgroup.stats_json(id) + "\n");
+    print(cgroup->stats_json(id) + "\n");
     return 0;
   }
   const uint64_t interval = parse_duration_ms(cl.value("interval").value_or("5s"), "interval");
-  uint64_t ooms = cgroup.oom_kill_count();
+  uint64_t ooms = cgroup->oom_kill_count();
   for (;;) {
     const bool running = store.exists(id) && store.status(store.load(id)) != ContainerStatus::stopped;
     // Also after the end: the OOM kill may be what ended it.
-    for (uint64_t n = cgroup.oom_kill_count(); ooms < n; ++ooms) print("{\"type\":\"oom\",\"id\":\"" + id + "\"}\n");
+    for (uint64_t n = cgroup->oom_kill_count(); ooms < n; ++ooms) print("{\"type\":\"oom\",\"id\":\"" + id + "\"}\n");
     if (!running) break;
-    print(cgroup.stats_json(id) + "\n");
+    print(cgroup->stats_json(id) + "\n");
     std::fflush(stdout);
     ::usleep(static_cast<useconds_t>(interval * 1000));
   }

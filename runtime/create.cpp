@@ -14,7 +14,6 @@
 #include <cstdlib>
 
 #include "runtime/cgroup_manager.hpp"
-#include "runtime/cgroup_path.hpp"
 #include "runtime/cgroup_warm_up.hpp"
 #include "runtime/file_io.hpp"
 #include "runtime/host_probe.hpp"
@@ -118,7 +117,7 @@ PlanOptions plan_options(const CreateRequest& r, const std::string& bundle) {
 
 // Removes the cgroups of a container that was not created; its processes are gone by then.
 struct CgroupGuard {
-  Cgroup& cgroup;
+  CgroupManager& cgroup;
   bool armed = true;
   ~CgroupGuard() {
     if (armed) try {
@@ -163,19 +162,12 @@ UniqueFd connect_console(const std::string& command, bool terminal, const std::s
   return connect_unix(socket_path, SOCK_STREAM, "connect to console socket " + socket_path);
 }
 
-// The path is checked so that a typo is named, but there is no systemd
-// driver yet: refused either way, never placed somewhere else.
-void refuse_systemd_cgroup(const std::string& cgroups_path) {
-  if (!cgroups_path.empty()) parse_systemd_cgroup_path(cgroups_path);
-  if (::access("/run/systemd/system", F_OK) != 0)
-    fail("--systemd-cgroup", "systemd is not running on this host: use the default cgroup driver");
-  fail("--systemd-cgroup", "the systemd cgroup driver is not supported yet");
-}
-
-Cgroup container_cgroup(const CgroupLayout& layout, const std::string& cgroups_path, const std::string& id) {
+std::unique_ptr<CgroupManager> container_cgroup(const CgroupLayout& layout, const spec::Config& config,
+                                                const CreateRequest& request) {
   auto own = read_whole_file(AT_FDCWD, "/proc/self/cgroup");
   if (!own) throw Failure(own.error());
-  return Cgroup::plan(layout, parse_proc_cgroup(*own), cgroups_path, id);
+  return plan_cgroups({layout, parse_proc_cgroup(*own), config.linux.cgroupsPath, request.id, request.systemd_cgroup,
+                       config.annotations});
 }
 
 std::string rootfs_of(const std::string& bundle, const spec::Config& config) {
@@ -191,7 +183,6 @@ Created create_container(const Store& store, const CreateRequest& request) {
   spec::validate_config(config);
   // Before anything with effects: re-executing starts the command over.
   if (container_can_reach_init(config)) run_from_read_only_binary();
-  if (request.systemd_cgroup) refuse_systemd_cgroup(config.linux.cgroupsPath);
   const CgroupLayout layout = detect_cgroup_layout();
 
   // The state directory makes the id ours; then the cgroups, early, so that
@@ -199,10 +190,18 @@ Created create_container(const Store& store, const CreateRequest& request) {
   store.ensure_root();  // it holds the seccomp cache
   ContainerLock lock = store.create(request.id);
   StateGuard guard(store, request.id);
-  Cgroup cgroup = container_cgroup(layout, config.linux.cgroupsPath, request.id);
-  CgroupGuard cgroup_guard{cgroup};
-  cgroup.create();
-  CgroupWarmUp warm_up(cgroup.accounting_only_dir());
+  const std::unique_ptr<CgroupManager> cgroup = container_cgroup(layout, config, request);
+  CgroupGuard cgroup_guard{*cgroup};
+  cgroup->create();
+  {
+    // Where the cgroups are: a create killed from now on leaves a record
+    // ("creating") that `delete` cleans up after.
+    ContainerRecord early;
+    early.id = request.id;
+    early.cgroup = cgroup->to_json();
+    store.save(lock, early);
+  }
+  CgroupWarmUp warm_up(cgroup->accounting_only_dir());
 
   const policy::SelectionInput selection = policy::selection_input(request.policy, config.annotations);
   const policy::Applied applied =
@@ -219,11 +218,12 @@ Created create_container(const Store& store, const CreateRequest& request) {
 
   UniqueFd console = connect_console("create", plan.process.terminal, request.console_socket, request.console_fd >= 0);
 
-  if (plan.resources) cgroup.apply(*plan.resources);
+  if (plan.resources) cgroup->apply(*plan.resources);
   UniqueFd start_listener = listen_unix(store.start_socket(request.id), "listen on " + store.start_socket(request.id));
 
   LaunchIo io{console ? console.get() : request.console_fd, start_listener.get()};
-  io.join_cgroup = [&cgroup](pid_t pid) { cgroup.add_process(pid); };
+  io.cgroup_fd = cgroup->birth_dir_fd();
+  io.join_cgroup = [&cgroup](pid_t pid, bool born_in) { cgroup->join_init(pid, born_in); };
   io.while_init_sets_up = [&] {
     store.save_file(lock, request.id, "config.json", config_text);
     store.save_file(lock, request.id, "policy.json", policy::policy_json(applied.policy));
@@ -242,7 +242,7 @@ Created create_container(const Store& store, const CreateRequest& request) {
   r.own_pid_namespace = plan.creates(spec::NamespaceType::pid);
   r.created = rfc3339_now();
   r.annotations = config.annotations;
-  r.cgroup = cgroup.to_json();
+  r.cgroup = cgroup->to_json();
   try {
     store.save_file(lock, r.id, "isolation.json", policy::isolation_record(applied, plan, launched.blocked));
     store.save(lock, r);

@@ -27,8 +27,11 @@ struct LaunchIo {
   int console_socket = -1;
   int start_listener = -1;
   bool exec = false;  // a process for `exec`: joins, never creates, and executes at once
-  // Puts the init into the container's cgroups, before it may go on.
-  std::function<void(pid_t)> join_cgroup;
+  // A cgroup2 directory to clone the init into (CLONE_INTO_CGROUP), or -1.
+  int cgroup_fd = -1;
+  // Puts the init into the container's cgroups, before it may go on;
+  // `born_in`: it was cloned into cgroup_fd.
+  std::function<void(pid_t, bool born_in)> join_cgroup;
   // The runtime's own work that can wait until the init is in its cgroups
   // and finishing its set-up (create: saving state files).
   std::function<void()> while_init_sets_up;

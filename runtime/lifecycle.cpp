@@ -50,25 +50,8 @@ void signal_pidfd(int pidfd, int signal, const std::string& step) {
     fail_errno(step, errno);
 }
 
-// Every process in the container's cgroup, frozen while it is signalled
-// so that none can fork away from the signal (as runc does).
 void signal_all(const ContainerRecord& r, int signal) {
-  if (r.cgroup.empty()) return;
-  Cgroup cgroup = Cgroup::from_json(r.cgroup);
-  const bool was_frozen = cgroup.frozen();
-  try {
-    cgroup.freeze();
-  } catch (const Failure& f) {
-    // A process stuck in reclaim (at its memory limit) cannot be frozen, but
-    // SIGKILL reaches it, and kill_and_wait kills until the cgroup is empty.
-    if (signal != SIGKILL) throw;
-    log_message(LogLevel::warning, f.what());
-  }
-  for (pid_t pid : cgroup.processes())
-    if (::kill(pid, signal) < 0 && errno != ESRCH)
-      fail_errno("send signal " + std::to_string(signal) + " to process " + std::to_string(pid), errno);
-  // A paused container stays paused, unless it was killed: frozen processes die only when thawed.
-  if (!was_frozen || signal == SIGKILL) cgroup.thaw();
+  if (!r.cgroup.empty()) load_cgroups(r.cgroup)->signal_all(signal);
 }
 
 // The init is not our child: wait on its pidfd, which becomes readable when it exits.
@@ -85,7 +68,7 @@ void wait_for_exit(int pidfd, const std::string& id) {
 // A killed process leaves its cgroup only once it has exited, which one held
 // up in reclaim (a container at its memory limit) may take a while to do:
 // until then the cgroup cannot be removed.
-void wait_until_empty(const Cgroup& cgroup, const std::string& id) {
+void wait_until_empty(const CgroupManager& cgroup, const std::string& id) {
   for (int waited_ms = 0; waited_ms < 10000; waited_ms += 10) {
     const std::vector<pid_t> left = cgroup.processes();
     if (left.empty()) return;
@@ -104,9 +87,11 @@ void kill_and_wait(const ContainerRecord& r) {
   if (!r.own_pid_namespace) signal_all(r, SIGKILL);
   signal_pidfd(init.get(), SIGKILL, "kill container " + r.id);
   // A paused container's processes die only when thawed.
-  if (!r.cgroup.empty()) Cgroup::from_json(r.cgroup).thaw();
+  std::unique_ptr<CgroupManager> cgroup;
+  if (!r.cgroup.empty()) cgroup = load_cgroups(r.cgroup);
+  if (cgroup) cgroup->thaw();
   wait_for_exit(init.get(), r.id);
-  if (!r.cgroup.empty()) wait_until_empty(Cgroup::from_json(r.cgroup), r.id);
+  if (cgroup) wait_until_empty(*cgroup, r.id);
 }
 
 // The spec makes poststart and poststop failures warnings.
@@ -209,7 +194,7 @@ void delete_container(const Store& store, const std::string& id, bool force) {
       kill_and_wait(r);
       break;
   }
-  if (!r.cgroup.empty()) Cgroup::from_json(r.cgroup).destroy();
+  if (!r.cgroup.empty()) load_cgroups(r.cgroup)->destroy();
   if (r.pid != 0) run_poststop_hooks(store, r);
   store.remove(id);
 }
@@ -229,8 +214,8 @@ Launched exec_in_container(const Store& store, const std::string& id, const spec
     fail("exec in container " + id,
          "it is created, not started, and its init still runs agentrun from a writable file that a process in the "
          "container could reach through /proc/1/exe: start it first");
-  std::optional<Cgroup> cgroup;
-  if (!r.cgroup.empty()) cgroup = Cgroup::from_json(r.cgroup);
+  std::unique_ptr<CgroupManager> cgroup;
+  if (!r.cgroup.empty()) cgroup = load_cgroups(r.cgroup);
   CgroupWarmUp warm_up(cgroup ? cgroup->accounting_only_dir() : "");
   spec::Config config = stored_config(store, id);
   config.process = process;
@@ -262,13 +247,13 @@ Launched exec_in_container(const Store& store, const std::string& id, const spec
   LaunchIo io;
   io.console_socket = console ? console.get() : options.console_fd;
   io.exec = true;
-  if (cgroup) io.join_cgroup = [&cgroup](pid_t pid) { cgroup->add_process(pid); };
+  if (cgroup) io.join_cgroup = [&cgroup](pid_t pid, bool) { cgroup->add_process(pid); };
   return launch_container(plan, io);
 }
 
-Cgroup container_cgroup_of(const ContainerRecord& r) {
+std::unique_ptr<CgroupManager> container_cgroup_of(const ContainerRecord& r) {
   if (r.cgroup.empty()) fail("container " + r.id, "has no cgroup");
-  return Cgroup::from_json(r.cgroup);
+  return load_cgroups(r.cgroup);
 }
 
 void pause_container(const Store& store, const std::string& id) {
@@ -277,7 +262,7 @@ void pause_container(const Store& store, const std::string& id) {
   const ContainerStatus status = store.status(r);
   if (status != ContainerStatus::running && status != ContainerStatus::created)
     fail("pause container " + id, std::string("it is ") + status_name(status));
-  container_cgroup_of(r).freeze();
+  container_cgroup_of(r)->freeze();
 }
 
 void resume_container(const Store& store, const std::string& id) {
@@ -285,7 +270,7 @@ void resume_container(const Store& store, const std::string& id) {
   ContainerRecord r = store.load(id);
   const ContainerStatus status = store.status(r);
   if (status != ContainerStatus::paused) fail("resume container " + id, std::string("it is ") + status_name(status));
-  container_cgroup_of(r).thaw();
+  container_cgroup_of(r)->thaw();
 }
 
 std::string container_state_json(const Store& store, const ContainerRecord& r, bool pretty) {

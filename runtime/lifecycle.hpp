@@ -47,7 +47,7 @@ Launched exec_in_container(const Store& store, const std::string& id, const spec
                            const ExecOptions& options);
 
 // The container's cgroups; fails for a container that has none recorded.
-Cgroup container_cgroup_of(const ContainerRecord& r);
+std::unique_ptr<CgroupManager> container_cgroup_of(const ContainerRecord& r);
 
 // Freezes or thaws every process of the container (runc's pause/resume).
 void pause_container(const Store& store, const std::string& id);

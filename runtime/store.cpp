@@ -138,7 +138,7 @@ ContainerStatus Store::status(const ContainerRecord& r) const {
     return ContainerStatus::stopped;
   struct stat sb;
   const bool created = ::lstat(start_socket(r.id).c_str(), &sb) == 0;
-  if (!r.cgroup.empty() && Cgroup::from_json(r.cgroup).frozen()) return ContainerStatus::paused;
+  if (!r.cgroup.empty() && load_cgroups(r.cgroup)->frozen()) return ContainerStatus::paused;
   return created ? ContainerStatus::created : ContainerStatus::running;
 }
 

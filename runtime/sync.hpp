@@ -15,7 +15,7 @@ namespace agentrun {
 enum class MsgType : uint32_t {
   stage_ready = 1,  // stage 1 is in its user namespace (value: 1) or has none (0)
   proceed,          // parent: maps written, cgroups joined; go on
-  init_pid,         // stage 1: value = pid of the init, as the parent sees it
+  init_pid,         // stage 1: value = pid of the init, as the parent sees it (bit 32: born in its cgroup)
   run_hooks,        // init: mounts are ready; run prestart and createRuntime hooks
   hooks_done,       // parent: hooks ran
   seccomp_listener, // init: carries the seccomp notify fd

@@ -18,7 +18,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "runtime/cgroup_manager.hpp"
+#include "runtime/cgroupfs.hpp"
 #include "runtime/device_bpf.hpp"
 #include "runtime/file_io.hpp"
 #include "spec/error.hpp"
@@ -93,7 +93,7 @@ struct Child {
 
 // Whatever happens in a test, the child dies and the cgroups go.
 struct Cleanup {
-  Cgroup& cg;
+  CgroupfsManager& cg;
   Child& child;
   ~Cleanup() {
     try {
@@ -113,7 +113,7 @@ struct Cleanup {
 };
 
 // The counter moves while thawed and stops while frozen.
-void check_freeze(Cgroup& cg, Child& child) {
+void check_freeze(CgroupfsManager& cg, Child& child) {
   using namespace std::chrono_literals;
   test::wait_for([&] { return child.counter->load() > 0u; }, 5s, "the child to count");
   cg.freeze();
@@ -132,11 +132,11 @@ BOOST_AUTO_TEST_CASE(v1_hierarchies_of_this_host, *test::needs(test::host::cgrou
                                                       test::needs_cgroup("cpuset") * test::needs_cgroup("devices")) {
   const auto layout = detect_cgroup_layout();
   const std::string name = "agentrun-test-" + std::to_string(::getpid());
-  auto cg = Cgroup::plan(layout, own_cgroups(), name, name);
+  auto cg = CgroupfsManager::plan(layout, own_cgroups(), name, name);
   Child child;
-  Cleanup cleanup{cg, child};
-  cg.create();
-  for (const auto& [controller, dir] : cg.dirs()) BOOST_TEST(fs::is_directory(dir), controller);
+  Cleanup cleanup{*cg, child};
+  cg->create();
+  for (const auto& [controller, dir] : cg->dirs()) BOOST_TEST(fs::is_directory(dir), controller);
 
   spec::Resources r;
   r.pidsLimit = 5;
@@ -147,25 +147,25 @@ BOOST_AUTO_TEST_CASE(v1_hierarchies_of_this_host, *test::needs(test::host::cgrou
   r.cpu->cpus = "0";
   r.cpu->mems = "0";
   r.devices = {{false, "a", std::nullopt, std::nullopt, "rwm"}, {true, "c", 1, 3, "rwm"}};
-  cg.apply(r);
-  const auto& d = cg.dirs();
+  cg->apply(r);
+  const auto& d = cg->dirs();
   BOOST_TEST(test::read_file(d.at("pids") + "/pids.max") == "5\n");
   BOOST_TEST(test::read_file(d.at("memory") + "/memory.limit_in_bytes") == "33554432\n");
   BOOST_TEST(test::read_file(d.at("cpu") + "/cpu.shares") == "512\n");
   BOOST_TEST(test::read_file(d.at("cpuset") + "/cpuset.cpus") == "0\n");
   BOOST_TEST(test::read_file(d.at("devices") + "/devices.list") == "c 1:3 rwm\n");
 
-  cg.add_process(child.pid);
+  cg->add_process(child.pid);
   const auto [null_result, zero_result] = child.start();
   BOOST_TEST(null_result == 0);
   BOOST_TEST(zero_result == EPERM);
-  BOOST_TEST((cg.processes() == std::vector<pid_t>{child.pid}));
+  BOOST_TEST((cg->processes() == std::vector<pid_t>{child.pid}));
   BOOST_TEST(test::read_file(d.at("pids") + "/cgroup.procs") == std::to_string(child.pid) + "\n");
 
-  check_freeze(cg, child);
+  check_freeze(*cg, child);
 
   rapidjson::Document stats;
-  stats.Parse(cg.stats_json(name).c_str());
+  stats.Parse(cg->stats_json(name).c_str());
   BOOST_TEST_REQUIRE(stats.IsObject());
   BOOST_TEST(stats["id"].GetString() == name);
   BOOST_TEST(stats["data"]["memory"]["usage"]["usage"].GetUint64() > 0u);
@@ -173,11 +173,11 @@ BOOST_AUTO_TEST_CASE(v1_hierarchies_of_this_host, *test::needs(test::host::cgrou
   BOOST_TEST(stats["data"]["pids"]["current"].GetUint64() == 1u);
   BOOST_TEST(stats["data"]["pids"]["limit"].GetUint64() == 5u);
   BOOST_TEST(stats["data"]["cpu"]["usage"]["total"].GetUint64() > 0u);
-  BOOST_TEST(cg.oom_kill_count() == 0u);
+  BOOST_TEST(cg->oom_kill_count() == 0u);
 
   child.stop();
-  const auto dirs = cg.dirs();
-  cg.destroy();
+  const auto dirs = cg->dirs();
+  cg->destroy();
   for (const auto& [controller, dir] : dirs) BOOST_TEST(!fs::exists(dir), controller);
 }
 
@@ -186,32 +186,32 @@ BOOST_AUTO_TEST_CASE(v2_device_filter_and_freeze, *test::needs(test::host::cgrou
   layout.mode = CgroupMode::v2;  // the unified hierarchy alone
   layout.v1.clear();
   const std::string name = "agentrun-test-v2-" + std::to_string(::getpid());
-  auto cg = Cgroup::plan(layout, own_cgroups(), name, name);
+  auto cg = CgroupfsManager::plan(layout, own_cgroups(), name, name);
   Child child;
-  Cleanup cleanup{cg, child};
-  cg.create();
+  Cleanup cleanup{*cg, child};
+  cg->create();
   spec::Resources r;
   r.devices = {{false, "a", std::nullopt, std::nullopt, "rwm"}, {true, "c", 1, 3, "rwm"}};
-  cg.apply(r);
-  cg.add_process(child.pid);
+  cg->apply(r);
+  cg->add_process(child.pid);
   const auto [null_result, zero_result] = child.start();
   BOOST_TEST(null_result == 0);
   BOOST_TEST(zero_result == EPERM);
-  BOOST_TEST((cg.processes() == std::vector<pid_t>{child.pid}));
-  check_freeze(cg, child);
+  BOOST_TEST((cg->processes() == std::vector<pid_t>{child.pid}));
+  check_freeze(*cg, child);
 
   // An update replaces the filter rather than adding a stricter one.
   r.devices.push_back({true, "c", 1, 5, "r"});
-  cg.apply(r);
+  cg->apply(r);
   Child second;
-  cg.add_process(second.pid);
+  cg->add_process(second.pid);
   const auto [null_again, zero_now] = second.start();
   BOOST_TEST(null_again == 0);
   BOOST_TEST(zero_now == 0);
   second.stop();
   child.stop();
-  const std::string dir = cg.dirs().at("");
-  cg.destroy();
+  const std::string dir = cg->dirs().at("");
+  cg->destroy();
   BOOST_TEST(!fs::exists(dir));
 }
 

@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "runtime/cgroup_manager.hpp"
+#include "runtime/cgroupfs.hpp"
 #include "spec/error.hpp"
 #include "support/checks.hpp"
 
@@ -80,13 +80,13 @@ BOOST_AUTO_TEST_CASE(v1_lifecycle) {
   TempDir t("cgroup-test");
   const std::string r = t.path;
   auto fake = std::make_shared<FakeCgroupFs>();
-  auto cg = Cgroup::plan(fake_v1(r), kOwnV1, "", "c1", fake);
-  BOOST_TEST(cg.dirs().at("memory") == r + "/memory/own/agentrun/c1");
-  BOOST_TEST(cg.dirs().at("cpuacct") == r + "/cpu,cpuacct/agentrun/c1");
-  BOOST_TEST(cg.dirs().at("name=systemd") == r + "/systemd/agentrun/c1");
+  auto cg = CgroupfsManager::plan(fake_v1(r), kOwnV1, "", "c1", fake);
+  BOOST_TEST(cg->dirs().at("memory") == r + "/memory/own/agentrun/c1");
+  BOOST_TEST(cg->dirs().at("cpuacct") == r + "/cpu,cpuacct/agentrun/c1");
+  BOOST_TEST(cg->dirs().at("name=systemd") == r + "/systemd/agentrun/c1");
 
-  cg.create();
-  BOOST_TEST(cg.created().size() == 16u);  // agentrun and agentrun/c1 in eight hierarchies
+  cg->create();
+  BOOST_TEST(cg->created().size() == 16u);  // agentrun and agentrun/c1 in eight hierarchies
   BOOST_TEST(fs::is_directory(r + "/memory/own/agentrun/c1"));
   // New cpuset levels inherit the parent's cpus and mems.
   BOOST_TEST(read_file(r + "/cpuset/agentrun/cpuset.cpus") == "0-1");
@@ -101,7 +101,7 @@ BOOST_AUTO_TEST_CASE(v1_lifecycle) {
   res.cpu->cpus = "1";
   res.pidsLimit = 5;
   res.devices = {{false, "a", std::nullopt, std::nullopt, "rwm"}, {true, "c", 1, 3, "rwm"}};
-  cg.apply(res);
+  cg->apply(res);
   const std::string mem = r + "/memory/own/agentrun/c1/";
   BOOST_TEST(read_file(mem + "memory.limit_in_bytes") == "1048576");
   BOOST_TEST(read_file(mem + "memory.memsw.limit_in_bytes") == "2097152");
@@ -111,18 +111,18 @@ BOOST_AUTO_TEST_CASE(v1_lifecycle) {
   BOOST_TEST(read_file(r + "/devices/agentrun/c1/devices.deny") == "a *:* rwm");  // after "a"
   BOOST_TEST(read_file(r + "/devices/agentrun/c1/devices.allow") == "c 1:3 rwm");
 
-  cg.add_process(1234);
+  cg->add_process(1234);
   for (const char* h : {"memory/own", "cpu,cpuacct", "cpuset", "pids", "freezer", "devices", "blkio", "systemd"})
     BOOST_TEST(read_file(r + "/" + h + "/agentrun/c1/cgroup.procs") == "1234", h);
   put(r + "/pids/agentrun/c1/cgroup.procs", "1234\n1240\n");
-  BOOST_TEST((cg.processes() == std::vector<pid_t>{1234, 1240}));
+  BOOST_TEST((cg->processes() == std::vector<pid_t>{1234, 1240}));
 
-  cg.freeze();
+  cg->freeze();
   BOOST_TEST(read_file(r + "/freezer/agentrun/c1/freezer.state") == "FROZEN");
-  BOOST_TEST(cg.frozen());
-  cg.thaw();
+  BOOST_TEST(cg->frozen());
+  cg->thaw();
   BOOST_TEST(read_file(r + "/freezer/agentrun/c1/freezer.state") == "THAWED");
-  BOOST_TEST(!cg.frozen());
+  BOOST_TEST(!cg->frozen());
 
   put(mem + "memory.usage_in_bytes", "4096\n");
   put(mem + "memory.stat", "cache 1\nrss 2\n");
@@ -132,7 +132,7 @@ BOOST_AUTO_TEST_CASE(v1_lifecycle) {
   put(r + "/cpu,cpuacct/agentrun/c1/cpuacct.usage", "123\n");
   put(r + "/cpu,cpuacct/agentrun/c1/cpuacct.usage_percpu", "100 23 \n");
   put(r + "/cpu,cpuacct/agentrun/c1/cpu.stat", "nr_periods 4\nnr_throttled 1\nthrottled_time 99\n");
-  const std::string stats = cg.stats_json("c1");
+  const std::string stats = cg->stats_json("c1");
   BOOST_TEST(stats.rfind(R"({"type":"stats","id":"c1","data":{"cpu":{"usage":{"total":123,"percpu":[100,23],)", 0) == 0,
              stats);
   BOOST_TEST(stats.find(R"("throttling":{"periods":4,"throttledPeriods":1,"throttledTime":99})") != std::string::npos);
@@ -143,16 +143,16 @@ BOOST_AUTO_TEST_CASE(v1_lifecycle) {
   BOOST_TEST(stats.find(R"("blkio":{"ioServiceBytesRecursive":[{"major":8,"minor":0,"op":"Read","value":4096},)"
                         R"({"major":8,"minor":0,"op":"Write","value":512}],"ioServicedRecursive":[]})") != std::string::npos,
              stats);
-  BOOST_TEST(cg.oom_kill_count() == 3u);
+  BOOST_TEST(cg->oom_kill_count() == 3u);
 
   // The state file round trip keeps what destroy needs.
-  auto again = Cgroup::from_json(cg.to_json(), fake);
-  BOOST_TEST(again.to_json() == cg.to_json());
-  BOOST_TEST((again.dirs() == cg.dirs()));
-  BOOST_TEST((again.created() == cg.created()));
+  auto again = CgroupfsManager::from_json(cg->to_json(), fake);
+  BOOST_TEST(again->to_json() == cg->to_json());
+  BOOST_TEST((again->dirs() == cg->dirs()));
+  BOOST_TEST((again->created() == cg->created()));
 
   fake->make_dir(mem + "nested");  // made by the container itself
-  again.destroy();
+  again->destroy();
   for (const char* h : {"memory/own", "cpu,cpuacct", "cpuset", "pids", "freezer", "devices", "blkio", "systemd"})
     BOOST_TEST(!fs::exists(r + "/" + h + "/agentrun"), h);
   BOOST_TEST(fs::is_directory(r + "/memory/own"));
@@ -163,31 +163,31 @@ BOOST_AUTO_TEST_CASE(v1_shared_parent_and_errors) {
   const std::string r = t.path;
   auto fake = std::make_shared<FakeCgroupFs>();
   const auto layout = fake_v1(r);
-  auto a = Cgroup::plan(layout, kOwnV1, "", "a", fake);
-  auto b = Cgroup::plan(layout, kOwnV1, "", "b", fake);
-  a.create();
-  b.create();
-  BOOST_TEST(b.created().size() == 8u);  // agentrun/ was already there
-  a.destroy();                           // agentrun/ stays: b is in it
+  auto a = CgroupfsManager::plan(layout, kOwnV1, "", "a", fake);
+  auto b = CgroupfsManager::plan(layout, kOwnV1, "", "b", fake);
+  a->create();
+  b->create();
+  BOOST_TEST(b->created().size() == 8u);  // agentrun/ was already there
+  a->destroy();                           // agentrun/ stays: b is in it
   BOOST_TEST(fs::is_directory(r + "/pids/agentrun/b"));
   BOOST_TEST(!fs::exists(r + "/pids/agentrun/a"));
 
   spec::Resources net;
   net.network = spec::NetworkResources{7, {}};
-  expect_failure([&] { b.apply(net); },
+  expect_failure([&] { b->apply(net); },
                  "cgroup: controller \"net_cls\" is not available on this host (needed by linux.resources.network)");
   spec::Resources swappiness;
   swappiness.memory = spec::MemoryResources{};
   swappiness.memory->swappiness = 10;
-  expect_failure([&] { b.apply(swappiness); }, "cgroup memory: write memory.swappiness = 10 in " + r +
+  expect_failure([&] { b->apply(swappiness); }, "cgroup memory: write memory.swappiness = 10 in " + r +
                                                    "/memory/own/agentrun/b: no such file or directory");
-  b.destroy();  // the last one out removes agentrun/, though a made it
+  b->destroy();  // the last one out removes agentrun/, though a made it
   BOOST_TEST(!fs::exists(r + "/pids/agentrun/b"));
   BOOST_TEST(!fs::exists(r + "/pids/agentrun"));
 
-  expect_failure([&] { Cgroup::plan(layout, {{"memory", "/"}}, "x", "x", fake); },
+  expect_failure([&] { CgroupfsManager::plan(layout, {{"memory", "/"}}, "x", "x", fake); },
                  "cgroup: hierarchy \"blkio\" is mounted but this process's cgroup in it is not in /proc/self/cgroup");
-  expect_failure([] { Cgroup::from_json(R"({"mode":"v3","dirs":{},"created":[],"unifiedControllers":[]})"); },
+  expect_failure([] { CgroupfsManager::from_json(R"({"mode":"v3","dirs":{},"created":[],"unifiedControllers":[]})"); },
                  "state: cgroup: \"mode\" is not v1, hybrid or v2");
 }
 
@@ -198,16 +198,17 @@ BOOST_AUTO_TEST_CASE(v2_lifecycle) {
                         "memory.current", "memory.stat", "memory.events", "cpu.weight", "cpu.max", "cpu.stat",
                         "io.max", "pids.max", "pids.current"})
     put(r + "/" + f, "");
+  put(r + "/cgroup.controllers", "cpu io memory pids\n");
   CgroupLayout l;
   l.mode = CgroupMode::v2;
   l.unified = r;
   l.unified_controllers = {"cpu", "io", "memory", "pids"};
   auto fake = std::make_shared<FakeCgroupFs>();
-  auto cg = Cgroup::plan(l, {{"", "/"}}, "/test/c2", "c2", fake);
-  BOOST_TEST(cg.dirs().size() == 1u);
+  auto cg = CgroupfsManager::plan(l, {{"", "/"}}, "/test/c2", "c2", fake);
+  BOOST_TEST(cg->dirs().size() == 1u);
   const std::string dir = r + "/test/c2/";
-  BOOST_TEST(cg.dirs().at("") + "/" == dir);
-  cg.create();
+  BOOST_TEST(cg->dirs().at("") + "/" == dir);
+  cg->create();
 
   spec::Resources res;
   res.memory = spec::MemoryResources{};
@@ -217,7 +218,7 @@ BOOST_AUTO_TEST_CASE(v2_lifecycle) {
   res.blockIO = spec::BlockIoResources{};
   res.blockIO->throttleReadBpsDevice = {{8, 0, 1000}};
   res.blockIO->throttleWriteIOPSDevice = {{8, 0, 20}};
-  cg.apply(res);
+  cg->apply(res);
   BOOST_TEST(read_file(dir + "memory.max") == "1048576");
   BOOST_TEST(read_file(dir + "cpu.weight") == "39");
   BOOST_TEST(read_file(dir + "io.max") == "8:0 rbps=1000 wiops=20");
@@ -227,20 +228,20 @@ BOOST_AUTO_TEST_CASE(v2_lifecycle) {
 
   spec::Resources huge;
   huge.hugepageLimits = {{"2MB", 1}};
-  expect_failure([&] { cg.apply(huge); },
+  expect_failure([&] { cg->apply(huge); },
                  "cgroup: controller \"hugetlb\" is not available on this host (needed by "
                  "linux.resources.hugepageLimits)");
 
   put(dir + "cgroup.events", "populated 1\nfrozen 1\n");
-  cg.freeze();
+  cg->freeze();
   BOOST_TEST(read_file(dir + "cgroup.freeze") == "1");
-  BOOST_TEST(cg.frozen());
-  cg.thaw();
+  BOOST_TEST(cg->frozen());
+  cg->thaw();
   BOOST_TEST(read_file(dir + "cgroup.freeze") == "0");
-  BOOST_TEST(!cg.frozen());
+  BOOST_TEST(!cg->frozen());
   // Processes that never stop: pause gives up and thaws again.
   put(dir + "cgroup.events", "populated 1\nfrozen 0\n");
-  expect_failure([&] { cg.freeze(); },
+  expect_failure([&] { cg->freeze(); },
                  "cgroup freezer: freeze " + r + "/test/c2: the processes did not stop within 1s");
   BOOST_TEST(read_file(dir + "cgroup.freeze") == "0");
 
@@ -249,7 +250,7 @@ BOOST_AUTO_TEST_CASE(v2_lifecycle) {
   put(dir + "memory.max", "max\n");
   put(dir + "memory.events", "low 0\nhigh 0\nmax 2\noom 1\noom_kill 1\n");
   put(dir + "cpu.stat", "usage_usec 5\nuser_usec 3\nsystem_usec 2\nnr_periods 4\nnr_throttled 1\nthrottled_usec 7\n");
-  const std::string stats = cg.stats_json("c2");
+  const std::string stats = cg->stats_json("c2");
   BOOST_TEST(stats.find(R"("cpu":{"usage":{"total":5000,"kernel":2000,"user":3000},)"
                         R"("throttling":{"periods":4,"throttledPeriods":1,"throttledTime":7000}})") != std::string::npos,
              stats);
@@ -260,11 +261,11 @@ BOOST_AUTO_TEST_CASE(v2_lifecycle) {
   BOOST_TEST(stats.find(R"("ioServicedRecursive":[{"major":8,"minor":0,"op":"Read","value":1},)") !=
                  std::string::npos,
              stats);
-  BOOST_TEST(cg.oom_kill_count() == 1u);
+  BOOST_TEST(cg->oom_kill_count() == 1u);
 
-  auto again = Cgroup::from_json(cg.to_json(), fake);
-  BOOST_TEST(cgroup_mode_name(again.mode()) == std::string("v2"));
-  again.destroy();
+  auto again = CgroupfsManager::from_json(cg->to_json(), fake);
+  BOOST_TEST(cgroup_mode_name(again->mode()) == std::string("v2"));
+  again->destroy();
   BOOST_TEST(!fs::exists(r + "/test"));
   BOOST_TEST(fs::exists(r + "/cgroup.procs"));
 }
@@ -275,27 +276,28 @@ BOOST_AUTO_TEST_CASE(hybrid_routes_unified_only_controllers) {
   for (const char* f : {"memory/cgroup.procs", "memory/memory.limit_in_bytes", "unified/cgroup.procs",
                         "unified/cgroup.subtree_control", "unified/hugetlb.2MB.max", "unified/memory.high"})
     put(r + "/" + f, "");
+  put(r + "/unified/cgroup.controllers", "hugetlb memory\n");
   CgroupLayout l;
   l.mode = CgroupMode::hybrid;
   l.v1["memory"] = r + "/memory";
   l.unified = r + "/unified";
   l.unified_controllers = {"hugetlb", "memory"};
-  auto cg = Cgroup::plan(l, {{"memory", "/"}, {"", "/"}}, "/h", "h", std::make_shared<FakeCgroupFs>());
-  cg.create();
+  auto cg = CgroupfsManager::plan(l, {{"memory", "/"}, {"", "/"}}, "/h", "h", std::make_shared<FakeCgroupFs>());
+  cg->create();
   spec::Resources res;
   res.memory = spec::MemoryResources{};
   res.memory->limit = 4096;
   res.hugepageLimits = {{"2MB", 2097152}};
   res.unified = {{"memory.high", "8192"}};
-  cg.apply(res);
+  cg->apply(res);
   BOOST_TEST(read_file(r + "/memory/h/memory.limit_in_bytes") == "4096");
   BOOST_TEST(read_file(r + "/unified/h/hugetlb.2MB.max") == "2097152");
   BOOST_TEST(read_file(r + "/unified/h/memory.high") == "8192");
   BOOST_TEST(read_file(r + "/unified/cgroup.subtree_control") == "+memory");  // after +hugetlb
-  cg.add_process(77);
+  cg->add_process(77);
   BOOST_TEST(read_file(r + "/memory/h/cgroup.procs") == "77");
   BOOST_TEST(read_file(r + "/unified/h/cgroup.procs") == "77");
-  cg.destroy();
+  cg->destroy();
   BOOST_TEST(!fs::exists(r + "/memory/h"));
   BOOST_TEST(!fs::exists(r + "/unified/h"));
 }
@@ -306,16 +308,16 @@ BOOST_AUTO_TEST_CASE(the_accounting_only_directory) {
   auto fake = std::make_shared<FakeCgroupFs>();
   // cpuacct shares its directory with cpu, which limits: name=systemd it is.
   auto layout = fake_v1(r);
-  BOOST_TEST(Cgroup::plan(layout, kOwnV1, "", "c1", fake).accounting_only_dir() == r + "/systemd/agentrun/c1");
+  BOOST_TEST(CgroupfsManager::plan(layout, kOwnV1, "", "c1", fake)->accounting_only_dir() == r + "/systemd/agentrun/c1");
   layout.v1.erase("name=systemd");
-  BOOST_TEST(Cgroup::plan(layout, kOwnV1, "", "c1", fake).accounting_only_dir() == "");
+  BOOST_TEST(CgroupfsManager::plan(layout, kOwnV1, "", "c1", fake)->accounting_only_dir() == "");
   layout.v1["cpuacct"] = r + "/cpuacct";
-  BOOST_TEST(Cgroup::plan(layout, kOwnV1, "", "c1", fake).accounting_only_dir() == r + "/cpuacct/agentrun/c1");
+  BOOST_TEST(CgroupfsManager::plan(layout, kOwnV1, "", "c1", fake)->accounting_only_dir() == r + "/cpuacct/agentrun/c1");
   CgroupLayout v2;
   v2.mode = CgroupMode::v2;
   v2.unified = r;
   v2.unified_controllers = {"memory", "pids"};
-  BOOST_TEST(Cgroup::plan(v2, {{"", "/"}}, "", "c1", fake).accounting_only_dir() == "");
+  BOOST_TEST(CgroupfsManager::plan(v2, {{"", "/"}}, "", "c1", fake)->accounting_only_dir() == "");
 }
 
 BOOST_AUTO_TEST_CASE(v2_relative_paths_start_beside_the_callers_cgroup) {
@@ -327,8 +329,41 @@ BOOST_AUTO_TEST_CASE(v2_relative_paths_start_beside_the_callers_cgroup) {
   v2.unified_controllers = {"memory", "pids"};
   auto fake = std::make_shared<FakeCgroupFs>();
   const std::map<std::string, std::string> own = {{"", "/user.slice/session-1.scope"}};
-  BOOST_TEST(Cgroup::plan(v2, own, "", "c1", fake).dirs().at("") == "/sys/fs/cgroup/user.slice/agentrun/c1");
-  BOOST_TEST(Cgroup::plan(v2, own, "x/y", "c1", fake).dirs().at("") == "/sys/fs/cgroup/user.slice/x/y");
-  BOOST_TEST(Cgroup::plan(v2, own, "/abs/c", "c1", fake).dirs().at("") == "/sys/fs/cgroup/abs/c");
-  BOOST_TEST(Cgroup::plan(v2, {{"", "/"}}, "", "c1", fake).dirs().at("") == "/sys/fs/cgroup/agentrun/c1");
+  BOOST_TEST(CgroupfsManager::plan(v2, own, "", "c1", fake)->dirs().at("") == "/sys/fs/cgroup/user.slice/agentrun/c1");
+  BOOST_TEST(CgroupfsManager::plan(v2, own, "x/y", "c1", fake)->dirs().at("") == "/sys/fs/cgroup/user.slice/x/y");
+  BOOST_TEST(CgroupfsManager::plan(v2, own, "/abs/c", "c1", fake)->dirs().at("") == "/sys/fs/cgroup/abs/c");
+  BOOST_TEST(CgroupfsManager::plan(v2, {{"", "/"}}, "", "c1", fake)->dirs().at("") == "/sys/fs/cgroup/agentrun/c1");
+}
+
+BOOST_AUTO_TEST_CASE(v2_controllers_come_down_from_the_nearest_ancestor_that_has_them) {
+  TempDir t("cgroup-test");
+  const std::string r = t.path;
+  // r delegates pids to "a" (a/cgroup.controllers has it); "a/b" exists and
+  // passes nothing on; the container goes into a/b/c.
+  put(r + "/cgroup.controllers", "memory pids\n");
+  put(r + "/cgroup.subtree_control", "pids\n");
+  put(r + "/a/cgroup.controllers", "pids\n");
+  put(r + "/a/cgroup.subtree_control", "");
+  put(r + "/a/b/cgroup.controllers", "");
+  put(r + "/a/b/cgroup.subtree_control", "");
+  put(r + "/a/b/cgroup.procs", "");
+  put(r + "/a/b/pids.max", "");
+  CgroupLayout l;
+  l.mode = CgroupMode::v2;
+  l.unified = r;
+  l.unified_controllers = {"memory", "pids"};
+  auto fake = std::make_shared<FakeCgroupFs>();
+  auto cg = CgroupfsManager::plan(l, {{"", "/"}}, "/a/b/c", "c", fake);
+  cg->create();
+  spec::Resources res;
+  res.pidsLimit = 10;
+  cg->apply(res);
+  BOOST_TEST(read_file(r + "/a/cgroup.subtree_control") == "+pids");
+  BOOST_TEST(read_file(r + "/a/b/cgroup.subtree_control") == "+pids");
+  BOOST_TEST(read_file(r + "/cgroup.subtree_control") == "pids\n");  // already delegated: left alone
+  BOOST_TEST(read_file(r + "/a/b/c/pids.max") == "10");
+
+  cg->destroy();
+  BOOST_TEST(!fs::exists(r + "/a/b/c"));
+  BOOST_TEST(fs::exists(r + "/a/b"));  // not made here
 }

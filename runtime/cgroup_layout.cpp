@@ -69,6 +69,24 @@ CgroupLayout parse_cgroup_layout(const std::vector<MountInfo>& mounts, const std
   return layout;
 }
 
+std::string v2_delegation_gap(const std::string& root, const std::string& dir, const std::string& controller) {
+  const auto has = [&](const std::string& d, const char* file) {
+    auto text = read_whole_file(AT_FDCWD, d + "/" + file);
+    std::istringstream in(text ? *text : "");
+    for (std::string c; in >> c;)
+      if (c == controller) return true;
+    return false;
+  };
+  for (std::string d = dir;; d = d.substr(0, d.rfind('/'))) {
+    if (has(d, "cgroup.subtree_control")) return "";
+    auto procs = read_whole_file(AT_FDCWD, d + "/cgroup.procs");
+    if (d != root && (!procs || procs->find_first_not_of(" \n") != std::string::npos))
+      return "cgroup v2 cannot enable it in " + d + "/cgroup.subtree_control: that cgroup holds processes";
+    if (d == root || has(d, "cgroup.controllers")) return "";
+    if (d.size() <= root.size()) return "no ancestor of " + dir + " has it";
+  }
+}
+
 CgroupLayout detect_cgroup_layout() {
   auto mounts = read_mountinfo();
   if (mounts.empty()) fail("cgroup", "cannot read /proc/self/mountinfo");
@@ -77,6 +95,15 @@ CgroupLayout detect_cgroup_layout() {
     auto text = read_whole_file(AT_FDCWD, layout.unified + "/cgroup.controllers");
     if (!text) throw Failure(std::move(text).error());
     layout = parse_cgroup_layout(mounts, *text);
+  }
+  if (layout.mode == CgroupMode::v2) {
+    auto own = read_whole_file(AT_FDCWD, "/proc/self/cgroup");
+    if (!own) throw Failure(std::move(own).error());
+    std::string path = parse_proc_cgroup(*own)[""];
+    path = path.substr(0, path.rfind('/'));  // beside the caller's cgroup
+    for (const auto& c : layout.unified_controllers)
+      if (auto gap = v2_delegation_gap(layout.unified, layout.unified + path, c); !gap.empty())
+        layout.unified_blocked[c] = gap;
   }
   return layout;
 }

@@ -21,6 +21,10 @@ struct CgroupLayout {
   std::map<std::string, std::string> v1;
   std::string unified;  // cgroup2 mount point, empty if none
   std::set<std::string> unified_controllers;
+  // cgroup v2 alone: controllers of unified_controllers that cannot be
+  // enabled for a container beside the caller's cgroup (where a relative
+  // or default cgroupsPath goes), with the reason.
+  std::map<std::string, std::string> unified_blocked;
 };
 
 const char* cgroup_mode_name(CgroupMode m);  // "v1", "hybrid", "v2"
@@ -29,6 +33,13 @@ const char* cgroup_mode_name(CgroupMode m);  // "v1", "hybrid", "v2"
 CgroupLayout parse_cgroup_layout(const std::vector<MountInfo>& mounts, const std::string& unified_controllers_text);
 // Reads /proc/self/mountinfo and <unified>/cgroup.controllers.
 CgroupLayout detect_cgroup_layout();
+
+// Why `controller` cannot be enabled for the children of `dir` (a cgroup2
+// directory below the mount point `root`), or "" when it can: dir already
+// passes it down, or it can be enabled downwards from the nearest ancestor
+// that has it without a cgroup on the way that holds processes (cgroup v2
+// lets only the root and cgroups without processes pass controllers down).
+std::string v2_delegation_gap(const std::string& root, const std::string& dir, const std::string& controller);
 
 // /proc/<pid>/cgroup: controller -> path. Comounted controllers
 // ("2:cpu,cpuacct:/x") give one entry each; the v2 line ("0::/x") gives key "".

@@ -131,6 +131,8 @@ FeatureProbe probe_landlock() {
 FeatureProbe probe_controller(const std::string& controller, const CgroupLayout& layout) {
   if (auto it = layout.v1.find(controller); it != layout.v1.end())
     return available("v1 hierarchy at " + it->second);
+  if (auto blocked = layout.unified_blocked.find(controller); blocked != layout.unified_blocked.end())
+    return unavailable("cgroup2 controller \"" + controller + "\" is not delegated: " + blocked->second);
   if (layout.unified_controllers.count(controller))
     return available("cgroup2 controller in " + layout.unified);
   const std::string quoted = "\"" + controller + "\"";

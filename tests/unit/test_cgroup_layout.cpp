@@ -1,5 +1,8 @@
 #include <boost/test/unit_test.hpp>
 
+#include <filesystem>
+#include <fstream>
+
 #include "runtime/cgroup_layout.hpp"
 #include "runtime/cgroup_path.hpp"
 #include "spec/error.hpp"
@@ -127,4 +130,32 @@ BOOST_AUTO_TEST_CASE(systemd_cgroup_path) {
                  f + "\"system\" is not a systemd slice name (NAME.slice)");
   expect_failure([] { parse_systemd_cgroup_path("a.slice:x/y:z"); },
                  f + "\"a.slice:x/y:z\": prefix and name must not contain \"/\"");
+}
+
+BOOST_AUTO_TEST_CASE(v2_delegation_stops_at_a_cgroup_holding_processes) {
+  TempDir t("layout-test");
+  const std::string r = t.path;
+  const auto put = [](const std::string& path, const std::string& text) {
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+    std::ofstream(path) << text;
+  };
+  put(r + "/cgroup.controllers", "memory pids\n");
+  put(r + "/cgroup.subtree_control", "pids\n");
+  put(r + "/cgroup.procs", "1\n");  // the root may hold processes
+  put(r + "/a/cgroup.controllers", "pids\n");
+  put(r + "/a/cgroup.subtree_control", "");
+  put(r + "/a/cgroup.procs", "");
+  put(r + "/a/b/cgroup.controllers", "");
+  put(r + "/a/b/cgroup.subtree_control", "");
+  put(r + "/a/b/cgroup.procs", "");
+  BOOST_TEST(v2_delegation_gap(r, r + "/a/b", "pids") == "");
+  BOOST_TEST(v2_delegation_gap(r, r + "/a/b", "memory") == "");
+  put(r + "/a/cgroup.procs", "42\n");
+  BOOST_TEST(v2_delegation_gap(r, r + "/a/b", "pids") ==
+             "cgroup v2 cannot enable it in " + r + "/a/cgroup.subtree_control: that cgroup holds processes");
+  put(r + "/a/cgroup.subtree_control", "pids\n");  // already passed down: the processes do not matter
+  BOOST_TEST(v2_delegation_gap(r, r + "/a/b", "pids") == "");
+  put(r + "/a/b/cgroup.procs", "7\n");
+  BOOST_TEST(v2_delegation_gap(r, r + "/a/b", "pids") ==
+             "cgroup v2 cannot enable it in " + r + "/a/b/cgroup.subtree_control: that cgroup holds processes");
 }

@@ -110,10 +110,11 @@ std::string find_systemd_helper() {
       fail(kStep, std::string("AGENTRUN_SYSTEMD_HELPER=") + chosen + " is not an executable file");
     return chosen;
   }
+  std::vector<std::string> places = {std::string("/usr/local/libexec/agentrun/") + kHelperName,
+                                     std::string("/usr/libexec/agentrun/") + kHelperName};
   const std::string installed = installed_binary_path();
-  const std::vector<std::string> places = {installed.substr(0, installed.rfind('/') + 1) + kHelperName,
-                                           std::string("/usr/local/libexec/agentrun/") + kHelperName,
-                                           std::string("/usr/libexec/agentrun/") + kHelperName};
+  if (installed.starts_with("/") && !installed.starts_with("/memfd:"))
+    places.insert(places.begin(), installed.substr(0, installed.rfind('/') + 1) + kHelperName);
   std::string looked;
   for (const auto& p : places) {
     if (executable_file(p)) return p;

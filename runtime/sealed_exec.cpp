@@ -10,7 +10,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <climits>
 #include <cerrno>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -24,6 +26,14 @@ namespace agentrun {
 namespace {
 
 constexpr int kSeals = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
+constexpr const char* kInstalledBinaryEnv = "AGENTRUN_INSTALLED_BINARY";
+
+std::string exe_link() {
+  char path[PATH_MAX];
+  const ssize_t n = ::readlink("/proc/self/exe", path, sizeof path);
+  if (n < 0 || static_cast<size_t>(n) == sizeof path) fail_errno("read the link /proc/self/exe", n < 0 ? errno : ENAMETOOLONG);
+  return std::string(path, static_cast<size_t>(n));
+}
 
 bool unwritable(int self) {
   struct statvfs vfs;
@@ -83,6 +93,7 @@ void run_from_read_only_binary() {
   argv.push_back(nullptr);
   UniqueFd target = read_only_mount_of(self.get());
   if (!target) target = sealed_copy_of(self.get());
+  if (::setenv(kInstalledBinaryEnv, exe_link().c_str(), 1) < 0) fail_errno(std::string("set ") + kInstalledBinaryEnv, errno);
   ::syscall(SYS_execveat, target.get(), "", argv.data(), environ, AT_EMPTY_PATH);
   fail_errno("execute the read-only copy of the runtime", errno);
 }
@@ -91,6 +102,11 @@ std::pair<dev_t, ino_t> runtime_binary_id() {
   struct stat st;
   if (::stat("/proc/self/exe", &st) < 0) fail_errno("stat /proc/self/exe", errno);
   return {st.st_dev, st.st_ino};
+}
+
+std::string installed_binary_path() {
+  const char* passed = ::getenv(kInstalledBinaryEnv);
+  return passed != nullptr && *passed != '\0' ? passed : exe_link();
 }
 
 bool runs_unwritable_binary(pid_t pid) {

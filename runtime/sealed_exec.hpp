@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 
+#include <string>
 #include <utility>
 
 namespace agentrun {
@@ -19,6 +20,12 @@ namespace agentrun {
 // when neither works. Call it before anything with effects outside the
 // process.
 void run_from_read_only_binary();
+
+// The path the runtime was started from. The read-only copy's
+// /proc/self/exe names a memfd or a detached mount, so before re-executing,
+// run_from_read_only_binary passes the original path on in the environment
+// (AGENTRUN_INSTALLED_BINARY), which this returns when set.
+std::string installed_binary_path();
 
 // Whether process `pid` runs a binary on a read-only mount or a sealed memfd.
 bool runs_unwritable_binary(pid_t pid);

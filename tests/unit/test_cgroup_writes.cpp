@@ -5,6 +5,7 @@
 #include "runtime/cgroup_writes.hpp"
 #include "spec/error.hpp"
 #include "support/checks.hpp"
+#include "support/resources.hpp"
 
 using namespace agentrun;
 using spec::Resources;
@@ -17,42 +18,11 @@ std::string show(const std::vector<CgroupWrite>& ws) {
   return out.str();
 }
 
-Resources full() {
-  Resources r;
-  r.devices = {{false, "a", std::nullopt, std::nullopt, "rwm"},
-               {true, "c", 1, 3, "rwm"},
-               {true, "c", 136, std::nullopt, "rw"},
-               {false, "", std::nullopt, std::nullopt, ""}};
-  spec::MemoryResources m;
-  m.limit = 1 << 20;
-  m.swap = 2 << 20;
-  m.reservation = 512 << 10;
-  r.memory = m;
-  spec::CpuResources c;
-  c.shares = 1024;
-  c.quota = 50000;
-  c.period = 100000;
-  c.cpus = "0-1";
-  c.mems = "0";
-  r.cpu = c;
-  r.pidsLimit = 5;
-  spec::BlockIoResources b;
-  b.weight = 500;
-  b.weightDevice = {{8, 0, 300, std::nullopt}};
-  b.throttleReadBpsDevice = {{8, 0, 1000}, {8, 16, 2000}};
-  b.throttleWriteBpsDevice = {{8, 0, 3000}};
-  b.throttleReadIOPSDevice = {{8, 16, 40}};
-  b.throttleWriteIOPSDevice = {{8, 0, 50}};
-  r.blockIO = b;
-  r.hugepageLimits = {{"2MB", 4194304}};
-  r.rdma = {{"mlx5_1", {3, 4}}};
-  return r;
-}
 
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(v1_full) {
-  Resources r = full();
+  Resources r = full_resources();
   r.memory->swappiness = 10;
   r.memory->disableOOMKiller = true;
   r.memory->kernel = 1 << 20;
@@ -149,7 +119,7 @@ BOOST_AUTO_TEST_CASE(v1_errors) {
 }
 
 BOOST_AUTO_TEST_CASE(v2_full) {
-  Resources r = full();
+  Resources r = full_resources();
   r.cpu->idle = 1;
   r.cpu->burst = 1000;
   r.unified = {{"memory.high", "900000"}, {"cgroup.max.depth", "3"}};

@@ -49,7 +49,7 @@ std::string features_json(const HostFacts& host) {
     spec::write_string_list(w, "capabilities", capability_names(host.last_cap));
     w.Key("cgroup");
     w.StartObject();
-    for (const auto& [key, supported] : {std::pair{"v1", true}, {"v2", true}, {"systemd", false},
+    for (const auto& [key, supported] : {std::pair{"v1", true}, {"v2", true}, {"systemd", true},
                                           {"systemdUser", false}, {"rdma", true}}) {
       w.Key(key);
       w.Bool(supported);

@@ -186,6 +186,16 @@ const Probe& user_namespaces() {
   return p;
 }
 
+const Probe& systemd() {
+  static const Probe p = [] {
+    struct stat st;
+    if (::stat("/run/systemd/system", &st) != 0) return Probe{false, "systemd is not the init here (no /run/systemd/system)"};
+    if (!tool("systemctl").available) return Probe{false, "systemctl is not on PATH"};
+    return unless_assumed_absent("systemd", {true, "systemd is the init"});
+  }();
+  return p;
+}
+
 Probe tool(const std::string& name) {
   static std::map<std::string, Probe> cache;
   if (auto it = cache.find(name); it != cache.end()) return it->second;

@@ -278,7 +278,7 @@ BOOST_AUTO_TEST_CASE(events_stream_reports_an_oom_kill,
   BOOST_TEST(events.wait_for_text(R"({"type":"oom","id":"evo"})", 20s), events.out.substr(0, 300));
 }
 
-BOOST_AUTO_TEST_CASE(cgroups_path_and_bad_resources, *test::needs_cgroup("pids")) {
+BOOST_AUTO_TEST_CASE(cgroups_path_and_bad_resources, *test::needs_cgroup("pids") * test::needs_cgroupfs_driver()) {
   Sandbox s;
   auto cfg = test::base_config({"sleep", "60"});
   const std::string path = "agentrun-test-" + std::to_string(::getpid()) + "/named";

@@ -19,8 +19,10 @@ Dirs dirs_of(const Sandbox& s, const std::string& id) {
   if (state.HasParseError() || !state.IsObject() || !state.HasMember("cgroup") || !state["cgroup"].IsString())
     throw std::runtime_error("no cgroup in the state of " + id);
   cg.Parse(state["cgroup"].GetString());
+  // The systemd driver keeps the scope's directories under "files".
+  const rapidjson::Value& files = cg.HasMember("files") ? cg["files"] : cg;
   Dirs out;
-  for (auto& m : cg["dirs"].GetObject()) out[m.name.GetString()] = m.value.GetString();
+  for (auto& m : files["dirs"].GetObject()) out[m.name.GetString()] = m.value.GetString();
   return out;
 }
 

@@ -274,8 +274,22 @@ void Sandbox::write_config(const rapidjson::Document& d) const {
 
 void Sandbox::write_config_text(const std::string& text) const { write_text(bundle + "/config.json", text); }
 
+bool systemd_driver() {
+  const char* driver = std::getenv("AGENTRUN_TEST_CGROUP_DRIVER");
+  return driver && std::string(driver) == "systemd";
+}
+
+boost::unit_test::precondition needs_cgroupfs_driver() {
+  return boost::unit_test::precondition([](boost::unit_test::test_unit_id) {
+    boost::test_tools::assertion_result r(!systemd_driver());
+    r.message() << "names cgroupfs paths; AGENTRUN_TEST_CGROUP_DRIVER=systemd runs the systemd driver";
+    return r;
+  });
+}
+
 Output Sandbox::agentrun(const std::vector<std::string>& args, int timeout_seconds, const std::string& input) const {
   std::vector<std::string> argv = {AGENTRUN_BINARY, "--root", root};
+  if (systemd_driver()) argv.push_back("--systemd-cgroup");
   if (!policy.empty()) argv.insert(argv.end(), {"--policy", policy});
   argv.insert(argv.end(), args.begin(), args.end());
   return run_process(argv, timeout_seconds, input, joined_);
@@ -342,6 +356,15 @@ std::vector<std::string> Sandbox::leftovers() const {
     std::istringstream procs(read_file(cg + "/cgroup.procs"));
     for (std::string pid; std::getline(procs, pid);) out.push_back("process " + pid + " in cgroup " + cg);
   }
+  // The systemd driver's scopes (tests run one at a time: any is this one's).
+  if (systemd_driver())
+    for (const auto& mount : host::cgroup_mounts())
+      if (DIR* d = ::opendir((mount + "/system.slice").c_str())) {
+        while (dirent* e = ::readdir(d))
+          if (std::string n = e->d_name; n.rfind("agentrun-", 0) == 0 && n.size() > 6 && n.substr(n.size() - 6) == ".scope")
+            out.push_back("cgroup " + mount + "/system.slice/" + n);
+        ::closedir(d);
+      }
   return out;
 }
 

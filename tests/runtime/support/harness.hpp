@@ -3,6 +3,7 @@
 // busybox rootfs) per test, running the agentrun binary with a time limit,
 // and checks that nothing was left behind.
 
+#include <boost/test/unit_test.hpp>
 #include <rapidjson/document.h>
 
 #include "support/files.hpp"
@@ -74,6 +75,14 @@ class Sandbox {
   std::vector<std::string> cgroups_;  // the sandbox's own, one per hierarchy
   std::vector<std::string> joined_;   // where agentrun runs: cgroups_, or a leaf below on cgroup v2
 };
+
+// AGENTRUN_TEST_CGROUP_DRIVER=systemd runs every Sandbox's agentrun with
+// --systemd-cgroup: a container without a cgroupsPath goes into the scope
+// agentrun-<id>.scope in system.slice (the guest tier runs the cgroup tests
+// with both drivers).
+bool systemd_driver();
+// For a test that names cgroupfs paths: skipped under the systemd driver.
+boost::unit_test::precondition needs_cgroupfs_driver();
 
 // The processes whose command line (arguments joined by spaces) contains `fragment`, this one excepted.
 std::vector<int> processes_running(const std::string& fragment);

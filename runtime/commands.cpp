@@ -22,6 +22,7 @@
 #include "runtime/preflight.hpp"
 #include "runtime/ps.hpp"
 #include "runtime/cgroup_layout.hpp"
+#include "runtime/cgroup_report.hpp"
 #include "runtime/update_request.hpp"
 #include "runtime/features.hpp"
 #include "runtime/file_io.hpp"
@@ -242,18 +243,25 @@ int cmd_preflight(const CommandLine& cl) {
   if (format != "table" && format != "json") fail("preflight --format", "expects table or json, not \"" + format + "\"");
   const auto flag = cl.value("policy") ? cl.value("policy") : global_policy(cl);
   const policy::Selected selected = policy::select_policy(policy::selection_input(flag, {}));
-  const auto probes = probe_features(detect_cgroup_layout(), probe_host());
+  const CgroupLayout layout = detect_cgroup_layout();
+  const auto probes = probe_features(layout, probe_host());
+  const CgroupReport cgroups = report_cgroups(layout, flag_enabled(cl.global, "systemd-cgroup"));
   std::vector<std::string> missing;
   for (const auto& feature : selected.policy.require)
     for (const auto& p : probes)
       if (p.name == feature && !p.available) missing.push_back(feature + " (" + p.reason + ")");
-  const bool starts = missing.empty() || selected.policy.isolation == policy::Isolation::best_effort;
+  // Without a working cgroup driver nothing starts, whatever the policy.
+  const bool starts =
+      cgroups.usable && (missing.empty() || selected.policy.isolation == policy::Isolation::best_effort);
+  if (!cgroups.usable) missing.insert(missing.begin(), "the " + cgroups.driver + " cgroup driver (" + cgroups.detail + ")");
   if (format == "json") {
     std::string out = "{\"policy\":" + spec::json_quote(selected.policy.name) + ",\"wouldStart\":" +
-                      (starts ? "true" : "false") + ",\"features\":" + preflight_json(probes) + "}\n";
+                      (starts ? "true" : "false") + ",\"cgroup\":" + cgroup_report_json(cgroups) +
+                      ",\"features\":" + preflight_json(probes) + "}\n";
     print(out);
   } else {
     print(preflight_table(probes));
+    print("\n" + cgroup_report_text(cgroups));
     print("\npolicy " + selected.policy.name + " (" + policy::isolation_name(selected.policy.isolation) + "): " +
           (missing.empty() ? "every required feature is available: it would start\n"
                            : std::string(starts ? "would start without: " : "would NOT start, missing: ")));

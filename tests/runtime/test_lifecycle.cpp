@@ -277,4 +277,10 @@ BOOST_AUTO_TEST_CASE(systemd_cgroup_driver_is_refused_without_systemd,
   BOOST_TEST(refused.code == 1);
   BOOST_TEST(refused.err.find("systemd is not running on this host") != std::string::npos, refused.err);
   BOOST_TEST(s.leftovers().empty());
+  // preflight predicts it.
+  auto preflight = s.agentrun({"--systemd-cgroup", "preflight"});
+  BOOST_TEST(preflight.code == 1);
+  BOOST_TEST(preflight.out.find("cgroup driver: systemd: UNUSABLE: systemd is not running on this host") !=
+                 std::string::npos,
+             preflight.out);
 }

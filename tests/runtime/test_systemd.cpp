@@ -54,6 +54,9 @@ BOOST_AUTO_TEST_SUITE(systemd_driver, *needs_systemd * test::needs(test::host::c
 
 BOOST_AUTO_TEST_CASE(a_container_lives_in_its_scope_with_its_limits) {
   Sandbox s;
+  auto preflight = s.agentrun({"--systemd-cgroup", "preflight", "--format", "json"});
+  BOOST_TEST(preflight.out.find(R"("driver":"systemd","usable":true,"detail":"systemd )") != std::string::npos,
+             preflight.out);
   const std::string name = unique("c");
   const std::string unit = "agentrun-sd-" + name + ".scope", cgroup = "/system.slice/" + unit;
   auto cfg = test::base_config({"sleep", "300"});

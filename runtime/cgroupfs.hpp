@@ -87,9 +87,12 @@ class CgroupfsV2 final : public CgroupfsManager {
   int birth_dir_fd() const override { return dir_fd_.get(); }
   void signal_all(int signal) override;
   uint64_t oom_kill_count() const override;
+  int oom_events_fd() const override;
 
  private:
   UniqueFd dir_fd_;  // the container's directory, for CLONE_INTO_CGROUP
+  mutable UniqueFd events_fd_;  // memory.events, once oom_events_fd() opened it
+  mutable uint64_t last_oom_kills_ = 0;
 };
 
 }  // namespace agentrun

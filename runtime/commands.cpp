@@ -1,6 +1,7 @@
 #include "runtime/commands.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <functional>
 
@@ -202,6 +204,23 @@ int cmd_update(const CommandLine& cl) {
   return 0;
 }
 
+// Sleeps `interval_ms`, or less when the OOM count passes `ooms` (v2's
+// memory.events wakes poll), so that an OOM kill is reported at once.
+void wait_for_interval_or_oom(const CgroupManager& cgroup, uint64_t interval_ms, uint64_t ooms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(interval_ms);
+  for (;;) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+    if (left <= 0) return;
+    pollfd events{cgroup.oom_events_fd(), POLLPRI, 0};
+    if (events.fd < 0 || ::poll(&events, 1, static_cast<int>(std::min<int64_t>(left, INT_MAX))) < 0) {
+      ::usleep(static_cast<useconds_t>(left * 1000));
+      return;
+    }
+    if (cgroup.oom_kill_count() > ooms) return;
+  }
+}
+
 // `events`: one stats record with --stats; otherwise a record every
 // interval and an "oom" event whenever the kernel OOM-killed a process,
 // until the container stops.
@@ -215,6 +234,7 @@ int cmd_events(const CommandLine& cl) {
     return 0;
   }
   const uint64_t interval = parse_duration_ms(cl.value("interval").value_or("5s"), "interval");
+  cgroup->oom_events_fd();
   uint64_t ooms = cgroup->oom_kill_count();
   for (;;) {
     const bool running = store.exists(id) && store.status(store.load(id)) != ContainerStatus::stopped;
@@ -223,7 +243,7 @@ int cmd_events(const CommandLine& cl) {
     if (!running) break;
     print(cgroup->stats_json(id) + "\n");
     std::fflush(stdout);
-    ::usleep(static_cast<useconds_t>(interval * 1000));
+    wait_for_interval_or_oom(*cgroup, interval, ooms);
   }
   return 0;
 }

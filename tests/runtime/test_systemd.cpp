@@ -166,7 +166,8 @@ BOOST_AUTO_TEST_CASE(faults_are_named_and_leave_nothing) {
   test::wait_for([&] { return property(s, unit, "ActiveState") == "active"; }, 10s, "the other scope to start");
   auto taken = run_detached(s, cfg, "taken");
   BOOST_TEST(taken.code == 1);
-  BOOST_TEST(taken.err.find("already exists") != std::string::npos, taken.err);
+  BOOST_TEST(taken.err.find("start " + unit + ": ") != std::string::npos, taken.err);
+  BOOST_TEST(taken.err.find("org.freedesktop.systemd1.UnitExists") != std::string::npos, taken.err);
   BOOST_TEST(s.agentrun({"list", "-q"}).out.empty());
   s.command({"/bin/systemctl", "stop", unit});
   expect_no_unit(s, unit, cgroup);

@@ -288,8 +288,10 @@ boost::unit_test::precondition needs_cgroupfs_driver() {
 }
 
 Output Sandbox::agentrun(const std::vector<std::string>& args, int timeout_seconds, const std::string& input) const {
-  std::vector<std::string> argv = {AGENTRUN_BINARY, "--root", root};
+  // The driver flag first: tests find their agentrun by "--root ROOT --policy P COMMAND".
+  std::vector<std::string> argv = {AGENTRUN_BINARY};
   if (systemd_driver()) argv.push_back("--systemd-cgroup");
+  argv.insert(argv.end(), {"--root", root});
   if (!policy.empty()) argv.insert(argv.end(), {"--policy", policy});
   argv.insert(argv.end(), args.begin(), args.end());
   return run_process(argv, timeout_seconds, input, joined_);

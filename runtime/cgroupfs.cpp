@@ -179,8 +179,9 @@ void CgroupfsManager::join_init(pid_t pid, bool born_in) {
 
 std::vector<pid_t> CgroupfsManager::processes() const {
   std::set<pid_t> pids;
+  // A cgroup that is gone holds nothing: systemd removes a scope's once it is empty.
   for (const auto& dir : distinct_dirs()) {
-    std::istringstream in(read_req("", dir, "cgroup.procs"));
+    std::istringstream in(read_opt(dir, "cgroup.procs").value_or(""));
     for (pid_t p; in >> p;) pids.insert(p);
   }
   return {pids.begin(), pids.end()};
@@ -223,15 +224,17 @@ void CgroupfsManager::freeze() {
 void CgroupfsManager::thaw() {
   bool v1 = false;
   const std::string dir = freezer_dir(v1);
+  if (::access(dir.c_str(), F_OK) != 0 && errno == ENOENT) return;  // gone with its processes
   write("freezer", dir, v1 ? "freezer.state" : "cgroup.freeze", v1 ? "THAWED" : "0");
 }
 
 bool CgroupfsManager::frozen() const {
   bool v1 = false;
   const std::string dir = freezer_dir(v1);
-  if (v1) return trim(read_req("freezer", dir, "freezer.state")) == "FROZEN";
-  return trim(read_req("freezer", dir, "cgroup.freeze")) == "1" &&
-         value_of(read_req("freezer", dir, "cgroup.events"), "frozen") == 1;
+  const auto state = read_opt(dir, v1 ? "freezer.state" : "cgroup.freeze");
+  if (!state) return false;  // a cgroup that is gone is not frozen
+  if (v1) return trim(*state) == "FROZEN";
+  return trim(*state) == "1" && value_of(read_opt(dir, "cgroup.events"), "frozen") == 1;
 }
 
 void CgroupfsManager::signal_all(int signal) {

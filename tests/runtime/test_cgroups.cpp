@@ -120,7 +120,8 @@ BOOST_AUTO_TEST_CASE(limits_are_written_and_the_cgroup_removed,
   BOOST_TEST(own.out == first.out);
   for (const auto& [controller, dir] : dirs)
     BOOST_TEST(test::read_file(dir + "/cgroup.procs") == procs, controller);
-  BOOST_TEST(s.agentrun({"delete", "--force", "lim"}).code == 0);
+  auto deleted = s.agentrun({"delete", "--force", "lim"});
+  BOOST_TEST(deleted.code == 0, deleted.err);
   for (const auto& [controller, dir] : dirs) BOOST_TEST(!test::file_exists(dir), dir);
   BOOST_TEST(s.leftovers().empty());
 }

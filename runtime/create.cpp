@@ -170,6 +170,18 @@ std::unique_ptr<CgroupManager> container_cgroup(const CgroupLayout& layout, cons
                        config.annotations});
 }
 
+namespace {
+
+// What the policy's limits can count on. A systemd scope is delegated every
+// controller systemd has; the cgroupfs driver's cgroups go beside the
+// runtime's own, where the layout says which controllers cannot be enabled.
+CgroupLayout layout_for_limits(CgroupLayout layout, const CreateRequest& request) {
+  if (request.systemd_cgroup) layout.unified_blocked.clear();
+  return layout;
+}
+
+}  // namespace
+
 std::string rootfs_of(const std::string& bundle, const spec::Config& config) {
   return config.root.path.rfind('/', 0) == 0 ? config.root.path : bundle + "/" + config.root.path;
 }
@@ -206,7 +218,7 @@ Created create_container(const Store& store, const CreateRequest& request) {
   const policy::SelectionInput selection = policy::selection_input(request.policy, config.annotations);
   const policy::Applied applied =
       policy::apply_policy(policy::select_policy(selection), config, rootfs_of(bundle, config),
-                           {store.root(), selection.config_dir}, host, layout);
+                           {store.root(), selection.config_dir}, host, layout_for_limits(layout, request));
   for (const auto& warning : applied.translation.warnings) log_message(LogLevel::warning, warning);
   PlanOptions options = plan_options(request, bundle);
   options.seccomp_cache_dir = seccomp_cache_dir(store);

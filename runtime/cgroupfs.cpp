@@ -224,8 +224,13 @@ void CgroupfsManager::freeze() {
 void CgroupfsManager::thaw() {
   bool v1 = false;
   const std::string dir = freezer_dir(v1);
-  if (::access(dir.c_str(), F_OK) != 0 && errno == ENOENT) return;  // gone with its processes
-  write("freezer", dir, v1 ? "freezer.state" : "cgroup.freeze", v1 ? "THAWED" : "0");
+  try {
+    write("freezer", dir, v1 ? "freezer.state" : "cgroup.freeze", v1 ? "THAWED" : "0");
+  } catch (const Failure& f) {
+    // Gone with its processes (systemd removes an empty scope's cgroup at once).
+    if (f.error().errnum == ENOENT && ::access(dir.c_str(), F_OK) != 0) return;
+    throw;
+  }
 }
 
 bool CgroupfsManager::frozen() const {

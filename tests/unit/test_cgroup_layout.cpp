@@ -1,12 +1,10 @@
 #include <boost/test/unit_test.hpp>
 
-#include <filesystem>
-#include <fstream>
-
 #include "runtime/cgroup_layout.hpp"
 #include "runtime/cgroup_path.hpp"
 #include "spec/error.hpp"
 #include "support/checks.hpp"
+#include "support/files.hpp"
 
 using namespace agentrun;
 
@@ -135,10 +133,7 @@ BOOST_AUTO_TEST_CASE(systemd_cgroup_path) {
 BOOST_AUTO_TEST_CASE(v2_delegation_stops_at_a_cgroup_holding_processes) {
   TempDir t("layout-test");
   const std::string r = t.path;
-  const auto put = [](const std::string& path, const std::string& text) {
-    std::filesystem::create_directories(std::filesystem::path(path).parent_path());
-    std::ofstream(path) << text;
-  };
+  const auto& put = test::put_file;
   put(r + "/cgroup.controllers", "memory pids\n");
   put(r + "/cgroup.subtree_control", "pids\n");
   put(r + "/cgroup.procs", "1\n");  // the root may hold processes

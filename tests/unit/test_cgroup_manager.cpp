@@ -10,6 +10,7 @@
 #include "runtime/cgroupfs.hpp"
 #include "spec/error.hpp"
 #include "support/checks.hpp"
+#include "support/files.hpp"
 
 using namespace agentrun;
 namespace fs = std::filesystem;
@@ -35,10 +36,7 @@ class FakeCgroupFs : public CgroupFs {
   }
 };
 
-void put(const std::string& path, const std::string& text) {
-  fs::create_directories(fs::path(path).parent_path());
-  std::ofstream(path) << text;
-}
+const auto& put = test::put_file;
 
 // A v1 host like this one, in `root`: the caller's memory cgroup is /own.
 CgroupLayout fake_v1(const std::string& root) {

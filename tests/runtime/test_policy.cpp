@@ -136,6 +136,34 @@ BOOST_AUTO_TEST_CASE(agent_default_refuses_every_escape_and_keeps_the_work_possi
   BOOST_TEST(s.leftovers().empty());
 }
 
+// denyExec covers the entries themselves: wget (a symlink to busybox beside
+// it) and nc (an absolute symlink in another PATH directory) neither run nor
+// open, while busybox and the other applets of the same directory run as
+// before and the symlinks stay symlinks. Kernels before 6.15 cannot clone
+// from a detached mount, so the covers are clones of the host's /dev/null;
+// this is what Debian 12 (6.1) and 13 (6.12) refused before.
+BOOST_AUTO_TEST_CASE(blocked_names_no_longer_run_and_their_neighbours_do, *test::needs(agent_default_host)) {
+  Sandbox s;
+  s.policy = "agent-default";
+  auto cfg = agent_bundle(s, {"/bin/sh", "-c",
+                              "/bin/wget -q http://127.0.0.1/; echo wget=$?; /usr/bin/nc -h 2>/dev/null; echo nc=$?; "
+                              "cat /bin/wget 2>/dev/null; echo read=$?; /bin/busybox true; echo busybox=$?; "
+                              "/bin/echo applet=ok; echo wget-type=$(stat -c %F /bin/wget); "
+                              "echo sh=$(readlink /bin/sh)"});
+  ::symlink("/bin/busybox", (s.rootfs + "/usr/bin/nc").c_str());
+  auto o = s.run(cfg, "blocked");
+  BOOST_TEST_REQUIRE(o.code == 0, o.err);
+  auto r = results(o.out);
+  expect(r, "wget", {"126"});
+  expect(r, "nc", {"126"});
+  expect(r, "read", {"1"});
+  expect(r, "busybox", {"0"});
+  expect(r, "applet", {"ok"});
+  expect(r, "wget-type", {"character special file"});
+  expect(r, "sh", {"busybox"});
+  BOOST_TEST(s.leftovers().empty());
+}
+
 BOOST_AUTO_TEST_CASE(the_probe_sees_the_difference_under_oci) {
   // The same bundle under `oci`: what agent-default refused is now possible,
   // so the probe really observes the policy.

@@ -61,9 +61,9 @@ LandlockRuleset with_executable(LandlockRuleset ruleset, const std::string& path
 // The signal scope bit (ABI 6), for callers that must leave signals open.
 uint64_t landlock_signal_scope();
 
-// What older ABIs lack of what the ruleset above asks for, and what agentrun
-// does instead (docs/policy.md, section 9). The ruleset handles only what the
-// ABI knows, so each of these is made up for by the policy's translation.
+// What older ABIs lack of what the ruleset above asks for (docs/policy.md,
+// section 9). The ruleset handles only what the ABI knows; the policy's
+// translation makes up for truncate and refuses what the scopes guard.
 constexpr int kLandlockTruncateAbi = 3;  // Linux 6.2: below it a stacked filter refuses truncate(2)
 constexpr int kLandlockIoctlAbi = 5;     // Linux 6.10: below it device ioctls are not restricted
 constexpr int kLandlockScopeAbi = 6;     // Linux 6.12: below it no signal or abstract unix socket scope

@@ -188,8 +188,10 @@ class Translator {
   void landlock_shortfalls() {
     const int abi = ctx_.landlock_abi;
     const std::string abi_here = "this host has Landlock ABI " + std::to_string(abi);
+    // Before the policy's own filters: agent-hardening, loaded last, refuses
+    // the seccomp() that would load another.
     if (p_.filesystem.writable && abi < kLandlockTruncateAbi && !contains(out_.seccomp_plus, kTruncateFilter))
-      out_.seccomp_plus.push_back(kTruncateFilter);
+      out_.seccomp_plus.insert(out_.seccomp_plus.begin(), kTruncateFilter);
     if (abi >= kLandlockScopeAbi) return;
     // A namespace the policy requires was refused (or warned about) by requirements().
     if (!find_namespace(c_, spec::NamespaceType::network) && !contains(p_.require, "net-ns"))

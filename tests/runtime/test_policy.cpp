@@ -153,14 +153,15 @@ BOOST_AUTO_TEST_CASE(blocked_names_no_longer_run_and_their_neighbours_do, *test:
   ::symlink("/bin/busybox", (s.rootfs + "/usr/bin/nc").c_str());
   auto o = s.run(cfg, "blocked");
   BOOST_TEST_REQUIRE(o.code == 0, o.err);
-  auto r = results(o.out);
-  expect(r, "wget", {"126"});
-  expect(r, "nc", {"126"});
-  expect(r, "read", {"1"});
-  expect(r, "busybox", {"0"});
-  expect(r, "applet", {"ok"});
-  expect(r, "wget-type", {"character special file"});
-  expect(r, "sh", {"busybox"});
+  const std::map<std::string, std::string> seen = results(o.out);
+  for (const auto& [check, value] : std::map<std::string, std::string>{{"wget", "126"},
+                                                                       {"nc", "126"},
+                                                                       {"read", "1"},
+                                                                       {"busybox", "0"},
+                                                                       {"applet", "ok"},
+                                                                       {"wget-type", "character special file"},
+                                                                       {"sh", "busybox"}})
+    expect(seen, check, {value});
   BOOST_TEST(s.leftovers().empty());
 }
 
@@ -229,8 +230,8 @@ BOOST_AUTO_TEST_CASE(inspect_reports_what_was_applied, *test::needs(agent_defaul
   const bool truncate_filter = test::host::landlock_abi() < 3;
   BOOST_TEST_REQUIRE(d["seccomp"].Size() == (truncate_filter ? 3u : 2u));
   BOOST_TEST(inspect_field(d["seccomp"][0]["name"]) == "docker-baseline");
-  BOOST_TEST(inspect_field(d["seccomp"][1]["name"]) == "agent-hardening");
-  if (truncate_filter) BOOST_TEST(inspect_field(d["seccomp"][2]["name"]) == "landlock-truncate");
+  if (truncate_filter) BOOST_TEST(inspect_field(d["seccomp"][1]["name"]) == "landlock-truncate");
+  BOOST_TEST(inspect_field(d["seccomp"][truncate_filter ? 2 : 1]["name"]) == "agent-hardening");
   BOOST_TEST(d["landlock"]["abi"].GetInt() >= 1);
   BOOST_TEST(d["process"]["noNewPrivileges"].GetBool());
   BOOST_TEST(d["process"]["capabilities"]["bounding"].Size() == 2u);  // KILL, NET_BIND_SERVICE: AUDIT_WRITE is not in the policy

@@ -28,6 +28,7 @@
 #include "runtime/seccomp_compile.hpp"
 #include "runtime/seccomp_load.hpp"
 #include "runtime/seccomp_profiles.hpp"
+#include "runtime/seccomp_sequence.hpp"
 #include "spec/error.hpp"
 #include "support/builtin_filters.hpp"
 #include "support/checks.hpp"
@@ -138,6 +139,14 @@ BOOST_AUTO_TEST_CASE(the_truncate_filter_refuses_what_landlock_below_abi_3_misse
   BOOST_TEST(under_filter([f] { return ::syscall(SYS_openat, AT_FDCWD, f, O_WRONLY | O_TRUNC | O_CLOEXEC); }) == 0);
   BOOST_TEST(under_filter([f] { return ::syscall(SYS_openat, AT_FDCWD, f, O_RDWR | O_CLOEXEC); }) == 0);
   BOOST_TEST(under_filter([f] { return ::syscall(SYS_openat, AT_FDCWD, f, O_RDONLY | O_CLOEXEC); }) == 0);
+
+  // The init loads it before agent-hardening, which refuses loading another.
+  Plan plan;
+  plan.seccomp = baseline();
+  plan.seccomp_stack = {filter, hardening()};
+  BOOST_CHECK_NO_THROW(check_calls_after_filters(plan, {"docker-baseline", "landlock-truncate", "agent-hardening"}));
+  plan.seccomp_stack = {hardening(), filter};
+  BOOST_CHECK_THROW(check_calls_after_filters(plan, {"docker-baseline", "agent-hardening", "landlock-truncate"}), Failure);
 }
 
 BOOST_AUTO_TEST_CASE(an_ordinary_program_still_works) {

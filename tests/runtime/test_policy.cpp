@@ -401,6 +401,14 @@ BOOST_AUTO_TEST_CASE(preflight_says_whether_a_policy_would_start,
   BOOST_TEST(ok.code == 0, ok.err);
   BOOST_TEST(ok.out.find("landlock") != std::string::npos);
   BOOST_TEST(ok.out.find("it would start") != std::string::npos, ok.out);
+  // Below Landlock ABI 6 (3) the landlock line says what create refuses (makes up for).
+  std::string landlock;
+  std::istringstream lines(ok.out);
+  for (std::string line; std::getline(lines, line);)
+    if (line.rfind("landlock ", 0) == 0) landlock = line;
+  const int abi = test::host::landlock_abi();
+  BOOST_TEST((landlock.find("pid or network namespace is refused under strict") != std::string::npos) == (abi < 6), landlock);
+  BOOST_TEST((landlock.find("a stacked seccomp filter refuses truncate(2)") != std::string::npos) == (abi < 3), landlock);
   const std::string needs = s.dir + "/needs.json";
   write(needs, R"({"agentrunPolicy": 1, "name": "needs", "require": ["selinux"]})");
   auto no = s.agentrun({"preflight", "--policy", needs, "--format", "json"});
@@ -410,6 +418,26 @@ BOOST_AUTO_TEST_CASE(preflight_says_whether_a_policy_would_start,
   BOOST_TEST_REQUIRE(d.IsObject(), no.out);
   BOOST_TEST(!d["wouldStart"].GetBool());
   BOOST_TEST(d["features"].Size() == 16u);
+}
+
+// What preflight's landlock line predicts, at create: without Landlock ABI 6
+// a container in the host's network namespace could reach the host's
+// abstract unix sockets, and agent-default refuses it.
+BOOST_AUTO_TEST_CASE(the_hosts_network_namespace_needs_landlock_scopes, *test::needs(agent_default_host)) {
+  Sandbox s;
+  s.policy = "agent-default";
+  auto cfg = agent_bundle(s, {"true"});
+  test::set_json(cfg, "/linux/namespaces", R"([{"type": "pid"}, {"type": "mount"}, {"type": "ipc"}, {"type": "uts"}])");
+  auto o = s.run(cfg, "hostnet");
+  if (test::host::landlock_abi() >= 6) {
+    BOOST_TEST(o.code == 0, o.err);
+  } else {
+    BOOST_TEST(o.code == 1);
+    BOOST_TEST(o.err.find("policy agent-default: config.json shares the host's network namespace, whose abstract unix "
+                          "sockets only Landlock ABI 6 (Linux 6.12) keeps out of the container's reach; this host has "
+                          "Landlock ABI " + std::to_string(test::host::landlock_abi())) != std::string::npos, o.err);
+  }
+  BOOST_TEST(s.leftovers().empty());
 }
 
 BOOST_AUTO_TEST_CASE(the_containers_own_program_runs_outside_exec_from, *test::needs(agent_default_host)) {

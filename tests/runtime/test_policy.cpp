@@ -51,9 +51,14 @@ rapidjson::Document agent_bundle(const Sandbox& s, const std::vector<std::string
   write(s.dir + "/workspace/notes.txt", "notes\n");
   write(s.dir + "/workspace/.env", "SECRET=1\n");
   mkdirs(s.rootfs + "/workspace");
+  mkdirs(s.dir + "/data");
+  write(s.dir + "/data/file", "data\n");
+  mkdirs(s.rootfs + "/data");
   auto cfg = test::base_config(args);
   test::set_json(cfg, "/mounts/-", R"({"destination": "/workspace", "type": "bind", "source": ")" + s.dir +
                                        R"(/workspace", "options": ["rbind", "rw"]})");
+  test::set_json(cfg, "/mounts/-", R"({"destination": "/data", "type": "bind", "source": ")" + s.dir +
+                                       R"(/data", "options": ["rbind", "rw"]})");
   test::set_string(cfg, "/process/cwd", "/workspace");
   return cfg;
 }
@@ -85,6 +90,10 @@ void expect_agent_default(const std::map<std::string, std::string>& r) {
   expect(r, "write_workspace", {"ok"});
   expect(r, "write_proc_sys", {"EROFS", "EACCES"});
   expect(r, "write_sysrq", {"EROFS", "EACCES", "ENOENT"});  // ENOENT: a kernel without magic SysRq
+  // Landlock (ABI 3 on) or, below it, the landlock-truncate filter.
+  const char* refused = test::host::landlock_abi() >= 3 ? "EACCES" : "EPERM";
+  expect(r, "truncate_volume_file", {refused});
+  expect(r, "open_trunc_volume_file", {refused});
   expect(r, "mknod", {"EPERM", "EACCES"});
   expect(r, "exec_sh", {"ok"});
   for (const char* where : {"exec_copy_in_tmp", "exec_copy_in_workspace", "exec_copy_in_shm"}) expect(r, where, {"EACCES"});
@@ -176,6 +185,7 @@ BOOST_AUTO_TEST_CASE(the_probe_sees_the_difference_under_oci) {
   expect(r, "read_ssh_key", {"ok"});
   expect(r, "read_workspace_env", {"ok"});
   expect(r, "write_root", {"ok"});
+  expect(r, "truncate_volume_file", {"ok"});
   expect(r, "memfd_create", {"ok"});
   expect(r, "exec_copy_in_tmp", {"ok"});
   expect(r, "clone3", {"EFAULT", "EINVAL"});

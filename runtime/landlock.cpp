@@ -173,6 +173,20 @@ LandlockRuleset landlock_ruleset(const LandlockPolicy& policy, int abi) {
 
 uint64_t landlock_signal_scope() { return LANDLOCK_SCOPE_SIGNAL; }
 
+std::string landlock_shortfall(int abi) {
+  std::vector<std::string> lacks;
+  if (abi < kLandlockTruncateAbi)
+    lacks.push_back("truncate (ABI 3, Linux 6.2): a stacked seccomp filter refuses truncate(2) and read-only O_TRUNC opens");
+  if (abi < kLandlockIoctlAbi)
+    lacks.push_back("device ioctl (ABI 5, Linux 6.10): not restricted, beyond the device list and seccomp");
+  if (abi < kLandlockScopeAbi)
+    lacks.push_back("signal and abstract unix socket scopes (ABI 6, Linux 6.12): a container sharing the host's "
+                    "pid or network namespace is refused under strict");
+  std::string out;
+  for (const auto& l : lacks) out += (out.empty() ? "lacks " : "; ") + l;
+  return out;
+}
+
 LandlockRuleset with_executable(LandlockRuleset ruleset, const std::string& path) {
   ruleset.path_rules.emplace_back(path, uint64_t{LANDLOCK_ACCESS_FS_EXECUTE} & ruleset.handled_fs);
   return ruleset;

@@ -61,6 +61,19 @@ LandlockRuleset with_executable(LandlockRuleset ruleset, const std::string& path
 // The signal scope bit (ABI 6), for callers that must leave signals open.
 uint64_t landlock_signal_scope();
 
+// What older ABIs lack of what the ruleset above asks for (docs/policy.md,
+// section 9). The ruleset handles only what the ABI knows; the policy's
+// translation makes up for truncate and refuses what the scopes guard.
+constexpr int kLandlockTruncateAbi = 3;  // Linux 6.2: below it a stacked filter refuses truncate(2)
+constexpr int kLandlockIoctlAbi = 5;     // Linux 6.10: below it device ioctls are not restricted
+constexpr int kLandlockScopeAbi = 6;     // Linux 6.12: below it no signal or abstract unix socket scope
+// The built-in seccomp profile stacked when the ABI cannot handle truncate.
+constexpr const char* kTruncateFilter = "landlock-truncate";
+
+// "" from kLandlockScopeAbi on; otherwise what `abi` lacks and what agentrun
+// does about it, for preflight's reason.
+std::string landlock_shortfall(int abi);
+
 // For `agentrun inspect`: the ABI, handled rights, rules and scopes by name.
 std::string landlock_ruleset_json(const LandlockRuleset& ruleset);
 

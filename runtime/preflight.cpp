@@ -117,7 +117,8 @@ FeatureProbe probe_no_new_privs() {
 FeatureProbe probe_landlock() {
   int abi = landlock_abi();
   if (abi > 0) {
-    auto p = available("ABI " + std::to_string(abi));
+    const std::string shortfall = landlock_shortfall(abi);
+    auto p = available("ABI " + std::to_string(abi) + (shortfall.empty() ? "" : "; " + shortfall));
     p.landlock_abi = abi;
     return p;
   }

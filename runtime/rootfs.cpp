@@ -237,23 +237,12 @@ Status make_writable(RootfsSetup& s, const std::string& path) {
   return attach(s.sys, tree.get(), dir->get(), step);
 }
 
-// A small read-only, noexec tmpfs holding one empty file: the cover.
-Result<UniqueFd> blocked_file_mount(RootfsSetup& s) {
-  const std::string step = "prepare the cover for blocked executables";
-  MountStep cover{MountKind::filesystem, "", "tmpfs", "/", "tmpfs", {}};
-  cover.options.data = {{"size", "4k"}, {"mode", "0555"}};
-  cover.options.top.set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
-  AR_TRY_ASSIGN(UniqueFd mnt, new_filesystem(s.sys, cover, step));
-  UniqueFd file(::openat(mnt.get(), "blocked", O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0444));
-  if (!file) return sys_error(step, errno);
-  file.reset();  // a file open for writing keeps the mount from turning read-only
-  MountAttrs ro;
-  ro.set = MOUNT_ATTR_RDONLY;
-  AR_TRY(set_mount_attrs(s.sys, mnt.get(), ro, false, step));
-  return mnt;
-}
-
-Status block_executable(RootfsSetup& s, int cover, const std::string& path) {
+// The cover is a clone of the host's verified /dev/null, read-only, nodev and
+// noexec: it can be neither run nor opened. Not a file of a tmpfs made for
+// it: that tmpfs would be a detached mount, and open_tree(OPEN_TREE_CLONE)
+// clones from a mount outside the caller's namespace only since Linux 6.15
+// (before, EINVAL: the step that failed on 6.1 and 6.12).
+Status block_executable(RootfsSetup& s, const std::string& path) {
   const std::string step = "block " + path;
   // O_NOFOLLOW: the entry itself, even when it is a symlink to a multi-call binary.
   auto entry = open_in_root(s.root.get(), path, O_PATH | O_NOFOLLOW);
@@ -262,10 +251,11 @@ Status block_executable(RootfsSetup& s, int cover, const std::string& path) {
   struct stat st;
   if (::fstatat(entry->get(), "", &st, AT_EMPTY_PATH) < 0) return sys_error(step, errno);
   if (S_ISDIR(st.st_mode)) return {};
-  int rc = s.sys.open_tree(cover, "blocked", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-  if (rc < 0) return sys_error(step, -rc);
-  UniqueFd tree(rc);
-  AR_TRY(attach(s.sys, tree.get(), entry->get(), step));
+  AR_TRY_ASSIGN(UniqueFd cover, clone_mount(s.sys, s.dev_null.get(), false, step));
+  MountAttrs inert;
+  inert.set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+  AR_TRY(set_mount_attrs(s.sys, cover.get(), inert, false, step));
+  AR_TRY(attach(s.sys, cover.get(), entry->get(), step));
   s.blocked.push_back(path);
   return {};
 }
@@ -389,10 +379,8 @@ Status chroot_into(Sys& sys, const std::string& rootfs) {
 
 Status apply_filesystem_policy(RootfsSetup& s) {
   for (const auto& path : s.plan.writable_binds) AR_TRY(make_writable(s, path));
-  if (s.plan.deny_exec.empty()) return {};
-  AR_TRY_ASSIGN(UniqueFd cover, blocked_file_mount(s));
   for (const auto& dir : s.plan.deny_exec_dirs)
-    for (const auto& name : s.plan.deny_exec) AR_TRY(block_executable(s, cover.get(), dir + "/" + name));
+    for (const auto& name : s.plan.deny_exec) AR_TRY(block_executable(s, dir + "/" + name));
   return {};
 }
 

@@ -41,12 +41,13 @@ Status enter_rootfs(RootfsSetup& s);
 Status chroot_into(Sys& sys, const std::string& rootfs);
 // Policy rules: writable directories become mounts of their own (so that
 // a read-only root leaves them writable), and each denyExec name in a
-// PATH directory is covered by an empty file on a noexec mount, mounted on
-// the path entry itself (a symlink stays a symlink to everything else).
+// PATH directory is covered by a clone of the host's /dev/null, read-only,
+// nodev and noexec, mounted on the path entry itself (a symlink stays a
+// symlink to everything else).
 Status apply_filesystem_policy(RootfsSetup& s);
 
-// Readonly and masked paths, before pivot_root: masks are clones of the
-// host's verified /dev/null mount, which pivot_root detaches.
+// Readonly and masked paths, before pivot_root: masks (and denyExec covers)
+// are clones of the host's verified /dev/null mount, which pivot_root detaches.
 Status protect_paths(RootfsSetup& s);
 // The read-only root, last, once nothing needs to create files in it.
 Status seal_root(RootfsSetup& s);

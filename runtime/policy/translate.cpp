@@ -37,6 +37,7 @@ class Translator {
     resource_rules();
     landlock_rules();
     requirements();
+    if (out_.landlock) landlock_shortfalls();
     return std::move(out_);
   }
 
@@ -179,6 +180,26 @@ class Translator {
     if ((l.tcp_connect || l.tcp_bind) && ctx_.landlock_abi < 4)
       violation("TCP rules need Landlock ABI 4; this host has ABI " + std::to_string(ctx_.landlock_abi));
     out_.landlock = std::move(l);
+  }
+
+  // What the ruleset asks for and this kernel's ABI cannot handle, made up
+  // for or refused (landlock_shortfall says the same to preflight). Device
+  // ioctls below ABI 5 stay as open as without Landlock: no policy rule names them.
+  void landlock_shortfalls() {
+    const int abi = ctx_.landlock_abi;
+    const std::string abi_here = "this host has Landlock ABI " + std::to_string(abi);
+    // Before the policy's own filters: agent-hardening, loaded last, refuses
+    // the seccomp() that would load another.
+    if (p_.filesystem.writable && abi < kLandlockTruncateAbi && !contains(out_.seccomp_plus, kTruncateFilter))
+      out_.seccomp_plus.insert(out_.seccomp_plus.begin(), kTruncateFilter);
+    if (abi >= kLandlockScopeAbi) return;
+    // A namespace the policy requires was refused (or warned about) by requirements().
+    if (!find_namespace(c_, spec::NamespaceType::network) && !contains(p_.require, "net-ns"))
+      violation("config.json shares the host's network namespace, whose abstract unix sockets only Landlock ABI 6 "
+                "(Linux 6.12) keeps out of the container's reach; " + abi_here);
+    if (!find_namespace(c_, spec::NamespaceType::pid) && !contains(p_.require, "pid-ns"))
+      violation("config.json shares the host's pid namespace, whose processes only Landlock ABI 6 (Linux 6.12) "
+                "keeps the container from signalling; " + abi_here);
   }
 
   FeatureState host(const std::string& feature) const {

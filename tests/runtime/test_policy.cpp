@@ -51,9 +51,14 @@ rapidjson::Document agent_bundle(const Sandbox& s, const std::vector<std::string
   write(s.dir + "/workspace/notes.txt", "notes\n");
   write(s.dir + "/workspace/.env", "SECRET=1\n");
   mkdirs(s.rootfs + "/workspace");
+  mkdirs(s.dir + "/data");
+  write(s.dir + "/data/file", "data\n");
+  mkdirs(s.rootfs + "/data");
   auto cfg = test::base_config(args);
   test::set_json(cfg, "/mounts/-", R"({"destination": "/workspace", "type": "bind", "source": ")" + s.dir +
                                        R"(/workspace", "options": ["rbind", "rw"]})");
+  test::set_json(cfg, "/mounts/-", R"({"destination": "/data", "type": "bind", "source": ")" + s.dir +
+                                       R"(/data", "options": ["rbind", "rw"]})");
   test::set_string(cfg, "/process/cwd", "/workspace");
   return cfg;
 }
@@ -85,6 +90,10 @@ void expect_agent_default(const std::map<std::string, std::string>& r) {
   expect(r, "write_workspace", {"ok"});
   expect(r, "write_proc_sys", {"EROFS", "EACCES"});
   expect(r, "write_sysrq", {"EROFS", "EACCES", "ENOENT"});  // ENOENT: a kernel without magic SysRq
+  // Landlock (ABI 3 on) or, below it, the landlock-truncate filter.
+  const char* refused = test::host::landlock_abi() >= 3 ? "EACCES" : "EPERM";
+  expect(r, "truncate_volume_file", {refused});
+  expect(r, "open_trunc_volume_file", {refused});
   expect(r, "mknod", {"EPERM", "EACCES"});
   expect(r, "exec_sh", {"ok"});
   for (const char* where : {"exec_copy_in_tmp", "exec_copy_in_workspace", "exec_copy_in_shm"}) expect(r, where, {"EACCES"});
@@ -136,6 +145,35 @@ BOOST_AUTO_TEST_CASE(agent_default_refuses_every_escape_and_keeps_the_work_possi
   BOOST_TEST(s.leftovers().empty());
 }
 
+// denyExec covers the entries themselves: wget (a symlink to busybox beside
+// it) and nc (an absolute symlink in another PATH directory) neither run nor
+// open, while busybox and the other applets of the same directory run as
+// before and the symlinks stay symlinks. Kernels before 6.15 cannot clone
+// from a detached mount, so the covers are clones of the host's /dev/null;
+// this is what Debian 12 (6.1) and 13 (6.12) refused before.
+BOOST_AUTO_TEST_CASE(blocked_names_no_longer_run_and_their_neighbours_do, *test::needs(agent_default_host)) {
+  Sandbox s;
+  s.policy = "agent-default";
+  auto cfg = agent_bundle(s, {"/bin/sh", "-c",
+                              "/bin/wget -q http://127.0.0.1/; echo wget=$?; /usr/bin/nc -h 2>/dev/null; echo nc=$?; "
+                              "cat /bin/wget 2>/dev/null; echo read=$?; /bin/busybox true; echo busybox=$?; "
+                              "/bin/echo applet=ok; echo wget-type=$(stat -c %F /bin/wget); "
+                              "echo sh=$(readlink /bin/sh)"});
+  ::symlink("/bin/busybox", (s.rootfs + "/usr/bin/nc").c_str());
+  auto o = s.run(cfg, "blocked");
+  BOOST_TEST_REQUIRE(o.code == 0, o.err);
+  const std::map<std::string, std::string> seen = results(o.out);
+  for (const auto& [check, value] : std::map<std::string, std::string>{{"wget", "126"},
+                                                                       {"nc", "126"},
+                                                                       {"read", "1"},
+                                                                       {"busybox", "0"},
+                                                                       {"applet", "ok"},
+                                                                       {"wget-type", "character special file"},
+                                                                       {"sh", "busybox"}})
+    expect(seen, check, {value});
+  BOOST_TEST(s.leftovers().empty());
+}
+
 BOOST_AUTO_TEST_CASE(the_probe_sees_the_difference_under_oci) {
   // The same bundle under `oci`: what agent-default refused is now possible,
   // so the probe really observes the policy.
@@ -147,6 +185,7 @@ BOOST_AUTO_TEST_CASE(the_probe_sees_the_difference_under_oci) {
   expect(r, "read_ssh_key", {"ok"});
   expect(r, "read_workspace_env", {"ok"});
   expect(r, "write_root", {"ok"});
+  expect(r, "truncate_volume_file", {"ok"});
   expect(r, "memfd_create", {"ok"});
   expect(r, "exec_copy_in_tmp", {"ok"});
   expect(r, "clone3", {"EFAULT", "EINVAL"});
@@ -197,9 +236,12 @@ BOOST_AUTO_TEST_CASE(inspect_reports_what_was_applied, *test::needs(agent_defaul
   BOOST_TEST(inspect_field(d["policy"]["name"]) == "agent-default");
   BOOST_TEST(inspect_field(d["policy"]["sha256"]).size() == 64u);
   BOOST_TEST(inspect_field(d["isolation"]) == "strict");
-  BOOST_TEST(d["seccomp"].Size() == 2u);
+  // Below Landlock ABI 3 a third filter refuses what Landlock cannot (truncation).
+  const bool truncate_filter = test::host::landlock_abi() < 3;
+  BOOST_TEST_REQUIRE(d["seccomp"].Size() == (truncate_filter ? 3u : 2u));
   BOOST_TEST(inspect_field(d["seccomp"][0]["name"]) == "docker-baseline");
-  BOOST_TEST(inspect_field(d["seccomp"][1]["name"]) == "agent-hardening");
+  if (truncate_filter) BOOST_TEST(inspect_field(d["seccomp"][1]["name"]) == "landlock-truncate");
+  BOOST_TEST(inspect_field(d["seccomp"][truncate_filter ? 2 : 1]["name"]) == "agent-hardening");
   BOOST_TEST(d["landlock"]["abi"].GetInt() >= 1);
   BOOST_TEST(d["process"]["noNewPrivileges"].GetBool());
   BOOST_TEST(d["process"]["capabilities"]["bounding"].Size() == 2u);  // KILL, NET_BIND_SERVICE: AUDIT_WRITE is not in the policy
@@ -369,6 +411,14 @@ BOOST_AUTO_TEST_CASE(preflight_says_whether_a_policy_would_start,
   BOOST_TEST(ok.code == 0, ok.err);
   BOOST_TEST(ok.out.find("landlock") != std::string::npos);
   BOOST_TEST(ok.out.find("it would start") != std::string::npos, ok.out);
+  // Below Landlock ABI 6 (3) the landlock line says what create refuses (makes up for).
+  std::string landlock;
+  std::istringstream lines(ok.out);
+  for (std::string line; std::getline(lines, line);)
+    if (line.rfind("landlock ", 0) == 0) landlock = line;
+  const int abi = test::host::landlock_abi();
+  BOOST_TEST((landlock.find("pid or network namespace is refused under strict") != std::string::npos) == (abi < 6), landlock);
+  BOOST_TEST((landlock.find("a stacked seccomp filter refuses truncate(2)") != std::string::npos) == (abi < 3), landlock);
   const std::string needs = s.dir + "/needs.json";
   write(needs, R"({"agentrunPolicy": 1, "name": "needs", "require": ["selinux"]})");
   auto no = s.agentrun({"preflight", "--policy", needs, "--format", "json"});
@@ -378,6 +428,26 @@ BOOST_AUTO_TEST_CASE(preflight_says_whether_a_policy_would_start,
   BOOST_TEST_REQUIRE(d.IsObject(), no.out);
   BOOST_TEST(!d["wouldStart"].GetBool());
   BOOST_TEST(d["features"].Size() == 16u);
+}
+
+// What preflight's landlock line predicts, at create: without Landlock ABI 6
+// a container in the host's network namespace could reach the host's
+// abstract unix sockets, and agent-default refuses it.
+BOOST_AUTO_TEST_CASE(the_hosts_network_namespace_needs_landlock_scopes, *test::needs(agent_default_host)) {
+  Sandbox s;
+  s.policy = "agent-default";
+  auto cfg = agent_bundle(s, {"true"});
+  test::set_json(cfg, "/linux/namespaces", R"([{"type": "pid"}, {"type": "mount"}, {"type": "ipc"}, {"type": "uts"}])");
+  auto o = s.run(cfg, "hostnet");
+  if (test::host::landlock_abi() >= 6) {
+    BOOST_TEST(o.code == 0, o.err);
+  } else {
+    BOOST_TEST(o.code == 1);
+    BOOST_TEST(o.err.find("policy agent-default: config.json shares the host's network namespace, whose abstract unix "
+                          "sockets only Landlock ABI 6 (Linux 6.12) keeps out of the container's reach; this host has "
+                          "Landlock ABI " + std::to_string(test::host::landlock_abi())) != std::string::npos, o.err);
+  }
+  BOOST_TEST(s.leftovers().empty());
 }
 
 BOOST_AUTO_TEST_CASE(the_containers_own_program_runs_outside_exec_from, *test::needs(agent_default_host)) {

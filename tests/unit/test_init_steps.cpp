@@ -4,6 +4,8 @@
 
 #include <fcntl.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "runtime/credentials.hpp"
 #include "runtime/rootfs.hpp"
@@ -107,6 +109,39 @@ BOOST_AUTO_TEST_CASE(sysfs_without_a_network_namespace_binds_the_hosts) {
   BOOST_TEST_REQUIRE(!s);
   BOOST_TEST(s.error().message() == "mount sysfs on /sys: operation not permitted");
   BOOST_TEST(strict.matching("open_tree").empty());
+}
+
+// Each denyExec entry found, a symlink to busybox included, gets its own
+// clone of the host's /dev/null made inert; nothing is cloned from a
+// detached mount, which kernels before 6.15 refuse (EINVAL).
+BOOST_AUTO_TEST_CASE(deny_exec_covers_each_entry_with_a_clone_of_dev_null) {
+  TempDir root("init-steps");
+  const std::string bin = root.path + "/bin";
+  BOOST_TEST_REQUIRE(::mkdir(bin.c_str(), 0755) == 0);
+  UniqueFd(::open((bin + "/busybox").c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0755));
+  BOOST_TEST_REQUIRE(::symlink("busybox", (bin + "/wget").c_str()) == 0);
+  BOOST_TEST_REQUIRE(::symlink("busybox", (bin + "/sh").c_str()) == 0);
+  BOOST_TEST_REQUIRE(::mkdir((bin + "/nc").c_str(), 0755) == 0);  // a directory is not a command
+  test::RecordingSys sys;
+  Plan plan;
+  plan.deny_exec = {"curl", "wget", "nc"};
+  plan.deny_exec_dirs = {"/bin"};
+  RootfsSetup fs{sys, plan, UniqueFd(::open(root.path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)),
+                 UniqueFd(::open("/dev/null", O_PATH | O_CLOEXEC)), {}, {}, {}};
+  BOOST_TEST_REQUIRE(bool(apply_filesystem_policy(fs)));
+  BOOST_TEST(fs.blocked == (std::vector<std::string>{"/bin/wget"}), boost::test_tools::per_element());
+  const unsigned inert = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+  BOOST_TEST(sys.calls == (std::vector<std::string>{"open_tree ", "mount_setattr set=" + std::to_string(inert), "move_mount"}),
+             boost::test_tools::per_element());
+
+  test::RecordingSys refusing;
+  refusing.failures["move_mount"] = EINVAL;
+  RootfsSetup fs2{refusing, plan, UniqueFd(::open(root.path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)),
+                  UniqueFd(::open("/dev/null", O_PATH | O_CLOEXEC)), {}, {}, {}};
+  Status s = apply_filesystem_policy(fs2);
+  BOOST_TEST_REQUIRE(!s);
+  BOOST_TEST(s.error().message() == "block /bin/wget: invalid argument");
+  BOOST_TEST(fs2.blocked.empty());
 }
 
 BOOST_AUTO_TEST_CASE(held_capabilities_stay_until_the_process_takes_its_own) {

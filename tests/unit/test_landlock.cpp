@@ -356,3 +356,17 @@ BOOST_AUTO_TEST_CASE(tcp_connect_only_to_allowed_ports, *test::needs_landlock(4)
                return errno_of(::bind(s.get(), reinterpret_cast<sockaddr*>(&any), sizeof any));
              }) == EACCES);
 }
+
+// What preflight says of each ABI agentrun meets on current LTS kernels.
+BOOST_AUTO_TEST_CASE(the_shortfall_of_each_abi) {
+  BOOST_TEST(landlock_shortfall(7) == "");
+  BOOST_TEST(landlock_shortfall(6) == "");
+  const std::string scopes = "signal and abstract unix socket scopes (ABI 6, Linux 6.12): a container sharing the "
+                             "host's pid or network namespace is refused under strict";
+  const std::string ioctl = "device ioctl (ABI 5, Linux 6.10): not restricted, beyond the device list and seccomp";
+  const std::string truncate = "truncate (ABI 3, Linux 6.2): a stacked seccomp filter refuses truncate(2) and read-only O_TRUNC opens";
+  BOOST_TEST(landlock_shortfall(5) == "lacks " + scopes);
+  BOOST_TEST(landlock_shortfall(4) == "lacks " + ioctl + "; " + scopes);
+  BOOST_TEST(landlock_shortfall(2) == "lacks " + truncate + "; " + ioctl + "; " + scopes);  // Linux 6.1
+  BOOST_TEST(landlock_shortfall(1) == landlock_shortfall(2));                                  // Linux 5.15
+}

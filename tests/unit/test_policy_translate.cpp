@@ -431,6 +431,55 @@ BOOST_AUTO_TEST_CASE(landlock_unavailable) {
   BOOST_CHECK_NO_THROW(translate(policy(R"("filesystem": {"execFrom": ["/usr"]})"), c, ctx));
 }
 
+// What an older Landlock ABI cannot handle is made up for (truncate: a
+// stacked filter) or refused (scopes, when the host's namespace is shared).
+BOOST_AUTO_TEST_CASE(landlock_shortfalls_of_older_kernels) {
+  using agentrun::spec::NamespaceType;
+  TranslateContext abi2 = context();
+  abi2.landlock_abi = 2;  // Linux 6.1
+  Config c = config();
+  Translation t = translate(builtin("agent-default"), c, abi2);
+  BOOST_TEST(show(t.seccomp_plus) == "[landlock-truncate,agent-hardening]");
+  BOOST_TEST(t.warnings.empty(), show(t.warnings));
+  // Without writable there is no write restriction to complete.
+  c = config();
+  BOOST_TEST(translate(policy(R"("filesystem": {"execFrom": ["/usr"]})"), c, abi2).seccomp_plus.empty());
+  // From ABI 3 Landlock handles truncation itself.
+  TranslateContext abi3 = context();
+  abi3.landlock_abi = 3;
+  c = config();
+  BOOST_TEST(show(translate(builtin("agent-default"), c, abi3).seccomp_plus) == "[agent-hardening]");
+
+  // Below ABI 6 the host's abstract unix sockets and processes stay reachable.
+  c = config();
+  remove_namespace(c, NamespaceType::network);
+  CHECK_REFUSED(builtin("agent-default"), c, abi3,
+                "policy agent-default: config.json shares the host's network namespace, whose abstract unix sockets "
+                "only Landlock ABI 6 (Linux 6.12) keeps out of the container's reach; this host has Landlock ABI 3");
+  c = config();
+  remove_namespace(c, NamespaceType::network);
+  t = translate(best_effort(R"("filesystem": {"execFrom": ["/usr"]})"), c, abi3);
+  BOOST_TEST(show(t.warnings) ==
+             "[policy p (best-effort): config.json shares the host's network namespace, whose abstract unix sockets "
+             "only Landlock ABI 6 (Linux 6.12) keeps out of the container's reach; this host has Landlock ABI 3]");
+  c = config();
+  remove_namespace(c, NamespaceType::pid);
+  CHECK_REFUSED(policy(R"("filesystem": {"execFrom": ["/usr"]})"), c, abi3,
+                "policy p: config.json shares the host's pid namespace, whose processes only Landlock ABI 6 "
+                "(Linux 6.12) keeps the container from signalling; this host has Landlock ABI 3");
+  // A namespace the policy requires is refused for that, first.
+  c = config();
+  remove_namespace(c, NamespaceType::pid);
+  CHECK_REFUSED(policy(R"("require": ["pid-ns"], "filesystem": {"execFrom": ["/usr"]})"), c, abi3,
+                "policy p: requires pid-ns: config.json shares the host's pid namespace");
+  TranslateContext abi6 = context();
+  abi6.landlock_abi = 6;
+  c = config();
+  remove_namespace(c, NamespaceType::network);
+  remove_namespace(c, NamespaceType::pid);
+  BOOST_CHECK_NO_THROW(translate(policy(R"("filesystem": {"execFrom": ["/usr"]})"), c, abi6));
+}
+
 BOOST_AUTO_TEST_CASE(required_features) {
   using agentrun::spec::NamespaceType;
   Config c = config();

@@ -71,7 +71,9 @@ BOOST_AUTO_TEST_CASE(probes_on_this_host) {
   const auto& ll = find(probes, "landlock");
   BOOST_TEST(ll.available == (test::host::landlock_abi() > 0));
   BOOST_TEST(ll.landlock_abi == test::host::landlock_abi());
-  if (ll.available) BOOST_TEST(ll.reason == "ABI " + std::to_string(test::host::landlock_abi()));
+  const std::string shortfall = landlock_shortfall(test::host::landlock_abi());
+  if (ll.available)
+    BOOST_TEST(ll.reason == "ABI " + std::to_string(test::host::landlock_abi()) + (shortfall.empty() ? "" : "; " + shortfall));
   BOOST_TEST(find(probes, "user-ns").available == test::host::user_namespaces().available);
   for (const char* ns : {"pid-ns", "net-ns", "mount-ns", "ipc-ns", "uts-ns", "cgroup-ns", "user-ns", "time-ns"}) {
     const auto& p = find(probes, ns);

@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/io_uring.h>
+#include <linux/openat2.h>
 #include <linux/perf_event.h>
 #include <linux/sched.h>
 #include <linux/seccomp.h>
@@ -23,9 +24,11 @@
 #include <csignal>
 
 #include "runtime/embedded_files.hpp"
+#include "runtime/fd.hpp"
 #include "runtime/seccomp_compile.hpp"
 #include "runtime/seccomp_load.hpp"
 #include "runtime/seccomp_profiles.hpp"
+#include "runtime/seccomp_sequence.hpp"
 #include "spec/error.hpp"
 #include "support/builtin_filters.hpp"
 #include "support/checks.hpp"
@@ -107,9 +110,43 @@ BOOST_AUTO_TEST_CASE(unknown_profile_names_the_builtins) {
       BOOST_ERROR("no failure for " << name);
     } catch (const Failure& f) {
       BOOST_TEST(f.what() == "seccomp profile \"" + std::string(name) +
-                                 "\": unknown (built-in: agent-hardening, docker-baseline)");
+                                 "\": unknown (built-in: agent-hardening, docker-baseline, landlock-truncate)");
     }
   }
+}
+
+// Below Landlock ABI 3: truncation without a descriptor opened for writing,
+// and nothing else. Run on a file this test may write, so that only the
+// filter can refuse.
+BOOST_AUTO_TEST_CASE(the_truncate_filter_refuses_what_landlock_below_abi_3_misses) {
+  const SeccompProgram filter = compile_seccomp(builtin_seccomp_profile("landlock-truncate"), "landlock-truncate");
+  TempDir dir("truncate");
+  const std::string file = dir.path + "/f";
+  UniqueFd(::open(file.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
+  auto under_filter = [&](auto call) {
+    return run_confined_child([&] { return static_cast<bool>(load_seccomp(filter)); }, [&] { return observed(call()); });
+  };
+  const char* f = file.c_str();
+  BOOST_TEST(under_filter([f] { return ::syscall(SYS_truncate, f, 0); }) == EPERM);
+  BOOST_TEST(under_filter([f] { return ::syscall(SYS_openat, AT_FDCWD, f, O_RDONLY | O_TRUNC | O_CLOEXEC); }) == EPERM);
+  BOOST_TEST(under_filter([f] { return ::syscall(SYS_open, f, O_RDONLY | O_TRUNC | O_CLOEXEC); }) == EPERM);
+  BOOST_TEST(under_filter([f] {
+               open_how how{};
+               how.flags = O_RDONLY | O_CLOEXEC;
+               return ::syscall(SYS_openat2, AT_FDCWD, f, &how, sizeof how);
+             }) == ENOSYS);
+  // Opening for writing is Landlock's to check; reading is untouched.
+  BOOST_TEST(under_filter([f] { return ::syscall(SYS_openat, AT_FDCWD, f, O_WRONLY | O_TRUNC | O_CLOEXEC); }) == 0);
+  BOOST_TEST(under_filter([f] { return ::syscall(SYS_openat, AT_FDCWD, f, O_RDWR | O_CLOEXEC); }) == 0);
+  BOOST_TEST(under_filter([f] { return ::syscall(SYS_openat, AT_FDCWD, f, O_RDONLY | O_CLOEXEC); }) == 0);
+
+  // The init loads it before agent-hardening, which refuses loading another.
+  Plan plan;
+  plan.seccomp = baseline();
+  plan.seccomp_stack = {filter, hardening()};
+  BOOST_CHECK_NO_THROW(check_calls_after_filters(plan, {"docker-baseline", "landlock-truncate", "agent-hardening"}));
+  plan.seccomp_stack = {hardening(), filter};
+  BOOST_CHECK_THROW(check_calls_after_filters(plan, {"docker-baseline", "agent-hardening", "landlock-truncate"}), Failure);
 }
 
 BOOST_AUTO_TEST_CASE(an_ordinary_program_still_works) {

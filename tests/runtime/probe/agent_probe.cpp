@@ -113,6 +113,10 @@ int main() {
   report("write_workspace", write_file("/workspace/ok"));
   report("write_proc_sys", write_file("/proc/sys/kernel/hostname"));
   report("write_sysrq", write_file("/proc/sysrq-trigger"));
+  // A read-write volume outside `writable`: truncation without opening for
+  // writing, which Landlock handles from ABI 3 and a stacked filter below it.
+  report("truncate_volume_file", syscall(SYS_truncate, "/data/file", 0));
+  report("open_trunc_volume_file", syscall(SYS_openat, AT_FDCWD, "/data/file", O_RDONLY | O_TRUNC | O_CLOEXEC));
   report("mknod", mknod("/tmp/null2", S_IFCHR | 0666, makedev(1, 3)));
 
   // Running things.

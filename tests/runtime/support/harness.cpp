@@ -22,6 +22,7 @@
 
 #include "runtime/default_spec.hpp"
 #include "support/host.hpp"
+#include "support/needs.hpp"
 
 namespace test {
 namespace {
@@ -280,10 +281,9 @@ bool systemd_driver() {
 }
 
 boost::unit_test::precondition needs_cgroupfs_driver() {
-  return boost::unit_test::precondition([](boost::unit_test::test_unit_id) {
-    boost::test_tools::assertion_result r(!systemd_driver());
-    r.message() << "names cgroupfs paths; AGENTRUN_TEST_CGROUP_DRIVER=systemd runs the systemd driver";
-    return r;
+  return needs([] {
+    return host::Probe{!systemd_driver(),
+                       "names cgroupfs paths; AGENTRUN_TEST_CGROUP_DRIVER=systemd runs the systemd driver"};
   });
 }
 

@@ -84,6 +84,7 @@ struct CgroupRequest {
   std::string id;
   bool systemd = false;                          // --systemd-cgroup
   std::map<std::string, std::string> annotations;  // org.systemd.property.* for systemd
+  std::string cache_dir;  // where facts about the host may be kept between runs (the state root)
 };
 
 // Chooses the driver from the request and the host's layout. No effects.

@@ -1,16 +1,44 @@
 #include "runtime/cgroup_systemd.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
+
+#include <sstream>
 
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
-#include "runtime/log.hpp"
+#include "runtime/cgroup_files.hpp"
+#include "runtime/file_io.hpp"
 #include "runtime/systemd_client.hpp"
 #include "spec/error.hpp"
 
 namespace agentrun {
+namespace {
+
+// systemd's version, asked once per boot and kept in `dir`: a helper run
+// (an exec and a bus connection) less for every container. An upgrade
+// within the boot (daemon-reexec) only adds properties the cached, older
+// version leaves out.
+int cached_systemd_version(const std::string& dir) {
+  auto boot = read_whole_file(AT_FDCWD, "/proc/sys/kernel/random/boot_id");
+  const std::string key = boot ? cgroup_files::trim(*boot) : "";
+  const std::string path = dir + "/systemd-version";
+  if (!dir.empty() && !key.empty())
+    if (auto cached = read_whole_file(AT_FDCWD, path)) {
+      std::istringstream in(*cached);
+      std::string cached_key;
+      int version = -1;
+      if (in >> cached_key >> version && cached_key == key && version > 0) return version;
+    }
+  const int version = systemd_version_number(SystemdClient().probe());
+  // Best effort: without the cache the next create asks again.
+  if (!dir.empty() && !key.empty()) (void)replace_file(AT_FDCWD, path, key + " " + std::to_string(version) + "\n");
+  return version;
+}
+
+}  // namespace
 
 std::unique_ptr<SystemdCgroup> SystemdCgroup::plan(const CgroupRequest& request, std::shared_ptr<CgroupFs> fs) {
   auto cg = std::make_unique<SystemdCgroup>();
@@ -18,6 +46,7 @@ std::unique_ptr<SystemdCgroup> SystemdCgroup::plan(const CgroupRequest& request,
   if (cg->unit_.is_slice())
     fail("linux.cgroupsPath", "\"" + request.cgroups_path + "\" names a slice; a container needs a scope (slice:prefix:name)");
   cg->description_ = "agentrun container " + request.id;
+  cg->cache_dir_ = request.cache_dir;
   cg->mode_ = request.layout.mode;
   cg->annotations_ = annotation_properties(request.annotations);
   // The scope's cgroup is where systemd puts it, in every hierarchy alike.
@@ -28,7 +57,7 @@ std::unique_ptr<SystemdCgroup> SystemdCgroup::plan(const CgroupRequest& request,
 void SystemdCgroup::create() {
   if (::access("/run/systemd/system", F_OK) != 0)
     fail("--systemd-cgroup", "systemd is not running on this host: use the default cgroup driver");
-  systemd_version_ = systemd_version_number(SystemdClient().probe());
+  systemd_version_ = cached_systemd_version(cache_dir_);
 }
 
 std::vector<UnitProperty> SystemdCgroup::properties_for(spec::Resources& r) const {

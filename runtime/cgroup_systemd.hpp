@@ -27,8 +27,9 @@ class SystemdCgroup final : public CgroupManager {
   static std::unique_ptr<SystemdCgroup> from_json(const std::string& json, std::shared_ptr<CgroupFs> fs);
 
   const char* driver() const override { return "systemd"; }
-  // Asks systemd for its version: no system bus or no systemd fails here,
-  // before the init exists.
+  // Learns systemd's version (which properties it knows): from the cache
+  // when it was asked during this boot, else from systemd, where no system
+  // bus or no systemd fails before the init exists.
   void create() override;
   void apply(const spec::Resources& r) override;
   void update(const spec::Resources& r) override;
@@ -56,6 +57,7 @@ class SystemdCgroup final : public CgroupManager {
 
   SystemdUnit unit_;
   std::string description_;
+  std::string cache_dir_;
   CgroupMode mode_ = CgroupMode::v2;
   std::unique_ptr<CgroupfsManager> files_;  // the scope's directories in every hierarchy
   std::vector<UnitProperty> annotations_;   // org.systemd.property.*

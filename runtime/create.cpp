@@ -162,12 +162,12 @@ UniqueFd connect_console(const std::string& command, bool terminal, const std::s
   return connect_unix(socket_path, SOCK_STREAM, "connect to console socket " + socket_path);
 }
 
-std::unique_ptr<CgroupManager> container_cgroup(const CgroupLayout& layout, const spec::Config& config,
-                                                const CreateRequest& request) {
+std::unique_ptr<CgroupManager> container_cgroup(const Store& store, const CgroupLayout& layout,
+                                                const spec::Config& config, const CreateRequest& request) {
   auto own = read_whole_file(AT_FDCWD, "/proc/self/cgroup");
   if (!own) throw Failure(own.error());
   return plan_cgroups({layout, parse_proc_cgroup(*own), config.linux.cgroupsPath, request.id, request.systemd_cgroup,
-                       config.annotations});
+                       config.annotations, store.root()});
 }
 
 namespace {
@@ -202,7 +202,7 @@ Created create_container(const Store& store, const CreateRequest& request) {
   store.ensure_root();  // it holds the seccomp cache
   ContainerLock lock = store.create(request.id);
   StateGuard guard(store, request.id);
-  const std::unique_ptr<CgroupManager> cgroup = container_cgroup(layout, config, request);
+  const std::unique_ptr<CgroupManager> cgroup = container_cgroup(store, layout, config, request);
   CgroupGuard cgroup_guard{*cgroup};
   cgroup->create();
   {

@@ -24,7 +24,7 @@ namespace {
 int cached_systemd_version(const std::string& dir) {
   auto boot = read_whole_file(AT_FDCWD, "/proc/sys/kernel/random/boot_id");
   const std::string key = boot ? cgroup_files::trim(*boot) : "";
-  const std::string path = dir + "/systemd-version";
+  const std::string path = dir + "/.systemd-version";  // dot names are the runtime's own
   if (!dir.empty() && !key.empty())
     if (auto cached = read_whole_file(AT_FDCWD, path)) {
       std::istringstream in(*cached);

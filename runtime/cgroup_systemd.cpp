@@ -95,7 +95,13 @@ void SystemdCgroup::update(const spec::Resources& r) {
 }
 
 void SystemdCgroup::destroy() {
-  SystemdClient().stop_unit(unit_.name);
+  // The directories made here go even when systemd fails to stop the unit.
+  try {
+    SystemdClient().stop_unit(unit_.name);
+  } catch (const Failure&) {
+    files_->destroy();
+    throw;
+  }
   files_->destroy();
 }
 

@@ -50,7 +50,14 @@ void expect_no_unit(const Sandbox& s, const std::string& unit, const std::string
 
 }  // namespace
 
-BOOST_AUTO_TEST_SUITE(systemd_driver, *needs_systemd * test::needs(test::host::cgroup_v2))
+// Pure cgroup v2, where the properties checked here are systemd's v2 ones.
+// (A hybrid boot of the guest is not part of the tier yet: see docs/cgroups.md.)
+const auto needs_pure_v2 = test::needs([] {
+  return test::host::Probe{test::host::cgroup_layout() == test::host::CgroupLayout::v2,
+                           std::string("needs pure cgroup v2; the layout is ") + test::host::name(test::host::cgroup_layout())};
+});
+
+BOOST_AUTO_TEST_SUITE(systemd_driver, *needs_systemd * needs_pure_v2)
 
 BOOST_AUTO_TEST_CASE(a_container_lives_in_its_scope_with_its_limits) {
   Sandbox s;

@@ -51,10 +51,55 @@ check_contains() {
   esac
 }
 
+# The clients' cgroup driver: cgroupfs (the default) or, with
+# AGENTRUN_IT_CGROUP_DRIVER=systemd, systemd: docker's
+# native.cgroupdriver=systemd, containerd's SystemdCgroup, podman's
+# cgroup_manager = "systemd"; the runtime is then called with
+# --systemd-cgroup. That needs systemd as PID 1 on a pure cgroup v2 hierarchy
+# (the guest tier, tests/guest/).
+cgroup_driver=${AGENTRUN_IT_CGROUP_DRIVER:-cgroupfs}
+case $cgroup_driver in
+  cgroupfs) ;;
+  systemd)
+    [ -d /run/systemd/system ] || skip "the systemd cgroup driver needs systemd as PID 1 (the guest tier, tests/guest/, has it)"
+    [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ] || skip "the systemd cgroup driver needs a pure cgroup v2 hierarchy (the guest tier, tests/guest/, has it)"
+    ;;
+  *)
+    echo "AGENTRUN_IT_CGROUP_DRIVER is cgroupfs or systemd, not \"$cgroup_driver\""
+    exit 2
+    ;;
+esac
+
+# cgroup_v2_file PID FILE: the content of FILE (memory.max, pids.max...) in the
+# cgroup v2 cgroup of process PID, found from /proc/PID/cgroup: a container's
+# cgroup is never assumed (runc uses the scope, crun nests in <scope>/container).
+cgroup_v2_file() {
+  cat "/sys/fs/cgroup$(sed -n 's/^0:://p' "/proc/$1/cgroup")/$2" 2>&1
+}
+
+# systemd_units TYPE: the loaded units of that type (scope, slice), when
+# systemd is PID 1.
+systemd_units() {
+  [ -d /run/systemd/system ] && systemctl list-units --all --plain --no-legend --type="$1" 2>/dev/null | awk '{print $1}'
+}
+
+# stop_new_slices: stops the slices that were not loaded when the suite
+# began: the clients' parents (podman's machine.slice, the CRI pods'
+# kubepods-*.slice) that systemd keeps after their last unit, as the suites
+# remove the parent cgroups cgroupfs clients make.
+slices_before=$(systemd_units slice)
+stop_new_slices() {
+  for s in $(systemd_units slice); do
+    printf '%s\n' "$slices_before" | grep -qxF -e "$s" || systemctl stop "$s" 2>/dev/null
+  done
+}
+
 # What exists before the suite, to tell what it left from what was there:
-# cgroup directories of every hierarchy, network namespaces, nsfs mounts.
+# cgroup directories of every hierarchy, systemd's scope units, network
+# namespaces, nsfs mounts.
 host_objects() {
   find /sys/fs/cgroup -mindepth 1 -type d 2>/dev/null
+  systemd_units scope | sed 's/^/unit /'
   ls -1 /run/netns 2>/dev/null | sed 's|^|netns /run/netns/|'
   awk '/ - nsfs / {print "nsfs mount " $5}' /proc/self/mountinfo
 }

@@ -26,19 +26,22 @@ trap cleanup EXIT INT TERM
 
 containerd --root "$work/root" --state "$work/state" --address "$work/ctd.sock" >"$work/containerd.log" 2>&1 &
 containerd_pid=$!
-wait_until 5 "containerd's socket" test -S "$work/ctd.sock"
+wait_until 30 "containerd's socket" test -S "$work/ctd.sock"
 busybox_tar "$work"
 C="ctr --address $work/ctd.sock"
 R="--runtime io.containerd.runc.v2 --runc-binary $agentrun --runc-root $work/runtime-root --rootfs $work/rootfs"
+# With the systemd driver, ctr wants a cgroupsPath of systemd's form (before
+# $R: its --rootfs takes the next word).
+cg() { [ "$cgroup_driver" = systemd ] && echo "--runc-systemd-cgroup --cgroup system.slice:agentrun-it:$1"; }
 task_is() { [ "$($C task ls 2>/dev/null | awk -v t="$1" '$1 == t {print $3}')" = "$2" ]; }
 
-check "ctr run" "hello" "$($C run --rm $R t1 echo hello 2>&1)"
-$C run --rm $R t2 sh -c 'exit 4'; check "ctr run: exit status" 4 $?
-check_contains "ctr run: a refusal reaches the user" "executable file not found" "$($C run --rm $R t3 nosuch 2>&1)"
+check "ctr run" "hello" "$($C run --rm $(cg t1) $R t1 echo hello 2>&1)"
+$C run --rm $(cg t2) $R t2 sh -c 'exit 4'; check "ctr run: exit status" 4 $?
+check_contains "ctr run: a refusal reaches the user" "executable file not found" "$($C run --rm $(cg t3) $R t3 nosuch 2>&1)"
 # ctr -t wants a terminal of its own: script(1) gives it one.
-check_contains "ctr run -t" "/dev/pts/0" "$(script -qec "$C run --rm -t $R tty1 tty" /dev/null </dev/null 2>&1)"
-$C run -d $R t4 sleep 60 >/dev/null 2>&1
-wait_until 5 "t4 running" task_is t4 RUNNING
+check_contains "ctr run -t" "/dev/pts/0" "$(script -qec "$C run --rm -t $(cg tty1) $R tty1 tty" /dev/null </dev/null 2>&1)"
+$C run -d $(cg t4) $R t4 sleep 60 >/dev/null 2>&1
+wait_until 30 "t4 running" task_is t4 RUNNING
 check "ctr task exec" "uid=0(root) gid=0" "$($C task exec --exec-id e1 t4 id 2>&1)"
 check "ctr task exec: exit status" 5 "$($C task exec --exec-id e2 t4 sh -c 'exit 5' >/dev/null 2>&1; echo $?)"
 pid=$($C task ls | awk '$1 == "t4" {print $2}')
@@ -48,7 +51,7 @@ check "ctr task pause" "PAUSED" "$($C task ls | awk '$1 == "t4" {print $3}')"
 $C task resume t4
 check "ctr task resume" "RUNNING" "$($C task ls | awk '$1 == "t4" {print $3}')"
 $C task kill -s KILL t4
-wait_until 5 "t4 stopped" task_is t4 STOPPED
+wait_until 30 "t4 stopped" task_is t4 STOPPED
 check "ctr task kill" "STOPPED" "$($C task ls | awk '$1 == "t4" {print $3}')"
 $C task delete t4 >/dev/null 2>&1; check "ctr task delete" 0 $?
 $C container delete t4

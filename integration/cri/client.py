@@ -2,6 +2,7 @@
 # the host network or on its own (CNI), a container, ExecSync, then removal.
 # Prints one "key=value" line per observation.
 # Usage: client.py STUBS_DIR SOCKET HANDLER node|pod COMMAND [POLICY_ANNOTATION]
+import os
 import sys
 
 import grpc
@@ -15,10 +16,17 @@ rt = rpc.RuntimeServiceStub(grpc.insecure_channel("unix://" + sys.argv[2]))
 # network NODE (2): the host's; POD (0): the pod's own, made by CNI.
 namespaces = api.NamespaceOption(network=2 if sys.argv[4] == "node" else 0)
 annotations = {"io.agentrun.policy": sys.argv[6]} if len(sys.argv) > 6 else {}
+# kubelet's systemd driver gives each pod a slice (the uid's dashes become
+# underscores: a dash nests); with cgroupfs this client leaves it to containerd.
+uid = "uid-1"
+parent = ""
+if os.environ.get("AGENTRUN_IT_CGROUP_DRIVER") == "systemd":
+    parent = "kubepods-besteffort-pod" + uid.replace("-", "_") + ".slice"
 sandbox = api.PodSandboxConfig(
-    metadata=api.PodSandboxMetadata(name="agent", uid="uid-1", namespace="default"),
+    metadata=api.PodSandboxMetadata(name="agent", uid=uid, namespace="default"),
     annotations=annotations,
-    linux=api.LinuxPodSandboxConfig(security_context=api.LinuxSandboxSecurityContext(namespace_options=namespaces)))
+    linux=api.LinuxPodSandboxConfig(
+        cgroup_parent=parent, security_context=api.LinuxSandboxSecurityContext(namespace_options=namespaces)))
 try:
     pod = rt.RunPodSandbox(api.RunPodSandboxRequest(config=sandbox, runtime_handler=sys.argv[3])).pod_sandbox_id
 except grpc.RpcError as e:
@@ -38,8 +46,12 @@ def observe(pod):
         print("exec_exit=" + str(status.exit_code))
         rt.UpdateContainerResources(api.UpdateContainerResourcesRequest(
             container_id=cid, linux=api.LinuxContainerResources(memory_limit_in_bytes=96 * 1024 * 1024, cpu_shares=256)))
-        limit = rt.ExecSync(api.ExecSyncRequest(
-            container_id=cid, cmd=["cat", "/sys/fs/cgroup/memory/memory.limit_in_bytes"], timeout=10))
+        # cgroup v1: the memory hierarchy mounted at the container's cgroup;
+        # v2: the file of the cgroup /proc/self/cgroup names (below the
+        # container's cgroup namespace, if it has one).
+        limit = rt.ExecSync(api.ExecSyncRequest(container_id=cid, cmd=["sh", "-c", (
+            "f=/sys/fs/cgroup/memory/memory.limit_in_bytes; [ -f $f ] || "
+            "f=/sys/fs/cgroup$(sed -n 's/^0:://p' /proc/self/cgroup)/memory.max; cat $f")], timeout=10))
         print("updated_memory_limit=" + limit.stdout.decode().strip())
         stats = rt.ContainerStats(api.ContainerStatsRequest(container_id=cid)).stats
         print("stats_memory_working_set_positive=" + str(stats.memory.working_set_bytes.value > 0))

@@ -18,56 +18,12 @@ cleanup() {
   grep " $work" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r umount 2>/dev/null
   rm -rf "$work"
   ip link delete agentrun-cni0 2>/dev/null
+  stop_new_slices  # the pods' kubepods-*.slice, with SystemdCgroup
 }
 trap cleanup EXIT INT TERM
 
-$py -m grpc_tools.protoc -I"$here" --python_out="$work" --grpc_python_out="$work" "$here/api.proto" || exit 1
-busybox_tar "$work"
-$py "$here/mkimage.py" "$work/rootfs" docker.io/library/agentrun-bb:1 '["sleep","3600"]' "$work/bb.tar"
-$py "$here/mkimage.py" "$work/rootfs" docker.io/library/agentrun-pause:1 \
-  '["sh","-c","trap \"exit 0\" TERM; while :; do sleep 1; done"]' "$work/pause.tar"
-cat >"$work/config.toml" <<TOML
-version = 2
-root = "$work/root"
-state = "$work/state"
-[grpc]
-  address = "$work/ctd.sock"
-[plugins."io.containerd.grpc.v1.cri"]
-  sandbox_image = "docker.io/library/agentrun-pause:1"
-  restrict_oom_score_adj = true  # this host's root lacks CAP_SYS_RESOURCE
-  stream_server_address = "127.0.0.1"
-  stream_server_port = "0"
-  [plugins."io.containerd.grpc.v1.cri".containerd]
-    snapshotter = "native"
-    default_runtime_name = "agentrun"
-  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.agentrun]
-    runtime_type = "io.containerd.runc.v2"
-    pod_annotations = ["io.agentrun.*"]
-    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.agentrun.options]
-      BinaryName = "$agentrun"
-      Root = "$work/runtime-root"  # agentrun's --root, inside the work dir
-  [plugins."io.containerd.grpc.v1.cri".cni]
-    bin_dir = "/usr/lib/cni"
-    conf_dir = "$work/cni-conf"
-TOML
-# Pod networks: a bridge of the test's own, addresses kept in the work dir, no iptables.
-mkdir -p "$work/cni-conf"
-cat >"$work/cni-conf/10-agentrun-test.conflist" <<JSON
-{"cniVersion": "1.0.0", "name": "agentrun-test",
- "plugins": [{"type": "bridge", "bridge": "agentrun-cni0", "isGateway": true, "ipMasq": false,
-              "ipam": {"type": "host-local", "subnet": "10.231.0.0/24", "dataDir": "$work/cni-ipam"}},
-             {"type": "loopback"}]}
-JSON
-# The operator's choice for this node: runc's behaviour (a host-network pod
-# shares the host's UTS namespace, which the agent policies refuse).
-AGENTRUN_POLICY=oci containerd --config "$work/config.toml" >"$work/containerd.log" 2>&1 &
-containerd_pid=$!
-wait_until 5 "containerd's socket" test -S "$work/ctd.sock"
-C="ctr --address $work/ctd.sock -n k8s.io"
-$C images import --snapshotter native "$work/bb.tar" >/dev/null && $C images import --snapshotter native "$work/pause.tar" >/dev/null ||
-  { echo "image import failed"; exit 1; }
-
-client() { $py "$here/client.py" "$work" "$work/ctd.sock" agentrun "$@" 2>&1; }
+. "$here/daemon.sh"
+cri_start agentrun="$agentrun"
 out=$(client node 'echo $GREETING; id -u')
 check_contains "CRI: pod sandbox, container, ExecSync with the container's env" "exec_stdout=hello 0" "$out"
 check_contains "CRI: ExecSync exit status" "exec_exit=3" "$out"
@@ -78,7 +34,7 @@ check_contains "CRI: the streamed exec reports success" 'streamed_exec_status={"
 check_contains "CRI: exec with a tty after UpdateContainerResources (kubectl exec -it)" "tty_exec=/dev/pts/" "$out"
 check_contains "CRI: the exec with a tty reports success" 'tty_exec_status={"metadata":{},"status":"Success"}' "$out"
 check_contains "CRI: stop and removal" "removed=yes" "$out"
-check "CRI: nothing left in agentrun's state" "" "$(ls "$work/runtime-root/k8s.io" 2>/dev/null)"
+check "CRI: nothing left in agentrun's state" "" "$(ls "$work/runtime-root/agentrun/k8s.io" 2>/dev/null)"
 
 out=$(client node true agent-default)
 check_contains "CRI: a pod annotation tightens the policy, and the refusal names the reason" \

@@ -33,19 +33,21 @@ cleanup() {
   grep " $work" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r umount 2>/dev/null
   rm -rf "$work"
   # podman's parent cgroups, if empty (it makes them; nothing else uses them here)
-  for d in /sys/fs/cgroup/*/libpod_parent /sys/fs/cgroup/memory/*/*/libpod_parent; do
+  for d in /sys/fs/cgroup/libpod_parent /sys/fs/cgroup/*/libpod_parent /sys/fs/cgroup/memory/*/*/libpod_parent; do
     [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
   done
+  stop_new_slices  # machine.slice, with the systemd manager
 }
 trap cleanup EXIT INT TERM
 
-# No systemd here: cgroupfs and a file events log. This host's root lacks
+# cgroupfs (no systemd on the development hosts) or systemd
+# (AGENTRUN_IT_CGROUP_DRIVER), and a file events log. This host's root lacks
 # CAP_SYS_RESOURCE, so every run asks for limits within the current ones.
 cat >"$CONTAINERS_CONF" <<CONF
 [containers]
 default_ulimits = ["nofile=1024:1024", "nproc=1000:1000"]
 [engine]
-cgroup_manager = "cgroupfs"
+cgroup_manager = "$cgroup_driver"
 events_logger = "file"
 runtime_supports_json = ["agentrun"]
 [engine.runtimes]

@@ -78,6 +78,7 @@ void SystemdCgroup::join_init(pid_t pid, bool) {
   // Annotations last: they may override what the driver sets, as with runc.
   properties.insert(properties.end(), annotations_.begin(), annotations_.end());
   const std::string cgroup = SystemdClient().start_scope(unit_.name, unit_.slice, description_, pid, properties);
+  unit_ours_ = true;
   if (cgroup != unit_.cgroup)
     fail("--systemd-cgroup: start " + unit_.name,
          "systemd put it in the cgroup " + cgroup + ", not in " + unit_.cgroup + " where its slice nests");
@@ -97,7 +98,7 @@ void SystemdCgroup::update(const spec::Resources& r) {
 void SystemdCgroup::destroy() {
   // The directories made here go even when systemd fails to stop the unit.
   try {
-    SystemdClient().stop_unit(unit_.name);
+    if (unit_ours_) SystemdClient().stop_unit(unit_.name);
   } catch (const Failure&) {
     files_->destroy();
     throw;
@@ -131,6 +132,7 @@ std::unique_ptr<SystemdCgroup> SystemdCgroup::from_json(const std::string& json,
     return {it->value.GetString(), it->value.GetStringLength()};
   };
   auto cg = std::make_unique<SystemdCgroup>();
+  cg->unit_ours_ = true;
   cg->unit_.name = text("unit");
   cg->unit_.slice = text("slice");
   cg->unit_.cgroup = text("cgroup");

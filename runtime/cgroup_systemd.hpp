@@ -63,6 +63,10 @@ class SystemdCgroup final : public CgroupManager {
   std::vector<UnitProperty> annotations_;   // org.systemd.property.*
   std::optional<spec::Resources> resources_;  // until the scope starts
   int systemd_version_ = -1;
+  // Whether the unit is this container's to stop: not when starting it
+  // failed (the name may be another's: UnitExists), yes once it started or
+  // when the state says so (a create killed meanwhile may have started it).
+  bool unit_ours_ = false;
 };
 
 }  // namespace agentrun

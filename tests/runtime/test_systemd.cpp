@@ -181,6 +181,8 @@ BOOST_AUTO_TEST_CASE(faults_are_named_and_leave_nothing) {
   BOOST_TEST(taken.err.find("start " + unit + ": ") != std::string::npos, taken.err);
   BOOST_TEST(taken.err.find("org.freedesktop.systemd1.UnitExists") != std::string::npos, taken.err);
   BOOST_TEST(s.agentrun({"list", "-q"}).out.empty());
+  // The failed create left the other scope alone.
+  BOOST_TEST(property(s, unit, "ActiveState") == "active");
   s.command({"/bin/systemctl", "stop", unit});
   expect_no_unit(s, unit, cgroup);
 

@@ -44,7 +44,7 @@ check_contains "CRI: a pod annotation tightens the policy, and the refusal names
 # namespaces by path, under agent-default asked for by annotation.
 out=$(client pod 'cat /root/.ssh/id_ed25519 2>/dev/null || echo hidden; grep -c . /proc/self/status >/dev/null; grep Seccomp_filters /proc/self/status | tr -d "\t"; ls /sys/class/net | tr "\n" " "; ps | grep -c "[t]rap"' agent-default)
 check_contains "CRI: pod network, agent-default in force: credentials hidden" "exec_stdout=hidden" "$out"
-check_contains "CRI: pod network, agent-default in force: stacked seccomp filters" "Seccomp_filters:2" "$out"
+check_contains "CRI: pod network, agent-default in force: stacked seccomp filters" "Seccomp_filters:$(agent_filters)" "$out"
 check_contains "CRI: the pod's own network (eth0 from CNI)" "eth0" "$out"
 check_contains "CRI: the pod's shared pid namespace (the sandbox's process is visible)" "eth0 lo 1" "$out"
 check_contains "CRI: pod network, agent-default in force: exec with a tty" "tty_exec=/dev/pts/" "$out"

@@ -99,6 +99,6 @@ check "the pod's infra container runs" "Running" "$($P pod inspect -f '{{.State}
 $P pod rm -f agents >/dev/null 2>&1
 check "podman --runtime PATH" "by path" \
   "$(podman --root "$work/graph" --runroot "$work/run" --tmpdir "$work/tmp" --runtime "$agentrun" run --rm $L agentrun-bb:1 echo by path 2>&1)"
-check "seccomp and the agent policy under podman" "Seccomp_filters:	2" \
+check "seccomp and the agent policy under podman" "Seccomp_filters:	$(agent_filters)" \
   "$($P run --rm $L agentrun-bb:1 grep Seccomp_filters /proc/self/status 2>&1)"
 finish

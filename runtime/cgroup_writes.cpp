@@ -113,8 +113,10 @@ void v2_memory(const spec::MemoryResources& m, Writes& w) {
   const std::string f = "memory.";
   if (m.swappiness) bad(f + "swappiness", "is not available on cgroup v2");
   if (m.disableOOMKiller.value_or(false)) bad(f + "disableOOMKiller", "is not available on cgroup v2");
-  if (m.kernel) bad(f + "kernel", "is not available on cgroup v2");
-  if (m.kernelTCP) bad(f + "kernelTCP", "is not available on cgroup v2");
+  // Docker sends kernel: 0 on every update. A value that asks for no limit
+  // (0 or -1) is nothing to enforce; a limit is, and v2 cannot.
+  if (m.kernel.value_or(0) > 0) bad(f + "kernel", "is not available on cgroup v2");
+  if (m.kernelTCP.value_or(0) > 0) bad(f + "kernelTCP", "is not available on cgroup v2");
   const int64_t limit = m.limit.value_or(0);
   const int64_t swap = m.swap.value_or(0);
   if (limit < -1) bad(f + "limit", num(limit) + " is not a limit");

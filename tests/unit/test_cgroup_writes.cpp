@@ -187,6 +187,8 @@ BOOST_AUTO_TEST_CASE(v2_errors) {
   fails(mem([](auto& m) { m.disableOOMKiller = true; }), "memory.disableOOMKiller: is not available on cgroup v2");
   fails(mem([](auto& m) { m.kernel = 1; }), "memory.kernel: is not available on cgroup v2");
   fails(mem([](auto& m) { m.kernelTCP = 1; }), "memory.kernelTCP: is not available on cgroup v2");
+  // What Docker sends on every update: no kernel limit, nothing written.
+  BOOST_TEST(v2_writes(mem([](auto& m) { m.kernel = 0, m.kernelTCP = -1; })).empty());
   fails(mem([](auto& m) { m.swap = 100; }), "memory.swap: a swap limit needs a memory limit on cgroup v2");
   fails(mem([](auto& m) { m.limit = 200, m.swap = 100; }),
         "memory.swap: 100 is below memory.limit 200 (swap counts memory+swap)");

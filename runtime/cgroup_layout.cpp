@@ -96,16 +96,18 @@ CgroupLayout detect_cgroup_layout() {
     if (!text) throw Failure(std::move(text).error());
     layout = parse_cgroup_layout(mounts, *text);
   }
-  if (layout.mode == CgroupMode::v2) {
-    auto own = read_whole_file(AT_FDCWD, "/proc/self/cgroup");
-    if (!own) throw Failure(std::move(own).error());
-    std::string path = parse_proc_cgroup(*own)[""];
-    path = path.substr(0, path.rfind('/'));  // beside the caller's cgroup
-    for (const auto& c : layout.unified_controllers)
-      if (auto gap = v2_delegation_gap(layout.unified, layout.unified + path, c); !gap.empty())
-        layout.unified_blocked[c] = gap;
-  }
   return layout;
+}
+
+void mark_blocked_controllers(CgroupLayout& layout) {
+  if (layout.mode != CgroupMode::v2) return;
+  auto own = read_whole_file(AT_FDCWD, "/proc/self/cgroup");
+  if (!own) throw Failure(std::move(own).error());
+  std::string path = parse_proc_cgroup(*own)[""];
+  path = path.substr(0, path.rfind('/'));  // beside the caller's cgroup
+  for (const auto& c : layout.unified_controllers)
+    if (auto gap = v2_delegation_gap(layout.unified, layout.unified + path, c); !gap.empty())
+      layout.unified_blocked[c] = gap;
 }
 
 std::map<std::string, std::string> parse_proc_cgroup(const std::string& text) {

@@ -21,9 +21,9 @@ struct CgroupLayout {
   std::map<std::string, std::string> v1;
   std::string unified;  // cgroup2 mount point, empty if none
   std::set<std::string> unified_controllers;
-  // cgroup v2 alone: controllers of unified_controllers that cannot be
-  // enabled for a container beside the caller's cgroup (where a relative
-  // or default cgroupsPath goes), with the reason.
+  // cgroup v2 alone, filled by mark_blocked_controllers: controllers of
+  // unified_controllers that cannot be enabled for a container beside the
+  // caller's cgroup (where a relative or default cgroupsPath goes), with the reason.
   std::map<std::string, std::string> unified_blocked;
 };
 
@@ -33,6 +33,11 @@ const char* cgroup_mode_name(CgroupMode m);  // "v1", "hybrid", "v2"
 CgroupLayout parse_cgroup_layout(const std::vector<MountInfo>& mounts, const std::string& unified_controllers_text);
 // Reads /proc/self/mountinfo and <unified>/cgroup.controllers.
 CgroupLayout detect_cgroup_layout();
+
+// Fills layout.unified_blocked (cgroup v2 alone): only what the cgroupfs
+// driver's create and preflight need, so exec and the systemd driver do not
+// pay for the reads.
+void mark_blocked_controllers(CgroupLayout& layout);
 
 // Why `controller` cannot be enabled for the children of `dir` (a cgroup2
 // directory below the mount point `root`), or "" when it can: dir already

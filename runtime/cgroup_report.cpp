@@ -22,8 +22,7 @@ CgroupReport report_cgroups(const CgroupLayout& layout, bool systemd) {
   for (const auto& [controller, mount] : layout.v1)
     if (controller.rfind("name=", 0) != 0) usable.insert(controller);
   for (const auto& c : layout.unified_controllers)
-    // The systemd driver's scope is delegated every controller systemd has.
-    if (systemd || !layout.unified_blocked.count(c)) usable.insert(c);
+    if (!layout.unified_blocked.count(c)) usable.insert(c);
   r.controllers.assign(usable.begin(), usable.end());
   r.driver = systemd ? "systemd" : "cgroupfs";
   if (!systemd) return r;

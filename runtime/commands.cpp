@@ -263,9 +263,11 @@ int cmd_preflight(const CommandLine& cl) {
   if (format != "table" && format != "json") fail("preflight --format", "expects table or json, not \"" + format + "\"");
   const auto flag = cl.value("policy") ? cl.value("policy") : global_policy(cl);
   const policy::Selected selected = policy::select_policy(policy::selection_input(flag, {}));
-  const CgroupLayout layout = detect_cgroup_layout();
+  const bool systemd = flag_enabled(cl.global, "systemd-cgroup");
+  CgroupLayout layout = detect_cgroup_layout();
+  if (!systemd) mark_blocked_controllers(layout);  // as create does
   const auto probes = probe_features(layout, probe_host());
-  const CgroupReport cgroups = report_cgroups(layout, flag_enabled(cl.global, "systemd-cgroup"));
+  const CgroupReport cgroups = report_cgroups(layout, systemd);
   std::vector<std::string> missing;
   for (const auto& feature : selected.policy.require)
     for (const auto& p : probes)

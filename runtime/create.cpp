@@ -170,18 +170,6 @@ std::unique_ptr<CgroupManager> container_cgroup(const Store& store, const Cgroup
                        config.annotations, store.root()});
 }
 
-namespace {
-
-// What the policy's limits can count on. A systemd scope is delegated every
-// controller systemd has; the cgroupfs driver's cgroups go beside the
-// runtime's own, where the layout says which controllers cannot be enabled.
-CgroupLayout layout_for_limits(CgroupLayout layout, const CreateRequest& request) {
-  if (request.systemd_cgroup) layout.unified_blocked.clear();
-  return layout;
-}
-
-}  // namespace
-
 std::string rootfs_of(const std::string& bundle, const spec::Config& config) {
   return config.root.path.rfind('/', 0) == 0 ? config.root.path : bundle + "/" + config.root.path;
 }
@@ -195,7 +183,10 @@ Created create_container(const Store& store, const CreateRequest& request) {
   spec::validate_config(config);
   // Before anything with effects: re-executing starts the command over.
   if (container_can_reach_init(config)) run_from_read_only_binary();
-  const CgroupLayout layout = detect_cgroup_layout();
+  CgroupLayout layout = detect_cgroup_layout();
+  // A systemd scope is delegated every controller systemd has; the cgroupfs
+  // driver's cgroups go beside the runtime's own.
+  if (!request.systemd_cgroup) mark_blocked_controllers(layout);
 
   // The state directory makes the id ours; then the cgroups, early, so that
   // the warm-up's grace period runs alongside the policy and the plan.
@@ -218,7 +209,7 @@ Created create_container(const Store& store, const CreateRequest& request) {
   const policy::SelectionInput selection = policy::selection_input(request.policy, config.annotations);
   const policy::Applied applied =
       policy::apply_policy(policy::select_policy(selection), config, rootfs_of(bundle, config),
-                           {store.root(), selection.config_dir}, host, layout_for_limits(layout, request));
+                           {store.root(), selection.config_dir}, host, layout);
   for (const auto& warning : applied.translation.warnings) log_message(LogLevel::warning, warning);
   PlanOptions options = plan_options(request, bundle);
   options.seccomp_cache_dir = seccomp_cache_dir(store);

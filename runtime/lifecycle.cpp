@@ -223,12 +223,10 @@ Launched exec_in_container(const Store& store, const std::string& id, const spec
   spec::validate_config(config, "process");
   // The container's policy confines this process as it confined the first.
   const policy::SelectionInput selection = policy::selection_input(std::nullopt, {});
-  // The container's cgroups exist: whether a controller could still be
-  // enabled beside the runtime's own cgroup says nothing about them.
-  CgroupLayout layout = detect_cgroup_layout();
-  layout.unified_blocked.clear();
-  const policy::Applied applied = policy::apply_policy({stored_policy(store, id), "the container's"}, config, r.rootfs,
-                                                      {store.root(), selection.config_dir}, host, layout);
+  // The container's cgroups exist: no delegation gap (mark_blocked_controllers) concerns them.
+  const policy::Applied applied =
+      policy::apply_policy({stored_policy(store, id), "the container's"}, config, r.rootfs,
+                           {store.root(), selection.config_dir}, host, detect_cgroup_layout());
   for (const auto& warning : applied.translation.warnings) log_message(LogLevel::warning, warning);
   PlanOptions plan_options;
   plan_options.id = id;

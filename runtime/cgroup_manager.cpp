@@ -2,11 +2,18 @@
 
 #include <rapidjson/document.h>
 
+#include <chrono>
+#include <thread>
+
 #include "runtime/cgroup_systemd.hpp"
 #include "runtime/cgroupfs.hpp"
 #include "spec/error.hpp"
 
 namespace agentrun {
+
+void CgroupManager::wait_for_oom(int timeout_ms) const {
+  std::this_thread::sleep_for(std::chrono::milliseconds(timeout_ms));
+}
 
 std::unique_ptr<CgroupManager> plan_cgroups(const CgroupRequest& request, std::shared_ptr<CgroupFs> fs) {
   if (request.systemd) return SystemdCgroup::plan(request, std::move(fs));

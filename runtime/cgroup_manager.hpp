@@ -53,12 +53,13 @@ class CgroupManager {
 
   virtual std::string stats_json(const std::string& id) const = 0;  // one `events --stats` record
   virtual uint64_t oom_kill_count() const = 0;
-  // A descriptor that poll reports POLLPRI on when the OOM count may have
-  // changed (cgroup v2's memory.events), or -1. While it is open the count
-  // is read through it, so that an OOM kill that makes systemd remove the
-  // cgroup (OOMPolicy=stop, the scopes' default before systemd 253) is
-  // still seen.
-  virtual int oom_events_fd() const { return -1; }
+  // Asks the kernel to announce OOM kills (v2: memory.events; v1: an
+  // eventfd on memory.oom_control), so that wait_for_oom wakes at once: an
+  // OOM kill that empties a systemd scope removes its cgroup moments later
+  // (and with it the count, unless v2's file was open).
+  virtual void watch_oom() {}
+  // Returns after `timeout_ms`, or earlier when an OOM kill may have happened.
+  virtual void wait_for_oom(int timeout_ms) const;
 
   // Removes what create() and join_init() made (systemd: stops the unit),
   // and cgroups the container made below them.

@@ -82,8 +82,10 @@ void SystemdCgroup::join_init(pid_t pid, bool) {
   if (cgroup != unit_.cgroup)
     fail("--systemd-cgroup: start " + unit_.name,
          "systemd put it in the cgroup " + cgroup + ", not in " + unit_.cgroup + " where its slice nests");
-  // Directories of v1 hierarchies systemd does not manage; on v2 systemd
-  // made the one there is, with the init in it.
+  // Directories of v1 hierarchies systemd does not manage, made once the
+  // scope is there (systemd trims a new slice's directories in hierarchies
+  // it does not enable for it); on v2 systemd made the one there is, with
+  // the init in it.
   files_->create();
   if (resources_) files_->apply(r);
   files_->join_init(pid, mode_ == CgroupMode::v2);
@@ -103,6 +105,9 @@ void SystemdCgroup::destroy() {
     files_->destroy();
     throw;
   }
+  // The scope's v1 directories systemd does not manage are gone with it, even
+  // after a create killed before it recorded them.
+  if (unit_ours_ && mode_ != CgroupMode::v2) files_->own_leaves();
   files_->destroy();
 }
 

@@ -44,7 +44,8 @@ class SystemdCgroup final : public CgroupManager {
   void signal_all(int signal) override { files_->signal_all(signal); }
   std::string stats_json(const std::string& id) const override { return files_->stats_json(id); }
   uint64_t oom_kill_count() const override { return files_->oom_kill_count(); }
-  int oom_events_fd() const override { return files_->oom_events_fd(); }
+  void watch_oom() override { files_->watch_oom(); }
+  void wait_for_oom(int timeout_ms) const override { files_->wait_for_oom(timeout_ms); }
 
   void destroy() override;
   std::string to_json() const override;

@@ -302,6 +302,25 @@ void CgroupfsManager::destroy() {
   created_.clear();
 }
 
+void CgroupfsManager::watch_oom() {
+  const std::string dir = dir_of("");
+  if (!dir.empty()) oom_fd_.reset(::open((dir + "/memory.events").c_str(), O_RDONLY | O_CLOEXEC));
+}
+
+void CgroupfsManager::wait_for_oom(int timeout_ms) const {
+  if (!oom_fd_) return CgroupManager::wait_for_oom(timeout_ms);
+  pollfd p{oom_fd_.get(), static_cast<short>(oom_eventfd_ ? POLLIN : POLLPRI), 0};
+  const int n = ::poll(&p, 1, timeout_ms);
+  if (n < 0) return CgroupManager::wait_for_oom(timeout_ms);
+  uint64_t count = 0;  // an eventfd stays readable until it is read
+  if (n > 0 && oom_eventfd_ && ::read(oom_fd_.get(), &count, sizeof count) < 0) CgroupManager::wait_for_oom(timeout_ms);
+}
+
+void CgroupfsManager::own_leaves() {
+  for (const auto& dir : distinct_dirs())
+    if (std::find(created_.begin(), created_.end(), dir) == created_.end()) created_.push_back(dir);
+}
+
 std::string CgroupfsManager::to_json() const {
   using Json = rapidjson::Writer<rapidjson::StringBuffer>;
   rapidjson::StringBuffer buf;

@@ -39,8 +39,13 @@ class CgroupfsManager : public CgroupManager {
   bool frozen() const override;
   void signal_all(int signal) override;
   std::string stats_json(const std::string& id) const override;
+  void watch_oom() override;
+  void wait_for_oom(int timeout_ms) const override;
   void destroy() override;
   std::string to_json() const override;
+  // destroy() removes every leaf directory too, made here or not (they are
+  // the container's by name: a systemd scope's), whatever was recorded.
+  void own_leaves();
 
   CgroupMode mode() const { return mode_; }
   // controller ("memory", "name=systemd"; "" for the unified hierarchy) -> directory
@@ -60,6 +65,11 @@ class CgroupfsManager : public CgroupManager {
   std::map<std::string, std::string> dirs_;
   std::set<std::string> unified_controllers_;
   std::vector<std::string> created_;  // in creation order
+  // The OOM announcements watch_oom() asked for: v2's memory.events (poll
+  // says POLLPRI), or an eventfd the kernel signals (v1).
+  UniqueFd oom_fd_;
+  bool oom_eventfd_ = false;
+  mutable uint64_t last_oom_kills_ = 0;  // the count once the cgroup is gone
   std::shared_ptr<CgroupFs> fs_;
 
  private:
@@ -75,6 +85,7 @@ class CgroupfsV1 final : public CgroupfsManager {
   void apply(const spec::Resources& r) override;
   std::string accounting_only_dir() const override;
   uint64_t oom_kill_count() const override;
+  void watch_oom() override;
 
  private:
   void apply_v1(const spec::Resources& r) const;
@@ -87,12 +98,9 @@ class CgroupfsV2 final : public CgroupfsManager {
   int birth_dir_fd() const override { return dir_fd_.get(); }
   void signal_all(int signal) override;
   uint64_t oom_kill_count() const override;
-  int oom_events_fd() const override;
 
  private:
   UniqueFd dir_fd_;  // the container's directory, for CLONE_INTO_CGROUP
-  mutable UniqueFd events_fd_;  // memory.events, once oom_events_fd() opened it
-  mutable uint64_t last_oom_kills_ = 0;
 };
 
 }  // namespace agentrun

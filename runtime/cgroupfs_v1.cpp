@@ -1,4 +1,6 @@
 // The cgroupfs driver on v1 and hybrid hosts.
+#include <fcntl.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -7,6 +9,7 @@
 #include "runtime/cgroup_files.hpp"
 #include "runtime/cgroup_writes.hpp"
 #include "runtime/cgroupfs.hpp"
+#include "runtime/file_io.hpp"
 #include "spec/error.hpp"
 
 namespace agentrun {
@@ -77,8 +80,24 @@ std::string CgroupfsV1::accounting_only_dir() const {
 
 uint64_t CgroupfsV1::oom_kill_count() const {
   const std::string v1 = dir_of("memory");
-  if (!v1.empty()) return value_of(read_req("memory", v1, "memory.oom_control"), "oom_kill");
-  return value_of(read_opt(dir_of(""), "memory.events"), "oom_kill");
+  // Once the cgroup is gone (its processes too), the last count read stays.
+  const auto text = v1.empty() ? read_opt(dir_of(""), "memory.events") : read_opt(v1, "memory.oom_control");
+  if (text) last_oom_kills_ = value_of(*text, "oom_kill");
+  return last_oom_kills_;
+}
+
+// v1 announces OOM through an eventfd registered in cgroup.event_control.
+// Without one, wait_for_oom sleeps its interval.
+void CgroupfsV1::watch_oom() {
+  const std::string dir = dir_of("memory");
+  if (dir.empty()) return CgroupfsManager::watch_oom();
+  UniqueFd event(::eventfd(0, EFD_CLOEXEC));
+  UniqueFd control(::open((dir + "/memory.oom_control").c_str(), O_RDONLY | O_CLOEXEC));
+  if (!event || !control) return;
+  const std::string line = std::to_string(event.get()) + " " + std::to_string(control.get());
+  if (!write_whole_file(AT_FDCWD, dir + "/cgroup.event_control", line, O_TRUNC)) return;
+  oom_fd_ = std::move(event);
+  oom_eventfd_ = true;
 }
 
 }  // namespace agentrun

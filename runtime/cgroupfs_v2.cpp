@@ -26,16 +26,11 @@ void CgroupfsV2::signal_all(int signal) {
   CgroupfsManager::signal_all(signal);
 }
 
-int CgroupfsV2::oom_events_fd() const {
-  if (!events_fd_) events_fd_.reset(::open((dir_of("") + "/memory.events").c_str(), O_RDONLY | O_CLOEXEC));
-  return events_fd_.get();
-}
-
 uint64_t CgroupfsV2::oom_kill_count() const {
-  if (!events_fd_) return cgroup_files::value_of(cgroup_files::read_opt(dir_of(""), "memory.events"), "oom_kill");
+  if (!oom_fd_) return cgroup_files::value_of(cgroup_files::read_opt(dir_of(""), "memory.events"), "oom_kill");
   // The cgroup may be gone (ENODEV): the last count read stays.
   char buf[512];
-  const ssize_t n = ::pread(events_fd_.get(), buf, sizeof buf - 1, 0);
+  const ssize_t n = ::pread(oom_fd_.get(), buf, sizeof buf - 1, 0);
   if (n > 0) last_oom_kills_ = cgroup_files::value_of(std::string(buf, static_cast<size_t>(n)), "oom_kill");
   return last_oom_kills_;
 }

@@ -204,19 +204,15 @@ int cmd_update(const CommandLine& cl) {
   return 0;
 }
 
-// Sleeps `interval_ms`, or less when the OOM count passes `ooms` (v2's
-// memory.events wakes poll), so that an OOM kill is reported at once.
+// Sleeps `interval_ms`, or less when the OOM count passes `ooms`, so that
+// an OOM kill is reported at once.
 void wait_for_interval_or_oom(const CgroupManager& cgroup, uint64_t interval_ms, uint64_t ooms) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(interval_ms);
   for (;;) {
     const auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
     if (left <= 0) return;
-    pollfd events{cgroup.oom_events_fd(), POLLPRI, 0};
-    if (events.fd < 0 || ::poll(&events, 1, static_cast<int>(std::min<int64_t>(left, INT_MAX))) < 0) {
-      ::usleep(static_cast<useconds_t>(left * 1000));
-      return;
-    }
+    cgroup.wait_for_oom(static_cast<int>(std::min<int64_t>(left, INT_MAX)));
     if (cgroup.oom_kill_count() > ooms) return;
   }
 }
@@ -234,7 +230,7 @@ int cmd_events(const CommandLine& cl) {
     return 0;
   }
   const uint64_t interval = parse_duration_ms(cl.value("interval").value_or("5s"), "interval");
-  cgroup->oom_events_fd();
+  cgroup->watch_oom();
   uint64_t ooms = cgroup->oom_kill_count();
   for (;;) {
     const bool running = store.exists(id) && store.status(store.load(id)) != ContainerStatus::stopped;

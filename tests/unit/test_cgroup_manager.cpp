@@ -189,6 +189,27 @@ BOOST_AUTO_TEST_CASE(v1_shared_parent_and_errors) {
                  "state: cgroup: \"mode\" is not v1, hybrid or v2");
 }
 
+// A systemd scope's directories: those systemd made (memory here) and
+// those of a create killed before it recorded any go with the scope.
+BOOST_AUTO_TEST_CASE(owned_leaves_go_though_not_recorded) {
+  TempDir t("cgroup-test");
+  const std::string r = t.path;
+  auto fake = std::make_shared<FakeCgroupFs>();
+  const auto layout = fake_v1(r);
+  auto early = CgroupfsManager::plan(layout, kOwnV1, "/system.slice/x.scope", "x", fake);
+  const std::string recorded = early->to_json();  // before anything exists
+  fake->make_dir(r + "/memory/system.slice");
+  fake->make_dir(r + "/memory/system.slice/x.scope");
+  early->create();
+  BOOST_TEST(!early->created().empty());
+  auto loaded = CgroupfsManager::from_json(recorded, fake);
+  loaded->own_leaves();
+  loaded->destroy();
+  for (const char* h : {"memory", "cpu,cpuacct", "cpuset", "pids", "freezer", "devices", "blkio", "systemd"})
+    BOOST_TEST(!fs::exists(r + "/" + h + "/system.slice/x.scope"), h);
+  BOOST_TEST(fs::is_directory(r + "/memory/system.slice"));  // a parent it did not know it made
+}
+
 BOOST_AUTO_TEST_CASE(v2_lifecycle) {
   TempDir t("cgroup-test");
   const std::string r = t.path;

@@ -8,8 +8,8 @@
 #include <sstream>
 
 #include "runtime/fd.hpp"
+#include "runtime/mount_calls.hpp"
 #include "runtime/mountinfo.hpp"
-#include "runtime/rootfs.hpp"
 
 namespace agentrun {
 namespace {

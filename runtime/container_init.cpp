@@ -30,11 +30,6 @@
 namespace agentrun {
 namespace {
 
-Status check(int rc, const std::string& step) {
-  if (rc < 0) return sys_error(step, -rc);
-  return {};
-}
-
 std::string env_value(const std::vector<std::string>& env, const std::string& name) {
   for (const auto& e : env)
     if (e.compare(0, name.size() + 1, name + "=") == 0) return e.substr(name.size() + 1);
@@ -149,20 +144,20 @@ Status setup_filesystem(const Plan& plan, InitIo& io, RootfsSetup& fs, int host_
 }
 
 Status setup_kernel_state(Sys& sys, const Plan& plan, int procfs) {
-  if (!plan.hostname.empty()) AR_TRY(check(sys.sethostname(plan.hostname), "set hostname " + plan.hostname));
+  if (!plan.hostname.empty()) AR_TRY(sys_status(sys.sethostname(plan.hostname), "set hostname " + plan.hostname));
   if (!plan.domainname.empty())
-    AR_TRY(check(sys.setdomainname(plan.domainname), "set domainname " + plan.domainname));
+    AR_TRY(sys_status(sys.setdomainname(plan.domainname), "set domainname " + plan.domainname));
   for (const auto& [path, value] : plan.sysctls)
     AR_TRY(write_proc_file(procfs, "sys/" + path, value, "set sysctl " + path));
   const ProcessPlan& p = plan.process;
-  for (const auto& r : p.rlimits) AR_TRY(check(sys.setrlimit(r.resource, r.soft, r.hard), "set " + r.type));
-  if (plan.personality) AR_TRY(check(sys.personality(*plan.personality), "set personality"));
-  if (p.ioprio) AR_TRY(check(sys.ioprio_set(*p.ioprio), "set the I/O priority"));
-  if (p.scheduler) AR_TRY(check(sys.sched_setattr(*p.scheduler), "set the scheduler"));
+  for (const auto& r : p.rlimits) AR_TRY(sys_status(sys.setrlimit(r.resource, r.soft, r.hard), "set " + r.type));
+  if (plan.personality) AR_TRY(sys_status(sys.personality(*plan.personality), "set personality"));
+  if (p.ioprio) AR_TRY(sys_status(sys.ioprio_set(*p.ioprio), "set the I/O priority"));
+  if (p.scheduler) AR_TRY(sys_status(sys.sched_setattr(*p.scheduler), "set the scheduler"));
   if (!p.cpus_initial.empty())
-    AR_TRY(check(sys.sched_setaffinity(p.cpus_initial), "set the initial CPU affinity"));
+    AR_TRY(sys_status(sys.sched_setaffinity(p.cpus_initial), "set the initial CPU affinity"));
   if (!plan.no_new_keyring)
-    AR_TRY(check(sys.join_session_keyring("_ses." + plan.id), "create a session keyring"));
+    AR_TRY(sys_status(sys.join_session_keyring("_ses." + plan.id), "create a session keyring"));
   if (!p.apparmor_profile.empty()) {
     AR_TRY_ASSIGN(std::string self, proc_self_name(procfs));
     AR_TRY(write_proc_file(procfs, self + "/attr/apparmor/exec", "exec " + p.apparmor_profile,
@@ -192,7 +187,7 @@ Status confine_process(Sys& sys, const Plan& plan) {
     AR_TRY(apply_landlock(program ? with_executable(*plan.landlock, *program) : *plan.landlock));
   }
   AR_TRY(apply_credentials(sys, p, plan.last_cap, held_for_filters(plan)));
-  if (p.no_new_privileges) AR_TRY(check(sys.prctl(PR_SET_NO_NEW_PRIVS, 1), "set no_new_privs"));
+  if (p.no_new_privileges) AR_TRY(sys_status(sys.prctl(PR_SET_NO_NEW_PRIVS, 1), "set no_new_privs"));
   ::umask(p.umask.value_or(022));
   return {};
 }

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "runtime/in_root.hpp"
+#include "runtime/mount_calls.hpp"
 
 namespace agentrun {
 namespace {

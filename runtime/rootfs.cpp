@@ -13,6 +13,7 @@
 #include "runtime/cgroup_mount.hpp"
 #include "runtime/copy_tree.hpp"
 #include "runtime/in_root.hpp"
+#include "runtime/mount_calls.hpp"
 #include "runtime/mountinfo.hpp"
 
 namespace agentrun {
@@ -20,15 +21,7 @@ namespace {
 
 constexpr unsigned kRecursive = AT_RECURSIVE;
 
-Status check(int rc, const std::string& step) {
-  if (rc < 0) return sys_error(step, -rc);
-  return {};
-}
 
-Result<UniqueFd> check_fd(int rc, const std::string& step) {
-  if (rc < 0) return sys_error(step, -rc);
-  return UniqueFd(rc);
-}
 
 // The file-system context's own messages ("e tmpfs: Bad value for 'mode'").
 std::string fs_log(int fs) {
@@ -55,8 +48,8 @@ Status set_propagation(Sys& sys, int tree, uint64_t propagation, bool recursive,
   if (propagation == 0) return {};
   mount_attr attr{};
   attr.propagation = propagation;
-  return check(sys.mount_setattr(tree, "", AT_EMPTY_PATH | (recursive ? kRecursive : 0), attr),
-               step + ": set propagation");
+  return sys_status(sys.mount_setattr(tree, "", AT_EMPTY_PATH | (recursive ? kRecursive : 0), attr),
+                    step + ": set propagation");
 }
 
 // /proc, /sys and /dev, and whatever proc or sysfs is mounted on, must be
@@ -82,9 +75,9 @@ std::string bind_step(const MountStep& m) { return "bind-mount " + m.source + " 
 Result<UniqueFd> clone_bind_source(Sys& sys, const MountStep& m, uint64_t propagation) {
   const std::string step = bind_step(m);
   AR_TRY_ASSIGN(UniqueFd tree,
-                check_fd(sys.open_tree(AT_FDCWD, m.source.c_str(),
-                                       OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (m.options.recursive ? kRecursive : 0)),
-                         step));
+                sys_fd(sys.open_tree(AT_FDCWD, m.source.c_str(),
+                                     OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (m.options.recursive ? kRecursive : 0)),
+                       step));
   AR_TRY(set_propagation(sys, tree.get(), propagation, true, step));
   AR_TRY(set_mount_attrs(sys, tree.get(), m.options.top, false, step));
   AR_TRY(set_mount_attrs(sys, tree.get(), m.options.tree, true, step));
@@ -106,7 +99,7 @@ Status mount_bind(RootfsSetup& s, const MountStep& m, UniqueFd tree) {
 }
 
 Result<UniqueFd> new_filesystem(Sys& sys, const MountStep& m, const std::string& step) {
-  AR_TRY_ASSIGN(UniqueFd fs, check_fd(sys.fsopen(m.type.c_str(), FSOPEN_CLOEXEC), step));
+  AR_TRY_ASSIGN(UniqueFd fs, sys_fd(sys.fsopen(m.type.c_str(), FSOPEN_CLOEXEC), step));
   int rc = sys.fsconfig(fs.get(), FSCONFIG_SET_STRING, "source", m.source.c_str(), 0);
   if (rc < 0) return fs_error(fs.get(), rc, step + ": source \"" + m.source + "\"").error();
   for (const auto& flag : m.options.sb_flags) {
@@ -123,7 +116,7 @@ Result<UniqueFd> new_filesystem(Sys& sys, const MountStep& m, const std::string&
   rc = sys.fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0);
   if (rc < 0) return fs_error(fs.get(), rc, step).error();
   unsigned attrs = static_cast<unsigned>(m.options.top.set | m.options.tree.set);
-  return check_fd(sys.fsmount(fs.get(), FSMOUNT_CLOEXEC, attrs), step);
+  return sys_fd(sys.fsmount(fs.get(), FSMOUNT_CLOEXEC, attrs), step);
 }
 
 // Without a network namespace of its own a container may not mount sysfs
@@ -131,9 +124,9 @@ Result<UniqueFd> new_filesystem(Sys& sys, const MountStep& m, const std::string&
 // as asked. The view is the same: the host's network devices are the ones
 // the container already shares.
 Result<UniqueFd> sysfs_fallback(Sys& sys, const MountStep& m, const std::string& step) {
-  AR_TRY_ASSIGN(UniqueFd tree, check_fd(sys.open_tree(AT_FDCWD, "/sys",
-                                                      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | kRecursive),
-                                        step + ": bind the host's /sys"));
+  AR_TRY_ASSIGN(UniqueFd tree, sys_fd(sys.open_tree(AT_FDCWD, "/sys",
+                                                    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | kRecursive),
+                                      step + ": bind the host's /sys"));
   MountAttrs all = m.options.top;
   all.set |= m.options.tree.set;
   all.clr |= m.options.tree.clr;
@@ -278,43 +271,22 @@ Status make_parent_mount_unshared(Sys& sys, const std::string& rootfs, unsigned 
   const MountInfo* parent = mount_containing(mounts, rootfs);
   if (!parent) return plain_error("find the mount of " + rootfs, "not in /proc/self/mountinfo");
   const bool slave = propagation & MS_SLAVE;
-  return check(sys.mount(nullptr, parent->mount_point.c_str(), nullptr, slave ? MS_SLAVE : MS_PRIVATE, nullptr),
-               "make " + parent->mount_point + (slave ? " a slave mount" : " private") + " for the rootfs");
+  return sys_status(sys.mount(nullptr, parent->mount_point.c_str(), nullptr, slave ? MS_SLAVE : MS_PRIVATE, nullptr),
+                    "make " + parent->mount_point + (slave ? " a slave mount" : " private") + " for the rootfs");
 }
 
 }  // namespace
 
-Status attach(Sys& sys, int tree, int target, const std::string& step) {
-  return check(sys.move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH),
-               step);
-}
-
-Status set_mount_attrs(Sys& sys, int tree, const MountAttrs& attrs, bool recursive,
-                       const std::string& step) {
-  if (attrs.set == 0 && attrs.clr == 0) return {};
-  mount_attr attr{};
-  attr.attr_set = attrs.set;
-  attr.attr_clr = attrs.clr;
-  return check(sys.mount_setattr(tree, "", AT_EMPTY_PATH | (recursive ? kRecursive : 0), attr),
-               step + ": set mount attributes");
-}
-
-Result<UniqueFd> clone_mount(Sys& sys, int fd, bool recursive, const std::string& step) {
-  return check_fd(sys.open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH |
-                                            (recursive ? kRecursive : 0)),
-                  step);
-}
-
 Status prepare_rootfs(RootfsSetup& s) {
   const std::string& rootfs = s.plan.rootfs;
-  AR_TRY(check(s.sys.mount(nullptr, "/", nullptr, propagation_before_pivot(s.plan.rootfs_propagation), nullptr),
-               "set the propagation of / in the container's mount namespace"));
+  AR_TRY(sys_status(s.sys.mount(nullptr, "/", nullptr, propagation_before_pivot(s.plan.rootfs_propagation), nullptr),
+                    "set the propagation of / in the container's mount namespace"));
   AR_TRY(make_parent_mount_unshared(s.sys, rootfs, s.plan.rootfs_propagation));
   // A classic bind, not an open_tree clone: the clone would be private,
   // and rootfsPropagation (rslave by default, rshared for bidirectional
   // volumes) must hold for the root as well.
-  AR_TRY(check(s.sys.mount(rootfs.c_str(), rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr),
-               "bind-mount the rootfs " + rootfs + " onto itself"));
+  AR_TRY(sys_status(s.sys.mount(rootfs.c_str(), rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr),
+                    "bind-mount the rootfs " + rootfs + " onto itself"));
   s.root.reset(::open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!s.root) return sys_error("open the rootfs " + rootfs, errno);
   AR_TRY_ASSIGN(s.dev_null, open_verified_dev_null());
@@ -345,24 +317,24 @@ Result<std::vector<UniqueFd>> open_bind_sources(Sys& sys, const Plan& plan) {
 Status enter_rootfs(RootfsSetup& s) {
   if (::fchdir(s.root.get()) < 0) return sys_error("enter the rootfs", errno);
   if (s.plan.no_pivot) {
-    AR_TRY(check(s.sys.mount(s.plan.rootfs.c_str(), "/", nullptr, MS_MOVE, nullptr),
-                 "move the rootfs to / (--no-pivot)"));
-    AR_TRY(check(s.sys.chroot("."), "chroot into the rootfs (--no-pivot)"));
+    AR_TRY(sys_status(s.sys.mount(s.plan.rootfs.c_str(), "/", nullptr, MS_MOVE, nullptr),
+                      "move the rootfs to / (--no-pivot)"));
+    AR_TRY(sys_status(s.sys.chroot("."), "chroot into the rootfs (--no-pivot)"));
   } else {
     UniqueFd old_root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!old_root) return sys_error("open the old root", errno);
-    AR_TRY(check(s.sys.pivot_root(".", "."), "pivot_root into " + s.plan.rootfs));
+    AR_TRY(sys_status(s.sys.pivot_root(".", "."), "pivot_root into " + s.plan.rootfs));
     // The old root is now stacked under the new one at "."; detach it without
     // letting the unmount propagate to the host.
     if (::fchdir(old_root.get()) < 0) return sys_error("enter the old root", errno);
-    AR_TRY(check(s.sys.mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr),
-                 "make the old root a slave mount"));
-    AR_TRY(check(s.sys.umount2(".", MNT_DETACH), "detach the old root"));
+    AR_TRY(sys_status(s.sys.mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr),
+                      "make the old root a slave mount"));
+    AR_TRY(sys_status(s.sys.umount2(".", MNT_DETACH), "detach the old root"));
   }
   if (::chdir("/") < 0) return sys_error("chdir to the new root", errno);
   // Again on the new root: before pivot_root it could not be shared.
-  AR_TRY(check(s.sys.mount(nullptr, "/", nullptr, s.plan.rootfs_propagation, nullptr),
-               "set the propagation of the container's root"));
+  AR_TRY(sys_status(s.sys.mount(nullptr, "/", nullptr, s.plan.rootfs_propagation, nullptr),
+                    "set the propagation of the container's root"));
   s.root.reset(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!s.root) return sys_error("open the new root", errno);
   return {};
@@ -372,7 +344,7 @@ Status chroot_into(Sys& sys, const std::string& rootfs) {
   UniqueFd root(::open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root) return sys_error("open the rootfs " + rootfs, errno);
   if (::fchdir(root.get()) < 0) return sys_error("enter the rootfs " + rootfs, errno);
-  AR_TRY(check(sys.chroot("."), "chroot into " + rootfs));
+  AR_TRY(sys_status(sys.chroot("."), "chroot into " + rootfs));
   if (::chdir("/") < 0) return sys_error("chdir to the new root", errno);
   return {};
 }

@@ -52,11 +52,4 @@ Status protect_paths(RootfsSetup& s);
 // The read-only root, last, once nothing needs to create files in it.
 Status seal_root(RootfsSetup& s);
 
-// Helpers shared with the device and cgroup setup.
-Status attach(Sys& sys, int tree, int target, const std::string& step);
-Status set_mount_attrs(Sys& sys, int tree, const MountAttrs& attrs, bool recursive,
-                       const std::string& step);
-// A detached bind mount of `fd` (OPEN_TREE_CLONE).
-Result<UniqueFd> clone_mount(Sys& sys, int fd, bool recursive, const std::string& step);
-
 }  // namespace agentrun

@@ -14,6 +14,9 @@
 #include <string>
 #include <vector>
 
+#include "runtime/fd.hpp"
+#include "spec/error.hpp"
+
 namespace agentrun {
 
 struct CapSets {
@@ -67,5 +70,17 @@ class Sys {
 
 // The real kernel.
 Sys& linux_sys();
+
+// A Sys call's return value as a Status (a negative value is -errno).
+inline Status sys_status(int rc, const std::string& step) {
+  if (rc < 0) return sys_error(step, -rc);
+  return {};
+}
+
+// The same for a call that returns a new descriptor, which the result owns.
+inline Result<UniqueFd> sys_fd(int rc, const std::string& step) {
+  if (rc < 0) return sys_error(step, -rc);
+  return UniqueFd(rc);
+}
 
 }  // namespace agentrun

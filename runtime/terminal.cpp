@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "runtime/in_root.hpp"
+#include "runtime/mount_calls.hpp"
 #include "runtime/sync.hpp"
 
 namespace agentrun {

@@ -33,7 +33,7 @@
 #include "runtime/lifecycle.hpp"
 #include "runtime/log.hpp"
 #include "runtime/store.hpp"
-#include "runtime/sync.hpp"
+#include "runtime/unix_socket.hpp"
 #include "spec/error.hpp"
 #include "spec/json_reader.hpp"
 #include "spec/json_write.hpp"

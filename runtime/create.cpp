@@ -4,7 +4,6 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -22,6 +21,7 @@
 #include "runtime/policy/parse_policy.hpp"
 #include "runtime/sealed_exec.hpp"
 #include "runtime/log.hpp"
+#include "runtime/unix_socket.hpp"
 #include "spec/json_reader.hpp"
 #include "spec/parse_config.hpp"
 #include "spec/validate.hpp"
@@ -34,38 +34,6 @@ std::string absolute_bundle(const std::string& bundle) {
   const std::string path = bundle.empty() ? "." : bundle;
   if (!::realpath(path.c_str(), resolved)) fail_errno("bundle " + path, errno);
   return resolved;
-}
-
-// Paths in a unix address are limited to 107 bytes; a directory descriptor
-// and its /proc/self/fd alias make any path short enough.
-struct SocketPath {
-  sockaddr_un addr{};
-  UniqueFd dir;
-};
-
-SocketPath socket_path(const std::string& path, const std::string& step) {
-  SocketPath out;
-  out.addr.sun_family = AF_UNIX;
-  std::string usable = path;
-  if (path.size() >= sizeof out.addr.sun_path) {
-    auto slash = path.rfind('/');
-    std::string dir = slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
-    out.dir.reset(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-    if (!out.dir) fail_errno(step + ": open " + dir, errno);
-    usable = "/proc/self/fd/" + std::to_string(out.dir.get()) + "/" + path.substr(slash + 1);
-    if (usable.size() >= sizeof out.addr.sun_path) fail(step, "socket name too long: " + path);
-  }
-  usable.copy(out.addr.sun_path, sizeof out.addr.sun_path - 1);
-  return out;
-}
-
-UniqueFd listen_unix(const std::string& path, const std::string& step) {
-  SocketPath sp = socket_path(path, step);
-  UniqueFd s(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
-  if (!s) fail_errno(step, errno);
-  if (::bind(s.get(), reinterpret_cast<sockaddr*>(&sp.addr), sizeof sp.addr) < 0) fail_errno(step, errno);
-  if (::listen(s.get(), 4) < 0) fail_errno(step, errno);
-  return s;
 }
 
 // Removes the state directory unless the container was created.
@@ -143,14 +111,6 @@ int parse_preserve_fds(const std::string& value) {
   for (int fd = 3; fd < 3 + n; ++fd)
     if (::fcntl(fd, F_GETFD) < 0) fail("--preserve-fds " + value, "descriptor " + std::to_string(fd) + " is not open");
   return n;
-}
-
-UniqueFd connect_unix(const std::string& path, int type, const std::string& step) {
-  SocketPath sp = socket_path(path, step);
-  UniqueFd s(::socket(AF_UNIX, type | SOCK_CLOEXEC, 0));
-  if (!s) fail_errno(step, errno);
-  if (::connect(s.get(), reinterpret_cast<sockaddr*>(&sp.addr), sizeof sp.addr) < 0) fail_errno(step, errno);
-  return s;
 }
 
 UniqueFd connect_console(const std::string& command, bool terminal, const std::string& socket_path, bool own_pty) {

@@ -49,8 +49,4 @@ int parse_preserve_fds(const std::string& value);
 // one where one is needed (`own_pty`: the runtime relays the terminal itself).
 UniqueFd connect_console(const std::string& command, bool terminal, const std::string& socket_path, bool own_pty);
 
-// A unix socket connected to `path`, also when the path is longer than
-// sun_path allows (through /proc/self/fd).
-UniqueFd connect_unix(const std::string& path, int type, const std::string& step);
-
 }  // namespace agentrun

@@ -25,6 +25,7 @@
 #include "runtime/seccomp_listener.hpp"
 #include "runtime/proc_stat.hpp"
 #include "runtime/sync.hpp"
+#include "runtime/unix_socket.hpp"
 #include "spec/json_reader.hpp"
 #include "spec/parse_config.hpp"
 #include "spec/state.hpp"

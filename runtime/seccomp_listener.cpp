@@ -2,8 +2,7 @@
 
 #include <sys/socket.h>
 
-#include "runtime/create.hpp"
-#include "runtime/sync.hpp"
+#include "runtime/unix_socket.hpp"
 #include "spec/json_write.hpp"
 
 #include <rapidjson/writer.h>

@@ -55,8 +55,4 @@ class SyncChannel {
 // A connected pair: [0] for the parent, [1] for the child.
 Result<std::pair<SyncChannel, SyncChannel>> make_channel_pair();
 
-// SCM_RIGHTS on any connected unix socket (console sockets, listeners).
-Status send_fd(int socket, int fd, const std::string& payload);
-Result<UniqueFd> receive_fd(int socket);
-
 }  // namespace agentrun

@@ -12,7 +12,7 @@
 
 #include "runtime/in_root.hpp"
 #include "runtime/mount_calls.hpp"
-#include "runtime/sync.hpp"
+#include "runtime/unix_socket.hpp"
 
 namespace agentrun {
 namespace {

@@ -87,9 +87,4 @@ struct CgroupRequest {
   std::string cache_dir;  // where facts about the host may be kept between runs (the state root)
 };
 
-// Chooses the driver from the request and the host's layout. No effects.
-std::unique_ptr<CgroupManager> plan_cgroups(const CgroupRequest& request, std::shared_ptr<CgroupFs> fs = nullptr);
-// The manager a container's state describes (CgroupManager::to_json).
-std::unique_ptr<CgroupManager> load_cgroups(const std::string& json, std::shared_ptr<CgroupFs> fs = nullptr);
-
 }  // namespace agentrun

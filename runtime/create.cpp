@@ -12,7 +12,7 @@
 #include <climits>
 #include <cstdlib>
 
-#include "runtime/cgroup_manager.hpp"
+#include "runtime/cgroup_drivers.hpp"
 #include "runtime/cgroup_warm_up.hpp"
 #include "runtime/file_io.hpp"
 #include "runtime/host_probe.hpp"

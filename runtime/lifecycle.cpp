@@ -12,7 +12,7 @@
 #include <optional>
 
 #include "hooks/hooks.hpp"
-#include "runtime/cgroup_manager.hpp"
+#include "runtime/cgroup_drivers.hpp"
 #include "runtime/cgroup_warm_up.hpp"
 #include "runtime/create.hpp"
 #include "runtime/host_probe.hpp"

@@ -12,7 +12,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
-#include "runtime/cgroup_manager.hpp"
+#include "runtime/cgroup_drivers.hpp"
 #include "runtime/file_io.hpp"
 #include "runtime/proc_stat.hpp"
 #include "spec/error.hpp"

@@ -1,4 +1,4 @@
-#include "runtime/cgroup_manager.hpp"
+#include "runtime/cgroup_drivers.hpp"
 
 #include <rapidjson/document.h>
 

@@ -10,6 +10,7 @@
 #include <rapidjson/writer.h>
 
 #include "runtime/cgroup/files.hpp"
+#include "runtime/cgroup/systemd_annotations.hpp"
 #include "runtime/cgroup/systemd_client.hpp"
 #include "runtime/util/file_io.hpp"
 #include "spec/error.hpp"

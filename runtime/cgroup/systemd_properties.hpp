@@ -1,6 +1,7 @@
 #pragma once
 // systemd unit properties for --systemd-cgroup: linux.resources as runc's
-// systemd drivers set them, and the org.systemd.property.<Name> annotations.
+// systemd drivers set them (the org.systemd.property.<Name> annotations are
+// in systemd_annotations.hpp).
 //
 // The limits are written to the cgroup files as well (writes.hpp);
 // the properties keep systemd's view of the unit the same, so that it does
@@ -17,7 +18,6 @@
 // into deny-all) that re-appears at each re-apply.
 
 #include <cstdint>
-#include <map>
 #include <string>
 #include <variant>
 #include <vector>
@@ -43,6 +43,8 @@ struct UnitProperty {
 
 // "infinity" for the 64-bit limits (systemd's USEC_INFINITY, CGROUP_LIMIT_MAX).
 inline constexpr uint64_t kSystemdInfinity = UINT64_MAX;
+// systemd's times are in microseconds.
+inline constexpr uint64_t kUsecPerSec = 1000000;
 
 // The properties runc sets on every container unit: accounting on for each
 // controller (BlockIOAccounting on v1 and hybrid, IOAccounting on v2).
@@ -65,16 +67,5 @@ void round_cpu_quota_for_systemd(spec::Resources& r);
 // AllowedMemoryNodes (byte i bit j = number 8i+j). Throws Failure naming
 // `field` for malformed text or numbers of 8192 and above.
 std::vector<uint8_t> cpuset_bitmask(const std::string& text, const std::string& field);
-
-// The org.systemd.property.<Name> annotations, in key order, with runc's
-// rules: Name is at least 3 ASCII letters; the value is GVariant text
-// (true, 5, uint64 5, @t 5, 'text', ['a','b'], @as [] ...); a Name ending
-// in a lowercase letter and "Sec" becomes "...USec" with the number of
-// seconds in microseconds. Throws Failure naming the annotation.
-std::vector<UnitProperty> annotation_properties(const std::map<std::string, std::string>& annotations);
-
-// One GVariant text value (the annotation parser), for tests and messages.
-// Throws Failure with `step` for text that does not parse.
-UnitProperty parse_gvariant(const std::string& name, const std::string& text, const std::string& step);
 
 }  // namespace agentrun

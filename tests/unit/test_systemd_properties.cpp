@@ -2,6 +2,7 @@
 
 #include <sstream>
 
+#include "runtime/cgroup/systemd_annotations.hpp"
 #include "runtime/cgroup/systemd_properties.hpp"
 #include "support/checks.hpp"
 #include "support/resources.hpp"

@@ -2,7 +2,7 @@
 
 #include <sys/wait.h>
 
-#include "runtime/child_process.hpp"
+#include "runtime/util/child_process.hpp"
 
 namespace agentrun {
 namespace {

@@ -40,8 +40,12 @@ class Failure : public std::exception {
   std::string text_;
 };
 
+// Without exceptions (the build of init/ that checks it never throws: see
+// CMakeLists.txt) nothing that throws is declared, so a call of it fails.
+#if __cpp_exceptions
 [[noreturn]] void fail(std::string step, std::string reason);
 [[noreturn]] void fail_errno(std::string step, int errnum);
+#endif
 
 class [[nodiscard]] Status {
  public:
@@ -50,10 +54,12 @@ class [[nodiscard]] Status {
   explicit operator bool() const { return !error_; }
   const Error& error() const& { return *error_; }
   Error&& error() && { return std::move(*error_); }
+#if __cpp_exceptions
   // Throws on the CLI side; never use between fork and exec.
   void or_throw() const {
     if (error_) throw Failure(*error_);
   }
+#endif
 
  private:
   std::optional<Error> error_;
@@ -70,10 +76,12 @@ class [[nodiscard]] Result {
   T* operator->() { return &std::get<0>(v_); }
   const Error& error() const& { return std::get<1>(v_); }
   Error&& error() && { return std::get<1>(std::move(v_)); }
+#if __cpp_exceptions
   T or_throw() && {
     if (v_.index() != 0) throw Failure(std::get<1>(v_));
     return std::get<0>(std::move(v_));
   }
+#endif
 
  private:
   std::variant<T, Error> v_;

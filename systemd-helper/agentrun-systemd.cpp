@@ -1,7 +1,7 @@
 // agentrun-systemd COMMAND: one JSON request on stdin, one JSON reply on
 // stdout, exit 0 on {"ok":true,...}, 1 on {"ok":false,"error":...}. A thin
 // sd-bus adaptor to systemd's manager on the system bus, started only by
-// `agentrun --systemd-cgroup` (runtime/systemd_client.hpp): the static
+// `agentrun --systemd-cgroup` (runtime/cgroup/systemd_client.hpp): the static
 // runtime never links libsystemd, and the cgroupfs driver never pays for
 // D-Bus. Commands: probe, start-scope, set-properties, stop-unit, unit-info.
 

@@ -11,17 +11,17 @@
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
 
-#include "runtime/cgroup_layout.hpp"
-#include "runtime/file_io.hpp"
-#include "runtime/in_root.hpp"
-#include "runtime/landlock.hpp"
+#include "runtime/cgroup/layout.hpp"
+#include "runtime/confine/landlock.hpp"
+#include "runtime/confine/seccomp_cache.hpp"
+#include "runtime/confine/seccomp_compile.hpp"
+#include "runtime/confine/seccomp_profiles.hpp"
+#include "runtime/plan/seccomp_sequence.hpp"
 #include "runtime/policy/parse_policy.hpp"
-#include "runtime/preflight.hpp"
-#include "runtime/seccomp_cache.hpp"
-#include "runtime/seccomp_compile.hpp"
-#include "runtime/seccomp_profiles.hpp"
-#include "runtime/seccomp_sequence.hpp"
-#include "runtime/sha256.hpp"
+#include "runtime/policy/preflight.hpp"
+#include "runtime/util/file_io.hpp"
+#include "runtime/util/in_root.hpp"
+#include "runtime/util/sha256.hpp"
 #include "spec/json_write.hpp"
 #include "spec/names.hpp"
 

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "runtime/cgroup_layout.hpp"
-#include "runtime/plan.hpp"
+#include "runtime/cgroup/layout.hpp"
+#include "runtime/plan/plan.hpp"
 #include "runtime/policy/select.hpp"
 #include "runtime/policy/translate.hpp"
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "runtime/policy/translate.hpp"
+#include "runtime/policy/translate_context.hpp"
 #include "spec/config.hpp"
 
 namespace agentrun::policy {

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "runtime/in_root.hpp"
+#include "runtime/util/in_root.hpp"
 
 namespace agentrun::policy {
 namespace {

@@ -5,8 +5,8 @@
 
 #include <algorithm>
 
-#include "runtime/in_root.hpp"
-#include "runtime/preflight.hpp"
+#include "runtime/policy/preflight.hpp"
+#include "runtime/util/in_root.hpp"
 #include "spec/json_reader.hpp"
 #include "spec/json_write.hpp"
 #include "spec/names.hpp"

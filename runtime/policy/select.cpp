@@ -4,9 +4,9 @@
 
 #include <algorithm>
 
-#include "runtime/embedded_files.hpp"
 #include "runtime/policy/merge.hpp"
 #include "runtime/policy/parse_policy.hpp"
+#include "runtime/util/embedded_files.hpp"
 #include "spec/error.hpp"
 #include "spec/json_reader.hpp"
 

@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <sstream>
 
-#include "runtime/in_root.hpp"
 #include "runtime/policy/host_gaps.hpp"
 #include "runtime/policy/merge.hpp"
+#include "runtime/util/in_root.hpp"
 #include "spec/error.hpp"
 #include "spec/names.hpp"
 

@@ -13,27 +13,12 @@
 #include <string>
 #include <vector>
 
-#include "runtime/landlock.hpp"
+#include "runtime/confine/landlock.hpp"
 #include "runtime/policy/policy.hpp"
+#include "runtime/policy/translate_context.hpp"
 #include "spec/config.hpp"
 
 namespace agentrun::policy {
-
-struct FeatureState {
-  bool available = false;
-  std::string reason;
-};
-
-struct TranslateContext {
-  std::string passwd;                           // the rootfs's /etc/passwd, "" if it has none
-  std::vector<std::string> protected_paths;     // the runtime's state and config: never mounted in
-  std::map<std::string, std::string> resolved_sources;  // mount source -> its real path on the host
-  std::map<std::string, FeatureState> host;     // preflight results by feature name
-  int landlock_abi = 0;
-  int last_cap = 40;                            // the kernel's highest capability
-  bool apparmor = false, selinux = false;       // enabled on this host
-  bool net_cls = false, net_prio = false;       // their cgroup v1 hierarchies are mounted
-};
 
 struct FeatureOutcome {
   std::string name;

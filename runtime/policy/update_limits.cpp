@@ -12,7 +12,7 @@ namespace {
 // Where a requested value stands against the policy's ceiling.
 enum class Verdict { within, above, removes, unreadable };
 
-// pids.limit: 0 and below are written as "max" (cgroup_writes.cpp).
+// pids.limit: 0 and below are written as "max" (cgroup/writes.cpp).
 Verdict pids_verdict(int64_t value, int64_t max) {
   return value <= 0 ? Verdict::removes : value > max ? Verdict::above : Verdict::within;
 }

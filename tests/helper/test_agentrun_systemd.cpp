@@ -16,7 +16,7 @@
 #include <fstream>
 #include <map>
 
-#include "runtime/systemd_client.hpp"
+#include "runtime/cgroup/systemd_client.hpp"
 #include "support/needs.hpp"
 #include "support/wait.hpp"
 #include "unit/support/checks.hpp"

@@ -18,9 +18,9 @@
 #include <fstream>
 #include <sstream>
 
-#include "runtime/cgroupfs.hpp"
-#include "runtime/device_bpf.hpp"
-#include "runtime/file_io.hpp"
+#include "runtime/cgroup/cgroupfs.hpp"
+#include "runtime/cgroup/device_bpf.hpp"
+#include "runtime/util/file_io.hpp"
 #include "spec/error.hpp"
 #include "support/files.hpp"
 #include "support/needs.hpp"

@@ -1,7 +1,7 @@
 #include <boost/test/unit_test.hpp>
 
-#include "runtime/cgroup_layout.hpp"
-#include "runtime/cgroup_path.hpp"
+#include "runtime/cgroup/layout.hpp"
+#include "runtime/cgroup/path.hpp"
 #include "spec/error.hpp"
 #include "support/checks.hpp"
 #include "support/files.hpp"

@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "runtime/cgroupfs.hpp"
+#include "runtime/cgroup/cgroupfs.hpp"
 #include "spec/error.hpp"
 #include "support/checks.hpp"
 #include "support/files.hpp"

@@ -2,7 +2,7 @@
 
 #include <sstream>
 
-#include "runtime/cgroup_writes.hpp"
+#include "runtime/cgroup/writes.hpp"
 #include "spec/error.hpp"
 #include "support/checks.hpp"
 #include "support/resources.hpp"

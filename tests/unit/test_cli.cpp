@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "runtime/cli.hpp"
+#include "runtime/cli/command_line.hpp"
 #include "spec/error.hpp"
 #include "support/checks.hpp"
 

@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "runtime/device_bpf.hpp"
+#include "runtime/cgroup/device_bpf.hpp"
 #include "spec/error.hpp"
 
 using namespace agentrun;

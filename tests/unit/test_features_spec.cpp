@@ -8,10 +8,10 @@
 
 #include <rapidjson/document.h>
 
-#include "runtime/default_spec.hpp"
-#include "runtime/features.hpp"
-#include "runtime/mount_options.hpp"
-#include "runtime/plan.hpp"
+#include "runtime/cli/default_spec.hpp"
+#include "runtime/cli/features.hpp"
+#include "runtime/confine/mount_options.hpp"
+#include "runtime/plan/plan.hpp"
 #include "spec/error.hpp"
 #include "spec/names.hpp"
 #include "spec/parse_config.hpp"

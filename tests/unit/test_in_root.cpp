@@ -10,7 +10,7 @@
 #include <fstream>
 #include <string>
 
-#include "runtime/in_root.hpp"
+#include "runtime/util/in_root.hpp"
 #include "support/checks.hpp"
 
 using namespace agentrun;

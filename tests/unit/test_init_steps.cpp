@@ -7,8 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "runtime/credentials.hpp"
-#include "runtime/rootfs.hpp"
+#include "runtime/init/credentials.hpp"
+#include "runtime/init/rootfs.hpp"
 #include "spec/names.hpp"
 #include "support/checks.hpp"
 #include "support/recording_sys.hpp"

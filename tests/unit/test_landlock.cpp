@@ -19,8 +19,8 @@
 #include <map>
 #include <string>
 
-#include "runtime/fd.hpp"
-#include "runtime/landlock.hpp"
+#include "runtime/confine/landlock.hpp"
+#include "runtime/util/fd.hpp"
 #include "support/checks.hpp"
 #include "support/needs.hpp"
 

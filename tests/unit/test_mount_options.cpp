@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "runtime/mount_options.hpp"
+#include "runtime/confine/mount_options.hpp"
 #include "spec/error.hpp"
 #include "support/checks.hpp"
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "runtime/plan.hpp"
+#include "runtime/plan/plan.hpp"
 #include "spec/error.hpp"
 #include "spec/parse_config.hpp"
 #include "support/checks.hpp"

@@ -8,11 +8,11 @@
 #include <string>
 #include <vector>
 
-#include "runtime/embedded_files.hpp"
 #include "runtime/policy/parse_policy.hpp"
 #include "runtime/policy/policy.hpp"
+#include "runtime/policy/preflight.hpp"
 #include "runtime/policy/select.hpp"
-#include "runtime/preflight.hpp"
+#include "runtime/util/embedded_files.hpp"
 #include "spec/error.hpp"
 #include "support/checks.hpp"
 #include "support/policy_show.hpp"

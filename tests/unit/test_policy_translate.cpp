@@ -8,9 +8,9 @@
 
 #include "runtime/policy/parse_policy.hpp"
 #include "runtime/policy/policy.hpp"
+#include "runtime/policy/preflight.hpp"
 #include "runtime/policy/select.hpp"
 #include "runtime/policy/translate.hpp"
-#include "runtime/preflight.hpp"
 #include "spec/error.hpp"
 #include "spec/names.hpp"
 #include "spec/parse_config.hpp"

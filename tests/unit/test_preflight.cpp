@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "runtime/landlock.hpp"
-#include "runtime/preflight.hpp"
+#include "runtime/confine/landlock.hpp"
+#include "runtime/policy/preflight.hpp"
 #include "spec/error.hpp"
 #include "support/needs.hpp"
 

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "runtime/log.hpp"
-#include "runtime/proc_stat.hpp"
+#include "runtime/util/log.hpp"
+#include "runtime/util/proc_stat.hpp"
 #include "support/checks.hpp"
 
 using namespace agentrun;

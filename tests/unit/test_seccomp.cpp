@@ -14,8 +14,8 @@
 #include <initializer_list>
 #include <string>
 
-#include "runtime/seccomp_compile.hpp"
-#include "runtime/seccomp_load.hpp"
+#include "runtime/confine/seccomp_compile.hpp"
+#include "runtime/confine/seccomp_load.hpp"
 #include "spec/error.hpp"
 #include "support/checks.hpp"
 #include "support/needs.hpp"

@@ -8,8 +8,8 @@
 #include <fstream>
 #include <iterator>
 
-#include "runtime/seccomp_cache.hpp"
-#include "runtime/seccomp_profiles.hpp"
+#include "runtime/confine/seccomp_cache.hpp"
+#include "runtime/confine/seccomp_profiles.hpp"
 #include "spec/error.hpp"
 #include "support/checks.hpp"
 

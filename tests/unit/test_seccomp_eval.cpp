@@ -12,10 +12,10 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 
-#include "runtime/seccomp_compile.hpp"
-#include "runtime/seccomp_eval.hpp"
-#include "runtime/seccomp_profiles.hpp"
-#include "runtime/seccomp_sequence.hpp"
+#include "runtime/confine/seccomp_compile.hpp"
+#include "runtime/confine/seccomp_eval.hpp"
+#include "runtime/confine/seccomp_profiles.hpp"
+#include "runtime/plan/seccomp_sequence.hpp"
 #include "support/builtin_filters.hpp"
 #include "support/checks.hpp"
 #include "support/needs.hpp"

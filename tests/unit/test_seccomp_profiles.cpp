@@ -23,12 +23,12 @@
 #include <cerrno>
 #include <csignal>
 
-#include "runtime/embedded_files.hpp"
-#include "runtime/fd.hpp"
-#include "runtime/seccomp_compile.hpp"
-#include "runtime/seccomp_load.hpp"
-#include "runtime/seccomp_profiles.hpp"
-#include "runtime/seccomp_sequence.hpp"
+#include "runtime/confine/seccomp_compile.hpp"
+#include "runtime/confine/seccomp_load.hpp"
+#include "runtime/confine/seccomp_profiles.hpp"
+#include "runtime/plan/seccomp_sequence.hpp"
+#include "runtime/util/embedded_files.hpp"
+#include "runtime/util/fd.hpp"
 #include "spec/error.hpp"
 #include "support/builtin_filters.hpp"
 #include "support/checks.hpp"

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "runtime/sha256.hpp"
+#include "runtime/util/sha256.hpp"
 
 using agentrun::sha256_hex;
 

@@ -18,8 +18,8 @@
 #include <string>
 #include <vector>
 
-#include "runtime/proc_stat.hpp"
-#include "runtime/store.hpp"
+#include "runtime/container/store.hpp"
+#include "runtime/util/proc_stat.hpp"
 #include "spec/error.hpp"
 #include "support/checks.hpp"
 #include "support/wait.hpp"

@@ -12,7 +12,7 @@
 #include <cstring>
 #include <string>
 
-#include "runtime/sync.hpp"
+#include "runtime/init/sync.hpp"
 
 using namespace agentrun;
 

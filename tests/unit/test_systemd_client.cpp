@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <fstream>
 
-#include "runtime/systemd_client.hpp"
+#include "runtime/cgroup/systemd_client.hpp"
 #include "support/checks.hpp"
 
 using namespace agentrun;

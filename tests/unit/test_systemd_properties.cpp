@@ -2,7 +2,8 @@
 
 #include <sstream>
 
-#include "runtime/systemd_properties.hpp"
+#include "runtime/cgroup/systemd_annotations.hpp"
+#include "runtime/cgroup/systemd_properties.hpp"
 #include "support/checks.hpp"
 #include "support/resources.hpp"
 

@@ -1,6 +1,6 @@
 #include <boost/test/unit_test.hpp>
 
-#include "runtime/systemd_unit.hpp"
+#include "runtime/cgroup/systemd_unit.hpp"
 #include "support/checks.hpp"
 
 using namespace agentrun;

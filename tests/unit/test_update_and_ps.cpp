@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <functional>
 
-#include "runtime/cli.hpp"
-#include "runtime/ps.hpp"
-#include "runtime/update_request.hpp"
+#include "runtime/cli/command_line.hpp"
+#include "runtime/cli/update_request.hpp"
+#include "runtime/container/ps.hpp"
 #include "spec/error.hpp"
 #include "support/checks.hpp"
 

@@ -20,7 +20,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "runtime/default_spec.hpp"
+#include "runtime/cli/default_spec.hpp"
 #include "support/host.hpp"
 #include "support/needs.hpp"
 

@@ -1,8 +1,8 @@
 #pragma once
 // The built-in seccomp profiles, compiled once per test executable.
 
-#include "runtime/seccomp_compile.hpp"
-#include "runtime/seccomp_profiles.hpp"
+#include "runtime/confine/seccomp_compile.hpp"
+#include "runtime/confine/seccomp_profiles.hpp"
 
 namespace test {
 

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "runtime/sys.hpp"
+#include "runtime/util/sys.hpp"
 
 namespace test {
 

@@ -1,0 +1,384 @@
+#include "runtime/cgroup/cgroupfs.hpp"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <algorithm>
+#include <chrono>
+#include <sstream>
+#include <thread>
+
+#include "runtime/cgroup/device_bpf.hpp"
+#include "runtime/cgroup/files.hpp"
+#include "runtime/cgroup/path.hpp"
+#include "runtime/cgroup/stats.hpp"
+#include "runtime/cgroup/writes.hpp"
+#include "runtime/util/file_io.hpp"
+#include "runtime/util/log.hpp"
+#include "spec/error.hpp"
+
+namespace agentrun {
+namespace {
+
+using namespace cgroup_files;
+using Clock = std::chrono::steady_clock;
+
+void sleep_ms(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
+
+bool listed(const std::optional<std::string>& text, const std::string& word) {
+  std::istringstream in(text.value_or(""));
+  for (std::string w; in >> w;)
+    if (w == word) return true;
+  return false;
+}
+
+const std::shared_ptr<CgroupFs>& real_fs() {
+  static const auto fs = std::make_shared<CgroupFs>();
+  return fs;
+}
+
+}  // namespace
+
+int CgroupFs::make_dir(const std::string& path) { return ::mkdir(path.c_str(), 0755) == 0 ? 0 : errno; }
+int CgroupFs::remove_dir(const std::string& path) { return ::rmdir(path.c_str()) == 0 ? 0 : errno; }
+
+std::unique_ptr<CgroupfsManager> CgroupfsManager::plan(const CgroupLayout& layout,
+                                                       const std::map<std::string, std::string>& own_cgroups,
+                                                       const std::string& cgroups_path, const std::string& id,
+                                                       std::shared_ptr<CgroupFs> fs) {
+  std::unique_ptr<CgroupfsManager> cg;
+  if (layout.mode == CgroupMode::v2) cg = std::make_unique<CgroupfsV2>();
+  else cg = std::make_unique<CgroupfsV1>();
+  cg->mode_ = layout.mode;
+  cg->unified_controllers_ = layout.unified_controllers;
+  cg->fs_ = fs ? std::move(fs) : real_fs();
+  const auto own = [&](const std::string& key) {
+    const auto it = own_cgroups.find(key);
+    if (it == own_cgroups.end())
+      fail("cgroup", "hierarchy \"" + (key.empty() ? std::string("unified") : key) +
+                         "\" is mounted but this process's cgroup in it is not in /proc/self/cgroup");
+    return it->second;
+  };
+  if (layout.mode != CgroupMode::v2)
+    for (const auto& [controller, mount] : layout.v1)
+      cg->dirs_[controller] = mount + resolve_cgroup_path(cgroups_path, id, own(controller));
+  if (layout.mode == CgroupMode::hybrid)
+    cg->dirs_[""] = layout.unified + resolve_cgroup_path(cgroups_path, id, own(""));
+  // On cgroup v2 the caller's own cgroup holds the caller, so no controller
+  // could be enabled below it (no internal processes): a relative path
+  // starts from its parent, as runc's does.
+  if (layout.mode == CgroupMode::v2)
+    cg->dirs_[""] = layout.unified + resolve_cgroup_path(cgroups_path, id, parent_of(own("")));
+  return cg;
+}
+
+std::vector<std::string> CgroupfsManager::distinct_dirs() const {
+  std::vector<std::string> out;
+  for (const auto& [controller, dir] : dirs_)
+    if (std::find(out.begin(), out.end(), dir) == out.end()) out.push_back(dir);
+  return out;
+}
+
+std::string CgroupfsManager::dir_of(const std::string& controller) const {
+  const auto it = dirs_.find(controller);
+  return it == dirs_.end() ? "" : it->second;
+}
+
+// Usually only the last level is missing: it is tried first, and the walk
+// goes up only on ENOENT (every mkdir on cgroupfs takes its locks).
+void CgroupfsManager::mkdir_p(const std::string& dir) {
+  int err = fs_->make_dir(dir);
+  // A few tries: another container's delete may remove a shared parent meanwhile.
+  for (int attempt = 0; err == ENOENT && attempt < 3; ++attempt) {
+    const std::string parent = parent_of(dir);
+    if (parent.empty() || parent == dir) throw Failure(Error{"cgroup: mkdir " + dir, "", err});
+    mkdir_p(parent);
+    err = fs_->make_dir(dir);
+  }
+  if (err == 0) created_.push_back(dir);
+  else if (err != EEXIST) throw Failure(Error{"cgroup: mkdir " + dir, "", err});
+}
+
+// A new v1 cpuset cgroup starts with no cpus and mems, and no task can
+// join it until they are set: take the parent's.
+void CgroupfsManager::inherit_cpuset(const std::string& dir) const {
+  const std::string top = dir_of("cpuset");
+  if (top.empty() || (dir != top && top.rfind(dir + "/", 0) != 0)) return;
+  for (const char* file : {"cpuset.cpus", "cpuset.mems"}) {
+    if (!trim(read_req("cpuset", dir, file)).empty()) continue;
+    write("cpuset", dir, file, trim(read_req("cpuset", parent_of(dir), file)));
+  }
+}
+
+void CgroupfsManager::create() {
+  for (const auto& dir : distinct_dirs()) {
+    const size_t before = created_.size();
+    mkdir_p(dir);
+    for (size_t i = before; i < created_.size(); ++i) inherit_cpuset(created_[i]);
+  }
+}
+
+// A v2 controller is usable in a cgroup only when its parent enables it in
+// cgroup.subtree_control, which the parent can do only when the controller
+// is usable there: the walk goes up to the nearest ancestor that has it and
+// enables it downwards from there, as runc does.
+void CgroupfsManager::enable_controller(const std::string& controller) const {
+  if (!unified_controllers_.count(controller))
+    fail("cgroup", "controller \"" + controller + "\" is not available on this host (needed by " +
+                       resource_field_of(controller) + ")");
+  std::vector<std::string> chain;  // nearest first
+  for (std::string dir = parent_of(dir_of("")); !listed(read_req("", dir, "cgroup.subtree_control"), controller);
+       dir = parent_of(dir)) {
+    chain.push_back(dir);
+    if (listed(read_opt(dir, "cgroup.controllers"), controller)) break;
+    if (dir == "/") fail("cgroup", "no ancestor of " + dir_of("") + " has the controller \"" + controller + "\"");
+  }
+  for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+    auto st = write_whole_file(AT_FDCWD, *it + "/cgroup.subtree_control", "+" + controller, O_TRUNC);
+    if (st) continue;
+    const int err = st.error().errnum;
+    fail_errno("cgroup: enable the controller \"" + controller + "\" for " + resource_field_of(controller) +
+                   " in " + *it + "/cgroup.subtree_control" +
+                   (err == EBUSY ? " (that cgroup holds processes: cgroup v2 lets only a cgroup without "
+                                   "processes pass controllers down)"
+                                 : ""),
+               err);
+  }
+}
+
+void CgroupfsManager::apply_unified(const spec::Resources& r) const {
+  const auto writes = v2_writes(r);
+  std::set<std::string> needed;
+  for (const auto& w : writes)
+    if (!w.controller.empty() && needed.insert(w.controller).second) enable_controller(w.controller);
+  const std::string dir = dir_of("");
+  for (const auto& w : writes) write(w.controller, dir, w.file, w.value);
+  if (r.devices.empty()) return;
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) fail_errno("cgroup devices: open " + dir, errno);
+  attach_device_filter(fd.get(), device_filter_program(r.devices));
+}
+
+void CgroupfsManager::add_process(pid_t pid) const {
+  std::set<std::string> done;  // comounted controllers share a directory
+  for (const auto& [controller, dir] : dirs_)
+    if (done.insert(dir).second) write(controller, dir, "cgroup.procs", std::to_string(pid));
+}
+
+void CgroupfsManager::join_init(pid_t pid, bool born_in) {
+  if (!born_in) add_process(pid);
+}
+
+std::vector<pid_t> CgroupfsManager::processes() const {
+  std::set<pid_t> pids;
+  // A cgroup that is gone holds nothing: systemd removes a scope's once it is empty.
+  for (const auto& dir : distinct_dirs()) {
+    std::istringstream in(read_opt(dir, "cgroup.procs").value_or(""));
+    for (pid_t p; in >> p;) pids.insert(p);
+  }
+  return {pids.begin(), pids.end()};
+}
+
+// v1's freezer when it is mounted, else the unified hierarchy's cgroup.freeze.
+std::string CgroupfsManager::freezer_dir(bool& v1) const {
+  v1 = !dir_of("freezer").empty();
+  const std::string dir = v1 ? dir_of("freezer") : dir_of("");
+  if (dir.empty()) fail("cgroup", "no freezer: neither a v1 freezer hierarchy nor cgroup v2 is mounted");
+  return dir;
+}
+
+void CgroupfsManager::freeze() {
+  bool v1 = false;
+  const std::string dir = freezer_dir(v1);
+  // Freezing completes asynchronously; tasks in uninterruptible sleep can
+  // delay it. Give up after about a second rather than hang `pause`. v1's
+  // state is written again until it reads FROZEN; v2 announces the change
+  // in cgroup.events, which poll reports as POLLPRI.
+  write("freezer", dir, v1 ? "freezer.state" : "cgroup.freeze", v1 ? "FROZEN" : "1");
+  UniqueFd events(v1 ? -1 : ::open((dir + "/cgroup.events").c_str(), O_RDONLY | O_CLOEXEC));
+  const auto deadline = Clock::now() + std::chrono::seconds(1);
+  while (!frozen()) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) {
+      thaw();
+      fail("cgroup freezer: freeze " + dir, "the processes did not stop within 1s");
+    }
+    if (v1) {
+      sleep_ms(5);
+      write("freezer", dir, "freezer.state", "FROZEN");
+      continue;
+    }
+    pollfd p{events.get(), POLLPRI, 0};
+    if (!events || ::poll(&p, 1, static_cast<int>(std::min<long>(left, 100))) < 0) sleep_ms(5);
+  }
+}
+
+void CgroupfsManager::thaw() {
+  bool v1 = false;
+  const std::string dir = freezer_dir(v1);
+  try {
+    write("freezer", dir, v1 ? "freezer.state" : "cgroup.freeze", v1 ? "THAWED" : "0");
+  } catch (const Failure& f) {
+    // Gone with its processes (systemd removes an empty scope's cgroup at once).
+    if (f.error().errnum == ENOENT && ::access(dir.c_str(), F_OK) != 0) return;
+    throw;
+  }
+}
+
+bool CgroupfsManager::frozen() const {
+  bool v1 = false;
+  const std::string dir = freezer_dir(v1);
+  const auto state = read_opt(dir, v1 ? "freezer.state" : "cgroup.freeze");
+  if (!state) return false;  // a cgroup that is gone is not frozen
+  if (v1) return trim(*state) == "FROZEN";
+  return trim(*state) == "1" && value_of(read_opt(dir, "cgroup.events"), "frozen") == 1;
+}
+
+void CgroupfsManager::signal_all(int signal) {
+  const bool was_frozen = frozen();
+  try {
+    freeze();
+  } catch (const Failure& f) {
+    // A process stuck in reclaim (at its memory limit) cannot be frozen, but
+    // SIGKILL reaches it, and delete kills until the cgroup is empty.
+    if (signal != SIGKILL) throw;
+    log_message(LogLevel::warning, f.what());
+  }
+  for (pid_t pid : processes())
+    if (::kill(pid, signal) < 0 && errno != ESRCH)
+      fail_errno("send signal " + std::to_string(signal) + " to process " + std::to_string(pid), errno);
+  // A paused container stays paused, unless it was killed: frozen processes die only when thawed.
+  if (!was_frozen || signal == SIGKILL) thaw();
+}
+
+std::string CgroupfsManager::stats_json(const std::string& id) const {
+  return cgroup_stats_json(id, dirs_, dir_of(""));
+}
+
+// A leaf is usually empty by now: only when removing it fails are the
+// cgroups the container made below it removed first; a leaf still busy with
+// exiting processes gets about a second.
+void CgroupfsManager::remove_tree(const std::string& dir, bool leaf) const {
+  int err = fs_->remove_dir(dir);
+  if ((err == EBUSY || err == ENOTEMPTY) && leaf) {
+    for (const auto& child : entries(dir, true)) remove_tree(dir + "/" + child, true);
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      err = fs_->remove_dir(dir);
+      if (err != EBUSY) break;
+      sleep_ms(10);
+    }
+  }
+  if (err == 0 || err == ENOENT) return;
+  // A shared parent such as "agentrun/" may hold other containers.
+  if (!leaf && (err == ENOTEMPTY || err == EBUSY || err == EEXIST)) return;
+  throw Failure(Error{"cgroup: remove " + dir, "", err});
+}
+
+void CgroupfsManager::destroy() {
+  std::optional<Failure> first;
+  for (auto it = created_.rbegin(); it != created_.rend(); ++it) {
+    const bool leaf = std::any_of(dirs_.begin(), dirs_.end(), [&](const auto& e) { return e.second == *it; });
+    try {
+      remove_tree(*it, leaf);
+    } catch (const Failure& f) {
+      if (!first) first = f;
+    }
+  }
+  if (first) throw *first;
+  // The shared "agentrun/" parent of default paths goes with its last
+  // container, whichever created it (it stays while another one is in it).
+  for (const auto& [controller, dir] : dirs_) {
+    const std::string parent = parent_of(dir);
+    if (parent.size() > 9 && parent.compare(parent.size() - 9, 9, "/agentrun") == 0) fs_->remove_dir(parent);
+  }
+  created_.clear();
+}
+
+void CgroupfsManager::watch_oom() {
+  const std::string dir = dir_of("");
+  if (!dir.empty()) oom_fd_.reset(::open((dir + "/memory.events").c_str(), O_RDONLY | O_CLOEXEC));
+}
+
+void CgroupfsManager::wait_for_oom(int timeout_ms) const {
+  if (!oom_fd_) return CgroupManager::wait_for_oom(timeout_ms);
+  pollfd p{oom_fd_.get(), static_cast<short>(oom_eventfd_ ? POLLIN : POLLPRI), 0};
+  const int n = ::poll(&p, 1, timeout_ms);
+  if (n < 0) return CgroupManager::wait_for_oom(timeout_ms);
+  uint64_t count = 0;  // an eventfd stays readable until it is read
+  if (n > 0 && oom_eventfd_ && ::read(oom_fd_.get(), &count, sizeof count) < 0) CgroupManager::wait_for_oom(timeout_ms);
+}
+
+void CgroupfsManager::own_leaves() {
+  for (const auto& dir : distinct_dirs())
+    if (std::find(created_.begin(), created_.end(), dir) == created_.end()) created_.push_back(dir);
+}
+
+std::string CgroupfsManager::to_json() const {
+  using Json = rapidjson::Writer<rapidjson::StringBuffer>;
+  rapidjson::StringBuffer buf;
+  Json w(buf);
+  w.StartObject();
+  w.Key("driver"), w.String("cgroupfs");
+  w.Key("mode"), w.String(cgroup_mode_name(mode_));
+  w.Key("dirs");
+  w.StartObject();
+  for (const auto& [c, d] : dirs_) w.Key(c.c_str(), static_cast<rapidjson::SizeType>(c.size())), w.String(d.c_str());
+  w.EndObject();
+  w.Key("created");
+  w.StartArray();
+  for (const auto& d : created_) w.String(d.c_str());
+  w.EndArray();
+  w.Key("unifiedControllers");
+  w.StartArray();
+  for (const auto& c : unified_controllers_) w.String(c.c_str());
+  w.EndArray();
+  w.EndObject();
+  return buf.GetString();
+}
+
+std::unique_ptr<CgroupfsManager> CgroupfsManager::from_json(const std::string& json, std::shared_ptr<CgroupFs> fs) {
+  const char* step = "state: cgroup";
+  rapidjson::Document d;
+  if (d.Parse(json.c_str(), json.size()).HasParseError() || !d.IsObject()) fail(step, "not a JSON object");
+  const auto member = [&](const char* name) -> const rapidjson::Value& {
+    const auto it = d.FindMember(name);
+    if (it == d.MemberEnd()) fail(step, std::string("\"") + name + "\" is missing");
+    return it->value;
+  };
+  const auto strings = [&](const rapidjson::Value& v, const char* name) {
+    std::vector<std::string> out;
+    if (!v.IsArray()) fail(step, std::string("\"") + name + "\" is not an array");
+    for (const auto& s : v.GetArray()) {
+      if (!s.IsString()) fail(step, std::string("\"") + name + "\" holds a non-string");
+      out.emplace_back(s.GetString(), s.GetStringLength());
+    }
+    return out;
+  };
+  const auto& mode = member("mode");
+  const std::string m = mode.IsString() ? mode.GetString() : "";
+  std::unique_ptr<CgroupfsManager> cg;
+  if (m == "v1" || m == "hybrid") cg = std::make_unique<CgroupfsV1>();
+  else if (m == "v2") cg = std::make_unique<CgroupfsV2>();
+  else fail(step, "\"mode\" is not v1, hybrid or v2");
+  cg->mode_ = m == "v1" ? CgroupMode::v1 : m == "hybrid" ? CgroupMode::hybrid : CgroupMode::v2;
+  cg->fs_ = fs ? std::move(fs) : real_fs();
+  const auto& dirs = member("dirs");
+  if (!dirs.IsObject()) fail(step, "\"dirs\" is not an object");
+  for (const auto& e : dirs.GetObject()) {
+    if (!e.value.IsString()) fail(step, "\"dirs\" holds a non-string");
+    cg->dirs_[std::string(e.name.GetString(), e.name.GetStringLength())] = e.value.GetString();
+  }
+  cg->created_ = strings(member("created"), "created");
+  for (auto& c : strings(member("unifiedControllers"), "unifiedControllers")) cg->unified_controllers_.insert(c);
+  return cg;
+}
+
+}  // namespace agentrun

@@ -1,0 +1,34 @@
+#include "runtime/cgroup/drivers.hpp"
+
+#include <rapidjson/document.h>
+
+#include <chrono>
+#include <thread>
+
+#include "runtime/cgroup/cgroupfs.hpp"
+#include "runtime/cgroup/systemd.hpp"
+#include "spec/error.hpp"
+
+namespace agentrun {
+
+void CgroupManager::wait_for_oom(int timeout_ms) const {
+  std::this_thread::sleep_for(std::chrono::milliseconds(timeout_ms));
+}
+
+std::unique_ptr<CgroupManager> plan_cgroups(const CgroupRequest& request, std::shared_ptr<CgroupFs> fs) {
+  if (request.systemd) return SystemdCgroup::plan(request, std::move(fs));
+  return CgroupfsManager::plan(request.layout, request.own, request.cgroups_path, request.id, std::move(fs));
+}
+
+std::unique_ptr<CgroupManager> load_cgroups(const std::string& json, std::shared_ptr<CgroupFs> fs) {
+  rapidjson::Document d;
+  if (d.Parse(json.c_str(), json.size()).HasParseError() || !d.IsObject()) fail("state: cgroup", "not a JSON object");
+  // State written before there were drivers has no "driver": cgroupfs.
+  const auto driver = d.FindMember("driver");
+  const std::string name = driver == d.MemberEnd() ? "cgroupfs" : driver->value.IsString() ? driver->value.GetString() : "";
+  if (name == "systemd") return SystemdCgroup::from_json(json, std::move(fs));
+  if (name != "cgroupfs") fail("state: cgroup", "\"driver\" is not cgroupfs or systemd");
+  return CgroupfsManager::from_json(json, std::move(fs));
+}
+
+}  // namespace agentrun

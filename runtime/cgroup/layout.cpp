@@ -1,0 +1,131 @@
+#include "runtime/cgroup/layout.hpp"
+
+#include <fcntl.h>
+
+#include <sstream>
+
+#include "runtime/util/file_io.hpp"
+#include "spec/error.hpp"
+
+namespace agentrun {
+namespace {
+
+// Super options of a v1 mount also carry flags ("rw", "noprefix",
+// "release_agent=..."): only these names are controllers.
+const std::set<std::string>& v1_controller_names() {
+  static const std::set<std::string> names = {"cpu",     "cpuacct", "cpuset",     "memory",  "devices",
+                                              "freezer", "blkio",   "pids",       "net_cls", "net_prio",
+                                              "hugetlb", "rdma",    "perf_event", "misc"};
+  return names;
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::string item;
+  std::istringstream in(s);
+  while (std::getline(in, item, sep)) out.push_back(item);
+  return out;
+}
+
+void add_v1_mount(CgroupLayout& layout, const MountInfo& m, bool prefer) {
+  for (const auto& opt : split(m.super_options, ',')) {
+    const bool named = opt.rfind("name=", 0) == 0;
+    if (!named && !v1_controller_names().count(opt)) continue;
+    // A hierarchy may be mounted several times (bind mounts of subtrees):
+    // the mount of its root shows every cgroup, so it wins.
+    if (prefer || !layout.v1.count(opt)) layout.v1[opt] = m.mount_point;
+  }
+}
+
+}  // namespace
+
+const char* cgroup_mode_name(CgroupMode m) {
+  switch (m) {
+    case CgroupMode::v1: return "v1";
+    case CgroupMode::hybrid: return "hybrid";
+    case CgroupMode::v2: return "v2";
+  }
+  return "?";
+}
+
+CgroupLayout parse_cgroup_layout(const std::vector<MountInfo>& mounts, const std::string& unified_controllers_text) {
+  CgroupLayout layout;
+  std::set<std::string> rooted;  // mount points of hierarchy roots seen
+  bool unified_rooted = false;
+  for (const auto& m : mounts) {
+    const bool root = m.root == "/";
+    if (m.fstype == "cgroup") {
+      add_v1_mount(layout, m, root && !rooted.count(m.mount_point));
+      if (root) rooted.insert(m.mount_point);
+    } else if (m.fstype == "cgroup2" && (layout.unified.empty() || (root && !unified_rooted))) {
+      layout.unified = m.mount_point;
+      unified_rooted = root;
+    }
+  }
+  if (layout.v1.empty() && layout.unified.empty()) fail("cgroup", "no cgroup file system is mounted");
+  std::istringstream in(unified_controllers_text);
+  for (std::string c; in >> c;) layout.unified_controllers.insert(c);
+  layout.mode = layout.v1.empty() ? CgroupMode::v2 : layout.unified.empty() ? CgroupMode::v1 : CgroupMode::hybrid;
+  return layout;
+}
+
+std::string v2_delegation_gap(const std::string& root, const std::string& dir, const std::string& controller) {
+  const auto has = [&](const std::string& d, const char* file) {
+    auto text = read_whole_file(AT_FDCWD, d + "/" + file);
+    std::istringstream in(text ? *text : "");
+    for (std::string c; in >> c;)
+      if (c == controller) return true;
+    return false;
+  };
+  for (std::string d = dir;; d = d.substr(0, d.rfind('/'))) {
+    if (has(d, "cgroup.subtree_control")) return "";
+    auto procs = read_whole_file(AT_FDCWD, d + "/cgroup.procs");
+    if (d != root && (!procs || procs->find_first_not_of(" \n") != std::string::npos))
+      return "cgroup v2 cannot enable it in " + d + "/cgroup.subtree_control: that cgroup holds processes";
+    if (d == root || has(d, "cgroup.controllers")) return "";
+    if (d.size() <= root.size()) return "no ancestor of " + dir + " has it";
+  }
+}
+
+CgroupLayout detect_cgroup_layout() {
+  auto mounts = read_mountinfo();
+  if (mounts.empty()) fail("cgroup", "cannot read /proc/self/mountinfo");
+  auto layout = parse_cgroup_layout(mounts, "");
+  if (!layout.unified.empty()) {
+    auto text = read_whole_file(AT_FDCWD, layout.unified + "/cgroup.controllers");
+    if (!text) throw Failure(std::move(text).error());
+    layout = parse_cgroup_layout(mounts, *text);
+  }
+  return layout;
+}
+
+void mark_blocked_controllers(CgroupLayout& layout) {
+  if (layout.mode != CgroupMode::v2) return;
+  auto own = read_whole_file(AT_FDCWD, "/proc/self/cgroup");
+  if (!own) throw Failure(std::move(own).error());
+  std::string path = parse_proc_cgroup(*own)[""];
+  path = path.substr(0, path.rfind('/'));  // beside the caller's cgroup
+  for (const auto& c : layout.unified_controllers)
+    if (auto gap = v2_delegation_gap(layout.unified, layout.unified + path, c); !gap.empty())
+      layout.unified_blocked[c] = gap;
+}
+
+std::map<std::string, std::string> parse_proc_cgroup(const std::string& text) {
+  std::map<std::string, std::string> out;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    const auto a = line.find(':');
+    const auto b = a == std::string::npos ? a : line.find(':', a + 1);
+    if (b == std::string::npos) continue;
+    const std::string controllers = line.substr(a + 1, b - a - 1);
+    const std::string path = line.substr(b + 1);
+    if (controllers.empty()) {
+      out[""] = path;
+      continue;
+    }
+    for (const auto& c : split(controllers, ',')) out[c] = path;
+  }
+  return out;
+}
+
+}  // namespace agentrun

@@ -1,0 +1,91 @@
+#pragma once
+// A container's cgroups behind one interface, whichever driver keeps them:
+// cgroupfs on a v1 or hybrid host, cgroupfs on cgroup v2, or systemd (a
+// transient scope, runc's --systemd-cgroup). `create` plans, creates and
+// limits them and puts the init in; the other commands load them from the
+// container's state. Errors throw Failure naming the controller or unit, the
+// file, the value and the errno.
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "runtime/cgroup/layout.hpp"
+#include "spec/config.hpp"
+
+namespace agentrun {
+
+class CgroupManager {
+ public:
+  virtual ~CgroupManager() = default;
+
+  // "cgroupfs" or "systemd".
+  virtual const char* driver() const = 0;
+
+  // Before the init exists: the directories that can be made now.
+  virtual void create() = 0;
+  // linux.resources, before the init exists (systemd: given to the scope
+  // when it starts) or for `update` (then through systemd as well).
+  virtual void apply(const spec::Resources& r) = 0;
+  virtual void update(const spec::Resources& r) = 0;
+  // A cgroup2 directory the init can be cloned into (CLONE_INTO_CGROUP), or -1.
+  virtual int birth_dir_fd() const { return -1; }
+  // Puts the container's init in its cgroups; `born_in` says it was cloned
+  // into birth_dir_fd() (systemd: starts the scope holding it).
+  virtual void join_init(pid_t pid, bool born_in) = 0;
+  // Puts a process `exec` started in the container's cgroups.
+  virtual void add_process(pid_t pid) const = 0;
+  // The directory of a hierarchy that only accounts, to warm up
+  // (warm_up.hpp), or "".
+  virtual std::string accounting_only_dir() const { return ""; }
+
+  virtual std::vector<pid_t> processes() const = 0;  // sorted, every hierarchy
+  virtual void freeze() = 0;
+  virtual void thaw() = 0;
+  virtual bool frozen() const = 0;
+  // Sends `signal` to every process, frozen meanwhile so that none can fork
+  // away from it (runc's behaviour); SIGKILL through cgroup.kill on v2.
+  virtual void signal_all(int signal) = 0;
+
+  virtual std::string stats_json(const std::string& id) const = 0;  // one `events --stats` record
+  virtual uint64_t oom_kill_count() const = 0;
+  // Asks the kernel to announce OOM kills (v2: memory.events; v1: an
+  // eventfd on memory.oom_control), so that wait_for_oom wakes at once: an
+  // OOM kill that empties a systemd scope removes its cgroup moments later
+  // (and with it the count, unless v2's file was open).
+  virtual void watch_oom() {}
+  // Returns after `timeout_ms`, or earlier when an OOM kill may have happened.
+  virtual void wait_for_oom(int timeout_ms) const;
+
+  // Removes what create() and join_init() made (systemd: stops the unit),
+  // and cgroups the container made below them.
+  virtual void destroy() = 0;
+  // What the container's state keeps: load_cgroups() reads it back.
+  virtual std::string to_json() const = 0;
+};
+
+// Directory creation and removal, the two operations where cgroupfs differs
+// from a plain file system (mkdir populates the interface files, rmdir
+// removes a directory that still shows them). Tests substitute an imitation.
+class CgroupFs {
+ public:
+  virtual ~CgroupFs() = default;
+  virtual int make_dir(const std::string& path);    // 0 or an errno
+  virtual int remove_dir(const std::string& path);  // 0 or an errno
+};
+
+struct CgroupRequest {
+  CgroupLayout layout;
+  std::map<std::string, std::string> own;  // parse_proc_cgroup of the caller
+  std::string cgroups_path;                // linux.cgroupsPath
+  std::string id;
+  bool systemd = false;                          // --systemd-cgroup
+  std::map<std::string, std::string> annotations;  // org.systemd.property.* for systemd
+  std::string cache_dir;  // where facts about the host may be kept between runs (the state root)
+};
+
+}  // namespace agentrun

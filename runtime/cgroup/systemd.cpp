@@ -1,0 +1,159 @@
+#include "runtime/cgroup/systemd.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <sstream>
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "runtime/cgroup/files.hpp"
+#include "runtime/cgroup/systemd_annotations.hpp"
+#include "runtime/cgroup/systemd_client.hpp"
+#include "runtime/util/file_io.hpp"
+#include "spec/error.hpp"
+
+namespace agentrun {
+namespace {
+
+// systemd's version, asked once per boot and kept in `dir`: a helper run
+// (an exec and a bus connection) less for every container. An upgrade
+// within the boot (daemon-reexec) only adds properties the cached, older
+// version leaves out.
+int cached_systemd_version(const std::string& dir) {
+  auto boot = read_whole_file(AT_FDCWD, "/proc/sys/kernel/random/boot_id");
+  const std::string key = boot ? cgroup_files::trim(*boot) : "";
+  const std::string path = dir + "/.systemd-version";  // dot names are the runtime's own
+  if (!dir.empty() && !key.empty())
+    if (auto cached = read_whole_file(AT_FDCWD, path)) {
+      std::istringstream in(*cached);
+      std::string cached_key;
+      int version = -1;
+      if (in >> cached_key >> version && cached_key == key && version > 0) return version;
+    }
+  const int version = systemd_version_number(SystemdClient().probe());
+  // Best effort: without the cache the next create asks again.
+  if (!dir.empty() && !key.empty()) (void)replace_file(AT_FDCWD, path, key + " " + std::to_string(version) + "\n");
+  return version;
+}
+
+}  // namespace
+
+std::unique_ptr<SystemdCgroup> SystemdCgroup::plan(const CgroupRequest& request, std::shared_ptr<CgroupFs> fs) {
+  auto cg = std::make_unique<SystemdCgroup>();
+  cg->unit_ = systemd_unit_for(request.cgroups_path, request.id);
+  if (cg->unit_.is_slice())
+    fail("linux.cgroupsPath", "\"" + request.cgroups_path + "\" names a slice; a container needs a scope (slice:prefix:name)");
+  cg->description_ = "agentrun container " + request.id;
+  cg->cache_dir_ = request.cache_dir;
+  cg->mode_ = request.layout.mode;
+  cg->annotations_ = annotation_properties(request.annotations);
+  // The scope's cgroup is where systemd puts it, in every hierarchy alike.
+  cg->files_ = CgroupfsManager::plan(request.layout, request.own, cg->unit_.cgroup, request.id, std::move(fs));
+  return cg;
+}
+
+void SystemdCgroup::create() {
+  if (::access("/run/systemd/system", F_OK) != 0)
+    fail("--systemd-cgroup", "systemd is not running on this host: use the default cgroup driver");
+  systemd_version_ = cached_systemd_version(cache_dir_);
+}
+
+std::vector<UnitProperty> SystemdCgroup::properties_for(spec::Resources& r) const {
+  round_cpu_quota_for_systemd(r);
+  return resource_properties(r, mode_, systemd_version_);
+}
+
+void SystemdCgroup::apply(const spec::Resources& r) {
+  spec::Resources rounded = r;
+  properties_for(rounded);  // a limit systemd cannot take fails now, before the init exists
+  resources_ = std::move(rounded);
+}
+
+void SystemdCgroup::join_init(pid_t pid, bool) {
+  spec::Resources r = resources_.value_or(spec::Resources{});
+  std::vector<UnitProperty> properties = accounting_properties(mode_);
+  for (auto& p : properties_for(r)) properties.push_back(std::move(p));
+  // Annotations last: they may override what the driver sets, as with runc.
+  properties.insert(properties.end(), annotations_.begin(), annotations_.end());
+  const std::string cgroup = SystemdClient().start_scope(unit_.name, unit_.slice, description_, pid, properties);
+  unit_ours_ = true;
+  if (cgroup != unit_.cgroup)
+    fail("--systemd-cgroup: start " + unit_.name,
+         "systemd put it in the cgroup " + cgroup + ", not in " + unit_.cgroup + " where its slice nests");
+  // Directories of v1 hierarchies systemd does not manage, made once the
+  // scope is there (systemd trims a new slice's directories in hierarchies
+  // it does not enable for it); on v2 systemd made the one there is, with
+  // the init in it.
+  files_->create();
+  if (resources_) files_->apply(r);
+  files_->join_init(pid, mode_ == CgroupMode::v2);
+}
+
+void SystemdCgroup::update(const spec::Resources& r) {
+  spec::Resources rounded = r;
+  SystemdClient().set_properties(unit_.name, properties_for(rounded));
+  files_->update(rounded);
+}
+
+void SystemdCgroup::destroy() {
+  // The directories made here go even when systemd fails to stop the unit.
+  try {
+    if (unit_ours_) SystemdClient().stop_unit(unit_.name);
+  } catch (const Failure&) {
+    files_->destroy();
+    throw;
+  }
+  // The scope's v1 directories systemd does not manage are gone with it, even
+  // after a create killed before it recorded them.
+  if (unit_ours_ && mode_ != CgroupMode::v2) files_->own_leaves();
+  files_->destroy();
+}
+
+std::string SystemdCgroup::to_json() const {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  w.Key("driver"), w.String("systemd");
+  w.Key("unit"), w.String(unit_.name.c_str());
+  w.Key("slice"), w.String(unit_.slice.c_str());
+  w.Key("cgroup"), w.String(unit_.cgroup.c_str());
+  w.Key("mode"), w.String(cgroup_mode_name(mode_));
+  w.Key("systemdVersion"), w.Int(systemd_version_);
+  const std::string files = files_->to_json();
+  w.Key("files"), w.RawValue(files.c_str(), files.size(), rapidjson::kObjectType);
+  w.EndObject();
+  return buf.GetString();
+}
+
+std::unique_ptr<SystemdCgroup> SystemdCgroup::from_json(const std::string& json, std::shared_ptr<CgroupFs> fs) {
+  const char* step = "state: cgroup";
+  rapidjson::Document d;
+  if (d.Parse(json.c_str(), json.size()).HasParseError() || !d.IsObject()) fail(step, "not a JSON object");
+  const auto text = [&](const char* name) -> std::string {
+    const auto it = d.FindMember(name);
+    if (it == d.MemberEnd() || !it->value.IsString()) fail(step, std::string("\"") + name + "\" is not a string");
+    return {it->value.GetString(), it->value.GetStringLength()};
+  };
+  auto cg = std::make_unique<SystemdCgroup>();
+  cg->unit_ours_ = true;
+  cg->unit_.name = text("unit");
+  cg->unit_.slice = text("slice");
+  cg->unit_.cgroup = text("cgroup");
+  const std::string mode = text("mode");
+  cg->mode_ = mode == "v1" ? CgroupMode::v1 : mode == "hybrid" ? CgroupMode::hybrid : CgroupMode::v2;
+  const auto version = d.FindMember("systemdVersion");
+  if (version == d.MemberEnd() || !version->value.IsInt()) fail(step, "\"systemdVersion\" is not a number");
+  cg->systemd_version_ = version->value.GetInt();
+  const auto files = d.FindMember("files");
+  if (files == d.MemberEnd() || !files->value.IsObject()) fail(step, "\"files\" is not an object");
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  files->value.Accept(w);
+  cg->files_ = CgroupfsManager::from_json(buf.GetString(), std::move(fs));
+  return cg;
+}
+
+}  // namespace agentrun

@@ -1,0 +1,388 @@
+#include "runtime/cli/commands.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <functional>
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "runtime/cgroup/layout.hpp"
+#include "runtime/cgroup/report.hpp"
+#include "runtime/cli/default_spec.hpp"
+#include "runtime/cli/exec_process.hpp"
+#include "runtime/cli/features.hpp"
+#include "runtime/cli/update_request.hpp"
+#include "runtime/container/create.hpp"
+#include "runtime/container/foreground.hpp"
+#include "runtime/container/lifecycle.hpp"
+#include "runtime/container/ps.hpp"
+#include "runtime/container/store.hpp"
+#include "runtime/policy/apply.hpp"
+#include "runtime/policy/host_probe.hpp"
+#include "runtime/policy/preflight.hpp"
+#include "runtime/policy/update_limits.hpp"
+#include "runtime/util/file_io.hpp"
+#include "runtime/util/log.hpp"
+#include "runtime/util/unix_socket.hpp"
+#include "spec/error.hpp"
+#include "spec/json_reader.hpp"
+#include "spec/json_write.hpp"
+#include "spec/names.hpp"
+
+namespace agentrun {
+namespace {
+
+void print(const std::string& s) { std::fwrite(s.data(), 1, s.size(), stdout); }
+
+Store store_of(const CommandLine& cl) {
+  auto it = cl.global.find("root");
+  return Store(it == cl.global.end() ? "/run/agentrun" : it->second);
+}
+
+std::optional<std::string> global_policy(const CommandLine& cl) {
+  auto it = cl.global.find("policy");
+  return it == cl.global.end() ? std::nullopt : std::optional<std::string>(it->second);
+}
+
+CreateRequest create_request(const CommandLine& cl) {
+  CreateRequest r;
+  r.id = cl.args.at(0);
+  r.bundle = cl.value("bundle").value_or(".");
+  r.console_socket = cl.value("console-socket").value_or("");
+  r.pid_file = cl.value("pid-file").value_or("");
+  r.no_pivot = flag_enabled(cl.options, "no-pivot");
+  r.no_new_keyring = flag_enabled(cl.options, "no-new-keyring");
+  r.systemd_cgroup = flag_enabled(cl.global, "systemd-cgroup");
+  r.policy = global_policy(cl);
+  if (auto n = cl.value("preserve-fds")) r.preserve_fds = parse_preserve_fds(*n);
+  if (cl.has("pidfd-socket")) fail("--pidfd-socket", "not supported yet");
+  return r;
+}
+
+// A process that enters a container must not be inspectable from inside
+// it (its memory, its /proc/PID/exe): the init inherits this.
+void not_dumpable() {
+  if (::prctl(PR_SET_DUMPABLE, 0) < 0) fail_errno("make the runtime non-dumpable", errno);
+}
+
+void write_pid_file_if_asked(const CommandLine& cl, pid_t pid) {
+  if (auto path = cl.value("pid-file")) write_pid_file(*path, pid);
+}
+
+// What `run` and `exec` share in the foreground: the runtime relays the
+// terminal itself when no console socket was given.
+struct ForegroundTerminal {
+  UniqueFd ours, theirs;
+  void open_if(bool needed) {
+    if (!needed) return;
+    int pair[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) fail_errno("create a terminal socket", errno);
+    ours.reset(pair[0]);
+    theirs.reset(pair[1]);
+  }
+  UniqueFd master(bool terminal) {
+    theirs.reset();
+    if (!terminal || !ours) return UniqueFd();
+    return receive_fd(ours.get()).or_throw();
+  }
+};
+
+int cmd_create(const CommandLine& cl) {
+  not_dumpable();
+  create_container(store_of(cl), create_request(cl));
+  return 0;
+}
+
+int cmd_start(const CommandLine& cl) {
+  start_created_container(store_of(cl), cl.args[0]);
+  return 0;
+}
+
+int cmd_run(const CommandLine& cl) {
+  not_dumpable();
+  const Store store = store_of(cl);
+  CreateRequest request = create_request(cl);
+  const bool detach = flag_enabled(cl.options, "detach");
+  ForegroundTerminal tty;
+  tty.open_if(!detach && request.console_socket.empty());
+  request.console_fd = tty.theirs.get();
+  if (!detach) block_forwarded_signals();
+  Created created = create_container(store, request);
+  const std::string& id = request.id;
+  UniqueFd master;
+  try {
+    master = tty.master(created.terminal);
+    start_created_container(store, id);
+  } catch (const Failure&) {
+    delete_container(store, id, true);
+    throw;
+  }
+  if (detach) return 0;
+  int code = wait_in_foreground(created.record.pid, std::move(master));
+  if (!flag_enabled(cl.options, "keep")) delete_container(store, id, true);
+  return code;
+}
+
+int cmd_exec(const CommandLine& cl) {
+  not_dumpable();
+  const Store store = store_of(cl);
+  const std::string& id = cl.args[0];
+  store.load(id);  // a missing container is named as such
+  const spec::Process process = exec_process(cl, stored_config(store, id).process.value_or(spec::Process{}));
+  ExecOptions options;
+  options.console_socket = cl.value("console-socket").value_or("");
+  if (auto n = cl.value("preserve-fds")) options.preserve_fds = parse_preserve_fds(*n);
+  options.ignore_paused = flag_enabled(cl.options, "ignore-paused");
+  const bool detach = flag_enabled(cl.options, "detach");
+  ForegroundTerminal tty;
+  tty.open_if(!detach && options.console_socket.empty() && process.terminal);
+  options.console_fd = tty.theirs.get();
+  if (!detach) block_forwarded_signals();
+  Launched launched = exec_in_container(store, id, process, options);
+  UniqueFd master = tty.master(process.terminal);
+  write_pid_file_if_asked(cl, launched.pid);
+  if (detach) return 0;
+  return wait_in_foreground(launched.pid, std::move(master));
+}
+
+int cmd_pause(const CommandLine& cl) {
+  pause_container(store_of(cl), cl.args[0]);
+  return 0;
+}
+
+int cmd_resume(const CommandLine& cl) {
+  resume_container(store_of(cl), cl.args[0]);
+  return 0;
+}
+
+// `ps`: the host's ps, rows kept for the container's processes (as runc).
+int cmd_ps(const CommandLine& cl) {
+  const Store store = store_of(cl);
+  const ContainerRecord r = store.load(cl.args[0]);
+  const std::vector<pid_t> pids = container_cgroup_of(r)->processes();
+  const std::string format = cl.value("format").value_or("table");
+  if (format == "json") {
+    std::string out = "[";
+    for (size_t i = 0; i < pids.size(); ++i) out += (i ? "," : "") + std::to_string(pids[i]);
+    print(out + "]\n");
+    return 0;
+  }
+  if (format != "table") fail("ps --format", "expects table or json, not \"" + format + "\"");
+  std::vector<std::string> args(cl.args.begin() + 1, cl.args.end());
+  if (args.empty()) args = {"-ef"};
+  print(filter_ps_output(run_ps(args), pids));
+  return 0;
+}
+
+int cmd_update(const CommandLine& cl) {
+  const Store store = store_of(cl);
+  const std::string& id = cl.args[0];
+  std::string text;
+  if (auto path = cl.value("resources"))
+    text = *path == "-" ? read_all(0, "stdin").or_throw() : spec::read_file_text(*path, "--resources");
+  const spec::Resources resources = update_resources(cl, text);
+  ContainerLock lock = store.lock(id);
+  const ContainerRecord r = store.load(id);
+  if (store.status(r) == ContainerStatus::stopped) fail("update container " + id, "it is stopped");
+  // The policy the container was created with, not --policy: its limits are
+  // ceilings, and a refusal comes before anything is written.
+  const policy::LimitedUpdate limited =
+      policy::limit_update(stored_policy(store, id), resources,
+                           cl.has("resources") ? policy::UpdateSource::resources_file : policy::UpdateSource::flags);
+  for (const auto& warning : limited.warnings) log_message(LogLevel::warning, warning);
+  container_cgroup_of(r)->update(limited.resources);
+  return 0;
+}
+
+// Sleeps `interval_ms`, or less when the OOM count passes `ooms`, so that
+// an OOM kill is reported at once.
+void wait_for_interval_or_oom(const CgroupManager& cgroup, uint64_t interval_ms, uint64_t ooms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(interval_ms);
+  for (;;) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+    if (left <= 0) return;
+    cgroup.wait_for_oom(static_cast<int>(std::min<int64_t>(left, INT_MAX)));
+    if (cgroup.oom_kill_count() > ooms) return;
+  }
+}
+
+// `events`: one stats record with --stats; otherwise a record every
+// interval and an "oom" event whenever the kernel OOM-killed a process,
+// until the container stops.
+int cmd_events(const CommandLine& cl) {
+  const Store store = store_of(cl);
+  const std::string& id = cl.args[0];
+  const ContainerRecord r = store.load(id);
+  const auto cgroup = container_cgroup_of(r);
+  if (flag_enabled(cl.options, "stats")) {
+    print(cgroup->stats_json(id) + "\n");
+    return 0;
+  }
+  const uint64_t interval = parse_duration_ms(cl.value("interval").value_or("5s"), "interval");
+  cgroup->watch_oom();
+  uint64_t ooms = cgroup->oom_kill_count();
+  for (;;) {
+    const bool running = store.exists(id) && store.status(store.load(id)) != ContainerStatus::stopped;
+    // Also after the end: the OOM kill may be what ended it.
+    for (uint64_t n = cgroup->oom_kill_count(); ooms < n; ++ooms) print("{\"type\":\"oom\",\"id\":\"" + id + "\"}\n");
+    if (!running) break;
+    print(cgroup->stats_json(id) + "\n");
+    std::fflush(stdout);
+    wait_for_interval_or_oom(*cgroup, interval, ooms);
+  }
+  return 0;
+}
+
+int cmd_inspect(const CommandLine& cl) {
+  const Store store = store_of(cl);
+  const std::string& id = cl.args[0];
+  store.load(id);
+  print(spec::read_file_text(store.file_path(id, "isolation.json"), "the container's isolation record"));
+  return 0;
+}
+
+// Every feature with what the host says, then whether the policy's
+// requirements are met here; the exit status says whether it would start.
+int cmd_preflight(const CommandLine& cl) {
+  const std::string format = cl.value("format").value_or("table");
+  if (format != "table" && format != "json") fail("preflight --format", "expects table or json, not \"" + format + "\"");
+  const auto flag = cl.value("policy") ? cl.value("policy") : global_policy(cl);
+  const policy::Selected selected = policy::select_policy(policy::selection_input(flag, {}));
+  const bool systemd = flag_enabled(cl.global, "systemd-cgroup");
+  CgroupLayout layout = detect_cgroup_layout();
+  if (!systemd) mark_blocked_controllers(layout);  // as create does
+  const auto probes = probe_features(layout, probe_host());
+  const CgroupReport cgroups = report_cgroups(layout, systemd);
+  std::vector<std::string> missing;
+  for (const auto& feature : selected.policy.require)
+    for (const auto& p : probes)
+      if (p.name == feature && !p.available) missing.push_back(feature + " (" + p.reason + ")");
+  // Without a working cgroup driver nothing starts, whatever the policy.
+  const bool starts =
+      cgroups.usable && (missing.empty() || selected.policy.isolation == policy::Isolation::best_effort);
+  if (!cgroups.usable) missing.insert(missing.begin(), "the " + cgroups.driver + " cgroup driver (" + cgroups.detail + ")");
+  if (format == "json") {
+    std::string out = "{\"policy\":" + spec::json_quote(selected.policy.name) + ",\"wouldStart\":" +
+                      (starts ? "true" : "false") + ",\"cgroup\":" + cgroup_report_json(cgroups) +
+                      ",\"features\":" + preflight_json(probes) + "}\n";
+    print(out);
+  } else {
+    print(preflight_table(probes));
+    print("\n" + cgroup_report_text(cgroups));
+    print("\npolicy " + selected.policy.name + " (" + policy::isolation_name(selected.policy.isolation) + "): " +
+          (missing.empty() ? "every required feature is available: it would start\n"
+                           : std::string(starts ? "would start without: " : "would NOT start, missing: ")));
+    for (size_t i = 0; i < missing.size(); ++i) print((i ? ", " : "") + missing[i] + (i + 1 == missing.size() ? "\n" : ""));
+  }
+  return starts ? 0 : 1;
+}
+
+int cmd_state(const CommandLine& cl) {
+  const Store store = store_of(cl);
+  print(container_state_json(store, store.load(cl.args[0]), true) + "\n");
+  return 0;
+}
+
+int cmd_kill(const CommandLine& cl) {
+  int signal = SIGTERM;
+  if (cl.args.size() > 1) {
+    auto s = spec::signal_from_string(cl.args[1]);
+    if (!s) fail("kill", "unknown signal \"" + cl.args[1] + "\"");
+    signal = *s;
+  }
+  kill_container(store_of(cl), cl.args[0], signal, flag_enabled(cl.options, "all"));
+  return 0;
+}
+
+int cmd_delete(const CommandLine& cl) {
+  delete_container(store_of(cl), cl.args[0], flag_enabled(cl.options, "force"));
+  return 0;
+}
+
+std::string pad(std::string s, size_t width) {
+  if (s.size() < width) s.resize(width, ' ');
+  return s;
+}
+
+int cmd_list(const CommandLine& cl) {
+  const Store store = store_of(cl);
+  const std::string format = cl.value("format").value_or("table");
+  if (format != "table" && format != "json") fail("list --format", "expects table or json, not \"" + format + "\"");
+  std::vector<ContainerRecord> records;
+  for (const auto& id : store.ids()) {
+    try {
+      records.push_back(store.load(id));
+    } catch (const Failure& f) {
+      log_message(LogLevel::warning, f.what());  // one unreadable container must not hide the others
+    }
+  }
+  if (flag_enabled(cl.options, "quiet")) {
+    for (const auto& r : records) print(r.id + "\n");
+    return 0;
+  }
+  if (format == "json") {
+    std::string out = "[";
+    for (size_t i = 0; i < records.size(); ++i) out += (i ? "," : "") + container_state_json(store, records[i], false);
+    print(out + "]\n");
+    return 0;
+  }
+  size_t w = 2;
+  for (const auto& r : records) w = std::max(w, r.id.size());
+  print(pad("ID", w + 3) + pad("PID", 10) + pad("STATUS", 10) + pad("BUNDLE", 40) + pad("CREATED", 33) + "OWNER\n");
+  for (const auto& r : records) {
+    ContainerStatus st = store.status(r);
+    std::string pid = st == ContainerStatus::stopped ? "0" : std::to_string(r.pid);
+    print(pad(r.id, w + 3) + pad(pid, 10) + pad(status_name(st), 10) + pad(r.bundle, 40) + pad(r.created, 33) +
+          (r.owner.empty() ? "root" : r.owner) + "\n");
+  }
+  return 0;
+}
+
+int cmd_spec(const CommandLine& cl) {
+  const std::string bundle = cl.value("bundle").value_or(".");
+  const std::string path = bundle + "/config.json";
+  const std::string text = default_spec_json(flag_enabled(cl.options, "rootless"), ::getuid(), ::getgid());
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    if (errno == EEXIST) fail("spec", path + " exists: remove it first");
+    fail_errno("write " + path, errno);
+  }
+  ssize_t n = ::write(fd, text.data(), text.size());
+  int err = errno;
+  ::close(fd);
+  if (n != static_cast<ssize_t>(text.size())) fail_errno("write " + path, n < 0 ? err : EIO);
+  return 0;
+}
+
+int cmd_features(const CommandLine&) {
+  print(features_json(probe_host()));
+  return 0;
+}
+
+}  // namespace
+
+int run_command(const CommandLine& cl) {
+  static const std::pair<const char*, int (*)(const CommandLine&)> kCommands[] = {
+      {"create", cmd_create}, {"start", cmd_start},   {"run", cmd_run},   {"state", cmd_state},
+      {"kill", cmd_kill},     {"delete", cmd_delete}, {"list", cmd_list}, {"spec", cmd_spec},
+      {"features", cmd_features}, {"exec", cmd_exec},     {"pause", cmd_pause}, {"resume", cmd_resume},
+      {"ps", cmd_ps},             {"update", cmd_update}, {"events", cmd_events},
+      {"inspect", cmd_inspect},   {"preflight", cmd_preflight},
+  };
+  for (const auto& [name, fn] : kCommands)
+    if (cl.command == name) return fn(cl);
+  fail("unknown command \"" + cl.command + "\"", "see agentrun --help");
+}
+
+}  // namespace agentrun

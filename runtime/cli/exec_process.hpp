@@ -1,0 +1,14 @@
+#pragma once
+// The process `exec` starts, as runc builds it: the description in
+// --process, or else the container's own process with the command line's
+// arguments, environment, cwd, user, groups, capabilities and terminal.
+
+#include "runtime/cli/command_line.hpp"
+#include "spec/config.hpp"
+
+namespace agentrun {
+
+// Throws Failure naming the flag for a bad value.
+spec::Process exec_process(const CommandLine& cl, const spec::Process& container_process);
+
+}  // namespace agentrun

@@ -1,0 +1,44 @@
+// agentrun: an OCI runtime for untrusted AI-agent workloads.
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "runtime/cli/command_line.hpp"
+#include "runtime/cli/commands.hpp"
+#include "runtime/util/log.hpp"
+#include "runtime/util/sealed_exec.hpp"
+#include "spec/error.hpp"
+
+int main(int argc, char** argv) {
+  using namespace agentrun;
+  try {
+    CommandLine cl = parse_command_line(std::vector<std::string>(argv + 1, argv + argc));
+    // create and run decide once they have read config.json (create.cpp).
+    if (!cl.help && cl.command == "exec") run_from_read_only_binary();
+    LogConfig log;
+    if (auto it = cl.global.find("log"); it != cl.global.end()) log.path = it->second;
+    if (auto it = cl.global.find("log-format"); it != cl.global.end()) {
+      if (it->second != "text" && it->second != "json")
+        fail("--log-format", "expects text or json, not \"" + it->second + "\"");
+      log.json = it->second == "json";
+    }
+    log.debug = flag_enabled(cl.global, "debug");
+    configure_log(log);
+    if (cl.version) {
+      std::printf("agentrun version %s\nspec: 1.2.0\n", AGENTRUN_VERSION);
+      return 0;
+    }
+    if (cl.help || cl.command.empty()) {
+      const CommandSpec* c = find_command(cl.command);
+      std::fputs((c ? command_usage_text(*c) : usage_text()).c_str(), cl.help ? stdout : stderr);
+      return cl.help ? 0 : 1;
+    }
+    return run_command(cl);
+  } catch (const Failure& f) {
+    log_message(LogLevel::error, f.what());
+  } catch (const std::exception& e) {
+    log_message(LogLevel::error, std::string("internal error: ") + e.what());
+  }
+  return 1;
+}

@@ -1,0 +1,226 @@
+#include "runtime/confine/seccomp_cache.hpp"
+
+#include <fcntl.h>
+#include <linux/seccomp.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <seccomp.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <optional>
+
+#include "runtime/util/fd.hpp"
+#include "runtime/util/sha256.hpp"
+#include "spec/error.hpp"
+#include "spec/names.hpp"
+
+namespace agentrun {
+namespace {
+
+using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void write_str(Writer& w, const std::string& s) { w.String(s.c_str(), static_cast<unsigned>(s.size())); }
+
+void write_strings(Writer& w, const char* key, const std::vector<std::string>& list) {
+  w.Key(key);
+  w.StartArray();
+  for (const auto& s : list) write_str(w, s);
+  w.EndArray();
+}
+
+void write_errno(Writer& w, const char* key, std::optional<uint32_t> v) {
+  w.Key(key);
+  v ? w.Uint(*v) : w.Null();
+}
+
+std::string operator_name(spec::SeccompOperator op) {
+  for (const std::string& name : spec::seccomp_operator_names())
+    if (spec::seccomp_operator_from_name(name) == op) return name;
+  fail("seccomp profile", "unknown operator");
+}
+
+// Every field, in a fixed order, absent optionals as null.
+std::string canonical_json(const spec::Seccomp& s) {
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  w.Key("defaultAction");
+  w.String(spec::seccomp_action_name(s.defaultAction));
+  write_errno(w, "defaultErrnoRet", s.defaultErrnoRet);
+  write_strings(w, "architectures", s.architectures);
+  write_strings(w, "flags", s.flags);
+  w.Key("listenerPath");
+  write_str(w, s.listenerPath);
+  w.Key("listenerMetadata");
+  write_str(w, s.listenerMetadata);
+  w.Key("syscalls");
+  w.StartArray();
+  for (const spec::SeccompSyscall& sc : s.syscalls) {
+    w.StartObject();
+    write_strings(w, "names", sc.names);
+    w.Key("action");
+    w.String(spec::seccomp_action_name(sc.action));
+    write_errno(w, "errnoRet", sc.errnoRet);
+    w.Key("args");
+    w.StartArray();
+    for (const spec::SeccompArg& a : sc.args) {
+      w.StartObject();
+      w.Key("index");
+      w.Uint(a.index);
+      w.Key("value");
+      w.Uint64(a.value);
+      w.Key("valueTwo");
+      w.Uint64(a.valueTwo);
+      w.Key("op");
+      write_str(w, operator_name(a.op));
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+std::string cache_key(const spec::Seccomp& s) {
+  const scmp_version* v = seccomp_version();
+  return sha256_hex(canonical_json(s) + "\nlibseccomp " + std::to_string(v->major) + "." +
+                    std::to_string(v->minor) + "." + std::to_string(v->micro) + "\narch " +
+                    std::to_string(seccomp_arch_native()) + "\nagentrun " AGENTRUN_VERSION "\n");
+}
+
+// The file: magic, key (64 hex digits), flags, notify, instruction count
+// (native-endian uint32 each: the cache never leaves this machine), then
+// the instructions.
+constexpr char kMagic[8] = {'A', 'G', 'R', 'S', 'C', 'M', 'P', '1'};
+constexpr size_t kKeySize = 64;
+constexpr size_t kHeaderSize = sizeof kMagic + kKeySize + 3 * sizeof(uint32_t);
+
+void put_u32(std::string& out, uint32_t v) { out.append(reinterpret_cast<const char*>(&v), sizeof v); }
+
+uint32_t get_u32(const std::string& in, size_t at) {
+  uint32_t v;
+  std::memcpy(&v, in.data() + at, sizeof v);
+  return v;
+}
+
+std::string serialise(const SeccompProgram& p, const std::string& key) {
+  std::string out(kMagic, sizeof kMagic);
+  out += key;
+  put_u32(out, p.flags);
+  put_u32(out, p.notify ? 1 : 0);
+  put_u32(out, static_cast<uint32_t>(p.filter.size()));
+  out.append(reinterpret_cast<const char*>(p.filter.data()), p.filter.size() * sizeof(sock_filter));
+  return out;
+}
+
+bool has_notify_rule(const spec::Seccomp& s) {
+  return std::any_of(s.syscalls.begin(), s.syscalls.end(),
+                     [](const auto& sc) { return sc.action == spec::SeccompAction::notify; });
+}
+
+// The program in `data` if every field is what compiling `s` under `key`
+// can produce; nothing otherwise.
+std::optional<SeccompProgram> deserialise(const std::string& data, const std::string& key,
+                                          const spec::Seccomp& s) {
+  constexpr unsigned int kKnownFlags = SECCOMP_FILTER_FLAG_LOG | SECCOMP_FILTER_FLAG_SPEC_ALLOW |
+                                       SECCOMP_FILTER_FLAG_NEW_LISTENER |
+                                       SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
+  if (data.size() < kHeaderSize || std::memcmp(data.data(), kMagic, sizeof kMagic) != 0 ||
+      data.compare(sizeof kMagic, kKeySize, key) != 0)
+    return std::nullopt;
+  size_t at = sizeof kMagic + kKeySize;
+  SeccompProgram p;
+  p.flags = get_u32(data, at);
+  const uint32_t notify = get_u32(data, at + 4);
+  const uint32_t count = get_u32(data, at + 8);
+  p.notify = notify == 1;
+  if (notify > 1 || p.notify != has_notify_rule(s) || (p.flags & ~kKnownFlags) != 0 ||
+      ((p.flags & SECCOMP_FILTER_FLAG_NEW_LISTENER) != 0) != p.notify || count == 0 ||
+      count > BPF_MAXINSNS || data.size() != kHeaderSize + size_t(count) * sizeof(sock_filter))
+    return std::nullopt;
+  p.filter.resize(count);
+  std::memcpy(p.filter.data(), data.data() + kHeaderSize, count * sizeof(sock_filter));
+  return p;
+}
+
+// Ours and writable by nobody else: anyone else could plant a filter.
+bool trusted(const struct stat& st) { return st.st_uid == ::geteuid() && (st.st_mode & 022) == 0; }
+
+UniqueFd open_cache_dir(const std::string& dir) {
+  if (::mkdir(dir.c_str(), 0700) < 0 && errno != EEXIST) fail_errno("create seccomp cache " + dir, errno);
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) fail_errno("open seccomp cache " + dir, errno);
+  struct stat st;
+  if (::fstat(fd.get(), &st) < 0) fail_errno("stat seccomp cache " + dir, errno);
+  if (!trusted(st)) fail("seccomp cache " + dir, "not owned by this user or writable by others");
+  return fd;
+}
+
+// The whole file if it is a regular file we can trust, else nothing.
+std::optional<std::string> read_cache_file(int dirfd, const std::string& name) {
+  UniqueFd fd(::openat(dirfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  struct stat st;
+  if (!fd || ::fstat(fd.get(), &st) < 0 || !S_ISREG(st.st_mode) || !trusted(st) ||
+      st.st_size > static_cast<off_t>(kHeaderSize + BPF_MAXINSNS * sizeof(sock_filter)))
+    return std::nullopt;
+  std::string data(static_cast<size_t>(st.st_size), '\0');
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::pread(fd.get(), data.data() + done, data.size() - done, static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return std::nullopt;
+    done += static_cast<size_t>(n);
+  }
+  return data;
+}
+
+// A private temporary file renamed over the entry: readers see the old
+// file or the new one, never a part.
+void write_cache_file(int dirfd, const std::string& dir, const std::string& name, const std::string& data) {
+  const std::string tmp = name + ".tmp." + std::to_string(::getpid());
+  const std::string step = "write seccomp cache " + dir + "/" + name;
+  // A leftover of a process that had our pid and died mid-write.
+  ::unlinkat(dirfd, tmp.c_str(), 0);
+  UniqueFd fd(::openat(dirfd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!fd) fail_errno(step, errno);
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd.get(), data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int err = errno;
+      ::unlinkat(dirfd, tmp.c_str(), 0);
+      fail_errno(step, err);
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::renameat(dirfd, tmp.c_str(), dirfd, name.c_str()) < 0) {
+    const int err = errno;
+    ::unlinkat(dirfd, tmp.c_str(), 0);
+    fail_errno(step, err);
+  }
+}
+
+}  // namespace
+
+std::string seccomp_profile_hash(const spec::Seccomp& profile) { return sha256_hex(canonical_json(profile)); }
+
+SeccompProgram compile_seccomp_cached(const spec::Seccomp& profile, const std::string& where,
+                                      const std::string& cache_dir) {
+  const std::string key = cache_key(profile);
+  const std::string name = key + ".bpf";
+  UniqueFd dir = open_cache_dir(cache_dir);
+  if (auto data = read_cache_file(dir.get(), name))
+    if (auto program = deserialise(*data, key, profile)) return *program;
+  SeccompProgram program = compile_seccomp(profile, where);
+  write_cache_file(dir.get(), cache_dir, name, serialise(program, key));
+  return program;
+}
+
+}  // namespace agentrun

@@ -1,0 +1,27 @@
+#pragma once
+// Compiled seccomp filters cached by content: compiling Docker's baseline
+// takes libseccomp a noticeable while, and every container start needs it.
+
+#include <string>
+
+#include "runtime/confine/seccomp_compile.hpp"
+#include "spec/config.hpp"
+
+namespace agentrun {
+
+// sha256 of a canonical JSON form of every field of the profile: equal
+// profiles hash equal however their JSON was written. `inspect` shows it.
+std::string seccomp_profile_hash(const spec::Seccomp& profile);
+
+// compile_seccomp, through <cache_dir>/<key>.bpf. The key covers the
+// profile, the libseccomp version, the native architecture and
+// AGENTRUN_VERSION. cache_dir (its parent must exist) is created 0700; a
+// cache_dir that is not a directory of ours, or is writable by others, is
+// refused. A cache file is used only if it is ours, not writable by others,
+// and its header (magic, key, flags, notify, instruction count) and size
+// check out exactly; otherwise the profile is compiled and the file
+// replaced atomically.
+SeccompProgram compile_seccomp_cached(const spec::Seccomp& profile, const std::string& where,
+                                      const std::string& cache_dir);
+
+}  // namespace agentrun

@@ -1,0 +1,14 @@
+#pragma once
+// Installs a compiled seccomp filter. Safe between fork and exec: one
+// system call, no allocation unless it fails, never throws.
+
+#include "runtime/confine/seccomp_compile.hpp"
+#include "spec/error.hpp"
+
+namespace agentrun {
+
+// The listener fd when p.notify, else -1. The caller must already have
+// no_new_privs or CAP_SYS_ADMIN.
+Result<int> load_seccomp(const SeccompProgram& p);
+
+}  // namespace agentrun

@@ -1,0 +1,222 @@
+#include "runtime/container/create.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <climits>
+#include <cstdlib>
+
+#include "runtime/cgroup/drivers.hpp"
+#include "runtime/cgroup/warm_up.hpp"
+#include "runtime/container/launch.hpp"
+#include "runtime/policy/apply.hpp"
+#include "runtime/policy/host_probe.hpp"
+#include "runtime/policy/parse_policy.hpp"
+#include "runtime/util/file_io.hpp"
+#include "runtime/util/log.hpp"
+#include "runtime/util/sealed_exec.hpp"
+#include "runtime/util/unix_socket.hpp"
+#include "spec/json_reader.hpp"
+#include "spec/parse_config.hpp"
+#include "spec/validate.hpp"
+
+namespace agentrun {
+namespace {
+
+std::string absolute_bundle(const std::string& bundle) {
+  char resolved[PATH_MAX];
+  const std::string path = bundle.empty() ? "." : bundle;
+  if (!::realpath(path.c_str(), resolved)) fail_errno("bundle " + path, errno);
+  return resolved;
+}
+
+// Removes the state directory unless the container was created.
+class StateGuard {
+ public:
+  StateGuard(const Store& store, std::string id) : store_(store), id_(std::move(id)) {}
+  ~StateGuard() {
+    if (armed_) try {
+        store_.remove(id_);
+      } catch (const Failure& f) {
+        log_message(LogLevel::error, std::string("clean up after a failed create: ") + f.what());
+      }
+  }
+  void release() { armed_ = false; }
+
+ private:
+  const Store& store_;
+  std::string id_;
+  bool armed_ = true;
+};
+
+}  // namespace
+
+void write_pid_file(const std::string& path, pid_t pid) {
+  if (Status s = replace_file(AT_FDCWD, path, std::to_string(pid)); !s)
+    fail_errno("write pid file " + path, s.error().errnum);
+}
+
+namespace {
+
+int listen_fds_from_environment() {
+  const char* fds = std::getenv("LISTEN_FDS");
+  const char* pid = std::getenv("LISTEN_PID");
+  if (!fds || !pid || std::atoi(pid) != ::getpid()) return 0;
+  int n = std::atoi(fds);
+  return n > 0 ? n : 0;
+}
+
+PlanOptions plan_options(const CreateRequest& r, const std::string& bundle) {
+  PlanOptions o;
+  o.id = r.id;
+  o.bundle = bundle;
+  o.no_pivot = r.no_pivot;
+  o.no_new_keyring = r.no_new_keyring;
+  o.preserve_fds = r.preserve_fds;
+  o.listen_fds = listen_fds_from_environment();
+  return o;
+}
+
+// Removes the cgroups of a container that was not created; its processes are gone by then.
+struct CgroupGuard {
+  CgroupManager& cgroup;
+  bool armed = true;
+  ~CgroupGuard() {
+    if (armed) try {
+        cgroup.destroy();
+      } catch (const Failure& f) {
+        log_message(LogLevel::error, std::string("clean up after a failed create: ") + f.what());
+      }
+  }
+};
+
+void kill_and_reap(pid_t pid) {
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+}
+
+}  // namespace
+
+int parse_preserve_fds(const std::string& value) {
+  int n = -1;
+  auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+  if (ec != std::errc() || p != value.data() + value.size() || n < 0 || n > 1024)
+    fail("--preserve-fds", "expects a number from 0 to 1024, not \"" + value + "\"");
+  for (int fd = 3; fd < 3 + n; ++fd)
+    if (::fcntl(fd, F_GETFD) < 0) fail("--preserve-fds " + value, "descriptor " + std::to_string(fd) + " is not open");
+  return n;
+}
+
+UniqueFd connect_console(const std::string& command, bool terminal, const std::string& socket_path, bool own_pty) {
+  if (terminal && !own_pty && socket_path.empty())
+    fail(command, "the process has a terminal but no --console-socket was given to receive it");
+  if (!terminal && !socket_path.empty())
+    fail(command, "--console-socket was given but the process has no terminal");
+  if (socket_path.empty()) return UniqueFd();
+  return connect_unix(socket_path, SOCK_STREAM, "connect to console socket " + socket_path);
+}
+
+std::unique_ptr<CgroupManager> container_cgroup(const Store& store, const CgroupLayout& layout,
+                                                const spec::Config& config, const CreateRequest& request) {
+  auto own = read_whole_file(AT_FDCWD, "/proc/self/cgroup");
+  if (!own) throw Failure(own.error());
+  return plan_cgroups({layout, parse_proc_cgroup(*own), config.linux.cgroupsPath, request.id, request.systemd_cgroup,
+                       config.annotations, store.root()});
+}
+
+std::string rootfs_of(const std::string& bundle, const spec::Config& config) {
+  return config.root.path.rfind('/', 0) == 0 ? config.root.path : bundle + "/" + config.root.path;
+}
+
+Created create_container(const Store& store, const CreateRequest& request) {
+  check_container_id(request.id);
+  const std::string bundle = absolute_bundle(request.bundle);
+  const std::string config_text = spec::read_file_text(bundle + "/config.json", "config.json");
+  spec::Config config = spec::parse_config(config_text);
+  const HostFacts host = probe_host();
+  spec::validate_config(config);
+  // Before anything with effects: re-executing starts the command over.
+  if (container_can_reach_init(config)) run_from_read_only_binary();
+  CgroupLayout layout = detect_cgroup_layout();
+  // A systemd scope is delegated every controller systemd has; the cgroupfs
+  // driver's cgroups go beside the runtime's own.
+  if (!request.systemd_cgroup) mark_blocked_controllers(layout);
+
+  // The state directory makes the id ours; then the cgroups, early, so that
+  // the warm-up's grace period runs alongside the policy and the plan.
+  store.ensure_root();  // it holds the seccomp cache
+  ContainerLock lock = store.create(request.id);
+  StateGuard guard(store, request.id);
+  const std::unique_ptr<CgroupManager> cgroup = container_cgroup(store, layout, config, request);
+  CgroupGuard cgroup_guard{*cgroup};
+  cgroup->create();
+  {
+    // Where the cgroups are: a create killed from now on leaves a record
+    // ("creating") that `delete` cleans up after.
+    ContainerRecord early;
+    early.id = request.id;
+    early.cgroup = cgroup->to_json();
+    store.save(lock, early);
+  }
+  CgroupWarmUp warm_up(cgroup->accounting_only_dir());
+
+  const policy::SelectionInput selection = policy::selection_input(request.policy, config.annotations);
+  const policy::Applied applied =
+      policy::apply_policy(policy::select_policy(selection), config, rootfs_of(bundle, config),
+                           {store.root(), selection.config_dir}, host, layout);
+  for (const auto& warning : applied.translation.warnings) log_message(LogLevel::warning, warning);
+  PlanOptions options = plan_options(request, bundle);
+  options.seccomp_cache_dir = seccomp_cache_dir(store);
+  options.chroot_without_mount_ns = !policy::has_rules(applied.policy);
+  Plan plan = make_plan(config, options, host);
+  for (const auto& warning : plan.warnings) log_message(LogLevel::warning, warning);
+  policy::complete_plan(plan, applied, options.seccomp_cache_dir);
+  plan.runtime_binary = runtime_binary_id();
+
+  UniqueFd console = connect_console("create", plan.process.terminal, request.console_socket, request.console_fd >= 0);
+
+  if (plan.resources) cgroup->apply(*plan.resources);
+  UniqueFd start_listener = listen_unix(store.start_socket(request.id), "listen on " + store.start_socket(request.id));
+
+  LaunchIo io{console ? console.get() : request.console_fd, start_listener.get()};
+  io.cgroup_fd = cgroup->birth_dir_fd();
+  io.join_cgroup = [&cgroup](pid_t pid, bool born_in) { cgroup->join_init(pid, born_in); };
+  io.while_init_sets_up = [&] {
+    store.save_file(lock, request.id, "config.json", config_text);
+    store.save_file(lock, request.id, "policy.json", policy::policy_json(applied.policy));
+  };
+  Launched launched = launch_container(plan, io);
+
+  Created out;
+  out.terminal = plan.process.terminal;
+  ContainerRecord& r = out.record;
+  r.id = request.id;
+  r.oci_version = config.ociVersion;
+  r.bundle = bundle;
+  r.rootfs = plan.rootfs;
+  r.pid = launched.pid;
+  r.start_time = launched.start_time;
+  r.own_pid_namespace = plan.creates(spec::NamespaceType::pid);
+  r.created = rfc3339_now();
+  r.annotations = config.annotations;
+  r.cgroup = cgroup->to_json();
+  try {
+    store.save_file(lock, r.id, "isolation.json", policy::isolation_record(applied, plan, launched.blocked));
+    store.save(lock, r);
+    if (!request.pid_file.empty()) write_pid_file(request.pid_file, r.pid);
+  } catch (...) {
+    kill_and_reap(r.pid);
+    throw;
+  }
+  guard.release();
+  cgroup_guard.armed = false;
+  return out;
+}
+
+}  // namespace agentrun

@@ -1,0 +1,52 @@
+#pragma once
+// `create`: config.json → validated config → plan → state directory →
+// the container's processes, stopped before the user's process. On any
+// failure nothing is left: no state directory, no process (the init's mount
+// namespace and everything mounted in it die with it).
+
+#include <optional>
+#include <string>
+
+#include "runtime/container/store.hpp"
+#include "runtime/util/fd.hpp"
+#include "spec/config.hpp"
+
+namespace agentrun {
+
+struct CreateRequest {
+  std::string id;
+  std::string bundle;          // as given; made absolute here
+  std::string console_socket;  // path, or empty
+  int console_fd = -1;         // an already connected console socket (run's own pty), or -1
+  std::string pid_file;
+  bool no_pivot = false;
+  bool no_new_keyring = false;
+  int preserve_fds = 0;
+  bool systemd_cgroup = false;  // --systemd-cgroup: cgroupsPath is slice:prefix:name
+  std::optional<std::string> policy;  // --policy
+};
+
+struct Created {
+  ContainerRecord record;
+  bool terminal = false;  // the process has a terminal
+};
+
+Created create_container(const Store& store, const CreateRequest& request);
+
+// Compiled seccomp filters are kept under the state root, by content hash.
+inline std::string seccomp_cache_dir(const Store& store) { return store.root() + "/.seccomp-cache"; }
+
+// The absolute host path of the container's root.
+std::string rootfs_of(const std::string& bundle, const spec::Config& config);
+
+// Writes the pid beside `path` and renames it into place.
+void write_pid_file(const std::string& path, pid_t pid);
+
+// Parses "--preserve-fds" and checks that each of those descriptors is open.
+int parse_preserve_fds(const std::string& value);
+
+// The console socket of a process with a terminal; checks that there is
+// one where one is needed (`own_pty`: the runtime relays the terminal itself).
+UniqueFd connect_console(const std::string& command, bool terminal, const std::string& socket_path, bool own_pty);
+
+}  // namespace agentrun

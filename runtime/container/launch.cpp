@@ -1,0 +1,347 @@
+#include "runtime/container/launch.hpp"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "hooks/hooks.hpp"
+#include "runtime/container/seccomp_listener.hpp"
+#include "runtime/init/rootfs.hpp"
+#include "runtime/policy/preflight.hpp"
+#include "runtime/util/file_io.hpp"
+#include "runtime/util/proc_stat.hpp"
+#include "spec/names.hpp"
+#include "spec/state.hpp"
+
+namespace agentrun {
+namespace {
+
+[[noreturn]] void stage_fail(SyncChannel& sync, const Error& e) {
+  (void)sync.send_error(e);
+  ::_exit(1);
+}
+
+Status check(long rc, const std::string& step) {
+  if (rc < 0) return sys_error(step, errno);
+  return {};
+}
+
+// clone(2) without CLONE_VM (it returns twice, like fork). Given a cgroup2
+// directory, clone3 puts the child there at birth (CLONE_INTO_CGROUP, 5.7),
+// saving the migration a write to cgroup.procs costs. Where that fails (no
+// clone3 in the kernel or in a seccomp filter around the runtime, which
+// Docker's profile answers with ENOSYS; a cgroup that cannot take it) the
+// plain clone follows and the caller writes cgroup.procs, whose error names
+// the file.
+long clone_process(unsigned long flags, int cgroup_fd, bool& born_in) {
+  born_in = false;
+  if (cgroup_fd >= 0) {
+    clone_args args{};
+    args.flags = flags | CLONE_INTO_CGROUP;
+    args.exit_signal = SIGCHLD;
+    args.cgroup = static_cast<uint64_t>(cgroup_fd);
+    const long pid = ::syscall(SYS_clone3, &args, sizeof args);
+    if (pid >= 0) {
+      born_in = true;
+      return pid;
+    }
+  }
+  return ::syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
+}
+
+// init_pid's value: the pid, and whether it was born in its cgroup.
+constexpr int64_t kBornInCgroup = int64_t{1} << 32;
+
+// What the container would change in a namespace it joins: the root file
+// system is set up (and pivot_root done) in its mount namespace, the
+// hostname and domainname set in its uts namespace. Never in the runtime's
+// own, nor in pid 1's: that would be the host's.
+const char* change_in_joined(const Plan& plan, spec::NamespaceType type, bool exec) {
+  if (type == spec::NamespaceType::mount && !exec)
+    return "the container's root file system would be set up, and pivot_root done, in it";
+  if (type == spec::NamespaceType::uts && (!plan.hostname.empty() || !plan.domainname.empty()))
+    return "the container's hostname and domainname would rename the host";
+  return nullptr;
+}
+
+Status refuse_host_namespace(const NamespaceJoin& j, int fd, const char* change) {
+  const std::string step = std::string("join ") + spec::namespace_name(j.type) + " namespace " + j.path;
+  struct stat joined;
+  if (::fstat(fd, &joined) < 0) return sys_error(step, errno);
+  // A pid 1 this runtime may not inspect belongs to another (a supervisor
+  // in an outer namespace); the runtime's own namespace is always readable.
+  struct Owner {
+    const char* pid;
+    const char* name;
+    bool may_be_hidden;
+  };
+  for (const Owner& o : {Owner{"self", "the runtime's own", false}, Owner{"1", "pid 1's", true}}) {
+    const std::string own = std::string("/proc/") + o.pid + "/ns/" + spec::namespace_proc_name(j.type);
+    struct stat st;
+    if (::stat(own.c_str(), &st) < 0) {
+      if (o.may_be_hidden && (errno == EACCES || errno == EPERM)) continue;
+      return Error{step, "stat " + own, errno};
+    }
+    if (st.st_dev == joined.st_dev && st.st_ino == joined.st_ino)
+      return plain_error(step, std::string("it is ") + o.name + ": " + change);
+  }
+  return {};
+}
+
+Status join_namespaces(const Plan& plan, bool exec) {
+  // Open every path before joining any: after joining a user namespace the
+  // others might no longer be reachable.
+  std::vector<UniqueFd> fds;
+  for (const auto& j : plan.joins) {
+    fds.emplace_back(::open(j.path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fds.back()) return sys_error(std::string("open ") + spec::namespace_name(j.type) + " namespace " + j.path, errno);
+    if (const char* change = change_in_joined(plan, j.type, exec))
+      AR_TRY(refuse_host_namespace(j, fds.back().get(), change));
+  }
+  for (size_t i = 0; i < fds.size(); ++i) {
+    const auto& j = plan.joins[i];
+    AR_TRY(check(::setns(fds[i].get(), spec::namespace_clone_flag(j.type)),
+                 std::string("join ") + spec::namespace_name(j.type) + " namespace " + j.path));
+  }
+  return {};
+}
+
+std::string time_offsets(const Plan& plan) {
+  std::string out;
+  for (const auto& [clock, off] : plan.time_offsets)
+    out += clock + " " + std::to_string(off.secs) + " " + std::to_string(off.nanosecs) + "\n";
+  return out;
+}
+
+// Only what the container needs crosses into it; in particular the state
+// directory's lock stays with the runtime.
+Status close_other_fds(const Plan& plan, const SyncChannel& sync, const LaunchIo& io,
+                       const std::vector<int>& bind_sources) {
+  std::vector<int> keep = {sync.fd(), io.console_socket, io.start_listener};
+  keep.insert(keep.end(), bind_sources.begin(), bind_sources.end());
+  keep.erase(std::remove(keep.begin(), keep.end(), -1), keep.end());
+  std::sort(keep.begin(), keep.end());
+  unsigned next = 3 + static_cast<unsigned>(plan.preserved_fds);
+  for (int fd : keep) {
+    if (static_cast<unsigned>(fd) < next) continue;
+    if (static_cast<unsigned>(fd) > next && ::close_range(next, static_cast<unsigned>(fd) - 1, 0) < 0)
+      return sys_error("close the runtime's descriptors", errno);
+    next = static_cast<unsigned>(fd) + 1;
+  }
+  if (::close_range(next, ~0U, 0) < 0) return sys_error("close the runtime's descriptors", errno);
+  return {};
+}
+
+// What a process the runtime starts does first: die with the runtime, keep
+// only the descriptors the container needs, and set its OOM score while it
+// still has the host's privileges (lowering it needs them).
+void begin_child(const Plan& plan, SyncChannel& sync, const LaunchIo& io, const std::vector<int>& bind_sources) {
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (Status s = close_other_fds(plan, sync, io, bind_sources); !s) stage_fail(sync, s.error());
+  if (plan.process.oom_score_adj) {
+    Status s = write_whole_file(AT_FDCWD, "/proc/self/oom_score_adj",
+                                std::to_string(*plan.process.oom_score_adj), 0);
+    if (!s) stage_fail(sync, Error{"set oom_score_adj " + std::to_string(*plan.process.oom_score_adj),
+                                   "", s.error().errnum});
+  }
+}
+
+// Stage 1: namespaces, then the init. Never returns.
+[[noreturn]] void stage1(const Plan& plan, SyncChannel& sync, const LaunchIo& io,
+                         const std::vector<int>& bind_sources) {
+  begin_child(plan, sync, io, bind_sources);
+  if (Status s = join_namespaces(plan, io.exec); !s) stage_fail(sync, s.error());
+  const bool new_user = plan.creates(spec::NamespaceType::user);
+  if (new_user && ::unshare(CLONE_NEWUSER) < 0) stage_fail(sync, namespace_error(CLONE_NEWUSER, errno));
+  if (!sync.send(MsgType::stage_ready, new_user ? 1 : 0)) ::_exit(1);
+  auto go = sync.receive();
+  if (!go || go->type != MsgType::proceed) ::_exit(1);
+  if (plan.has_user_namespace() &&
+      (::syscall(SYS_setresgid, 0, 0, 0) < 0 || ::syscall(SYS_setresuid, 0, 0, 0) < 0))
+    stage_fail(sync, sys_error("become root in the container's user namespace", errno));
+  // The cgroup namespace is the init's to create, once it is in its cgroup.
+  const int rest = plan.new_namespaces & ~(CLONE_NEWUSER | CLONE_NEWCGROUP);
+  if (rest && ::unshare(rest) < 0) stage_fail(sync, namespace_error(rest, errno));
+  if (!plan.time_offsets.empty()) {
+    Status s = write_whole_file(AT_FDCWD, "/proc/self/timens_offsets", time_offsets(plan), 0);
+    if (!s) stage_fail(sync, Error{"set time namespace offsets", "", s.error().errnum});
+  }
+  bool born_in = false;
+  const long pid = clone_process(CLONE_PARENT, io.cgroup_fd, born_in);
+  if (pid < 0) stage_fail(sync, sys_error("start the container's init", errno));
+  if (pid == 0) {
+    InitIo init_io{&sync, io.console_socket, io.start_listener, false, bind_sources};
+    if (io.exec) exec_init(linux_sys(), plan, init_io);
+    container_init(linux_sys(), plan, init_io);
+  }
+  (void)sync.send(MsgType::init_pid, pid | (born_in ? kBornInCgroup : 0));
+  ::_exit(0);
+}
+
+std::string describe_exit(int status) {
+  if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return std::string("was killed by signal ") + sigabbrev_np(WTERMSIG(status));
+  return "ended";
+}
+
+// Kills and reaps what launch started unless released.
+class ProcessGuard {
+ public:
+  ~ProcessGuard() {
+    for (pid_t p : {init, stage})
+      if (p > 0) {
+        ::kill(p, SIGKILL);
+        ::waitpid(p, nullptr, 0);
+      }
+  }
+  pid_t stage = 0;
+  pid_t init = 0;
+};
+
+std::string id_map(const std::vector<spec::IdMapping>& maps) {
+  std::string out;
+  for (const auto& m : maps)
+    out += std::to_string(m.containerID) + " " + std::to_string(m.hostID) + " " + std::to_string(m.size) + "\n";
+  return out;
+}
+
+void write_id_maps(const Plan& plan, pid_t pid) {
+  const std::string dir = "/proc/" + std::to_string(pid) + "/";
+  write_whole_file(AT_FDCWD, dir + "uid_map", id_map(plan.uid_mappings), 0).or_throw();
+  write_whole_file(AT_FDCWD, dir + "gid_map", id_map(plan.gid_mappings), 0).or_throw();
+}
+
+Message expect(SyncChannel& sync, ProcessGuard& guard, const char* waiting_for) {
+  auto m = sync.receive();
+  if (!m) {
+    pid_t who = guard.init > 0 ? guard.init : guard.stage;
+    int status = 0;
+    if (who > 0 && ::waitpid(who, &status, 0) == who) {
+      (guard.init > 0 ? guard.init : guard.stage) = 0;
+      fail("create container", "its init " + describe_exit(status) + " while " + waiting_for);
+    }
+    throw Failure(m.error());
+  }
+  if (m->type == MsgType::error) throw Failure(m->error);
+  return std::move(*m);
+}
+
+// A message to the init; when it has stopped meanwhile, its own error (or
+// how it ended) is what the caller learns, not the broken pipe.
+void tell(SyncChannel& sync, ProcessGuard& guard, MsgType type) {
+  if (Status sent = sync.send(type); !sent) {
+    expect(sync, guard, "setting up the container");
+    sent.or_throw();
+  }
+}
+
+}  // namespace
+
+Launched launch_container(const Plan& plan, const LaunchIo& io) {
+  auto [parent, child] = make_channel_pair().or_throw();
+  ProcessGuard guard;
+  bool born_in = false;  // in its cgroup from the start
+  // A container that joins no namespace and creates neither a user nor a
+  // time namespace (those need a step between creating and starting) gets
+  // its init cloned straight into its new namespaces. If that clone fails,
+  // stage 1 tries again and names the namespace the host refuses.
+  if (!io.exec && plan.joins.empty() && !plan.creates(spec::NamespaceType::user) &&
+      !plan.creates(spec::NamespaceType::time)) {
+    // The cgroup namespace is the init's to create, once it is in its cgroup.
+    const int flags = plan.new_namespaces & ~CLONE_NEWCGROUP;
+    const long pid = clone_process(flags, io.cgroup_fd, born_in);
+    if (pid == 0) {
+      parent.close();
+      begin_child(plan, child, io, {});
+      container_init(linux_sys(), plan, InitIo{&child, io.console_socket, io.start_listener});
+    }
+    if (pid > 0) guard.init = static_cast<pid_t>(pid);
+  }
+  if (guard.init == 0) {
+    std::vector<UniqueFd> sources;
+    if (!io.exec && plan.has_user_namespace()) sources = open_bind_sources(linux_sys(), plan).or_throw();
+    std::vector<int> source_fds;
+    for (const auto& fd : sources) source_fds.push_back(fd.get());
+    guard.stage = ::fork();
+    if (guard.stage < 0) fail_errno("start the container", errno);
+    if (guard.stage == 0) {
+      parent.close();
+      stage1(plan, child, io, source_fds);
+    }
+  }
+  child.close();
+
+  if (guard.stage > 0) {
+    Message ready = expect(parent, guard, "joining namespaces");
+    if (ready.value == 1) write_id_maps(plan, guard.stage);
+    tell(parent, guard, MsgType::proceed);
+    Message init = expect(parent, guard, "creating namespaces");
+    int status = 0;
+    ::waitpid(guard.stage, &status, 0);
+    guard.stage = 0;
+    guard.init = static_cast<pid_t>(init.value & (kBornInCgroup - 1));
+    born_in = init.value & kBornInCgroup;
+  }
+  Launched out{guard.init, process_start_time(guard.init)};
+  // A process `exec` starts joins before it does anything. The container's
+  // init sets up its mounts meanwhile (joining a cgroup waits for an RCU
+  // grace period) and waits for the news before anything of the
+  // container's own runs: hooks, cgroup mounts, the user's process.
+  if (io.exec && io.join_cgroup) io.join_cgroup(guard.init, born_in);
+  tell(parent, guard, MsgType::proceed);
+  if (!io.exec) {
+    if (io.join_cgroup) io.join_cgroup(guard.init, born_in);
+    tell(parent, guard, MsgType::cgroup_joined);
+  }
+  if (io.while_init_sets_up) io.while_init_sets_up();
+
+  for (;;) {
+    if (io.exec) {
+      // An exec'd process reports only failures; its end of the channel
+      // closes when it executes the user's program.
+      auto m = parent.receive();
+      if (!m && m.error().errnum == EPIPE) break;
+      if (!m) throw Failure(m.error());
+      if (m->type == MsgType::error) throw Failure(m->error);
+      if (m->type == MsgType::seccomp_listener && m->fd) {
+        forward_seccomp_listener({plan.seccomp_listener_path, plan.seccomp_listener_metadata, plan.oci_version,
+                                  plan_state_json(plan, "running", out.pid), out.pid},
+                                 m->fd.get());
+        continue;
+      }
+      fail("exec", "unexpected message from the new process");
+    }
+    Message m = expect(parent, guard, "setting up the container");
+    if (m.type == MsgType::ready) break;
+    if (m.type == MsgType::run_hooks) {
+      std::string state = plan_state_json(plan, "creating", out.pid);
+      run_hooks(plan.hooks.prestart, "prestart", state).or_throw();
+      run_hooks(plan.hooks.createRuntime, "createRuntime", state).or_throw();
+      tell(parent, guard, MsgType::hooks_done);
+    } else if (m.type == MsgType::report) {
+      out.blocked.push_back(m.error.step);
+    } else {
+      fail("create container", "unexpected message from its init");
+    }
+  }
+  guard.init = 0;
+  return out;
+}
+
+uint64_t process_start_time(pid_t pid) {
+  auto st = read_proc_stat(pid);
+  return st ? st->start_time : 0;
+}
+
+}  // namespace agentrun

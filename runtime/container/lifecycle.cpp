@@ -1,0 +1,285 @@
+#include "runtime/container/lifecycle.hpp"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <optional>
+
+#include "hooks/hooks.hpp"
+#include "runtime/cgroup/drivers.hpp"
+#include "runtime/cgroup/warm_up.hpp"
+#include "runtime/confine/landlock.hpp"
+#include "runtime/container/create.hpp"
+#include "runtime/container/seccomp_listener.hpp"
+#include "runtime/init/sync.hpp"
+#include "runtime/policy/apply.hpp"
+#include "runtime/policy/host_probe.hpp"
+#include "runtime/policy/parse_policy.hpp"
+#include "runtime/util/log.hpp"
+#include "runtime/util/proc_stat.hpp"
+#include "runtime/util/sealed_exec.hpp"
+#include "runtime/util/unix_socket.hpp"
+#include "spec/json_reader.hpp"
+#include "spec/parse_config.hpp"
+#include "spec/state.hpp"
+#include "spec/validate.hpp"
+
+namespace agentrun {
+namespace {
+
+std::string hook_state(const ContainerRecord& r, const char* status, pid_t pid) {
+  return spec::state_json({r.oci_version, r.id, status, pid, r.bundle, r.annotations});
+}
+
+// A pidfd for the container's init, only if the pid still names it.
+UniqueFd open_init(const ContainerRecord& r) {
+  UniqueFd fd(static_cast<int>(::syscall(SYS_pidfd_open, r.pid, 0)));
+  if (!fd) return fd;
+  auto st = read_proc_stat(r.pid);
+  if (!st || st->start_time != r.start_time) fd.reset();
+  return fd;
+}
+
+void signal_pidfd(int pidfd, int signal, const std::string& step) {
+  if (::syscall(SYS_pidfd_send_signal, pidfd, signal, nullptr, 0) < 0 && errno != ESRCH)
+    fail_errno(step, errno);
+}
+
+void signal_all(const ContainerRecord& r, int signal) {
+  if (!r.cgroup.empty()) load_cgroups(r.cgroup)->signal_all(signal);
+}
+
+// The init is not our child: wait on its pidfd, which becomes readable when it exits.
+void wait_for_exit(int pidfd, const std::string& id) {
+  pollfd p{pidfd, POLLIN, 0};
+  int rc;
+  do {
+    rc = ::poll(&p, 1, 10000);
+  } while (rc < 0 && errno == EINTR);
+  if (rc < 0) fail_errno("wait for container " + id + " to exit", errno);
+  if (rc == 0) fail("wait for container " + id + " to exit", "still running 10 seconds after SIGKILL");
+}
+
+// A killed process leaves its cgroup only once it has exited, which one held
+// up in reclaim (a container at its memory limit) may take a while to do:
+// until then the cgroup cannot be removed.
+void wait_until_empty(const CgroupManager& cgroup, const std::string& id) {
+  for (int waited_ms = 0; waited_ms < 10000; waited_ms += 10) {
+    const std::vector<pid_t> left = cgroup.processes();
+    if (left.empty()) return;
+    // Those that forked while the cgroup could not be frozen are killed too.
+    for (pid_t pid : left)
+      if (::kill(pid, SIGKILL) < 0 && errno != ESRCH) fail_errno("kill process " + std::to_string(pid), errno);
+    ::usleep(10000);
+  }
+  fail("wait for container " + id + " to exit", "processes remain in its cgroup 10 seconds after SIGKILL");
+}
+
+void kill_and_wait(const ContainerRecord& r) {
+  UniqueFd init = open_init(r);
+  if (!init) return;
+  // With a pid namespace of its own the kernel kills the rest with the init.
+  if (!r.own_pid_namespace) signal_all(r, SIGKILL);
+  signal_pidfd(init.get(), SIGKILL, "kill container " + r.id);
+  // A paused container's processes die only when thawed.
+  std::unique_ptr<CgroupManager> cgroup;
+  if (!r.cgroup.empty()) cgroup = load_cgroups(r.cgroup);
+  if (cgroup) cgroup->thaw();
+  wait_for_exit(init.get(), r.id);
+  if (cgroup) wait_until_empty(*cgroup, r.id);
+}
+
+// The spec makes poststart and poststop failures warnings.
+void run_hooks_warning(const std::vector<spec::Hook>& hooks, const std::string& kind, const std::string& state) {
+  for (const Error& e : run_every_hook(hooks, kind, state)) log_message(LogLevel::warning, e.message());
+}
+
+void run_poststop_hooks(const Store& store, const ContainerRecord& r) {
+  // The container is gone either way.
+  try {
+    run_hooks_warning(stored_config(store, r.id).hooks.poststop, "poststop", hook_state(r, "stopped", 0));
+  } catch (const Failure& f) {
+    log_message(LogLevel::warning, f.what());
+  }
+}
+
+// The init has loaded a filter that notifies: a container whose listener
+// never got the fd would run without its supervisor, so it is stopped.
+void hand_off_listener(const ContainerRecord& r, const spec::Config& config, int fd) {
+  if (!config.linux.seccomp) fail("start container " + r.id, "its init sent a seccomp notify fd it has no listener for");
+  const spec::Seccomp& s = *config.linux.seccomp;
+  try {
+    forward_seccomp_listener({s.listenerPath, s.listenerMetadata, r.oci_version, hook_state(r, "created", r.pid), r.pid}, fd);
+  } catch (const Failure&) {
+    // Stopped before `start` returns, so that its failure reads as stopped.
+    kill_and_wait(r);
+    throw;
+  }
+}
+
+}  // namespace
+
+spec::Config stored_config(const Store& store, const std::string& id) {
+  const std::string path = store.config_path(id);
+  return spec::parse_config(spec::read_file_text(path, "the container's stored"), path);
+}
+
+policy::Policy stored_policy(const Store& store, const std::string& id) {
+  return policy::parse_policy(spec::read_file_text(store.file_path(id, "policy.json"), "the container's policy"),
+                              "policy of container " + id);
+}
+
+void start_created_container(const Store& store, const std::string& id) {
+  ContainerLock lock = store.lock(id);
+  ContainerRecord r = store.load(id);
+  switch (store.status(r)) {
+    case ContainerStatus::created: break;
+    case ContainerStatus::running:
+    case ContainerStatus::paused: fail("start container " + id, "it is already running");
+    case ContainerStatus::stopped: fail("start container " + id, "it has stopped");
+    case ContainerStatus::creating: fail("start container " + id, "it is still being created");
+  }
+  const std::string sock = store.start_socket(id);
+  SyncChannel conn(connect_unix(sock, SOCK_SEQPACKET, "connect to the container's init"));
+  // Once asked, a container is started or failed: it never reads as created again.
+  if (::unlink(sock.c_str()) < 0) fail_errno("remove " + sock, errno);
+  conn.send(MsgType::start).or_throw();
+  const spec::Config config = stored_config(store, id);
+  for (;;) {
+    auto reply = conn.receive();
+    // The connection closes on a successful exec (it is close-on-exec).
+    if (!reply && reply.error().errnum == EPIPE) break;
+    if (!reply) throw Failure(reply.error());
+    if (reply->type == MsgType::error) throw Failure(reply->error);
+    if (reply->type != MsgType::seccomp_listener || !reply->fd) fail("start container " + id, "unexpected message from its init");
+    hand_off_listener(r, config, reply->fd.get());
+  }
+
+  run_hooks_warning(config.hooks.poststart, "poststart", hook_state(r, "running", r.pid));
+}
+
+void kill_container(const Store& store, const std::string& id, int signal, bool all) {
+  ContainerRecord r = store.load(id);
+  ContainerStatus status = store.status(r);
+  if (status == ContainerStatus::stopped || status == ContainerStatus::creating)
+    fail("kill container " + id, "container not running");
+  UniqueFd init = open_init(r);
+  if (!init) fail("kill container " + id, "container not running");
+  const std::string step = "send signal " + std::to_string(signal) + " to container " + id;
+  if (all) signal_all(r, signal);
+  signal_pidfd(init.get(), signal, step);
+}
+
+void delete_container(const Store& store, const std::string& id, bool force) {
+  check_container_id(id);
+  if (!store.exists(id)) {
+    if (force) return;
+    fail("container \"" + id + "\"", "does not exist");
+  }
+  ContainerLock lock = store.lock(id);
+  ContainerRecord r = store.load(id);
+  const ContainerStatus status = store.status(r);
+  switch (status) {
+    case ContainerStatus::creating:  // its create died: holding the lock proves it is not running
+    case ContainerStatus::stopped: break;
+    case ContainerStatus::created: kill_and_wait(r); break;
+    case ContainerStatus::running:
+    case ContainerStatus::paused:
+      if (!force) fail("delete container " + id, std::string("it is ") + status_name(status) + " (stop it first, or use --force)");
+      kill_and_wait(r);
+      break;
+  }
+  if (!r.cgroup.empty()) load_cgroups(r.cgroup)->destroy();
+  if (r.pid != 0) run_poststop_hooks(store, r);
+  store.remove(id);
+}
+
+Launched exec_in_container(const Store& store, const std::string& id, const spec::Process& process,
+                           const ExecOptions& options) {
+  ContainerRecord r = store.load(id);
+  ContainerStatus status = store.status(r);
+  const bool paused_ok = status == ContainerStatus::paused && options.ignore_paused;
+  if (status != ContainerStatus::created && status != ContainerStatus::running && !paused_ok)
+    fail("exec in container " + id, std::string("it is ") + status_name(status) +
+                                        (status == ContainerStatus::paused ? " (use --ignore-paused)" : ""));
+  // Until `start`, the init runs the runtime's binary. create leaves it on
+  // the host's file when nothing of the container's could reach it
+  // (container_can_reach_init); an exec'd process could.
+  if (status == ContainerStatus::created && !runs_unwritable_binary(r.pid))
+    fail("exec in container " + id,
+         "it is created, not started, and its init still runs agentrun from a writable file that a process in the "
+         "container could reach through /proc/1/exe: start it first");
+  std::unique_ptr<CgroupManager> cgroup;
+  if (!r.cgroup.empty()) cgroup = load_cgroups(r.cgroup);
+  CgroupWarmUp warm_up(cgroup ? cgroup->accounting_only_dir() : "");
+  spec::Config config = stored_config(store, id);
+  config.process = process;
+  const HostFacts host = probe_host();
+  spec::validate_config(config, "process");
+  // The container's policy confines this process as it confined the first.
+  const policy::SelectionInput selection = policy::selection_input(std::nullopt, {});
+  // The container's cgroups exist: no delegation gap (mark_blocked_controllers) concerns them.
+  const policy::Applied applied =
+      policy::apply_policy({stored_policy(store, id), "the container's"}, config, r.rootfs,
+                           {store.root(), selection.config_dir}, host, detect_cgroup_layout());
+  for (const auto& warning : applied.translation.warnings) log_message(LogLevel::warning, warning);
+  PlanOptions plan_options;
+  plan_options.id = id;
+  plan_options.bundle = r.bundle;
+  plan_options.preserve_fds = options.preserve_fds;
+  plan_options.seccomp_cache_dir = seccomp_cache_dir(store);
+  plan_options.chroot_without_mount_ns = !policy::has_rules(applied.policy);
+  Plan plan = make_exec_plan(config, *config.process, r.pid, plan_options, host);
+  policy::complete_plan(plan, applied, seccomp_cache_dir(store));
+  plan.runtime_binary = runtime_binary_id();
+  // Each Landlock domain is per process: a signal scope here would keep this
+  // process from signalling the container's own (`docker exec ... kill 1`).
+  // The container's pid namespace bounds its signals instead.
+  if (plan.landlock && r.own_pid_namespace) plan.landlock->scoped &= ~landlock_signal_scope();
+  UniqueFd console = connect_console("exec", process.terminal, options.console_socket, options.console_fd >= 0);
+  // The namespaces are found through the init's pid: it must still be the init.
+  UniqueFd init = open_init(r);
+  if (!init) fail("exec in container " + id, "its init has exited");
+  LaunchIo io;
+  io.console_socket = console ? console.get() : options.console_fd;
+  io.exec = true;
+  if (cgroup) io.join_cgroup = [&cgroup](pid_t pid, bool) { cgroup->add_process(pid); };
+  return launch_container(plan, io);
+}
+
+std::unique_ptr<CgroupManager> container_cgroup_of(const ContainerRecord& r) {
+  if (r.cgroup.empty()) fail("container " + r.id, "has no cgroup");
+  return load_cgroups(r.cgroup);
+}
+
+void pause_container(const Store& store, const std::string& id) {
+  ContainerLock lock = store.lock(id);
+  ContainerRecord r = store.load(id);
+  const ContainerStatus status = store.status(r);
+  if (status != ContainerStatus::running && status != ContainerStatus::created)
+    fail("pause container " + id, std::string("it is ") + status_name(status));
+  container_cgroup_of(r)->freeze();
+}
+
+void resume_container(const Store& store, const std::string& id) {
+  ContainerLock lock = store.lock(id);
+  ContainerRecord r = store.load(id);
+  const ContainerStatus status = store.status(r);
+  if (status != ContainerStatus::paused) fail("resume container " + id, std::string("it is ") + status_name(status));
+  container_cgroup_of(r)->thaw();
+}
+
+std::string container_state_json(const Store& store, const ContainerRecord& r, bool pretty) {
+  const ContainerStatus status = store.status(r);
+  spec::State st{r.oci_version, r.id, status_name(status), status == ContainerStatus::stopped ? 0 : r.pid,
+                 r.bundle, r.annotations, spec::StateDetails{r.rootfs, r.created, r.owner}};
+  return spec::state_json(st, pretty);
+}
+
+}  // namespace agentrun

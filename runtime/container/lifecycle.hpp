@@ -1,0 +1,59 @@
+#pragma once
+// What `start`, `kill` and `delete` do to a container that exists, shared
+// by those commands and by `run`.
+
+#include <string>
+
+#include "runtime/cgroup/manager.hpp"
+#include "runtime/container/launch.hpp"
+#include "runtime/container/store.hpp"
+#include "runtime/policy/policy.hpp"
+#include "spec/config.hpp"
+
+namespace agentrun {
+
+// The config.json the container was created from.
+spec::Config stored_config(const Store& store, const std::string& id);
+
+// The policy the container was created with (the effective one, merged with
+// the floor): what confines its exec'd processes and caps its updates.
+policy::Policy stored_policy(const Store& store, const std::string& id);
+
+// Releases a created container's init to execute the user's process and
+// runs the poststart hooks. An error from the init (a failing
+// startContainer hook, a failed exec) is thrown with its own message.
+void start_created_container(const Store& store, const std::string& id);
+
+// Sends `signal` to the container's init, or with `all` to every process of
+// the container. The container must be created or running.
+void kill_container(const Store& store, const std::string& id, int signal, bool all);
+
+// Removes a container: kills it first when it is created, or when it is
+// running and `force` is given; then runs the poststop hooks and removes
+// its state. A missing container is an error unless `force`.
+void delete_container(const Store& store, const std::string& id, bool force);
+
+struct ExecOptions {
+  std::string console_socket;
+  int console_fd = -1;  // the runtime's own pty socket, for a terminal in the foreground
+  int preserve_fds = 0;
+  bool ignore_paused = false;
+};
+
+// Starts `process` in the running (or created) container: it joins every
+// namespace of the container and is confined as its first process. Returns
+// once the process executes (it is this process's child), or throws.
+Launched exec_in_container(const Store& store, const std::string& id, const spec::Process& process,
+                           const ExecOptions& options);
+
+// The container's cgroups; fails for a container that has none recorded.
+std::unique_ptr<CgroupManager> container_cgroup_of(const ContainerRecord& r);
+
+// Freezes or thaws every process of the container (runc's pause/resume).
+void pause_container(const Store& store, const std::string& id);
+void resume_container(const Store& store, const std::string& id);
+
+// The state JSON of `state` and `list --format json`.
+std::string container_state_json(const Store& store, const ContainerRecord& r, bool pretty);
+
+}  // namespace agentrun

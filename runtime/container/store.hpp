@@ -1,0 +1,87 @@
+#pragma once
+// The state root (--root, default /run/agentrun): one directory per
+// container, holding
+//   state.json   what `create` recorded (pid, start time, bundle, ...)
+//   config.json  the config the container was created from (hooks for
+//                start and delete come from here, not from a bundle that
+//                may have changed since)
+//   start.sock   present while the container is created and not started
+// A directory without state.json is a container being created.
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "runtime/util/fd.hpp"
+
+namespace agentrun {
+
+struct ContainerRecord {
+  std::string id;
+  std::string oci_version;
+  std::string bundle;
+  std::string rootfs;
+  pid_t pid = 0;
+  uint64_t start_time = 0;  // of pid, to recognise it after pid reuse
+  bool own_pid_namespace = false;
+  std::string created;  // RFC 3339
+  std::string owner;
+  std::map<std::string, std::string> annotations;
+  std::string cgroup;  // Cgroup::to_json(): where its cgroups are and which of them it created
+};
+
+enum class ContainerStatus { creating, created, running, paused, stopped };
+const char* status_name(ContainerStatus s);
+
+// Container ids as runc accepts them: letters, digits, "_", "+", "-", "."
+// — except a leading ".", which names the runtime's own entries in the
+// state root — at most 1024 bytes. Throws Failure otherwise.
+void check_container_id(const std::string& id);
+
+// An exclusive flock on a container directory, held for the object's life.
+class ContainerLock {
+ public:
+  explicit ContainerLock(UniqueFd dir) : dir_(std::move(dir)) {}
+  int dir_fd() const { return dir_.get(); }
+
+ private:
+  UniqueFd dir_;
+};
+
+class Store {
+ public:
+  explicit Store(std::string root) : root_(std::move(root)) {}
+  const std::string& root() const { return root_; }
+  std::string dir(const std::string& id) const { return root_ + "/" + id; }
+
+  // Creates the root (and its missing parents), mode 0700.
+  void ensure_root() const;
+  // Creates the container's directory (and the root); fails if the id is taken.
+  ContainerLock create(const std::string& id) const;
+  // Fails with `container "<id>" does not exist`.
+  ContainerLock lock(const std::string& id) const;
+  bool exists(const std::string& id) const;
+
+  ContainerRecord load(const std::string& id) const;
+  void save(const ContainerLock& lock, const ContainerRecord& record) const;
+  // A file of the container's (config.json, policy.json, isolation.json), written atomically.
+  void save_file(const ContainerLock& lock, const std::string& id, const std::string& name, const std::string& text) const;
+  std::string config_path(const std::string& id) const { return dir(id) + "/config.json"; }
+  std::string file_path(const std::string& id, const std::string& name) const { return dir(id) + "/" + name; }
+  std::string start_socket(const std::string& id) const { return dir(id) + "/start.sock"; }
+
+  ContainerStatus status(const ContainerRecord& r) const;
+  void remove(const std::string& id) const;
+  std::vector<std::string> ids() const;
+
+ private:
+  std::string root_;
+};
+
+std::string record_json(const ContainerRecord& r);
+ContainerRecord parse_record(const std::string& text, const std::string& file);
+
+}  // namespace agentrun

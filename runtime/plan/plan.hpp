@@ -1,0 +1,171 @@
+#pragma once
+// The plan: everything `create` will do, decided before any process exists.
+// make_plan() is pure (config and host facts in, plan out) and throws
+// Failure naming the config field on anything it cannot honour; the init
+// executes the plan and has no decisions left to make.
+
+#include <sys/types.h>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "runtime/confine/landlock.hpp"
+#include "runtime/confine/mount_options.hpp"
+#include "runtime/confine/seccomp_compile.hpp"
+#include "runtime/util/sys.hpp"
+#include "spec/config.hpp"
+
+namespace agentrun {
+
+// What the host offers; probed once by the CLI, passed in so planning stays pure.
+struct HostFacts {
+  int last_cap = 40;  // /proc/sys/kernel/cap_last_cap
+  bool apparmor = false;
+  bool selinux = false;
+};
+
+struct PlanOptions {
+  std::string id;
+  std::string bundle;  // absolute
+  bool no_pivot = false;
+  bool no_new_keyring = false;
+  int preserve_fds = 0;  // --preserve-fds
+  int listen_fds = 0;    // LISTEN_FDS handed to agentrun by systemd socket activation
+  std::string seccomp_cache_dir;  // compiled filters are kept here by content hash; empty: no cache
+  // A policy without rules (oci) runs a config with no mount namespace by
+  // chroot, as crun does; an agent policy refuses it.
+  bool chroot_without_mount_ns = false;
+};
+
+struct NamespaceJoin {
+  spec::NamespaceType type;
+  std::string path;
+};
+
+enum class MountKind { bind, filesystem, cgroup };
+
+struct MountStep {
+  MountKind kind = MountKind::filesystem;
+  std::string field;        // "mounts[3]", for errors
+  std::string source;       // bind: absolute host path; otherwise the source name
+  std::string destination;  // clean absolute path inside the container
+  std::string type;         // file-system type
+  MountOptions options;
+};
+
+struct DeviceNode {
+  std::string path;  // absolute, under /dev
+  mode_t type = 0;   // S_IFCHR, S_IFBLK or S_IFIFO
+  dev_t dev = 0;
+  mode_t mode = 0666;
+  uid_t uid = 0;
+  gid_t gid = 0;
+};
+
+struct ProcessPlan {
+  std::vector<std::string> args;
+  std::vector<std::string> env;
+  std::string cwd;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> groups;
+  std::optional<mode_t> umask;
+  CapSets caps;
+  std::vector<spec::Rlimit> rlimits;
+  bool no_new_privileges = false;
+  bool terminal = false;
+  std::optional<spec::ConsoleSize> console_size;
+  std::optional<int> oom_score_adj;
+  std::string apparmor_profile;
+  std::optional<int> ioprio;  // (class << 13) | priority
+  std::optional<SchedAttr> scheduler;
+  std::vector<int> cpus_initial;  // empty: leave the affinity alone
+  std::vector<int> cpus_final;
+};
+
+struct Plan {
+  std::string oci_version;
+  std::string id;
+  std::string bundle;
+  std::string rootfs;  // absolute host path
+  bool readonly_root = false;
+  // No mount namespace: the init stays in the runtime's and enters `rootfs`
+  // by chroot, mounting and creating nothing (the mount and /dev fields are
+  // empty, `warnings` names what config.json asked for among them).
+  bool chroot = false;
+  std::vector<std::string> warnings;  // for stderr, --log and inspect
+
+  int new_namespaces = 0;  // CLONE_NEW* flags of the namespaces to create
+  std::vector<NamespaceJoin> joins;
+  std::vector<spec::IdMapping> uid_mappings, gid_mappings;
+  std::map<std::string, spec::TimeOffset> time_offsets;
+
+  unsigned long rootfs_propagation = 0;  // MS_* | MS_REC, applied to "/"
+  std::vector<MountStep> mounts;
+  bool setup_dev = true;       // /dev is not bind-mounted: create the device nodes
+  bool bind_devices = false;   // in a user namespace mknod fails: bind host nodes
+  std::vector<DeviceNode> devices;
+  std::vector<std::string> masked_paths, readonly_paths;
+
+  std::string hostname, domainname;
+  std::vector<std::pair<std::string, std::string>> sysctls;  // /proc/sys relative path -> value
+  std::optional<unsigned long> personality;
+  ProcessPlan process;
+  std::optional<SeccompProgram> seccomp;
+  std::string seccomp_listener_path, seccomp_listener_metadata;
+  // The policy's default-allow filters, loaded after `seccomp`: stacked
+  // filters give the stricter answer of all.
+  std::vector<SeccompProgram> seccomp_stack;
+  std::optional<LandlockRuleset> landlock;
+
+  // Policy filesystem rules the init carries out inside the rootfs.
+  std::vector<std::string> deny_exec;       // command names covered in every PATH directory
+  std::vector<std::string> deny_exec_dirs;  // the process's PATH directories
+  std::vector<std::string> writable_binds;  // directories that stay writable under a read-only root
+
+  // linux.resources, with the default devices allowed after the config's
+  // device rules (as runc does, so that a "deny all" keeps /dev/null usable).
+  std::optional<spec::Resources> resources;
+
+  spec::Hooks hooks;
+  std::map<std::string, std::string> annotations;
+  bool no_pivot = false;
+  bool no_new_keyring = false;
+  int preserved_fds = 0;  // fds 3 .. 3+n-1 reach the container
+  int last_cap = 40;      // the running kernel's highest capability
+  // The runtime's own binary (device, inode): never the container's program,
+  // which would run, and show through /proc/PID/exe, the host's file.
+  std::optional<std::pair<dev_t, ino_t>> runtime_binary;
+
+  bool creates(spec::NamespaceType t) const;
+  bool has_user_namespace() const;
+};
+
+Plan make_plan(const spec::Config& config, const PlanOptions& options, const HostFacts& host);
+
+// Whether anything of the container's own can run while its init still runs
+// the runtime's binary, and so reach that binary through /proc/PID/exe: a pid
+// namespace the container does not create (the host's or one joined by
+// path), or hooks the init runs inside the container before the process
+// starts (createContainer, startContainer). `exec` before `start` is the
+// remaining way in; it refuses an init that runs a writable binary.
+bool container_can_reach_init(const spec::Config& config);
+
+// `exec`: a plan for `process` joining every namespace of the running
+// container whose init is `init_pid`, with none of the container's one-time
+// setup (mounts, devices, hostname, sysctls, hooks, id maps).
+Plan make_exec_plan(const spec::Config& config, const spec::Process& process, int init_pid,
+                    const PlanOptions& options, const HostFacts& host);
+
+// The OCI state of the container this plan makes, for hooks and listeners.
+std::string plan_state_json(const Plan& plan, const char* status, int pid);
+
+// "0-3,7" -> {0,1,2,3,7}; throws Failure naming `field`.
+std::vector<int> parse_cpu_list(const std::string& list, const std::string& field);
+// "net.ipv4.ip_forward" -> "net/ipv4/ip_forward" (a "/" in a key stands for a ".").
+std::string sysctl_path(const std::string& key);
+
+}  // namespace agentrun

@@ -1,0 +1,53 @@
+#include "runtime/util/file_io.hpp"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "runtime/util/fd.hpp"
+
+namespace agentrun {
+
+Result<std::string> read_all(int fd, const std::string& what) {
+  std::string out;
+  char buf[8192];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return sys_error("read " + what, errno);
+    if (n == 0) return out;
+    out.append(buf, static_cast<size_t>(n));
+  }
+}
+
+Result<std::string> read_whole_file(int dirfd, const std::string& path) {
+  UniqueFd fd(::openat(dirfd, path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return sys_error("read " + path, errno);
+  return read_all(fd.get(), path);
+}
+
+Status write_whole_file(int dirfd, const std::string& path, const std::string& data, int flags) {
+  UniqueFd fd(::openat(dirfd, path.c_str(), O_WRONLY | O_CLOEXEC | flags, 0644));
+  if (!fd) return sys_error("write " + path, errno);
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd.get(), data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return sys_error("write " + path, errno);
+    done += static_cast<size_t>(n);
+  }
+  return {};
+}
+
+Status replace_file(int dirfd, const std::string& path, const std::string& data) {
+  const std::string tmp = path + ".agentrun-tmp";
+  AR_TRY(write_whole_file(dirfd, tmp, data, O_CREAT | O_TRUNC));
+  if (::renameat(dirfd, tmp.c_str(), dirfd, path.c_str()) < 0) {
+    Error e = sys_error("write " + path, errno);
+    ::unlinkat(dirfd, tmp.c_str(), 0);
+    return e;
+  }
+  return {};
+}
+
+}  // namespace agentrun

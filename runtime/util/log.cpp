@@ -1,0 +1,113 @@
+#include "runtime/util/log.hpp"
+
+#include <fcntl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "spec/error.hpp"
+
+namespace agentrun {
+namespace {
+
+struct Logger {
+  int fd = -1;
+  bool json = false;
+  bool debug = false;
+};
+
+Logger& logger() {
+  static Logger l;
+  return l;
+}
+
+const char* level_name(LogLevel l) {
+  switch (l) {
+    case LogLevel::debug: return "debug";
+    case LogLevel::info: return "info";
+    case LogLevel::warning: return "warning";
+    case LogLevel::error: return "error";
+  }
+  return "error";
+}
+
+std::string quoted(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out + "\"";
+}
+
+void write_all(int fd, const std::string& s) {
+  size_t done = 0;
+  while (done < s.size()) {
+    ssize_t n = ::write(fd, s.data() + done, s.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;  // nowhere left to report a failing log
+    done += static_cast<size_t>(n);
+  }
+}
+
+}  // namespace
+
+std::string rfc3339_now() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  tm t{};
+  ::gmtime_r(&ts.tv_sec, &t);
+  char buf[64];
+  size_t n = ::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &t);
+  std::snprintf(buf + n, sizeof buf - n, ".%09ldZ", ts.tv_nsec);
+  return buf;
+}
+
+std::string format_log_line(LogLevel level, const std::string& msg, const std::string& time, bool json) {
+  if (!json) return "time=" + quoted(time) + " level=" + level_name(level) + " msg=" + quoted(msg);
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  w.Key("level");
+  w.String(level_name(level));
+  w.Key("msg");
+  w.String(msg);
+  w.Key("time");
+  w.String(time);
+  w.EndObject();
+  return buf.GetString();
+}
+
+void configure_log(const LogConfig& config) {
+  Logger& l = logger();
+  l.json = config.json;
+  l.debug = config.debug;
+  if (config.path.empty()) return;
+  l.fd = ::open(config.path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (l.fd < 0) fail_errno("open log file " + config.path, errno);
+}
+
+void log_message(LogLevel level, const std::string& msg) {
+  const Logger& l = logger();
+  if (level == LogLevel::debug && !l.debug) return;
+  const std::string time = rfc3339_now();
+  if (l.fd >= 0) write_all(l.fd, format_log_line(level, msg, time, l.json) + "\n");
+  // Errors always reach the caller's stderr; the rest only when there is no log file.
+  // Errors and warnings always reach the caller's stderr too (a best-effort
+  // policy's skipped features must be seen); the rest only without a log file.
+  if (level == LogLevel::error)
+    write_all(2, msg + "\n");
+  else if (level == LogLevel::warning || l.fd < 0)
+    write_all(2, std::string(level_name(level)) + ": " + msg + "\n");
+}
+
+}  // namespace agentrun

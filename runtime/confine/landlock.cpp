@@ -192,11 +192,10 @@ LandlockRuleset with_executable(LandlockRuleset ruleset, const std::string& path
   return ruleset;
 }
 
-Status apply_landlock(const LandlockRuleset& rs) {
+Status apply_landlock(Sys& sys, const LandlockRuleset& rs) {
   if (rs.abi < 1) return plain_error("landlock", "not available on this kernel");
   const RulesetAttr attr{rs.handled_fs, rs.handled_net, rs.scoped};
-  UniqueFd ruleset(static_cast<int>(::syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0)));
-  if (!ruleset) return sys_error("landlock: create the ruleset", errno);
+  AR_TRY_ASSIGN(UniqueFd ruleset, sys_fd(sys.landlock_create_ruleset(&attr, sizeof attr), "landlock: create the ruleset"));
 
   for (const auto& [path, rights] : rs.path_rules) {
     UniqueFd fd(::open(path.c_str(), O_PATH | O_CLOEXEC));
@@ -213,23 +212,21 @@ Status apply_landlock(const LandlockRuleset& rs) {
     landlock_path_beneath_attr rule{};
     rule.allowed_access = S_ISDIR(st.st_mode) ? rights : rights & kFileRights;
     rule.parent_fd = fd.get();
-    if (::syscall(SYS_landlock_add_rule, ruleset.get(), LANDLOCK_RULE_PATH_BENEATH, &rule, 0) != 0) {
-      int e = errno;  // saved before building the message allocates
-      return sys_error("landlock: allow " + summary(rule.allowed_access) + " beneath " + path, e);
-    }
+    if (const int rc = sys.landlock_add_rule(ruleset.get(), LANDLOCK_RULE_PATH_BENEATH, &rule); rc < 0)
+      return sys_error("landlock: allow " + summary(rule.allowed_access) + " beneath " + path, -rc);
   }
   for (const auto& [port, rights] : rs.port_rules) {
     const NetPortAttr rule{rights, port};
-    if (::syscall(SYS_landlock_add_rule, ruleset.get(), LANDLOCK_RULE_NET_PORT, &rule, 0) != 0) {
-      int e = errno;
+    if (const int rc = sys.landlock_add_rule(ruleset.get(), LANDLOCK_RULE_NET_PORT, &rule); rc < 0) {
+      const int e = -rc;
       const char* what = rights == LANDLOCK_ACCESS_NET_BIND_TCP      ? "bind"
                          : rights == LANDLOCK_ACCESS_NET_CONNECT_TCP ? "connect"
                                                                      : "bind, connect";
       return sys_error(std::string("landlock: allow ") + what + " on TCP port " + std::to_string(port), e);
     }
   }
-  if (::syscall(SYS_landlock_restrict_self, ruleset.get(), 0) != 0) {
-    int e = errno;
+  if (const int rc = sys.landlock_restrict_self(ruleset.get()); rc < 0) {
+    const int e = -rc;
     return Error{"landlock: restrict the process", e == EPERM ? "needs no_new_privs or CAP_SYS_ADMIN" : "", e};
   }
   return {};

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "runtime/util/sys.hpp"
 #include "spec/error.hpp"
 
 namespace agentrun {
@@ -52,7 +53,7 @@ LandlockRuleset landlock_ruleset(const LandlockPolicy& policy, int abi);
 // caller has set no_new_privs (or holds CAP_SYS_ADMIN). A rule path that does
 // not exist is skipped: there is nothing to grant. Safe between fork and exec
 // (allocates only to report an error).
-Status apply_landlock(const LandlockRuleset& ruleset);
+Status apply_landlock(Sys& sys, const LandlockRuleset& ruleset);
 
 // The ruleset plus the right to execute `path` itself (a file rule): the
 // process's own program, which may live outside execFrom (/pause, /catatonit).

@@ -184,7 +184,7 @@ Status confine_process(Sys& sys, const Plan& plan) {
   // /pause): execFrom keeps anything else from running.
   if (plan.landlock) {
     auto program = find_executable(p.args[0], process_path(plan.process.env));
-    AR_TRY(apply_landlock(program ? with_executable(*plan.landlock, *program) : *plan.landlock));
+    AR_TRY(apply_landlock(sys, program ? with_executable(*plan.landlock, *program) : *plan.landlock));
   }
   AR_TRY(apply_credentials(sys, p, plan.last_cap, held_for_filters(plan)));
   if (p.no_new_privileges) AR_TRY(sys_status(sys.prctl(PR_SET_NO_NEW_PRIVS, 1), "set no_new_privs"));
@@ -199,11 +199,11 @@ Status confine_process(Sys& sys, const Plan& plan) {
 // (seccomp_sequence.hpp), which create checks against the profiles.
 Status load_filters(Sys& sys, const Plan& plan, SyncChannel& runtime) {
   if (plan.seccomp) {
-    AR_TRY_ASSIGN(int listener, load_seccomp(*plan.seccomp));
+    AR_TRY_ASSIGN(int listener, load_seccomp(sys, *plan.seccomp));
     // The kernel made it close-on-exec: closing it now would be one more call.
     if (listener >= 0) AR_TRY(runtime.send(MsgType::seccomp_listener, 0, listener));
   }
-  for (const auto& filter : plan.seccomp_stack) AR_TRY(load_seccomp(filter));
+  for (const auto& filter : plan.seccomp_stack) AR_TRY(load_seccomp(sys, filter));
   if (held_for_filters(plan)) AR_TRY(set_capabilities(sys, plan.process.caps, plan.last_cap));
   return {};
 }
@@ -299,8 +299,8 @@ Result<Prepared> prepare_container(Sys& sys, const Plan& plan, InitIo& io) {
     AR_TRY(await_cgroup(io));
     // Only once in its cgroups does a new cgroup namespace make them the container's root.
     AR_TRY_ASSIGN(fs.own_cgroups, read_whole_file(AT_FDCWD, "/proc/self/cgroup"));
-    if (plan.creates(spec::NamespaceType::cgroup) && ::unshare(CLONE_NEWCGROUP) < 0)
-      return sys_error("create the cgroup namespace", errno);
+    if (plan.creates(spec::NamespaceType::cgroup))
+      AR_TRY(sys_status(sys.unshare(CLONE_NEWCGROUP), "create the cgroup namespace"));
   }
   AR_TRY(setup_filesystem(plan, io, fs, host_pid));
   // The container's limits hold before anything of the container's own runs.

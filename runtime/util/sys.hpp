@@ -1,9 +1,9 @@
 #pragma once
 // The privileged system calls of the container init, behind an interface.
 //
-// The init's logic (which mounts, in which order, what to do on failure)
-// calls these; tests substitute a recording fake so that logic runs without
-// root. Each method returns what the kernel returns: >= 0 on success, -errno
+// The init's logic (which mounts, in which order, what to do on failure;
+// namespaces, Landlock and seccomp before execve) calls these; tests
+// substitute a recording fake so that logic runs without root. Each method returns what the kernel returns: >= 0 on success, -errno
 // on failure. Unprivileged file-system calls (openat2, mkdirat, fstat...)
 // are made directly: tests run them for real on temporary directories.
 
@@ -16,6 +16,8 @@
 
 #include "runtime/util/fd.hpp"
 #include "spec/error.hpp"
+
+struct sock_fprog;
 
 namespace agentrun {
 
@@ -47,6 +49,15 @@ class Sys {
   virtual int pivot_root(const char* new_root, const char* put_old) = 0;
   virtual int chroot(const char* path) = 0;
   virtual int mknodat(int dfd, const char* name, mode_t mode, dev_t dev) = 0;
+
+  virtual int unshare(int flags) = 0;
+  virtual int setns(int fd, int nstype) = 0;
+  // SECCOMP_SET_MODE_FILTER: the listener fd with SECCOMP_FILTER_FLAG_NEW_LISTENER, else 0.
+  virtual int seccomp_filter(unsigned flags, const sock_fprog& program) = 0;
+  // The new ruleset's descriptor.
+  virtual int landlock_create_ruleset(const void* attr, size_t size) = 0;
+  virtual int landlock_add_rule(int ruleset, int rule_type, const void* rule) = 0;
+  virtual int landlock_restrict_self(int ruleset) = 0;
 
   virtual int sethostname(const std::string& name) = 0;
   virtual int setdomainname(const std::string& name) = 0;

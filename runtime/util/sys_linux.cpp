@@ -3,7 +3,9 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <linux/filter.h>
 #include <linux/keyctl.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <sys/capability.h>
 #include <sys/mount.h>
@@ -39,6 +41,18 @@ class LinuxSys final : public Sys {
             const void* data) override {
     return ret(::mount(source, target, fstype, flags, data));
   }
+  int unshare(int flags) override { return ret(::unshare(flags)); }
+  int setns(int fd, int nstype) override { return ret(::setns(fd, nstype)); }
+  int seccomp_filter(unsigned flags, const sock_fprog& program) override {
+    return ret(::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &program));
+  }
+  int landlock_create_ruleset(const void* attr, size_t size) override {
+    return ret(::syscall(SYS_landlock_create_ruleset, attr, size, 0));
+  }
+  int landlock_add_rule(int ruleset, int rule_type, const void* rule) override {
+    return ret(::syscall(SYS_landlock_add_rule, ruleset, rule_type, rule, 0));
+  }
+  int landlock_restrict_self(int ruleset) override { return ret(::syscall(SYS_landlock_restrict_self, ruleset, 0)); }
   int umount2(const char* target, int flags) override { return ret(::umount2(target, flags)); }
   int open_tree(int dfd, const char* path, unsigned flags) override {
     return ret(::syscall(SYS_open_tree, dfd, path, flags));

@@ -51,7 +51,7 @@ std::map<std::string, uint64_t> rules_of(const LandlockRuleset& rs) {
 // kSetupFailed when the ruleset could not be applied.
 template <class Body>
 int sandboxed(const LandlockRuleset& rs, Body body) {
-  return run_confined_child([&] { return static_cast<bool>(apply_landlock(rs)); }, body);
+  return run_confined_child([&] { return static_cast<bool>(apply_landlock(linux_sys(), rs)); }, body);
 }
 
 // The error apply_landlock reports in a child (so that an unexpected
@@ -66,7 +66,7 @@ std::string apply_error(const LandlockRuleset& rs) {
     std::string msg;
     if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
       msg = "prctl failed";
-    else if (auto st = apply_landlock(rs); !st)
+    else if (auto st = apply_landlock(linux_sys(), rs); !st)
       msg = st.error().message();
     ssize_t n = ::write(p[1], msg.data(), msg.size());
     ::_exit(n == static_cast<ssize_t>(msg.size()) ? 0 : 1);
@@ -253,7 +253,7 @@ BOOST_AUTO_TEST_CASE(json_names_rights) {
 }
 
 BOOST_AUTO_TEST_CASE(unavailable_is_an_error) {
-  auto st = apply_landlock(landlock_ruleset({}, 0));
+  auto st = apply_landlock(linux_sys(), landlock_ruleset({}, 0));
   BOOST_REQUIRE(!st);
   BOOST_TEST(st.error().message() == "landlock: not available on this kernel");
 }

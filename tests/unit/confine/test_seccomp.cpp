@@ -44,7 +44,7 @@ int run_child(Body body) {
 template <class Body>
 int run_confined(const SeccompProgram& p, Body body) {
   return run_child([&] {
-    auto listener = load_seccomp(p);
+    auto listener = load_seccomp(linux_sys(), p);
     return listener ? body(*listener) : kSetupFailed;
   });
 }
@@ -279,7 +279,7 @@ BOOST_AUTO_TEST_CASE(a_flag_the_kernel_refuses_fails_the_load) {
   SeccompProgram p = compile(Seccomp{.defaultAction = SeccompAction::allow});
   p.flags |= 1u << 30;
   BOOST_TEST(run_child([&p] {
-               auto r = load_seccomp(p);
+               auto r = load_seccomp(linux_sys(), p);
                return !r && r.error().message() == "load the seccomp filter: invalid argument" ? 0 : 1;
              }) == 0);
 }

@@ -54,8 +54,8 @@ int run_confined(Body body, Layers layers = Layers::both) {
   const SeccompProgram& second = hardening();
   return run_confined_child(
       [&] {
-        return (layers == Layers::hardening || load_seccomp(first)) &&
-               (layers == Layers::baseline || load_seccomp(second));
+        return (layers == Layers::hardening || load_seccomp(linux_sys(), first)) &&
+               (layers == Layers::baseline || load_seccomp(linux_sys(), second));
       },
       body);
 }
@@ -124,7 +124,7 @@ BOOST_AUTO_TEST_CASE(the_truncate_filter_refuses_what_landlock_below_abi_3_misse
   const std::string file = dir.path + "/f";
   UniqueFd(::open(file.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
   auto under_filter = [&](auto call) {
-    return run_confined_child([&] { return static_cast<bool>(load_seccomp(filter)); }, [&] { return observed(call()); });
+    return run_confined_child([&] { return static_cast<bool>(load_seccomp(linux_sys(), filter)); }, [&] { return observed(call()); });
   };
   const char* f = file.c_str();
   BOOST_TEST(under_filter([f] { return ::syscall(SYS_truncate, f, 0); }) == EPERM);

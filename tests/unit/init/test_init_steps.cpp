@@ -3,10 +3,16 @@
 #include <boost/test/unit_test.hpp>
 
 #include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+
+#include "runtime/init/container_init.hpp"
 #include "runtime/init/credentials.hpp"
 #include "runtime/init/rootfs.hpp"
 #include "spec/names.hpp"
@@ -165,4 +171,98 @@ BOOST_AUTO_TEST_CASE(held_capabilities_stay_until_the_process_takes_its_own) {
                               prctl_call(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL),
                               prctl_call(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, chown)}),
              boost::test_tools::per_element());
+}
+
+namespace {
+
+// What exec_init asked of the kernel, in order, up to execve: it runs in a
+// child (it never returns), whose recording comes back through a pipe.
+std::vector<test::Op> exec_init_ops(const Plan& plan) {
+  struct Reporting : test::RecordingSys {
+    int out = -1;
+    int execve(const char* path, char* const* argv, char* const* envp) override {
+      RecordingSys::execve(path, argv, envp);
+      (void)!::write(out, ops.data(), ops.size() * sizeof(test::Op));
+      return -ENOEXEC;  // the init reports it and exits
+    }
+  };
+  int pipe_fds[2];
+  BOOST_TEST_REQUIRE(::pipe(pipe_fds) == 0);
+  auto channels = make_channel_pair();
+  BOOST_TEST_REQUIRE(bool(channels));
+  const pid_t pid = ::fork();
+  BOOST_TEST_REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::close(pipe_fds[0]);
+    Reporting sys;
+    sys.out = pipe_fds[1];
+    InitIo io;
+    io.sync = &channels->second;
+    exec_init(sys, plan, std::move(io));
+  }
+  ::close(pipe_fds[1]);
+  (void)channels->first.send(MsgType::proceed);
+  std::vector<test::Op> ops(4096);
+  size_t got = 0;
+  for (ssize_t n; (n = ::read(pipe_fds[0], reinterpret_cast<char*>(ops.data()) + got, ops.size() * sizeof(test::Op) - got)) > 0;)
+    got += static_cast<size_t>(n);
+  ::close(pipe_fds[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ops.resize(got / sizeof(test::Op));
+  return ops;
+}
+
+Plan confined_plan(bool no_new_privileges) {
+  Plan plan;
+  plan.process = process_with(bit(CAP_KILL), bit(CAP_KILL), 0);
+  plan.process.uid = plan.process.gid = 0;
+  plan.process.args = {"/bin/true"};
+  plan.process.env = {"PATH=/bin:/usr/bin"};
+  plan.process.cwd = "/";
+  plan.process.no_new_privileges = no_new_privileges;
+  LandlockRuleset landlock;
+  landlock.abi = 1;
+  landlock.handled_fs = 1;
+  landlock.path_rules = {{"/", 1}};
+  plan.landlock = landlock;
+  SeccompProgram allow;
+  allow.filter = {sock_filter{0x06, 0, 0, 0x7fff0000}};  // RET ALLOW
+  plan.seccomp = allow;
+  plan.seccomp_stack = {allow};
+  return plan;
+}
+
+std::ptrdiff_t first(const std::vector<test::Op>& ops, test::Op op) {
+  return std::find(ops.begin(), ops.end(), op) - ops.begin();
+}
+std::ptrdiff_t last(const std::vector<test::Op>& ops, test::Op op) {
+  return ops.rend() - std::find(ops.rbegin(), ops.rend(), op) - 1;
+}
+
+}  // namespace
+
+// Landlock while the process may still restrict itself, then its
+// credentials, then the seccomp filters, and execve with nothing between.
+BOOST_AUTO_TEST_CASE(exec_confines_in_order_and_loads_the_filters_last) {
+  using test::Op;
+  const auto ops = exec_init_ops(confined_plan(true));
+  BOOST_TEST_REQUIRE(!ops.empty());
+  BOOST_TEST((ops.back() == Op::execve));
+  BOOST_TEST(first(ops, Op::landlock_create_ruleset) < first(ops, Op::landlock_add_rule));
+  BOOST_TEST(last(ops, Op::landlock_add_rule) < first(ops, Op::landlock_restrict_self));
+  BOOST_TEST(last(ops, Op::landlock_restrict_self) < first(ops, Op::setresuid));
+  BOOST_TEST(last(ops, Op::capset) < first(ops, Op::seccomp_filter));
+  const std::vector<Op> tail(ops.end() - 3, ops.end());
+  BOOST_TEST((tail == std::vector<Op>{Op::seccomp_filter, Op::seccomp_filter, Op::execve}));
+}
+
+// Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: the process's
+// own capabilities (and its ambient set) come only after its filters.
+BOOST_AUTO_TEST_CASE(without_no_new_privs_the_capabilities_come_after_the_filters) {
+  using test::Op;
+  const auto ops = exec_init_ops(confined_plan(false));
+  BOOST_TEST_REQUIRE(!ops.empty());
+  const std::vector<Op> tail(ops.end() - 5, ops.end());
+  BOOST_TEST((tail == std::vector<Op>{Op::seccomp_filter, Op::seccomp_filter, Op::capset, Op::prctl, Op::execve}));
 }

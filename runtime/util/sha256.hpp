@@ -1,6 +1,6 @@
 #pragma once
-// SHA-256 (FIPS 180-4), for content keys: the seccomp cache and the profile
-// hashes `inspect` shows. Not for secrets: no constant-time concerns.
+// SHA-256 from nettle, as hex, for content keys: the seccomp cache and the
+// hashes `inspect` shows.
 
 #include <string>
 #include <string_view>

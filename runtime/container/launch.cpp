@@ -32,11 +32,6 @@ namespace {
   ::_exit(1);
 }
 
-Status check(long rc, const std::string& step) {
-  if (rc < 0) return sys_error(step, errno);
-  return {};
-}
-
 // clone(2) without CLONE_VM (it returns twice, like fork). Given a cgroup2
 // directory, clone3 puts the child there at birth (CLONE_INTO_CGROUP, 5.7),
 // saving the migration a write to cgroup.procs costs. Where that fails (no
@@ -111,8 +106,8 @@ Status join_namespaces(const Plan& plan, bool exec) {
   }
   for (size_t i = 0; i < fds.size(); ++i) {
     const auto& j = plan.joins[i];
-    AR_TRY(check(::setns(fds[i].get(), spec::namespace_clone_flag(j.type)),
-                 std::string("join ") + spec::namespace_name(j.type) + " namespace " + j.path));
+    if (::setns(fds[i].get(), spec::namespace_clone_flag(j.type)) < 0)
+      return sys_error(std::string("join ") + spec::namespace_name(j.type) + " namespace " + j.path, errno);
   }
   return {};
 }

@@ -69,9 +69,7 @@ Status bind_hierarchy(Sys& sys, int parent, const std::string& name, const std::
   if (::mkdirat(parent, name.c_str(), 0755) < 0 && errno != EEXIST) return sys_error(step, errno);
   UniqueFd dir(::openat(parent, name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!dir) return sys_error(step, errno);
-  int rc = sys.open_tree(AT_FDCWD, source.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-  if (rc < 0) return sys_error(step, -rc);
-  UniqueFd tree(rc);
+  AR_TRY_ASSIGN(UniqueFd tree, sys_fd(sys.open_tree(AT_FDCWD, source.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC), step));
   MountAttrs attrs = m.options.top;
   attrs.set |= m.options.tree.set;
   attrs.clr |= m.options.tree.clr;
@@ -81,15 +79,10 @@ Status bind_hierarchy(Sys& sys, int parent, const std::string& name, const std::
 
 Result<UniqueFd> fresh_mount(Sys& sys, const char* type, const char* key, const char* value,
                              unsigned attrs, const std::string& step) {
-  int fs = sys.fsopen(type, FSOPEN_CLOEXEC);
-  if (fs < 0) return sys_error(step, -fs);
-  UniqueFd fsfd(fs);
-  int rc = key ? sys.fsconfig(fs, FSCONFIG_SET_STRING, key, value, 0) : 0;
-  if (rc >= 0) rc = sys.fsconfig(fs, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0);
-  if (rc < 0) return sys_error(step, -rc);
-  rc = sys.fsmount(fs, FSMOUNT_CLOEXEC, attrs);
-  if (rc < 0) return sys_error(step, -rc);
-  return UniqueFd(rc);
+  AR_TRY_ASSIGN(UniqueFd fs, sys_fd(sys.fsopen(type, FSOPEN_CLOEXEC), step));
+  if (key) AR_TRY(sys_status(sys.fsconfig(fs.get(), FSCONFIG_SET_STRING, key, value, 0), step));
+  AR_TRY(sys_status(sys.fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0), step));
+  return sys_fd(sys.fsmount(fs.get(), FSMOUNT_CLOEXEC, attrs), step);
 }
 
 }  // namespace
@@ -113,9 +106,8 @@ Status mount_cgroups(Sys& sys, int target, const MountStep& m, bool own_cgroup_n
       return attach(sys, mnt.get(), target, step);
     }
     AR_TRY_ASSIGN(std::string source, own_directory(*v2.front(), own));
-    int rc = sys.open_tree(AT_FDCWD, source.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-    if (rc < 0) return sys_error(step + ": bind " + source, -rc);
-    UniqueFd tree(rc);
+    AR_TRY_ASSIGN(UniqueFd tree, sys_fd(sys.open_tree(AT_FDCWD, source.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC),
+                                        step + ": bind " + source));
     AR_TRY(set_mount_attrs(sys, tree.get(), MountAttrs{attrs, 0, 0}, true, step));
     return attach(sys, tree.get(), target, step);
   }

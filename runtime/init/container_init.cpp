@@ -262,10 +262,9 @@ Status refuse_runtime_binary(const Plan& plan, const std::string& executable) {
 // `runtime` is whom a seccomp notify fd goes to: `start`, or `exec`.
 Error execute(Sys& sys, const Plan& plan, const Prepared& prepared, SyncChannel& runtime) {
   if (Status s = refuse_runtime_binary(plan, prepared.executable); !s) return std::move(s).error();
-  if (!plan.process.cpus_final.empty()) {
-    int rc = sys.sched_setaffinity(plan.process.cpus_final);
-    if (rc < 0) return sys_error("set the final CPU affinity", -rc);
-  }
+  if (!plan.process.cpus_final.empty())
+    if (Status s = sys_status(sys.sched_setaffinity(plan.process.cpus_final), "set the final CPU affinity"); !s)
+      return std::move(s).error();
   reset_signals_for_exec();
   // Only stdio and the preserved descriptors reach the process (runc CVE-2024-21626).
   const unsigned first_closed = 3 + static_cast<unsigned>(plan.preserved_fds);

@@ -16,9 +16,8 @@ std::string name_of(const std::string& path) { return path.substr(path.rfind('/'
 
 Status bind_host_node(RootfsSetup& s, const DeviceNode& d, const std::string& step) {
   AR_TRY_ASSIGN(UniqueFd target, make_in_root(s.root.get(), d.path, TargetKind::file));
-  int rc = s.sys.open_tree(AT_FDCWD, d.path.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-  if (rc < 0) return sys_error(step + ": bind the host's " + d.path, -rc);
-  UniqueFd tree(rc);
+  AR_TRY_ASSIGN(UniqueFd tree, sys_fd(s.sys.open_tree(AT_FDCWD, d.path.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC),
+                                      step + ": bind the host's " + d.path));
   return attach(s.sys, tree.get(), target.get(), step);
 }
 
@@ -27,8 +26,7 @@ Status make_node(RootfsSetup& s, const DeviceNode& d, const std::string& step) {
   const std::string name = name_of(d.path);
   // Whatever the image has at this name (a file, a symlink) is replaced.
   if (::unlinkat(parent.get(), name.c_str(), 0) < 0 && errno != ENOENT) return sys_error(step, errno);
-  int rc = s.sys.mknodat(parent.get(), name.c_str(), d.type | (d.mode & 07777), d.dev);
-  if (rc < 0) return sys_error(step, -rc);
+  AR_TRY(sys_status(s.sys.mknodat(parent.get(), name.c_str(), d.type | (d.mode & 07777), d.dev), step));
   if (::fchownat(parent.get(), name.c_str(), d.uid, d.gid, AT_SYMLINK_NOFOLLOW) < 0 ||
       ::fchmodat(parent.get(), name.c_str(), d.mode & 07777, 0) < 0)
     return sys_error(step + ": set owner and mode", errno);

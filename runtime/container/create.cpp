@@ -15,6 +15,7 @@
 #include "runtime/cgroup/drivers.hpp"
 #include "runtime/cgroup/warm_up.hpp"
 #include "runtime/container/launch.hpp"
+#include "runtime/container/seccomp_filters.hpp"
 #include "runtime/policy/apply.hpp"
 #include "runtime/policy/host_probe.hpp"
 #include "runtime/policy/parse_policy.hpp"
@@ -172,11 +173,11 @@ Created create_container(const Store& store, const CreateRequest& request) {
                            {store.root(), selection.config_dir}, host, layout);
   for (const auto& warning : applied.translation.warnings) log_message(LogLevel::warning, warning);
   PlanOptions options = plan_options(request, bundle);
-  options.seccomp_cache_dir = seccomp_cache_dir(store);
   options.chroot_without_mount_ns = !policy::has_rules(applied.policy);
   Plan plan = make_plan(config, options, host);
   for (const auto& warning : plan.warnings) log_message(LogLevel::warning, warning);
-  policy::complete_plan(plan, applied, options.seccomp_cache_dir);
+  policy::complete_plan(plan, applied);
+  compile_seccomp_filters(plan, store.root());
   plan.runtime_binary = runtime_binary_id();
 
   UniqueFd console = connect_console("create", plan.process.terminal, request.console_socket, request.console_fd >= 0);

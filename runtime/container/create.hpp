@@ -33,9 +33,6 @@ struct Created {
 
 Created create_container(const Store& store, const CreateRequest& request);
 
-// Compiled seccomp filters are kept under the state root, by content hash.
-inline std::string seccomp_cache_dir(const Store& store) { return store.root() + "/.seccomp-cache"; }
-
 // The absolute host path of the container's root.
 std::string rootfs_of(const std::string& bundle, const spec::Config& config);
 

@@ -16,6 +16,7 @@
 #include "runtime/cgroup/warm_up.hpp"
 #include "runtime/confine/landlock.hpp"
 #include "runtime/container/create.hpp"
+#include "runtime/container/seccomp_filters.hpp"
 #include "runtime/container/seccomp_listener.hpp"
 #include "runtime/init/sync.hpp"
 #include "runtime/policy/apply.hpp"
@@ -233,10 +234,10 @@ Launched exec_in_container(const Store& store, const std::string& id, const spec
   plan_options.id = id;
   plan_options.bundle = r.bundle;
   plan_options.preserve_fds = options.preserve_fds;
-  plan_options.seccomp_cache_dir = seccomp_cache_dir(store);
   plan_options.chroot_without_mount_ns = !policy::has_rules(applied.policy);
   Plan plan = make_exec_plan(config, *config.process, r.pid, plan_options, host);
-  policy::complete_plan(plan, applied, seccomp_cache_dir(store));
+  policy::complete_plan(plan, applied);
+  compile_seccomp_filters(plan, store.root());
   plan.runtime_binary = runtime_binary_id();
   // Each Landlock domain is per process: a signal scope here would keep this
   // process from signalling the container's own (`docker exec ... kill 1`).

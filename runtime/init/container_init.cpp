@@ -199,11 +199,11 @@ Status confine_process(Sys& sys, const Plan& plan) {
 // (seccomp_sequence.hpp), which create checks against the profiles.
 Status load_filters(Sys& sys, const Plan& plan, SyncChannel& runtime) {
   if (plan.seccomp) {
-    AR_TRY_ASSIGN(int listener, load_seccomp(sys, *plan.seccomp));
+    AR_TRY_ASSIGN(int listener, load_seccomp(sys, plan.seccomp->program));
     // The kernel made it close-on-exec: closing it now would be one more call.
     if (listener >= 0) AR_TRY(runtime.send(MsgType::seccomp_listener, 0, listener));
   }
-  for (const auto& filter : plan.seccomp_stack) AR_TRY(load_seccomp(sys, filter));
+  for (const auto& filter : plan.seccomp_stack) AR_TRY(load_seccomp(sys, filter.program));
   if (held_for_filters(plan)) AR_TRY(set_capabilities(sys, plan.process.caps, plan.last_cap));
   return {};
 }

@@ -9,7 +9,6 @@
 #include <charconv>
 
 #include "runtime/cgroup/default_devices.hpp"
-#include "runtime/confine/seccomp_cache.hpp"
 #include "runtime/util/in_root.hpp"
 #include "spec/error.hpp"
 #include "spec/names.hpp"
@@ -315,9 +314,7 @@ Plan make_plan(const spec::Config& config, const PlanOptions& options, const Hos
   plan.process = plan_process(*config.process, host);
   if (!has_mount_namespace(plan)) plan_chroot(plan, linux, options);
   if (linux.seccomp) {
-    plan.seccomp = options.seccomp_cache_dir.empty()
-                       ? compile_seccomp(*linux.seccomp, field("linux.seccomp"))
-                       : compile_seccomp_cached(*linux.seccomp, field("linux.seccomp"), options.seccomp_cache_dir);
+    plan.seccomp = SeccompFilter{field("linux.seccomp"), *linux.seccomp, {}};
     plan.seccomp_listener_path = linux.seccomp->listenerPath;
     plan.seccomp_listener_metadata = linux.seccomp->listenerMetadata;
   }

@@ -1,8 +1,9 @@
 #pragma once
 // The plan: everything `create` will do, decided before any process exists.
-// make_plan() is pure (config and host facts in, plan out) and throws
-// Failure naming the config field on anything it cannot honour; the init
-// executes the plan and has no decisions left to make.
+// make_plan() is pure (config and host facts in, plan out: no system calls,
+// no files) and throws Failure naming the config field on anything it
+// cannot honour; the init executes the plan and has no decisions left to
+// make. Its seccomp filters are profiles until the caller compiles them.
 
 #include <sys/types.h>
 
@@ -34,7 +35,6 @@ struct PlanOptions {
   bool no_new_keyring = false;
   int preserve_fds = 0;  // --preserve-fds
   int listen_fds = 0;    // LISTEN_FDS handed to agentrun by systemd socket activation
-  std::string seccomp_cache_dir;  // compiled filters are kept here by content hash; empty: no cache
   // A policy without rules (oci) runs a config with no mount namespace by
   // chroot, as crun does; an agent policy refuses it.
   bool chroot_without_mount_ns = false;
@@ -63,6 +63,15 @@ struct DeviceNode {
   mode_t mode = 0666;
   uid_t uid = 0;
   gid_t gid = 0;
+};
+
+// A seccomp filter the init loads. The plan chooses the profile; the caller
+// compiles it (container/, through confine/'s cache) before the init runs,
+// and an empty program fails to load.
+struct SeccompFilter {
+  std::string name;  // in errors: "config.json: linux.seccomp", "seccomp profile agent-hardening"
+  spec::Seccomp profile;
+  SeccompProgram program;
 };
 
 struct ProcessPlan {
@@ -114,11 +123,11 @@ struct Plan {
   std::vector<std::pair<std::string, std::string>> sysctls;  // /proc/sys relative path -> value
   std::optional<unsigned long> personality;
   ProcessPlan process;
-  std::optional<SeccompProgram> seccomp;
+  std::optional<SeccompFilter> seccomp;
   std::string seccomp_listener_path, seccomp_listener_metadata;
   // The policy's default-allow filters, loaded after `seccomp`: stacked
   // filters give the stricter answer of all.
-  std::vector<SeccompProgram> seccomp_stack;
+  std::vector<SeccompFilter> seccomp_stack;
   std::optional<LandlockRuleset> landlock;
 
   // Policy filesystem rules the init carries out inside the rootfs.

@@ -11,12 +11,12 @@
 namespace agentrun {
 namespace {
 
-const SeccompProgram* filter_at(const Plan& plan, int index) {
+const SeccompFilter& filter_at(const Plan& plan, int index) {
   if (plan.seccomp) {
-    if (index == 0) return &*plan.seccomp;
+    if (index == 0) return *plan.seccomp;
     --index;
   }
-  return &plan.seccomp_stack[static_cast<size_t>(index)];
+  return plan.seccomp_stack.at(static_cast<size_t>(index));
 }
 
 std::string action_name(uint32_t verdict) {
@@ -35,16 +35,16 @@ std::string action_name(uint32_t verdict) {
 std::vector<InitCall> calls_after_filters(const Plan& plan) {
   std::vector<InitCall> calls;
   int index = 0;
-  auto load = [&](const SeccompProgram& p) {
+  auto load = [&](const SeccompFilter& f) {
     calls.push_back({"seccomp(SECCOMP_SET_MODE_FILTER)",
-                     native_call(SYS_seccomp, {SECCOMP_SET_MODE_FILTER, p.flags}), index++});
+                     native_call(SYS_seccomp, {SECCOMP_SET_MODE_FILTER, f.program.flags}), index++});
   };
   if (plan.seccomp) {
     load(*plan.seccomp);
-    if (plan.seccomp->notify)
+    if (plan.seccomp->program.notify)
       calls.push_back({"sendmsg (the seccomp notify fd to the runtime)", native_call(SYS_sendmsg, {0, 0, MSG_NOSIGNAL})});
   }
-  for (const auto& p : plan.seccomp_stack) load(p);
+  for (const auto& f : plan.seccomp_stack) load(f);
   if (index > 0 && !plan.process.no_new_privileges) {
     calls.push_back({"capset", native_call(SYS_capset)});
     calls.push_back({"prctl(PR_CAP_AMBIENT)", native_call(SYS_prctl, {PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL})});
@@ -57,13 +57,14 @@ std::vector<InitCall> calls_after_filters(const Plan& plan) {
   return calls;
 }
 
-void check_calls_after_filters(const Plan& plan, const std::vector<std::string>& names) {
+void check_calls_after_filters(const Plan& plan) {
   std::vector<int> loaded;
   for (const InitCall& call : calls_after_filters(plan)) {
-    for (int f : loaded) {
-      const uint32_t verdict = seccomp_verdict(filter_at(plan, f)->filter, call.data).or_throw();
+    for (int index : loaded) {
+      const SeccompFilter& f = filter_at(plan, index);
+      const uint32_t verdict = seccomp_verdict(f.program.filter, call.data).or_throw();
       if (!verdict_admits(verdict))
-        fail(names.at(static_cast<size_t>(f)),
+        fail(f.name,
              "the profile refuses " + call.name + " (it " + action_name(verdict) +
                  "), which the runtime must make after loading it to start the container's process");
     }

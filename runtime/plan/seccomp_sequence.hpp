@@ -22,8 +22,7 @@ struct InitCall {
 // From loading the container's own filter (or the first stacked one) to execve.
 std::vector<InitCall> calls_after_filters(const Plan& plan);
 
-// `names[i]` names filter i as in calls_after_filters (for the error).
-// Throws Failure naming the filter and the call it refuses.
-void check_calls_after_filters(const Plan& plan, const std::vector<std::string>& names);
+// On the compiled filters. Throws Failure naming the filter and the call it refuses.
+void check_calls_after_filters(const Plan& plan);
 
 }  // namespace agentrun

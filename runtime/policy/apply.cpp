@@ -16,7 +16,6 @@
 #include "runtime/confine/seccomp_cache.hpp"
 #include "runtime/confine/seccomp_compile.hpp"
 #include "runtime/confine/seccomp_profiles.hpp"
-#include "runtime/plan/seccomp_sequence.hpp"
 #include "runtime/policy/parse_policy.hpp"
 #include "runtime/policy/preflight.hpp"
 #include "runtime/util/file_io.hpp"
@@ -127,19 +126,15 @@ Applied apply_policy(const Selected& selected, spec::Config& config, const std::
   return a;
 }
 
-void complete_plan(Plan& plan, const Applied& applied, const std::string& cache_dir) {
+void complete_plan(Plan& plan, const Applied& applied) {
   const Translation& t = applied.translation;
+  if (plan.seccomp && !t.seccomp_baseline.empty()) plan.seccomp->name = "seccomp profile " + t.seccomp_baseline;
   for (size_t i = 0; i < applied.stacked.size(); ++i)
-    plan.seccomp_stack.push_back(
-        compile_seccomp_cached(applied.stacked[i], "seccomp profile " + t.seccomp_plus[i], cache_dir));
+    plan.seccomp_stack.push_back({"seccomp profile " + t.seccomp_plus[i], applied.stacked[i], {}});
   if (t.landlock) plan.landlock = landlock_ruleset(*t.landlock, applied.landlock_abi);
   plan.deny_exec = t.deny_exec;
   plan.deny_exec_dirs = t.path_dirs;
   plan.writable_binds = t.writable_binds;
-  std::vector<std::string> filter_names;
-  for (const auto& p : applied.seccomp_profiles)
-    filter_names.push_back(p.name == "config.json" ? "config.json: linux.seccomp" : "seccomp profile " + p.name);
-  check_calls_after_filters(plan, filter_names);
 }
 
 std::string isolation_record(const Applied& applied, const Plan& plan, const std::vector<std::string>& blocked) {

@@ -41,10 +41,9 @@ Applied apply_policy(const Selected& selected, spec::Config& config, const std::
                      const std::vector<std::string>& protected_paths, const HostFacts& host,
                      const CgroupLayout& layout);
 
-// Stacked seccomp filters (compiled once, cached under `cache_dir`),
-// Landlock, denyExec and writable directories; then the check that each
-// filter lets through what the init does after loading it.
-void complete_plan(Plan& plan, const Applied& applied, const std::string& cache_dir);
+// The stacked seccomp profiles (to compile, as the container's own),
+// Landlock, denyExec and writable directories.
+void complete_plan(Plan& plan, const Applied& applied);
 
 // What `agentrun inspect` prints: the policy, requested versus effective
 // features, seccomp profiles and hashes, Landlock, capabilities, hidden

@@ -142,11 +142,12 @@ BOOST_AUTO_TEST_CASE(the_truncate_filter_refuses_what_landlock_below_abi_3_misse
 
   // The init loads it before agent-hardening, which refuses loading another.
   Plan plan;
-  plan.seccomp = baseline();
-  plan.seccomp_stack = {filter, hardening()};
-  BOOST_CHECK_NO_THROW(check_calls_after_filters(plan, {"docker-baseline", "landlock-truncate", "agent-hardening"}));
-  plan.seccomp_stack = {hardening(), filter};
-  BOOST_CHECK_THROW(check_calls_after_filters(plan, {"docker-baseline", "agent-hardening", "landlock-truncate"}), Failure);
+  const SeccompFilter truncate{"landlock-truncate", {}, filter}, stacked{"agent-hardening", {}, hardening()};
+  plan.seccomp = SeccompFilter{"docker-baseline", {}, baseline()};
+  plan.seccomp_stack = {truncate, stacked};
+  BOOST_CHECK_NO_THROW(check_calls_after_filters(plan));
+  plan.seccomp_stack = {stacked, truncate};
+  BOOST_CHECK_THROW(check_calls_after_filters(plan), Failure);
 }
 
 BOOST_AUTO_TEST_CASE(an_ordinary_program_still_works) {

@@ -228,8 +228,8 @@ Plan confined_plan(bool no_new_privileges) {
   plan.landlock = landlock;
   SeccompProgram allow;
   allow.filter = {sock_filter{0x06, 0, 0, 0x7fff0000}};  // RET ALLOW
-  plan.seccomp = allow;
-  plan.seccomp_stack = {allow};
+  plan.seccomp = SeccompFilter{"config.json: linux.seccomp", {}, allow};
+  plan.seccomp_stack = {{"seccomp profile agent-hardening", {}, allow}};
   return plan;
 }
 

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "runtime/confine/seccomp_compile.hpp"
+#include "runtime/confine/seccomp_load.hpp"
 #include "runtime/plan/plan.hpp"
 #include "spec/error.hpp"
 #include "spec/parse_config.hpp"
@@ -674,4 +676,79 @@ BOOST_AUTO_TEST_CASE(whether_the_container_can_reach_its_init) {
     (h.hooks.*member).push_back(hook);
     BOOST_TEST(!container_can_reach_init(h));  // run by the runtime, outside the container
   }
+}
+
+namespace {
+
+// A config that asks for every kind of step the plan decides.
+spec::Config everything_config() {
+  return spec::parse_config(R"({
+    "ociVersion": "1.2.0",
+    "root": {"path": "rootfs", "readonly": true},
+    "hostname": "h",
+    "process": {"args": ["sh"], "cwd": "/", "env": ["PATH=/bin"], "user": {"uid": 1, "gid": 1, "umask": 18},
+                "capabilities": {"bounding": ["CAP_KILL"], "ambient": ["CAP_KILL"]},
+                "rlimits": [{"type": "RLIMIT_NOFILE", "soft": 64, "hard": 64}],
+                "ioPriority": {"class": "IOPRIO_CLASS_BE", "priority": 3},
+                "execCPUAffinity": {"initial": "0", "final": "0-1"}},
+    "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"},
+               {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["tmpcopyup", "mode=1777"]},
+               {"destination": "/data", "type": "bind", "source": "data", "options": ["rbind", "ro"]},
+               {"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup"}],
+    "hooks": {"prestart": [{"path": "/bin/true"}]},
+    "linux": {"namespaces": [{"type": "mount"}, {"type": "pid"}, {"type": "uts"}],
+              "devices": [{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229}],
+              "resources": {"devices": [{"allow": false, "access": "rwm"}], "pids": {"limit": 10}},
+              "sysctl": {"kernel.msgmax": "8192"},
+              "personality": {"domain": "LINUX"},
+              "maskedPaths": ["/proc/kcore"], "readonlyPaths": ["/proc/sys"],
+              "seccomp": {"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64"],
+                          "syscalls": [{"names": ["execve", "exit_group"], "action": "SCMP_ACT_ALLOW"}]}}
+  })");
+}
+
+}  // namespace
+
+// The plan holds the profile for the caller to compile: a plan needs no
+// state root, no cache and no libseccomp.
+BOOST_AUTO_TEST_CASE(a_seccomp_profile_is_planned_not_compiled) {
+  const spec::Config c = everything_config();
+  Plan p = make_plan(c, options(), {});
+  BOOST_REQUIRE(p.seccomp);
+  BOOST_TEST(p.seccomp->name == "config.json: linux.seccomp");
+  BOOST_TEST(p.seccomp->profile.syscalls.size() == 1u);
+  BOOST_TEST(p.seccomp->profile.syscalls[0].names == c.linux.seccomp->syscalls[0].names);
+  BOOST_TEST(p.seccomp->program.filter.empty());
+  BOOST_TEST(p.seccomp_stack.empty());
+  Plan e = make_exec_plan(c, *c.process, 42, options(), {});
+  BOOST_REQUIRE(e.seccomp);
+  BOOST_TEST(e.seccomp->program.filter.empty());
+}
+
+// make_plan is pure: under a seccomp filter that admits only memory
+// management and exit, any other system call (a file opened, a memfd for
+// libseccomp) traps and kills the child with SIGSYS.
+BOOST_AUTO_TEST_CASE(planning_makes_no_system_calls) {
+  spec::Seccomp only_memory;
+  only_memory.defaultAction = spec::SeccompAction::trap;
+  only_memory.syscalls.push_back(
+      {{"brk", "mmap", "munmap", "mremap", "madvise", "mprotect", "exit_group", "exit"}, spec::SeccompAction::allow, {}, {}});
+  const SeccompProgram filter = compile_seccomp(only_memory, "only memory");
+  const spec::Config c = everything_config();
+  spec::Config no_mount_ns = c;
+  no_mount_ns.linux.namespaces = {{NamespaceType::pid, ""}};
+  PlanOptions chroot = options();
+  chroot.chroot_without_mount_ns = true;
+  const int outcome = run_confined_child([&] { return static_cast<bool>(load_seccomp(linux_sys(), filter)); }, [&] {
+    try {
+      Plan p = make_plan(c, options(), {});
+      Plan e = make_exec_plan(c, *c.process, 42, options(), {});
+      Plan r = make_plan(no_mount_ns, chroot, {});
+      return p.seccomp && e.seccomp && r.chroot ? 0 : 1;
+    } catch (const Failure&) {
+      return 2;
+    }
+  });
+  BOOST_TEST(outcome != killed_by(SIGSYS), "make_plan made a system call");
+  BOOST_TEST(outcome == 0);
 }

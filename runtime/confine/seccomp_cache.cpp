@@ -1,5 +1,6 @@
 #include "runtime/confine/seccomp_cache.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/seccomp.h>
 #include <rapidjson/stringbuffer.h>
@@ -11,7 +12,11 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <ctime>
+#include <memory>
 #include <optional>
+#include <tuple>
+#include <vector>
 
 #include "runtime/util/fd.hpp"
 #include "runtime/util/sha256.hpp"
@@ -162,9 +167,22 @@ UniqueFd open_cache_dir(const std::string& dir) {
   return fd;
 }
 
-// The whole file if it is a regular file we can trust, else nothing.
+// The last use of an entry is its access time, set here alone (files are
+// read with O_NOATIME: mount options would make reads update it, or not),
+// at most once a minute, so that hits of a busy profile do not keep
+// writing its inode. A failure is let pass: the entry only looks older.
+void mark_used(int fd, const struct stat& st) {
+  timespec now;
+  if (::clock_gettime(CLOCK_REALTIME, &now) < 0 || st.st_atim.tv_sec + 60 > now.tv_sec) return;
+  const timespec times[2] = {{0, UTIME_NOW}, {0, UTIME_OMIT}};
+  (void)::futimens(fd, times);
+}
+
+// The whole file if it is a regular file we can trust, else nothing (also
+// when it is not ours: O_NOATIME refuses that). A file read is marked
+// used; one that fails its checks is replaced anyway.
 std::optional<std::string> read_cache_file(int dirfd, const std::string& name) {
-  UniqueFd fd(::openat(dirfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  UniqueFd fd(::openat(dirfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOATIME | O_CLOEXEC));
   struct stat st;
   if (!fd || ::fstat(fd.get(), &st) < 0 || !S_ISREG(st.st_mode) || !trusted(st) ||
       st.st_size > static_cast<off_t>(kHeaderSize + BPF_MAXINSNS * sizeof(sock_filter)))
@@ -177,6 +195,7 @@ std::optional<std::string> read_cache_file(int dirfd, const std::string& name) {
     if (n <= 0) return std::nullopt;
     done += static_cast<size_t>(n);
   }
+  mark_used(fd.get(), st);
   return data;
 }
 
@@ -207,6 +226,42 @@ void write_cache_file(int dirfd, const std::string& dir, const std::string& name
   }
 }
 
+bool is_entry_name(const std::string& name) {
+  return name.size() == kKeySize + 4 && name.compare(kKeySize, 4, ".bpf") == 0 &&
+         std::all_of(name.begin(), name.begin() + kKeySize,
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+// Removes the least recently used entries beyond kSeccompCacheEntries,
+// never `kept` (the one just written). Best effort, and safe beside other
+// processes: a reader that opened an entry keeps reading it, one that comes
+// after finds none and compiles the profile again; an entry another
+// evictor removed first is skipped. Temporary files are a writer's own.
+void evict(int dirfd, const std::string& kept) {
+  UniqueFd fd(::openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  std::unique_ptr<DIR, int (*)(DIR*)> dir(fd ? ::fdopendir(fd.get()) : nullptr, ::closedir);
+  if (!dir) return;
+  fd.release();  // the DIR's now
+  struct Entry {
+    timespec used;
+    std::string name;
+  };
+  std::vector<Entry> entries;
+  while (const dirent* e = ::readdir(dir.get())) {
+    struct stat st;
+    const std::string name = e->d_name;
+    if (name != kept && is_entry_name(name) && ::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        S_ISREG(st.st_mode))
+      entries.push_back({st.st_atim, name});
+  }
+  if (entries.size() < kSeccompCacheEntries) return;
+  const size_t excess = entries.size() - (kSeccompCacheEntries - 1);
+  std::partial_sort(entries.begin(), entries.begin() + excess, entries.end(), [](const Entry& a, const Entry& b) {
+    return std::tie(a.used.tv_sec, a.used.tv_nsec) < std::tie(b.used.tv_sec, b.used.tv_nsec);
+  });
+  for (size_t i = 0; i < excess; ++i) (void)::unlinkat(dirfd, entries[i].name.c_str(), 0);
+}
+
 }  // namespace
 
 std::string seccomp_profile_hash(const spec::Seccomp& profile) { return sha256_hex(canonical_json(profile)); }
@@ -220,6 +275,7 @@ SeccompProgram compile_seccomp_cached(const spec::Seccomp& profile, const std::s
     if (auto program = deserialise(*data, key, profile)) return *program;
   SeccompProgram program = compile_seccomp(profile, where);
   write_cache_file(dir.get(), cache_dir, name, serialise(program, key));
+  evict(dir.get(), name);
   return program;
 }
 

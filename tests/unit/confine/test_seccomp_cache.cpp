@@ -1,5 +1,7 @@
 #include <boost/test/unit_test.hpp>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -47,6 +49,41 @@ ino_t inode_of(const std::string& path) {
   struct stat st;
   BOOST_REQUIRE(::lstat(path.c_str(), &st) == 0);
   return st.st_ino;
+}
+
+// Seconds since the file's last access (its last use in the cache).
+time_t unused_for(const std::string& path) {
+  struct stat st;
+  BOOST_REQUIRE(::lstat(path.c_str(), &st) == 0);
+  return ::time(nullptr) - st.st_atim.tv_sec;
+}
+
+void set_unused_for(const std::string& path, time_t seconds) {
+  const timespec times[2] = {{::time(nullptr) - seconds, 0}, {0, UTIME_OMIT}};
+  BOOST_REQUIRE(::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW) == 0);
+}
+
+// agent-hardening, told apart by its first rule's errno: a profile of its own key.
+spec::Seccomp variant(int n) {
+  spec::Seccomp profile = builtin_seccomp_profile("agent-hardening");
+  profile.syscalls[0].errnoRet = static_cast<uint32_t>(1000 + n);
+  return profile;
+}
+
+// An entry of the cache by its name; eviction goes by names and times only.
+std::string fake_entry(const CacheDir& cache, int n, time_t unused) {
+  char key[65];
+  std::snprintf(key, sizeof key, "%064x", n);
+  const std::string path = cache.dir + "/" + key + ".bpf";
+  write_file(path, "not a filter");
+  set_unused_for(path, unused);
+  return path;
+}
+
+size_t entry_count(const CacheDir& cache) {
+  size_t n = 0;
+  for (const auto& e : fs::directory_iterator(cache.dir)) n += e.path().extension() == ".bpf";
+  return n;
 }
 
 }  // namespace
@@ -161,4 +198,103 @@ BOOST_AUTO_TEST_CASE(a_cache_folder_others_can_write_is_refused) {
   } catch (const Failure& f) {
     BOOST_TEST(f.what() == "seccomp cache " + cache.dir + ": not owned by this user or writable by others");
   }
+}
+
+BOOST_AUTO_TEST_CASE(a_hit_marks_the_entry_used_at_most_once_a_minute) {
+  CacheDir cache;
+  const spec::Seccomp profile = builtin_seccomp_profile("agent-hardening");
+  compile_seccomp_cached(profile, kWhere, cache.dir);
+  const std::string file = cache.only_file();
+  struct stat before;
+  BOOST_REQUIRE(::stat(file.c_str(), &before) == 0);
+
+  set_unused_for(file, 3600);
+  compile_seccomp_cached(profile, kWhere, cache.dir);
+  BOOST_TEST(unused_for(file) < 60);
+  struct stat after;
+  BOOST_REQUIRE(::stat(file.c_str(), &after) == 0);
+  BOOST_TEST(after.st_ino == before.st_ino);
+  BOOST_TEST(after.st_mtim.tv_sec == before.st_mtim.tv_sec);
+  BOOST_TEST(after.st_mtim.tv_nsec == before.st_mtim.tv_nsec);
+
+  set_unused_for(file, 30);
+  compile_seccomp_cached(profile, kWhere, cache.dir);
+  BOOST_TEST(unused_for(file) >= 30);
+}
+
+BOOST_AUTO_TEST_CASE(a_new_entry_evicts_the_least_recently_used) {
+  CacheDir cache;
+  const spec::Seccomp used = variant(0);
+  compile_seccomp_cached(used, kWhere, cache.dir);
+  const std::string used_file = cache.only_file();
+  // The oldest of all until a hit marks it used.
+  set_unused_for(used_file, 7200);
+  std::vector<std::string> fakes;
+  for (int i = 0; i < static_cast<int>(kSeccompCacheEntries) - 1; ++i)
+    fakes.push_back(fake_entry(cache, i, 3600 + i));
+  // Not entries: left alone, and not counted.
+  const std::string others[] = {cache.dir + "/notes", used_file + ".tmp.1", cache.dir + "/ABC.bpf"};
+  for (const auto& path : others) {
+    write_file(path, "x");
+    set_unused_for(path, 9000);
+  }
+  compile_seccomp_cached(used, kWhere, cache.dir);
+  BOOST_TEST(entry_count(cache) == kSeccompCacheEntries + 1);  // with ABC.bpf; a hit evicts nothing
+
+  const SeccompProgram fresh = compile_seccomp(variant(1), kWhere);
+  BOOST_TEST(same_program(compile_seccomp_cached(variant(1), kWhere, cache.dir), fresh));
+  BOOST_TEST(!exists(fakes.back()));
+  for (size_t i = 0; i + 1 < fakes.size(); ++i) BOOST_TEST(exists(fakes[i]), fakes[i]);
+  BOOST_TEST(exists(used_file));
+  for (const auto& path : others) BOOST_TEST(exists(path), path);
+  BOOST_TEST(entry_count(cache) == kSeccompCacheEntries + 1);
+}
+
+// A cache filled beyond the bound (by an agentrun without one) shrinks to
+// it at the next new entry.
+BOOST_AUTO_TEST_CASE(a_cache_over_its_bound_shrinks_to_it) {
+  CacheDir cache;
+  BOOST_REQUIRE(::mkdir(cache.dir.c_str(), 0700) == 0);
+  const int extra = 5;
+  std::vector<std::string> fakes;
+  for (int i = 0; i < static_cast<int>(kSeccompCacheEntries) + extra; ++i) fakes.push_back(fake_entry(cache, i, 100 + i));
+  compile_seccomp_cached(variant(0), kWhere, cache.dir);
+  BOOST_TEST(entry_count(cache) == kSeccompCacheEntries);
+  for (size_t i = 0; i < fakes.size(); ++i)
+    BOOST_TEST(exists(fakes[i]) == (i + extra + 1 < fakes.size()), fakes[i]);
+}
+
+// Processes that share the cache, each adding entries (and so evicting)
+// while they all use one profile: every call gets the right filter.
+BOOST_AUTO_TEST_CASE(processes_share_the_cache_while_it_evicts) {
+  CacheDir cache;
+  constexpr int kProcesses = 4, kEach = 24;
+  const spec::Seccomp shared = variant(-1);
+  const SeccompProgram shared_program = compile_seccomp(shared, kWhere);
+  std::vector<pid_t> children;
+  for (int p = 0; p < kProcesses; ++p) {
+    const pid_t pid = ::fork();
+    BOOST_REQUIRE(pid >= 0);
+    if (pid == 0) {
+      int code = 0;
+      try {
+        for (int i = 0; i < kEach && code == 0; ++i) {
+          const spec::Seccomp own = variant(p * kEach + i);
+          if (!same_program(compile_seccomp_cached(own, kWhere, cache.dir), compile_seccomp(own, kWhere)) ||
+              !same_program(compile_seccomp_cached(shared, kWhere, cache.dir), shared_program))
+            code = 1;
+        }
+      } catch (const Failure&) {
+        code = 2;
+      }
+      ::_exit(code);
+    }
+    children.push_back(pid);
+  }
+  for (pid_t pid : children) {
+    int status = 0;
+    BOOST_REQUIRE(::waitpid(pid, &status, 0) == pid);
+    BOOST_TEST((WIFEXITED(status) && WEXITSTATUS(status) == 0), "child status " << status);
+  }
+  BOOST_TEST(entry_count(cache) <= kSeccompCacheEntries);
 }

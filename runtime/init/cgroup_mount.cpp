@@ -106,8 +106,10 @@ Status mount_cgroups(Sys& sys, int target, const MountStep& m, bool own_cgroup_n
       return attach(sys, mnt.get(), target, step);
     }
     AR_TRY_ASSIGN(std::string source, own_directory(*v2.front(), own));
-    AR_TRY_ASSIGN(UniqueFd tree, sys_fd(sys.open_tree(AT_FDCWD, source.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC),
-                                        step + ": bind " + source));
+    // The step is built only on failure: no allocation after fork that can be avoided.
+    const int rc = sys.open_tree(AT_FDCWD, source.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+    if (rc < 0) return sys_error(step + ": bind " + source, -rc);
+    UniqueFd tree(rc);
     AR_TRY(set_mount_attrs(sys, tree.get(), MountAttrs{attrs, 0, 0}, true, step));
     return attach(sys, tree.get(), target, step);
   }

@@ -16,8 +16,10 @@ std::string name_of(const std::string& path) { return path.substr(path.rfind('/'
 
 Status bind_host_node(RootfsSetup& s, const DeviceNode& d, const std::string& step) {
   AR_TRY_ASSIGN(UniqueFd target, make_in_root(s.root.get(), d.path, TargetKind::file));
-  AR_TRY_ASSIGN(UniqueFd tree, sys_fd(s.sys.open_tree(AT_FDCWD, d.path.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC),
-                                      step + ": bind the host's " + d.path));
+  // The step is built only on failure: no allocation after fork that can be avoided.
+  const int rc = s.sys.open_tree(AT_FDCWD, d.path.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+  if (rc < 0) return sys_error(step + ": bind the host's " + d.path, -rc);
+  UniqueFd tree(rc);
   return attach(s.sys, tree.get(), target.get(), step);
 }
 

@@ -1,6 +1,8 @@
 #include "spec/json_reader.hpp"
 
 #include <rapidjson/error/en.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include <cerrno>
 #include <fcntl.h>
@@ -20,6 +22,13 @@ void JsonNode::fail(const std::string& reason) const {
 std::string JsonNode::child_path(std::string_view key) const {
   if (path_.empty()) return std::string(key);
   return path_ + "." + std::string(key);
+}
+
+std::string JsonNode::json() const {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  v_->Accept(w);
+  return std::string(buf.GetString(), buf.GetSize());
 }
 
 void JsonNode::expect_object() const {

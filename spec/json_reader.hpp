@@ -54,6 +54,9 @@ class JsonNode {
   // Strict documents (policies) reject keys they do not know.
   void allow_only(std::initializer_list<std::string_view> keys) const;
 
+  // The value as compact JSON text.
+  std::string json() const;
+
  private:
   void expect_object() const;
   std::string child_path(std::string_view key) const;

@@ -372,7 +372,10 @@ Linux parse_linux(const JsonNode& n) {
 
 Config parse_config(std::string_view text, const std::string& file) {
   JsonDocument doc(text, file);
-  JsonNode n = doc.root();
+  return parse_config(doc.root());
+}
+
+Config parse_config(const JsonNode& n) {
   Config c;
   c.ociVersion = n.at("ociVersion").str();
   c.root = parse_root(n.at("root"));

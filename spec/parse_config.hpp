@@ -10,11 +10,15 @@
 #include <string_view>
 
 #include "spec/config.hpp"
+#include "spec/json_reader.hpp"
 
 namespace agentrun::spec {
 
 // `file` is only the label used in error messages.
 Config parse_config(std::string_view text, const std::string& file = "config.json");
+// The same from a parsed document, for a caller that keeps a part of it as
+// text (create stores the process, which `exec` starts from).
+Config parse_config(const JsonNode& root);
 
 // The process of `exec --process` and the resources of `update -r`, as
 // documents of their own.

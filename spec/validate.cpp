@@ -83,6 +83,15 @@ class Validator {
  public:
   Validator(const Config& c, const std::string& file) : c_(c), l_(c.linux), file_(file) {}
 
+  void process(const Process& p) const {
+    require(!p.args.empty(), "process.args", "must not be empty");
+    absolute(p.cwd, "process.cwd");
+    require(!p.user.umask || *p.user.umask <= 0777, "process.user.umask", "must be at most 0777");
+    rlimits(p.rlimits);
+    if (p.ioPriority) in_range(p.ioPriority->priority, 0, 7, "process.ioPriority.priority");
+    if (p.oomScoreAdj) in_range(*p.oomScoreAdj, -1000, 1000, "process.oomScoreAdj");
+  }
+
   void run() const {
     require(supported_version(c_.ociVersion), "ociVersion",
             "unsupported version " + quoted(c_.ociVersion) + " (supported: 1.0.x to 1.2.x)");
@@ -128,15 +137,6 @@ class Validator {
   bool new_ns(NamespaceType t) const {
     const Namespace* n = ns(t);
     return n && n->path.empty();
-  }
-
-  void process(const Process& p) const {
-    require(!p.args.empty(), "process.args", "must not be empty");
-    absolute(p.cwd, "process.cwd");
-    require(!p.user.umask || *p.user.umask <= 0777, "process.user.umask", "must be at most 0777");
-    rlimits(p.rlimits);
-    if (p.ioPriority) in_range(p.ioPriority->priority, 0, 7, "process.ioPriority.priority");
-    if (p.oomScoreAdj) in_range(*p.oomScoreAdj, -1000, 1000, "process.oomScoreAdj");
   }
 
   void rlimits(const std::vector<Rlimit>& limits) const {
@@ -314,6 +314,11 @@ class Validator {
 
 void validate_config(const Config& c, const std::string& file) {
   Validator(c, file).run();
+}
+
+void validate_process(const Process& p, const std::string& file) {
+  const Config none;
+  Validator(none, file).process(p);
 }
 
 }  // namespace agentrun::spec

@@ -13,4 +13,7 @@ namespace agentrun::spec {
 // Throws Failure("<file>: <field path>: <reason>") on the first broken rule.
 void validate_config(const Config& c, const std::string& file = "config.json");
 
+// The rules on a process alone: what `exec` checks of the process it starts.
+void validate_process(const Process& p, const std::string& file);
+
 }  // namespace agentrun::spec

@@ -76,16 +76,20 @@ void network_limits(std::optional<spec::Resources>& resources, const TranslateCo
 
 }  // namespace
 
+std::vector<HostGap> take_out_process_gaps(spec::Process& process, const TranslateContext& host) {
+  std::vector<HostGap> out;
+  if (auto& caps = process.capabilities) {
+    unknown_capabilities(*caps, host.last_cap, out);
+    unraisable_ambient(*caps, out);
+  }
+  security_label(process.apparmorProfile, host.apparmor, "process.apparmorProfile", "AppArmor", out);
+  security_label(process.selinuxLabel, host.selinux, "process.selinuxLabel", "SELinux", out);
+  return out;
+}
+
 std::vector<HostGap> take_out_host_gaps(spec::Config& config, const TranslateContext& host) {
   std::vector<HostGap> out;
-  if (config.process) {
-    if (auto& caps = config.process->capabilities) {
-      unknown_capabilities(*caps, host.last_cap, out);
-      unraisable_ambient(*caps, out);
-    }
-    security_label(config.process->apparmorProfile, host.apparmor, "process.apparmorProfile", "AppArmor", out);
-    security_label(config.process->selinuxLabel, host.selinux, "process.selinuxLabel", "SELinux", out);
-  }
+  if (config.process) out = take_out_process_gaps(*config.process, host);
   security_label(config.linux.mountLabel, host.selinux, "linux.mountLabel", "SELinux", out);
   network_limits(config.linux.resources, host, out);
   return out;

@@ -23,4 +23,7 @@ struct HostGap {
 
 std::vector<HostGap> take_out_host_gaps(spec::Config& config, const TranslateContext& host);
 
+// Those of the process alone (capabilities, security labels): what `exec` checks.
+std::vector<HostGap> take_out_process_gaps(spec::Process& process, const TranslateContext& host);
+
 }  // namespace agentrun::policy

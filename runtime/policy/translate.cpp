@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <sstream>
 
-#include "runtime/policy/host_gaps.hpp"
 #include "runtime/policy/merge.hpp"
+#include "runtime/policy/process_policy.hpp"
 #include "runtime/util/in_root.hpp"
 #include "spec/error.hpp"
 #include "spec/names.hpp"
@@ -24,13 +24,14 @@ const spec::Namespace* find_namespace(const spec::Config& c, spec::NamespaceType
 
 class Translator {
  public:
-  Translator(const Policy& p, spec::Config& c, const TranslateContext& ctx) : p_(p), c_(c), ctx_(ctx) {}
+  Translator(const Policy& p, spec::Config& c, const TranslateContext& ctx)
+      : p_(p), c_(c), ctx_(ctx), verdicts_(p.name, p.isolation) {}
 
   Translation run() {
     if (!c_.process) fail("config.json: process", "missing: there is nothing to run");
     if (has_rules(p_)) check_protected_mounts();
-    process_rules();
-    host_gaps();
+    apply_process_rules(p_.process, *c_.process, verdicts_);
+    judge_host_gaps(take_out_host_gaps(c_, ctx_), has_rules(p_), verdicts_);
     filesystem_rules();
     seccomp_rules();
     network_rules();
@@ -38,27 +39,13 @@ class Translator {
     landlock_rules();
     requirements();
     if (out_.landlock) landlock_shortfalls();
+    out_.warnings = verdicts_.take_warnings();
     return std::move(out_);
   }
 
  private:
   // Under strict the container does not start; under best-effort the rule is recorded as given up.
-  void violation(const std::string& what) {
-    if (p_.isolation == Isolation::strict) fail("policy " + p_.name, what);
-    warn("policy " + p_.name + " (best-effort): " + what);
-  }
-
-  void warn(const std::string& warning) {
-    if (!contains(out_.warnings, warning)) out_.warnings.push_back(warning);
-  }
-
-  // What runc would run without is run without here too, with a warning; an
-  // agent policy refuses to lose isolation that way.
-  void host_gaps() {
-    for (const auto& gap : take_out_host_gaps(c_, ctx_))
-      if (gap.lessens_isolation && has_rules(p_)) violation(gap.what);
-      else warn(gap.what);
-  }
+  void violation(const std::string& what) { verdicts_.violation(what); }
 
   void check_protected_mounts() {
     for (size_t i = 0; i < c_.mounts.size(); ++i) {
@@ -72,28 +59,6 @@ class Translator {
           if (path_within(source, dir) || path_within(dir, source))
           fail("policy " + p_.name, "config.json: mounts[" + std::to_string(i) + "].source " + m.source +
                                         " would make the runtime's own " + dir + " visible in the container");
-    }
-  }
-
-  void process_rules() {
-    spec::Process& proc = *c_.process;
-    if (p_.process.noNewPrivileges.value_or(false)) proc.noNewPrivileges = true;
-    if (!p_.process.allowRoot.value_or(true) && proc.user.uid == 0)
-      violation("config.json: process.user.uid is 0, and the policy does not allow root (allowRoot: false)");
-    if (!proc.capabilities) return;
-    auto& caps = *proc.capabilities;
-    const bool privileged_ok = p_.process.allowPrivileged.value_or(true);
-    for (auto* set : {&caps.bounding, &caps.effective, &caps.permitted, &caps.inheritable, &caps.ambient}) {
-      std::vector<int> kept;
-      for (int cap : *set) {
-        const std::string name = spec::capability_name(cap);
-        if (!privileged_ok && contains(privileged_capabilities(), name)) {
-          violation("config.json asks for " + name + ", which the policy does not allow (allowPrivileged: false)");
-          continue;
-        }
-        if (!p_.process.capabilities || contains(*p_.process.capabilities, name)) kept.push_back(cap);
-      }
-      *set = kept;
     }
   }
 
@@ -155,11 +120,7 @@ class Translator {
         if (!res.memory->limit || *res.memory->limit <= 0) res.memory->limit = *r.memoryMax;
       }
     }
-    if (r.nofileMax) {
-      auto& rl = c_.process->rlimits;
-      const bool set = std::any_of(rl.begin(), rl.end(), [](const spec::Rlimit& x) { return x.type == "RLIMIT_NOFILE"; });
-      if (!set) rl.push_back(spec::Rlimit{*spec::rlimit_from_name("RLIMIT_NOFILE"), "RLIMIT_NOFILE", *r.nofileMax, *r.nofileMax});
-    }
+    default_nofile(r.nofileMax, *c_.process);
   }
 
   void landlock_rules() {
@@ -236,7 +197,7 @@ class Translator {
         f.reason = "config.json has no seccomp profile and the policy adds none";
       } else if (feature == "no-new-privileges" && !c_.process->noNewPrivileges) {
         f.effective = false;
-        f.reason = "config.json does not set process.noNewPrivileges and the policy does not force it";
+        f.reason = no_new_privileges_shortfall(*c_.process);
       } else if (feature == "cgroup-pids" && !(c_.linux.resources && c_.linux.resources->pidsLimit &&
                                                   *c_.linux.resources->pidsLimit > 0)) {
         f.effective = false;
@@ -257,6 +218,7 @@ class Translator {
   const Policy& p_;
   spec::Config& c_;
   const TranslateContext& ctx_;
+  Verdicts verdicts_;
   Translation out_;
 };
 
@@ -280,14 +242,6 @@ const std::map<std::string, spec::NamespaceType>& namespace_features() {
       {"ipc-ns", spec::NamespaceType::ipc},     {"uts-ns", spec::NamespaceType::uts},
       {"cgroup-ns", spec::NamespaceType::cgroup}, {"time-ns", spec::NamespaceType::time}};
   return kMap;
-}
-
-const std::vector<std::string>& privileged_capabilities() {
-  static const std::vector<std::string> kCaps = {
-      "CAP_SYS_ADMIN",   "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_PTRACE",  "CAP_SYS_BOOT",
-      "CAP_SYS_TIME",    "CAP_MAC_ADMIN",  "CAP_MAC_OVERRIDE", "CAP_BPF",      "CAP_PERFMON",
-      "CAP_DAC_READ_SEARCH", "CAP_NET_ADMIN", "CAP_SYSLOG",   "CAP_CHECKPOINT_RESTORE", "CAP_SYS_RESOURCE"};
-  return kCaps;
 }
 
 std::vector<std::string> expand_home(const std::string& path, const spec::Process& process, const std::string& passwd) {

@@ -41,10 +41,6 @@ struct Translation {
 
 Translation translate(const Policy& policy, spec::Config& config, const TranslateContext& ctx);
 
-// Capabilities that open the kernel to the container; a policy without
-// allowPrivileged refuses them.
-const std::vector<std::string>& privileged_capabilities();
-
 // The namespace features of `require` ("pid-ns", ...) and their namespaces.
 const std::map<std::string, spec::NamespaceType>& namespace_features();
 

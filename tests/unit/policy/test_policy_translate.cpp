@@ -2,6 +2,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -9,6 +10,7 @@
 #include "runtime/policy/parse_policy.hpp"
 #include "runtime/policy/policy.hpp"
 #include "runtime/policy/preflight.hpp"
+#include "runtime/policy/process_policy.hpp"
 #include "runtime/policy/select.hpp"
 #include "runtime/policy/translate.hpp"
 #include "spec/error.hpp"
@@ -791,4 +793,44 @@ BOOST_AUTO_TEST_CASE(unknown_unavailable_and_unraisable_capabilities_are_left_ou
     BOOST_TEST(caps(k.ambient) == "[CAP_KILL,CAP_AUDIT_WRITE]");
     BOOST_TEST(k.unknown.empty());
   }
+}
+
+// exec confines its process with the policy's process rules alone, as create
+// stored them: the process ends up as the whole translation leaves the
+// container's own, with the same warnings, and is refused in the same words.
+BOOST_AUTO_TEST_CASE(an_exec_process_is_confined_as_the_containers_own) {
+  const std::vector<Policy> policies = {
+      builtin("agent-default"), builtin("oci"),
+      best_effort(R"("process": {"allowPrivileged": false, "capabilities": ["CAP_KILL", "CAP_SYS_ADMIN"]},
+                     "resources": {"nofileMax": 100})"),
+      policy(R"("require": ["no-new-privileges"])"),
+      best_effort(R"("require": ["no-new-privileges"], "process": {"allowRoot": false})")};
+  const std::vector<std::function<void(agentrun::spec::Process&)>> processes = {
+      [](auto&) {},
+      [](auto& p) { p.user.uid = 0; },
+      [](auto& p) { p.capabilities->bounding.push_back(*agentrun::spec::capability_from_name("CAP_SYS_ADMIN")); },
+      [](auto& p) { p.noNewPrivileges = true; },
+      [](auto& p) { p.apparmorProfile = "docker-default"; },
+      [](auto& p) { p.capabilities->unknown = {"CAP_FUTURE"}; },
+      [](auto& p) { p.rlimits.push_back({RLIMIT_NOFILE, "RLIMIT_NOFILE", 10, 10}); }};
+  for (const Policy& pol : policies)
+    for (size_t i = 0; i < processes.size(); ++i) {
+      Config created = config();
+      processes[i](*created.process);
+      Config execd = created;
+      std::vector<std::string> translated, confined;
+      const std::string refused = failure_of([&] { translated = translate(pol, created, context()).warnings; });
+      const std::string exec_refused = failure_of([&] {
+        confined = confine_process(process_policy(pol), *execd.process, agentrun::HostFacts{});
+      });
+      BOOST_TEST_CONTEXT(pol.name << ", process " << i) {
+        BOOST_TEST(exec_refused == refused);
+        if (refused != "<no failure>") continue;
+        BOOST_TEST(confined == translated, show(confined) << " vs " << show(translated));
+        execd.root = created.root;
+        execd.mounts = created.mounts;
+        execd.linux = created.linux;
+        BOOST_TEST(describe(execd) == describe(created));
+      }
+    }
 }

@@ -1,0 +1,95 @@
+#include "runtime/policy/process_policy.hpp"
+
+#include <algorithm>
+
+#include "spec/error.hpp"
+#include "spec/names.hpp"
+
+namespace agentrun::policy {
+namespace {
+
+bool contains(const std::vector<std::string>& v, const std::string& x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+}  // namespace
+
+void Verdicts::violation(const std::string& what) {
+  if (isolation_ == Isolation::strict) fail("policy " + policy_, what);
+  warn("policy " + policy_ + " (best-effort): " + what);
+}
+
+void Verdicts::warn(const std::string& warning) {
+  if (!contains(warnings_, warning)) warnings_.push_back(warning);
+}
+
+ProcessPolicy process_policy(const Policy& p) {
+  return {p.name, p.isolation, has_rules(p), p.process, p.resources.nofileMax,
+          contains(p.require, "no-new-privileges")};
+}
+
+const std::vector<std::string>& privileged_capabilities() {
+  static const std::vector<std::string> kCaps = {
+      "CAP_SYS_ADMIN",   "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_PTRACE",  "CAP_SYS_BOOT",
+      "CAP_SYS_TIME",    "CAP_MAC_ADMIN",  "CAP_MAC_OVERRIDE", "CAP_BPF",      "CAP_PERFMON",
+      "CAP_DAC_READ_SEARCH", "CAP_NET_ADMIN", "CAP_SYSLOG",   "CAP_CHECKPOINT_RESTORE", "CAP_SYS_RESOURCE"};
+  return kCaps;
+}
+
+void apply_process_rules(const ProcessRules& rules, spec::Process& proc, Verdicts& verdicts) {
+  if (rules.noNewPrivileges.value_or(false)) proc.noNewPrivileges = true;
+  if (!rules.allowRoot.value_or(true) && proc.user.uid == 0)
+    verdicts.violation("config.json: process.user.uid is 0, and the policy does not allow root (allowRoot: false)");
+  if (!proc.capabilities) return;
+  auto& caps = *proc.capabilities;
+  const bool privileged_ok = rules.allowPrivileged.value_or(true);
+  for (auto* set : {&caps.bounding, &caps.effective, &caps.permitted, &caps.inheritable, &caps.ambient}) {
+    std::vector<int> kept;
+    for (int cap : *set) {
+      const std::string name = spec::capability_name(cap);
+      if (!privileged_ok && contains(privileged_capabilities(), name)) {
+        verdicts.violation("config.json asks for " + name + ", which the policy does not allow (allowPrivileged: false)");
+        continue;
+      }
+      if (!rules.capabilities || contains(*rules.capabilities, name)) kept.push_back(cap);
+    }
+    *set = kept;
+  }
+}
+
+// What runc would run without is run without here too, with a warning; an
+// agent policy refuses to lose isolation that way.
+void judge_host_gaps(const std::vector<HostGap>& gaps, bool agent, Verdicts& verdicts) {
+  for (const auto& gap : gaps)
+    if (gap.lessens_isolation && agent) verdicts.violation(gap.what);
+    else verdicts.warn(gap.what);
+}
+
+void default_nofile(std::optional<uint64_t> nofile_max, spec::Process& process) {
+  if (!nofile_max) return;
+  auto& rl = process.rlimits;
+  const bool set = std::any_of(rl.begin(), rl.end(), [](const spec::Rlimit& x) { return x.type == "RLIMIT_NOFILE"; });
+  if (!set) rl.push_back(spec::Rlimit{*spec::rlimit_from_name("RLIMIT_NOFILE"), "RLIMIT_NOFILE", *nofile_max, *nofile_max});
+}
+
+std::string no_new_privileges_shortfall(const spec::Process& process) {
+  if (process.noNewPrivileges) return "";
+  return "config.json does not set process.noNewPrivileges and the policy does not force it";
+}
+
+std::vector<std::string> confine_process(const ProcessPolicy& policy, spec::Process& process, const HostFacts& host) {
+  Verdicts verdicts(policy.name, policy.isolation);
+  apply_process_rules(policy.rules, process, verdicts);
+  TranslateContext ctx;
+  ctx.last_cap = host.last_cap;
+  ctx.apparmor = host.apparmor;
+  ctx.selinux = host.selinux;
+  judge_host_gaps(take_out_process_gaps(process, ctx), policy.agent, verdicts);
+  default_nofile(policy.nofile_max, process);
+  if (policy.requires_no_new_privileges)
+    if (const std::string why = no_new_privileges_shortfall(process); !why.empty())
+      verdicts.violation("requires no-new-privileges: " + why);
+  return verdicts.take_warnings();
+}
+
+}  // namespace agentrun::policy

@@ -23,6 +23,7 @@
 #include "runtime/cli/features.hpp"
 #include "runtime/cli/update_request.hpp"
 #include "runtime/container/create.hpp"
+#include "runtime/container/exec.hpp"
 #include "runtime/container/foreground.hpp"
 #include "runtime/container/lifecycle.hpp"
 #include "runtime/container/ps.hpp"
@@ -135,20 +136,18 @@ int cmd_run(const CommandLine& cl) {
 
 int cmd_exec(const CommandLine& cl) {
   not_dumpable();
-  const Store store = store_of(cl);
-  const std::string& id = cl.args[0];
-  store.load(id);  // a missing container is named as such
-  const spec::Process process = exec_process(cl, stored_config(store, id).process.value_or(spec::Process{}));
+  const ExecTarget target = exec_target(store_of(cl), cl.args[0], flag_enabled(cl.options, "ignore-paused"));
+  const spec::Process process =
+      exec_process(cl, [&target] { return container_process(target.plan, target.plan_file); });
   ExecOptions options;
   options.console_socket = cl.value("console-socket").value_or("");
   if (auto n = cl.value("preserve-fds")) options.preserve_fds = parse_preserve_fds(*n);
-  options.ignore_paused = flag_enabled(cl.options, "ignore-paused");
   const bool detach = flag_enabled(cl.options, "detach");
   ForegroundTerminal tty;
   tty.open_if(!detach && options.console_socket.empty() && process.terminal);
   options.console_fd = tty.theirs.get();
   if (!detach) block_forwarded_signals();
-  Launched launched = exec_in_container(store, id, process, options);
+  Launched launched = exec_in_container(target, process, options);
   UniqueFd master = tty.master(process.terminal);
   write_pid_file_if_asked(cl, launched.pid);
   if (detach) return 0;

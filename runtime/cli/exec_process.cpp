@@ -37,9 +37,9 @@ void add_capability(spec::Process& p, const std::string& name) {
 
 }  // namespace
 
-spec::Process exec_process(const CommandLine& cl, const spec::Process& container_process) {
+spec::Process exec_process(const CommandLine& cl, const std::function<spec::Process()>& container_process) {
   if (auto path = cl.value("process")) return spec::parse_process_json(spec::read_file_text(*path, "--process"), *path);
-  spec::Process p = container_process;
+  spec::Process p = container_process();
   p.args.assign(cl.args.begin() + 1, cl.args.end());
   if (p.args.empty()) fail("exec", "no command given (and no --process)");
   p.terminal = flag_enabled(cl.options, "tty");

@@ -3,12 +3,15 @@
 // --process, or else the container's own process with the command line's
 // arguments, environment, cwd, user, groups, capabilities and terminal.
 
+#include <functional>
+
 #include "runtime/cli/command_line.hpp"
 #include "spec/config.hpp"
 
 namespace agentrun {
 
-// Throws Failure naming the flag for a bad value.
-spec::Process exec_process(const CommandLine& cl, const spec::Process& container_process);
+// `container_process` is asked for only without --process. Throws Failure
+// naming the flag for a bad value.
+spec::Process exec_process(const CommandLine& cl, const std::function<spec::Process()>& container_process);
 
 }  // namespace agentrun

@@ -11,11 +11,16 @@
 #include <charconv>
 #include <climits>
 #include <cstdlib>
+#include <functional>
 
+#include "hooks/hooks.hpp"
 #include "runtime/cgroup/drivers.hpp"
 #include "runtime/cgroup/warm_up.hpp"
 #include "runtime/container/launch.hpp"
 #include "runtime/container/seccomp_filters.hpp"
+#include "runtime/container/stored_plan.hpp"
+#include "runtime/init/container_init.hpp"
+#include "runtime/init/rootfs.hpp"
 #include "runtime/policy/apply.hpp"
 #include "runtime/policy/host_probe.hpp"
 #include "runtime/policy/parse_policy.hpp"
@@ -102,6 +107,48 @@ void kill_and_reap(pid_t pid) {
   ::waitpid(pid, nullptr, 0);
 }
 
+// create's side of the init's protocol (container_init is the other):
+// the init goes on once create knows its pid, sets up its mounts while
+// create puts it into its cgroups (joining one waits for an RCU grace
+// period) and saves state, asks for the prestart and createRuntime hooks,
+// reports what it blocked, and says when it is ready.
+class InitProtocol : public Protocol {
+ public:
+  InitProtocol(CgroupManager& cgroup, std::function<void()> while_init_sets_up)
+      : cgroup_(cgroup), while_init_sets_up_(std::move(while_init_sets_up)) {}
+
+  bool sets_up_container() const override { return true; }
+
+  [[noreturn]] void run_child(const Plan& plan, InitIo io) const override {
+    container_init(linux_sys(), plan, std::move(io));
+  }
+
+  void converse(const Plan& plan, Conversation& c, Launched& out) const override {
+    c.tell(MsgType::proceed);
+    cgroup_.join_init(out.pid, c.born_in_cgroup());
+    c.tell(MsgType::cgroup_joined);
+    while_init_sets_up_();
+    for (;;) {
+      Message m = c.expect("setting up the container");
+      if (m.type == MsgType::ready) return;
+      if (m.type == MsgType::run_hooks) {
+        std::string state = plan_state_json(plan, "creating", out.pid);
+        run_hooks(plan.hooks.prestart, "prestart", state).or_throw();
+        run_hooks(plan.hooks.createRuntime, "createRuntime", state).or_throw();
+        c.tell(MsgType::hooks_done);
+      } else if (m.type == MsgType::report) {
+        out.blocked.push_back(m.error.step);
+      } else {
+        fail("create container", "unexpected message from its init");
+      }
+    }
+  }
+
+ private:
+  CgroupManager& cgroup_;
+  std::function<void()> while_init_sets_up_;
+};
+
 }  // namespace
 
 int parse_preserve_fds(const std::string& value) {
@@ -112,15 +159,6 @@ int parse_preserve_fds(const std::string& value) {
   for (int fd = 3; fd < 3 + n; ++fd)
     if (::fcntl(fd, F_GETFD) < 0) fail("--preserve-fds " + value, "descriptor " + std::to_string(fd) + " is not open");
   return n;
-}
-
-UniqueFd connect_console(const std::string& command, bool terminal, const std::string& socket_path, bool own_pty) {
-  if (terminal && !own_pty && socket_path.empty())
-    fail(command, "the process has a terminal but no --console-socket was given to receive it");
-  if (!terminal && !socket_path.empty())
-    fail(command, "--console-socket was given but the process has no terminal");
-  if (socket_path.empty()) return UniqueFd();
-  return connect_unix(socket_path, SOCK_STREAM, "connect to console socket " + socket_path);
 }
 
 std::unique_ptr<CgroupManager> container_cgroup(const Store& store, const CgroupLayout& layout,
@@ -139,7 +177,8 @@ Created create_container(const Store& store, const CreateRequest& request) {
   check_container_id(request.id);
   const std::string bundle = absolute_bundle(request.bundle);
   const std::string config_text = spec::read_file_text(bundle + "/config.json", "config.json");
-  spec::Config config = spec::parse_config(config_text);
+  const spec::JsonDocument document(config_text, "config.json");
+  spec::Config config = spec::parse_config(document.root());
   const HostFacts host = probe_host();
   spec::validate_config(config);
   // Before anything with effects: re-executing starts the command over.
@@ -179,20 +218,26 @@ Created create_container(const Store& store, const CreateRequest& request) {
   policy::complete_plan(plan, applied);
   compile_seccomp_filters(plan, store.root());
   plan.runtime_binary = runtime_binary_id();
+  const StoredPlan for_exec{exec_base(plan), policy::process_policy(applied.policy), host,
+                            document.root().at("process").json()};
 
   UniqueFd console = connect_console("create", plan.process.terminal, request.console_socket, request.console_fd >= 0);
 
   if (plan.resources) cgroup->apply(*plan.resources);
   UniqueFd start_listener = listen_unix(store.start_socket(request.id), "listen on " + store.start_socket(request.id));
 
-  LaunchIo io{console ? console.get() : request.console_fd, start_listener.get()};
-  io.cgroup_fd = cgroup->birth_dir_fd();
-  io.join_cgroup = [&cgroup](pid_t pid, bool born_in) { cgroup->join_init(pid, born_in); };
-  io.while_init_sets_up = [&] {
+  // A user namespace may keep the init from reaching a bind source: they are opened here.
+  std::vector<UniqueFd> bind_sources;
+  if (plan.has_user_namespace()) bind_sources = open_bind_sources(linux_sys(), plan).or_throw();
+  LaunchIo io{console ? console.get() : request.console_fd, start_listener.get(), cgroup->birth_dir_fd(), {}};
+  for (const auto& fd : bind_sources) io.bind_sources.push_back(fd.get());
+  const InitProtocol protocol(*cgroup, [&] {
     store.save_file(lock, request.id, "config.json", config_text);
     store.save_file(lock, request.id, "policy.json", policy::policy_json(applied.policy));
-  };
-  Launched launched = launch_container(plan, io);
+    store.save_file(lock, request.id, "plan.json", stored_plan_json(for_exec));
+  });
+  Launched launched = launch(plan, protocol, io);
+  bind_sources.clear();
 
   Created out;
   out.terminal = plan.process.terminal;

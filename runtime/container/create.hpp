@@ -42,8 +42,4 @@ void write_pid_file(const std::string& path, pid_t pid);
 // Parses "--preserve-fds" and checks that each of those descriptors is open.
 int parse_preserve_fds(const std::string& value);
 
-// The console socket of a process with a terminal; checks that there is
-// one where one is needed (`own_pty`: the runtime relays the terminal itself).
-UniqueFd connect_console(const std::string& command, bool terminal, const std::string& socket_path, bool own_pty);
-
 }  // namespace agentrun

@@ -15,14 +15,11 @@
 
 #include <algorithm>
 
-#include "hooks/hooks.hpp"
-#include "runtime/container/seccomp_listener.hpp"
-#include "runtime/init/rootfs.hpp"
 #include "runtime/policy/preflight.hpp"
 #include "runtime/util/file_io.hpp"
 #include "runtime/util/proc_stat.hpp"
+#include "runtime/util/unix_socket.hpp"
 #include "spec/names.hpp"
-#include "spec/state.hpp"
 
 namespace agentrun {
 namespace {
@@ -62,8 +59,8 @@ constexpr int64_t kBornInCgroup = int64_t{1} << 32;
 // system is set up (and pivot_root done) in its mount namespace, the
 // hostname and domainname set in its uts namespace. Never in the runtime's
 // own, nor in pid 1's: that would be the host's.
-const char* change_in_joined(const Plan& plan, spec::NamespaceType type, bool exec) {
-  if (type == spec::NamespaceType::mount && !exec)
+const char* change_in_joined(const Plan& plan, spec::NamespaceType type, bool sets_up) {
+  if (type == spec::NamespaceType::mount && sets_up)
     return "the container's root file system would be set up, and pivot_root done, in it";
   if (type == spec::NamespaceType::uts && (!plan.hostname.empty() || !plan.domainname.empty()))
     return "the container's hostname and domainname would rename the host";
@@ -94,14 +91,14 @@ Status refuse_host_namespace(const NamespaceJoin& j, int fd, const char* change)
   return {};
 }
 
-Status join_namespaces(const Plan& plan, bool exec) {
+Status join_namespaces(const Plan& plan, bool sets_up) {
   // Open every path before joining any: after joining a user namespace the
   // others might no longer be reachable.
   std::vector<UniqueFd> fds;
   for (const auto& j : plan.joins) {
     fds.emplace_back(::open(j.path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fds.back()) return sys_error(std::string("open ") + spec::namespace_name(j.type) + " namespace " + j.path, errno);
-    if (const char* change = change_in_joined(plan, j.type, exec))
+    if (const char* change = change_in_joined(plan, j.type, sets_up))
       AR_TRY(refuse_host_namespace(j, fds.back().get(), change));
   }
   for (size_t i = 0; i < fds.size(); ++i) {
@@ -121,10 +118,9 @@ std::string time_offsets(const Plan& plan) {
 
 // Only what the container needs crosses into it; in particular the state
 // directory's lock stays with the runtime.
-Status close_other_fds(const Plan& plan, const SyncChannel& sync, const LaunchIo& io,
-                       const std::vector<int>& bind_sources) {
+Status close_other_fds(const Plan& plan, const SyncChannel& sync, const LaunchIo& io) {
   std::vector<int> keep = {sync.fd(), io.console_socket, io.start_listener};
-  keep.insert(keep.end(), bind_sources.begin(), bind_sources.end());
+  keep.insert(keep.end(), io.bind_sources.begin(), io.bind_sources.end());
   keep.erase(std::remove(keep.begin(), keep.end(), -1), keep.end());
   std::sort(keep.begin(), keep.end());
   unsigned next = 3 + static_cast<unsigned>(plan.preserved_fds);
@@ -141,9 +137,9 @@ Status close_other_fds(const Plan& plan, const SyncChannel& sync, const LaunchIo
 // What a process the runtime starts does first: die with the runtime, keep
 // only the descriptors the container needs, and set its OOM score while it
 // still has the host's privileges (lowering it needs them).
-void begin_child(const Plan& plan, SyncChannel& sync, const LaunchIo& io, const std::vector<int>& bind_sources) {
+void begin_child(const Plan& plan, SyncChannel& sync, const LaunchIo& io) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (Status s = close_other_fds(plan, sync, io, bind_sources); !s) stage_fail(sync, s.error());
+  if (Status s = close_other_fds(plan, sync, io); !s) stage_fail(sync, s.error());
   if (plan.process.oom_score_adj) {
     Status s = write_whole_file(AT_FDCWD, "/proc/self/oom_score_adj",
                                 std::to_string(*plan.process.oom_score_adj), 0);
@@ -152,11 +148,15 @@ void begin_child(const Plan& plan, SyncChannel& sync, const LaunchIo& io, const 
   }
 }
 
-// Stage 1: namespaces, then the init. Never returns.
-[[noreturn]] void stage1(const Plan& plan, SyncChannel& sync, const LaunchIo& io,
-                         const std::vector<int>& bind_sources) {
-  begin_child(plan, sync, io, bind_sources);
-  if (Status s = join_namespaces(plan, io.exec); !s) stage_fail(sync, s.error());
+// The process, in its namespaces. Never returns.
+[[noreturn]] void run_child(const Plan& plan, const Protocol& protocol, SyncChannel& sync, const LaunchIo& io) {
+  protocol.run_child(plan, InitIo{&sync, io.console_socket, io.start_listener, false, io.bind_sources});
+}
+
+// Stage 1: namespaces, then the process. Never returns.
+[[noreturn]] void stage1(const Plan& plan, const Protocol& protocol, SyncChannel& sync, const LaunchIo& io) {
+  begin_child(plan, sync, io);
+  if (Status s = join_namespaces(plan, protocol.sets_up_container()); !s) stage_fail(sync, s.error());
   const bool new_user = plan.creates(spec::NamespaceType::user);
   if (new_user && ::unshare(CLONE_NEWUSER) < 0) stage_fail(sync, namespace_error(CLONE_NEWUSER, errno));
   if (!sync.send(MsgType::stage_ready, new_user ? 1 : 0)) ::_exit(1);
@@ -175,11 +175,7 @@ void begin_child(const Plan& plan, SyncChannel& sync, const LaunchIo& io, const 
   bool born_in = false;
   const long pid = clone_process(CLONE_PARENT, io.cgroup_fd, born_in);
   if (pid < 0) stage_fail(sync, sys_error("start the container's init", errno));
-  if (pid == 0) {
-    InitIo init_io{&sync, io.console_socket, io.start_listener, false, bind_sources};
-    if (io.exec) exec_init(linux_sys(), plan, init_io);
-    container_init(linux_sys(), plan, init_io);
-  }
+  if (pid == 0) run_child(plan, protocol, sync, io);
   (void)sync.send(MsgType::init_pid, pid | (born_in ? kBornInCgroup : 0));
   ::_exit(0);
 }
@@ -189,20 +185,6 @@ std::string describe_exit(int status) {
   if (WIFSIGNALED(status)) return std::string("was killed by signal ") + sigabbrev_np(WTERMSIG(status));
   return "ended";
 }
-
-// Kills and reaps what launch started unless released.
-class ProcessGuard {
- public:
-  ~ProcessGuard() {
-    for (pid_t p : {init, stage})
-      if (p > 0) {
-        ::kill(p, SIGKILL);
-        ::waitpid(p, nullptr, 0);
-      }
-  }
-  pid_t stage = 0;
-  pid_t init = 0;
-};
 
 std::string id_map(const std::vector<spec::IdMapping>& maps) {
   std::string out;
@@ -217,13 +199,23 @@ void write_id_maps(const Plan& plan, pid_t pid) {
   write_whole_file(AT_FDCWD, dir + "gid_map", id_map(plan.gid_mappings), 0).or_throw();
 }
 
-Message expect(SyncChannel& sync, ProcessGuard& guard, const char* waiting_for) {
-  auto m = sync.receive();
+}  // namespace
+
+Conversation::~Conversation() {
+  for (pid_t p : {init_, stage_})
+    if (p > 0) {
+      ::kill(p, SIGKILL);
+      ::waitpid(p, nullptr, 0);
+    }
+}
+
+Message Conversation::expect(const char* waiting_for) {
+  auto m = channel_.receive();
   if (!m) {
-    pid_t who = guard.init > 0 ? guard.init : guard.stage;
+    pid_t& who = init_ > 0 ? init_ : stage_;
     int status = 0;
     if (who > 0 && ::waitpid(who, &status, 0) == who) {
-      (guard.init > 0 ? guard.init : guard.stage) = 0;
+      who = 0;
       fail("create container", "its init " + describe_exit(status) + " while " + waiting_for);
     }
     throw Failure(m.error());
@@ -232,106 +224,73 @@ Message expect(SyncChannel& sync, ProcessGuard& guard, const char* waiting_for) 
   return std::move(*m);
 }
 
-// A message to the init; when it has stopped meanwhile, its own error (or
-// how it ended) is what the caller learns, not the broken pipe.
-void tell(SyncChannel& sync, ProcessGuard& guard, MsgType type) {
-  if (Status sent = sync.send(type); !sent) {
-    expect(sync, guard, "setting up the container");
+void Conversation::tell(MsgType type) {
+  if (Status sent = channel_.send(type); !sent) {
+    expect("setting up the container");
     sent.or_throw();
   }
 }
 
-}  // namespace
+std::optional<Message> Conversation::until_exec() {
+  auto m = channel_.receive();
+  if (!m && m.error().errnum == EPIPE) return std::nullopt;
+  if (!m) throw Failure(m.error());
+  if (m->type == MsgType::error) throw Failure(m->error);
+  return std::move(*m);
+}
 
-Launched launch_container(const Plan& plan, const LaunchIo& io) {
+Launched launch(const Plan& plan, const Protocol& protocol, const LaunchIo& io) {
   auto [parent, child] = make_channel_pair().or_throw();
-  ProcessGuard guard;
-  bool born_in = false;  // in its cgroup from the start
-  // A container that joins no namespace and creates neither a user nor a
-  // time namespace (those need a step between creating and starting) gets
-  // its init cloned straight into its new namespaces. If that clone fails,
-  // stage 1 tries again and names the namespace the host refuses.
-  if (!io.exec && plan.joins.empty() && !plan.creates(spec::NamespaceType::user) &&
-      !plan.creates(spec::NamespaceType::time)) {
+  Conversation c(std::move(parent));
+  // A process that joins no namespace and creates neither a user nor a time
+  // namespace (those need a step between creating and starting) is cloned
+  // straight into its new namespaces. If that clone fails, stage 1 tries
+  // again and names the namespace the host refuses.
+  if (plan.joins.empty() && !plan.creates(spec::NamespaceType::user) && !plan.creates(spec::NamespaceType::time)) {
     // The cgroup namespace is the init's to create, once it is in its cgroup.
     const int flags = plan.new_namespaces & ~CLONE_NEWCGROUP;
-    const long pid = clone_process(flags, io.cgroup_fd, born_in);
+    const long pid = clone_process(flags, io.cgroup_fd, c.born_in_);
     if (pid == 0) {
-      parent.close();
-      begin_child(plan, child, io, {});
-      container_init(linux_sys(), plan, InitIo{&child, io.console_socket, io.start_listener});
+      c.channel_.close();
+      begin_child(plan, child, io);
+      run_child(plan, protocol, child, io);
     }
-    if (pid > 0) guard.init = static_cast<pid_t>(pid);
+    if (pid > 0) c.init_ = static_cast<pid_t>(pid);
   }
-  if (guard.init == 0) {
-    std::vector<UniqueFd> sources;
-    if (!io.exec && plan.has_user_namespace()) sources = open_bind_sources(linux_sys(), plan).or_throw();
-    std::vector<int> source_fds;
-    for (const auto& fd : sources) source_fds.push_back(fd.get());
-    guard.stage = ::fork();
-    if (guard.stage < 0) fail_errno("start the container", errno);
-    if (guard.stage == 0) {
-      parent.close();
-      stage1(plan, child, io, source_fds);
+  if (c.init_ == 0) {
+    c.stage_ = ::fork();
+    if (c.stage_ < 0) fail_errno("start the container", errno);
+    if (c.stage_ == 0) {
+      c.channel_.close();
+      stage1(plan, protocol, child, io);
     }
   }
   child.close();
 
-  if (guard.stage > 0) {
-    Message ready = expect(parent, guard, "joining namespaces");
-    if (ready.value == 1) write_id_maps(plan, guard.stage);
-    tell(parent, guard, MsgType::proceed);
-    Message init = expect(parent, guard, "creating namespaces");
+  if (c.stage_ > 0) {
+    Message ready = c.expect("joining namespaces");
+    if (ready.value == 1) write_id_maps(plan, c.stage_);
+    c.tell(MsgType::proceed);
+    Message init = c.expect("creating namespaces");
     int status = 0;
-    ::waitpid(guard.stage, &status, 0);
-    guard.stage = 0;
-    guard.init = static_cast<pid_t>(init.value & (kBornInCgroup - 1));
-    born_in = init.value & kBornInCgroup;
+    ::waitpid(c.stage_, &status, 0);
+    c.stage_ = 0;
+    c.init_ = static_cast<pid_t>(init.value & (kBornInCgroup - 1));
+    c.born_in_ = init.value & kBornInCgroup;
   }
-  Launched out{guard.init, process_start_time(guard.init)};
-  // A process `exec` starts joins before it does anything. The container's
-  // init sets up its mounts meanwhile (joining a cgroup waits for an RCU
-  // grace period) and waits for the news before anything of the
-  // container's own runs: hooks, cgroup mounts, the user's process.
-  if (io.exec && io.join_cgroup) io.join_cgroup(guard.init, born_in);
-  tell(parent, guard, MsgType::proceed);
-  if (!io.exec) {
-    if (io.join_cgroup) io.join_cgroup(guard.init, born_in);
-    tell(parent, guard, MsgType::cgroup_joined);
-  }
-  if (io.while_init_sets_up) io.while_init_sets_up();
-
-  for (;;) {
-    if (io.exec) {
-      // An exec'd process reports only failures; its end of the channel
-      // closes when it executes the user's program.
-      auto m = parent.receive();
-      if (!m && m.error().errnum == EPIPE) break;
-      if (!m) throw Failure(m.error());
-      if (m->type == MsgType::error) throw Failure(m->error);
-      if (m->type == MsgType::seccomp_listener && m->fd) {
-        forward_seccomp_listener({plan.seccomp_listener_path, plan.seccomp_listener_metadata, plan.oci_version,
-                                  plan_state_json(plan, "running", out.pid), out.pid},
-                                 m->fd.get());
-        continue;
-      }
-      fail("exec", "unexpected message from the new process");
-    }
-    Message m = expect(parent, guard, "setting up the container");
-    if (m.type == MsgType::ready) break;
-    if (m.type == MsgType::run_hooks) {
-      std::string state = plan_state_json(plan, "creating", out.pid);
-      run_hooks(plan.hooks.prestart, "prestart", state).or_throw();
-      run_hooks(plan.hooks.createRuntime, "createRuntime", state).or_throw();
-      tell(parent, guard, MsgType::hooks_done);
-    } else if (m.type == MsgType::report) {
-      out.blocked.push_back(m.error.step);
-    } else {
-      fail("create container", "unexpected message from its init");
-    }
-  }
-  guard.init = 0;
+  Launched out{c.init_, process_start_time(c.init_), {}};
+  protocol.converse(plan, c, out);
+  c.init_ = 0;
   return out;
+}
+
+UniqueFd connect_console(const std::string& command, bool terminal, const std::string& socket_path, bool own_pty) {
+  if (terminal && !own_pty && socket_path.empty())
+    fail(command, "the process has a terminal but no --console-socket was given to receive it");
+  if (!terminal && !socket_path.empty())
+    fail(command, "--console-socket was given but the process has no terminal");
+  if (socket_path.empty()) return UniqueFd();
+  return connect_unix(socket_path, SOCK_STREAM, "connect to console socket " + socket_path);
 }
 
 uint64_t process_start_time(pid_t pid) {

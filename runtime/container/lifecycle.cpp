@@ -13,38 +13,20 @@
 
 #include "hooks/hooks.hpp"
 #include "runtime/cgroup/drivers.hpp"
-#include "runtime/cgroup/warm_up.hpp"
-#include "runtime/confine/landlock.hpp"
-#include "runtime/container/create.hpp"
-#include "runtime/container/seccomp_filters.hpp"
 #include "runtime/container/seccomp_listener.hpp"
 #include "runtime/init/sync.hpp"
-#include "runtime/policy/apply.hpp"
-#include "runtime/policy/host_probe.hpp"
 #include "runtime/policy/parse_policy.hpp"
 #include "runtime/util/log.hpp"
-#include "runtime/util/proc_stat.hpp"
-#include "runtime/util/sealed_exec.hpp"
 #include "runtime/util/unix_socket.hpp"
 #include "spec/json_reader.hpp"
 #include "spec/parse_config.hpp"
 #include "spec/state.hpp"
-#include "spec/validate.hpp"
 
 namespace agentrun {
 namespace {
 
 std::string hook_state(const ContainerRecord& r, const char* status, pid_t pid) {
   return spec::state_json({r.oci_version, r.id, status, pid, r.bundle, r.annotations});
-}
-
-// A pidfd for the container's init, only if the pid still names it.
-UniqueFd open_init(const ContainerRecord& r) {
-  UniqueFd fd(static_cast<int>(::syscall(SYS_pidfd_open, r.pid, 0)));
-  if (!fd) return fd;
-  auto st = read_proc_stat(r.pid);
-  if (!st || st->start_time != r.start_time) fd.reset();
-  return fd;
 }
 
 void signal_pidfd(int pidfd, int signal, const std::string& step) {
@@ -199,59 +181,6 @@ void delete_container(const Store& store, const std::string& id, bool force) {
   if (!r.cgroup.empty()) load_cgroups(r.cgroup)->destroy();
   if (r.pid != 0) run_poststop_hooks(store, r);
   store.remove(id);
-}
-
-Launched exec_in_container(const Store& store, const std::string& id, const spec::Process& process,
-                           const ExecOptions& options) {
-  ContainerRecord r = store.load(id);
-  ContainerStatus status = store.status(r);
-  const bool paused_ok = status == ContainerStatus::paused && options.ignore_paused;
-  if (status != ContainerStatus::created && status != ContainerStatus::running && !paused_ok)
-    fail("exec in container " + id, std::string("it is ") + status_name(status) +
-                                        (status == ContainerStatus::paused ? " (use --ignore-paused)" : ""));
-  // Until `start`, the init runs the runtime's binary. create leaves it on
-  // the host's file when nothing of the container's could reach it
-  // (container_can_reach_init); an exec'd process could.
-  if (status == ContainerStatus::created && !runs_unwritable_binary(r.pid))
-    fail("exec in container " + id,
-         "it is created, not started, and its init still runs agentrun from a writable file that a process in the "
-         "container could reach through /proc/1/exe: start it first");
-  std::unique_ptr<CgroupManager> cgroup;
-  if (!r.cgroup.empty()) cgroup = load_cgroups(r.cgroup);
-  CgroupWarmUp warm_up(cgroup ? cgroup->accounting_only_dir() : "");
-  spec::Config config = stored_config(store, id);
-  config.process = process;
-  const HostFacts host = probe_host();
-  spec::validate_config(config, "process");
-  // The container's policy confines this process as it confined the first.
-  const policy::SelectionInput selection = policy::selection_input(std::nullopt, {});
-  // The container's cgroups exist: no delegation gap (mark_blocked_controllers) concerns them.
-  const policy::Applied applied =
-      policy::apply_policy({stored_policy(store, id), "the container's"}, config, r.rootfs,
-                           {store.root(), selection.config_dir}, host, detect_cgroup_layout());
-  for (const auto& warning : applied.translation.warnings) log_message(LogLevel::warning, warning);
-  PlanOptions plan_options;
-  plan_options.id = id;
-  plan_options.bundle = r.bundle;
-  plan_options.preserve_fds = options.preserve_fds;
-  plan_options.chroot_without_mount_ns = !policy::has_rules(applied.policy);
-  Plan plan = make_exec_plan(config, *config.process, r.pid, plan_options, host);
-  policy::complete_plan(plan, applied);
-  compile_seccomp_filters(plan, store.root());
-  plan.runtime_binary = runtime_binary_id();
-  // Each Landlock domain is per process: a signal scope here would keep this
-  // process from signalling the container's own (`docker exec ... kill 1`).
-  // The container's pid namespace bounds its signals instead.
-  if (plan.landlock && r.own_pid_namespace) plan.landlock->scoped &= ~landlock_signal_scope();
-  UniqueFd console = connect_console("exec", process.terminal, options.console_socket, options.console_fd >= 0);
-  // The namespaces are found through the init's pid: it must still be the init.
-  UniqueFd init = open_init(r);
-  if (!init) fail("exec in container " + id, "its init has exited");
-  LaunchIo io;
-  io.console_socket = console ? console.get() : options.console_fd;
-  io.exec = true;
-  if (cgroup) io.join_cgroup = [&cgroup](pid_t pid, bool) { cgroup->add_process(pid); };
-  return launch_container(plan, io);
 }
 
 std::unique_ptr<CgroupManager> container_cgroup_of(const ContainerRecord& r) {

@@ -5,7 +5,6 @@
 #include <string>
 
 #include "runtime/cgroup/manager.hpp"
-#include "runtime/container/launch.hpp"
 #include "runtime/container/store.hpp"
 #include "runtime/policy/policy.hpp"
 #include "spec/config.hpp"
@@ -16,7 +15,7 @@ namespace agentrun {
 spec::Config stored_config(const Store& store, const std::string& id);
 
 // The policy the container was created with (the effective one, merged with
-// the floor): what confines its exec'd processes and caps its updates.
+// the floor): what caps its updates.
 policy::Policy stored_policy(const Store& store, const std::string& id);
 
 // Releases a created container's init to execute the user's process and
@@ -32,19 +31,6 @@ void kill_container(const Store& store, const std::string& id, int signal, bool 
 // running and `force` is given; then runs the poststop hooks and removes
 // its state. A missing container is an error unless `force`.
 void delete_container(const Store& store, const std::string& id, bool force);
-
-struct ExecOptions {
-  std::string console_socket;
-  int console_fd = -1;  // the runtime's own pty socket, for a terminal in the foreground
-  int preserve_fds = 0;
-  bool ignore_paused = false;
-};
-
-// Starts `process` in the running (or created) container: it joins every
-// namespace of the container and is confined as its first process. Returns
-// once the process executes (it is this process's child), or throws.
-Launched exec_in_container(const Store& store, const std::string& id, const spec::Process& process,
-                           const ExecOptions& options);
 
 // The container's cgroups; fails for a container that has none recorded.
 std::unique_ptr<CgroupManager> container_cgroup_of(const ContainerRecord& r);

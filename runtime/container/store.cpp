@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -129,6 +130,14 @@ void Store::save(const ContainerLock& lock, const ContainerRecord& record) const
 void Store::save_file(const ContainerLock& lock, const std::string& id, const std::string& name,
                       const std::string& text) const {
   write_atomically(lock.dir_fd(), dir(id), name, text);
+}
+
+UniqueFd open_init(const ContainerRecord& r) {
+  UniqueFd fd(static_cast<int>(::syscall(SYS_pidfd_open, r.pid, 0)));
+  if (!fd) return fd;
+  auto st = read_proc_stat(r.pid);
+  if (!st || st->start_time != r.start_time) fd.reset();
+  return fd;
 }
 
 ContainerStatus Store::status(const ContainerRecord& r) const {

@@ -5,6 +5,10 @@
 //   config.json  the config the container was created from (hooks for
 //                start and delete come from here, not from a bundle that
 //                may have changed since)
+//   policy.json  the policy it was created with (the ceilings of `update`)
+//   plan.json    what create decided for the processes of `exec`
+//                (stored_plan.hpp)
+//   isolation.json  what `inspect` prints
 //   start.sock   present while the container is created and not started
 // A directory without state.json is a container being created.
 
@@ -80,6 +84,9 @@ class Store {
  private:
   std::string root_;
 };
+
+// A pidfd for the container's init, only if the recorded pid still names it.
+UniqueFd open_init(const ContainerRecord& r);
 
 std::string record_json(const ContainerRecord& r);
 ContainerRecord parse_record(const std::string& text, const std::string& file);

@@ -13,14 +13,6 @@
 
 namespace agentrun {
 
-struct InitIo {
-  SyncChannel* sync = nullptr;  // to `create`
-  int console_socket = -1;      // connected, when the process has a terminal
-  int start_listener = -1;      // listening SOCK_SEQPACKET socket `start` connects to
-  bool in_cgroup = false;       // the runtime said it put this process in the container's cgroups
-  std::vector<int> bind_sources;  // inherited from `create` (open_bind_sources), the init's to close
-};
-
 // Everything before "ready". On success `executable` and `env` hold what
 // will be executed.
 struct Prepared {

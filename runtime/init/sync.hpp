@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "runtime/util/fd.hpp"
 #include "spec/error.hpp"
@@ -54,5 +55,14 @@ class SyncChannel {
 
 // A connected pair: [0] for the parent, [1] for the child.
 Result<std::pair<SyncChannel, SyncChannel>> make_channel_pair();
+
+// What the runtime hands the process it starts, beside the channel.
+struct InitIo {
+  SyncChannel* sync = nullptr;  // to `create` or `exec`
+  int console_socket = -1;      // connected, when the process has a terminal
+  int start_listener = -1;      // listening SOCK_SEQPACKET socket `start` connects to
+  bool in_cgroup = false;       // the runtime said it put this process in the container's cgroups
+  std::vector<int> bind_sources;  // inherited from `create` (open_bind_sources), the init's to close
+};
 
 }  // namespace agentrun

@@ -245,36 +245,46 @@ std::string sysctl_path(const std::string& key) {
   return out;
 }
 
-Plan make_exec_plan(const spec::Config& config, const spec::Process& process, int init_pid,
-                    const PlanOptions& options, const HostFacts& host) {
-  spec::Config with_process = config;
-  with_process.process = process;
-  with_process.hooks = {};
-  Plan container = make_plan(with_process, options, host);
-  Plan plan;
-  plan.oci_version = container.oci_version;
-  plan.id = container.id;
-  plan.bundle = container.bundle;
-  plan.rootfs = container.rootfs;
+Plan exec_base(const Plan& container) {
+  Plan base;
+  base.oci_version = container.oci_version;
+  base.id = container.id;
+  base.bundle = container.bundle;
+  base.rootfs = container.rootfs;
+  base.chroot = container.chroot;
+  base.personality = container.personality;
+  base.seccomp = container.seccomp;
+  base.seccomp_listener_path = container.seccomp_listener_path;
+  base.seccomp_listener_metadata = container.seccomp_listener_metadata;
+  base.seccomp_stack = container.seccomp_stack;
+  base.landlock = container.landlock;
+  // Each Landlock domain is per process: a signal scope would keep an exec'd
+  // process from signalling the container's own (`docker exec ... kill 1`).
+  // The container's pid namespace bounds its signals instead.
+  if (base.landlock && container.creates(spec::NamespaceType::pid)) base.landlock->scoped &= ~landlock_signal_scope();
+  base.annotations = container.annotations;
+  base.no_new_keyring = true;
+  base.last_cap = container.last_cap;
+  for (spec::NamespaceType type : spec::all_namespace_types())
+    if (container.creates(type) || std::any_of(container.joins.begin(), container.joins.end(),
+                                               [type](const NamespaceJoin& j) { return j.type == type; }))
+      base.joins.push_back({type, ""});
+  std::stable_partition(base.joins.begin(), base.joins.end(),
+                        [](const NamespaceJoin& j) { return j.type == spec::NamespaceType::user; });
+  return base;
+}
+
+Plan make_exec_plan(Plan base, const spec::Process& process, int init_pid, int preserve_fds) {
+  HostFacts host;
+  host.last_cap = base.last_cap;
+  base.process = plan_process(process, host);
+  base.preserved_fds = preserve_fds;
+  const std::string proc = "/proc/" + std::to_string(init_pid) + "/";
   // Without a mount namespace to join, the process enters the init's root:
   // never the host's.
-  plan.chroot = container.chroot;
-  if (plan.chroot) plan.rootfs = "/proc/" + std::to_string(init_pid) + "/root";
-  plan.personality = container.personality;
-  plan.process = std::move(container.process);
-  plan.seccomp = std::move(container.seccomp);
-  plan.seccomp_listener_path = container.seccomp_listener_path;
-  plan.seccomp_listener_metadata = container.seccomp_listener_metadata;
-  plan.annotations = container.annotations;
-  plan.no_new_keyring = true;  // the container's session keyring is already set
-  plan.preserved_fds = container.preserved_fds;
-  plan.last_cap = container.last_cap;
-  const std::string ns_dir = "/proc/" + std::to_string(init_pid) + "/ns/";
-  for (const auto& ns : config.linux.namespaces)
-    plan.joins.push_back({ns.type, ns_dir + spec::namespace_proc_name(ns.type)});
-  std::stable_partition(plan.joins.begin(), plan.joins.end(),
-                        [](const NamespaceJoin& j) { return j.type == spec::NamespaceType::user; });
-  return plan;
+  if (base.chroot) base.rootfs = proc + "root";
+  for (auto& j : base.joins) j.path = proc + "ns/" + spec::namespace_proc_name(j.type);
+  return base;
 }
 
 std::string plan_state_json(const Plan& plan, const char* status, int pid) {

@@ -163,11 +163,16 @@ Plan make_plan(const spec::Config& config, const PlanOptions& options, const Hos
 // remaining way in; it refuses an init that runs a writable binary.
 bool container_can_reach_init(const spec::Config& config);
 
-// `exec`: a plan for `process` joining every namespace of the running
-// container whose init is `init_pid`, with none of the container's one-time
-// setup (mounts, devices, hostname, sysctls, hooks, id maps).
-Plan make_exec_plan(const spec::Config& config, const spec::Process& process, int init_pid,
-                    const PlanOptions& options, const HostFacts& host);
+// What every process `exec` starts in the container shares, decided at
+// create from the container's plan: the namespaces to join (their paths are
+// the init's, filled in by make_exec_plan), the root, the personality, the
+// seccomp filters and Landlock. None of the container's one-time setup
+// (mounts, devices, hostname, sysctls, hooks, id maps, its session keyring).
+Plan exec_base(const Plan& container);
+
+// `exec`: `base` with `process` in it, joining the namespaces of the
+// container's init `init_pid`.
+Plan make_exec_plan(Plan base, const spec::Process& process, int init_pid, int preserve_fds);
 
 // The OCI state of the container this plan makes, for hooks and listeners.
 std::string plan_state_json(const Plan& plan, const char* status, int pid);

@@ -242,15 +242,47 @@ BOOST_AUTO_TEST_CASE(exec_without_a_mount_namespace_enters_the_inits_root) {
   c.linux.namespaces = {{NamespaceType::pid, ""}};
   auto o = options();
   o.chroot_without_mount_ns = true;
-  Plan p = make_exec_plan(c, *c.process, 42, o, HostFacts{});
+  Plan p = make_exec_plan(exec_base(make_plan(c, o, HostFacts{})), *c.process, 42, 0);
   BOOST_TEST(p.chroot);
   BOOST_TEST(p.rootfs == "/proc/42/root");
   BOOST_TEST(p.joins.size() == 1U);
   BOOST_TEST(p.warnings.empty());
   c.linux.namespaces.push_back({NamespaceType::mount, ""});
-  Plan joined = make_exec_plan(c, *c.process, 42, o, HostFacts{});
+  Plan joined = make_exec_plan(exec_base(make_plan(c, o, HostFacts{})), *c.process, 42, 0);
   BOOST_TEST(!joined.chroot);
   BOOST_TEST(joined.rootfs == "/bundles/b/rootfs");
+}
+
+// exec joins every namespace of the container through its init, its user
+// namespace first, and sets up nothing of the container's own.
+BOOST_AUTO_TEST_CASE(exec_joins_the_inits_namespaces_and_keeps_the_confinement) {
+  auto c = base_config();
+  c.linux.namespaces = {{NamespaceType::pid, ""}, {NamespaceType::network, "/run/netns/x"},
+                        {NamespaceType::mount, ""}, {NamespaceType::user, ""}};
+  c.linux.uidMappings = c.linux.gidMappings = {{0, 100000, 65536}};
+  c.hostname = "box";
+  Plan container = make_plan(c, options(), HostFacts{});
+  container.landlock = LandlockRuleset{6, 1, 0, landlock_signal_scope() | 1, {{"/usr", 1}}, {}};
+  container.seccomp_stack.push_back(SeccompFilter{"seccomp profile p", {}, {{{0x06, 0, 0, 0x7fff0000}}, 0, false}});
+  spec::Process process = *c.process;
+  process.args = {"/bin/true"};
+  process.user.uid = 1000;
+  Plan p = make_exec_plan(exec_base(container), process, 42, 2);
+  BOOST_REQUIRE_EQUAL(p.joins.size(), 4U);
+  BOOST_TEST(p.joins[0].path == "/proc/42/ns/user");
+  for (const auto& j : p.joins) BOOST_TEST(j.path.rfind("/proc/42/ns/", 0) == 0, j.path);
+  BOOST_TEST(p.new_namespaces == 0);
+  BOOST_TEST(p.uid_mappings.empty());
+  BOOST_TEST(p.mounts.empty());
+  BOOST_TEST(p.hostname.empty());
+  BOOST_TEST(p.no_new_keyring);
+  BOOST_TEST(p.preserved_fds == 2);
+  BOOST_TEST(p.process.args == process.args);
+  BOOST_TEST(p.process.uid == 1000U);
+  BOOST_TEST(p.seccomp_stack.size() == 1U);
+  // The container's own pid namespace bounds the signals of an exec'd process, not Landlock.
+  BOOST_REQUIRE(p.landlock);
+  BOOST_TEST(p.landlock->scoped == 1U);
 }
 
 // As runc does, the root file system is set up in a joined mount namespace.
@@ -720,7 +752,7 @@ BOOST_AUTO_TEST_CASE(a_seccomp_profile_is_planned_not_compiled) {
   BOOST_TEST(p.seccomp->profile.syscalls[0].names == c.linux.seccomp->syscalls[0].names);
   BOOST_TEST(p.seccomp->program.filter.empty());
   BOOST_TEST(p.seccomp_stack.empty());
-  Plan e = make_exec_plan(c, *c.process, 42, options(), {});
+  Plan e = make_exec_plan(exec_base(p), *c.process, 42, 0);
   BOOST_REQUIRE(e.seccomp);
   BOOST_TEST(e.seccomp->program.filter.empty());
 }
@@ -742,7 +774,7 @@ BOOST_AUTO_TEST_CASE(planning_makes_no_system_calls) {
   const int outcome = run_confined_child([&] { return static_cast<bool>(load_seccomp(linux_sys(), filter)); }, [&] {
     try {
       Plan p = make_plan(c, options(), {});
-      Plan e = make_exec_plan(c, *c.process, 42, options(), {});
+      Plan e = make_exec_plan(exec_base(p), *c.process, 42, 0);
       Plan r = make_plan(no_mount_ns, chroot, {});
       return p.seccomp && e.seccomp && r.chroot ? 0 : 1;
     } catch (const Failure&) {

@@ -46,6 +46,16 @@ class ExecProtocol : public Protocol {
   const CgroupManager* cgroup_;
 };
 
+// The stored plan with the container's identity, which its record holds.
+Plan with_identity(Plan base, const ContainerRecord& r) {
+  base.id = r.id;
+  base.oci_version = r.oci_version;
+  base.bundle = r.bundle;
+  base.rootfs = r.rootfs;
+  base.annotations = r.annotations;
+  return base;
+}
+
 StoredPlan load_plan(const std::string& path, const std::string& id) {
   auto text = read_whole_file(AT_FDCWD, path);
   if (!text && text.error().errnum == ENOENT)
@@ -84,7 +94,7 @@ Launched exec_in_container(const ExecTarget& target, spec::Process process, cons
   // The container's policy confines this process as it confined the first.
   for (const auto& warning : policy::confine_process(target.plan.process_policy, process, target.plan.host))
     log_message(LogLevel::warning, warning);
-  Plan plan = make_exec_plan(target.plan.base, process, r.pid, options.preserve_fds);
+  Plan plan = make_exec_plan(with_identity(target.plan.base, r), process, r.pid, options.preserve_fds);
   check_calls_after_filters(plan);
   plan.runtime_binary = runtime_binary_id();
   UniqueFd console = connect_console("exec", process.terminal, options.console_socket, options.console_fd >= 0);

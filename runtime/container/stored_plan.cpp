@@ -157,11 +157,6 @@ policy::ProcessPolicy parse_process_policy(const JsonNode& n) {
 }
 
 void write_base(Writer& w, const Plan& p) {
-  spec::write_string(w, "ociVersion", p.oci_version);
-  spec::write_string(w, "id", p.id);
-  spec::write_string(w, "bundle", p.bundle);
-  spec::write_string(w, "rootfs", p.rootfs);
-  spec::write_string_map(w, "annotations", p.annotations);
   w.Key("namespaces");
   w.StartArray();
   for (const auto& j : p.joins) w.String(spec::namespace_name(j.type));
@@ -186,11 +181,6 @@ void write_base(Writer& w, const Plan& p) {
 
 Plan parse_base(const JsonNode& n) {
   Plan p;
-  p.oci_version = n.at("ociVersion").str();
-  p.id = n.at("id").str();
-  p.bundle = n.at("bundle").str();
-  p.rootfs = n.at("rootfs").str();
-  p.annotations = n.at("annotations").string_map();
   for (const JsonNode& ns : n.at("namespaces").items()) {
     auto type = spec::namespace_from_name(ns.str());
     if (!type) ns.fail("unknown namespace \"" + ns.str() + "\"");

@@ -19,8 +19,10 @@ namespace agentrun {
 constexpr int kStoredPlanVersion = 1;
 
 struct StoredPlan {
-  // exec_base() of the container's plan: namespaces, root, seccomp filters
-  // (each its name and compiled program; the profile is not kept), Landlock.
+  // exec_base() of the container's plan: namespaces, seccomp filters (each
+  // its name and compiled program; the profile is not kept), Landlock. Not
+  // the container's identity (id, OCI version, bundle, rootfs,
+  // annotations): state.json holds it.
   Plan base;
   policy::ProcessPolicy process_policy;
   HostFacts host;            // as create probed it; its last_cap is the base's

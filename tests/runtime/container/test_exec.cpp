@@ -112,6 +112,28 @@ BOOST_AUTO_TEST_CASE(exec_in_a_stopped_container_fails) {
   BOOST_TEST(missing.err.find("does not exist") != std::string::npos, missing.err);
 }
 
+// exec loads what create decided (plan.json): without it (a container
+// created before there was one) or with one of another version, exec is
+// refused, naming the file, and the container is left as it was.
+BOOST_AUTO_TEST_CASE(exec_refuses_a_container_without_a_plan_of_this_version) {
+  Sandbox s;
+  start_sleeper(s, "old");
+  const std::string plan = s.root + "/old/plan.json";
+  const std::string stored = test::read_file(plan);
+  BOOST_TEST_REQUIRE(stored.rfind(R"({"agentrunPlan":1,)", 0) == 0, stored);
+  BOOST_TEST_REQUIRE(::unlink(plan.c_str()) == 0);
+  auto missing = s.agentrun({"exec", "old", "true"});
+  BOOST_TEST(missing.code == 1);
+  BOOST_TEST(missing.err.find(plan + ": missing: container old was created by an agentrun that did not store its "
+                              "plan for exec; recreate it") != std::string::npos, missing.err);
+  test::put_file(plan, R"({"agentrunPlan":2})");
+  auto newer = s.agentrun({"exec", "old", "true"});
+  BOOST_TEST(newer.code == 1);
+  BOOST_TEST(newer.err.find(plan + ": not a plan this agentrun reads (version 1, not 2)") != std::string::npos, newer.err);
+  test::put_file(plan, stored);
+  BOOST_TEST(s.agentrun({"exec", "old", "true"}).code == 0);
+}
+
 BOOST_AUTO_TEST_CASE(exec_tty_through_a_console_socket) {
   Sandbox s;
   start_sleeper(s, "t");

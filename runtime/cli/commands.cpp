@@ -192,7 +192,7 @@ int cmd_update(const CommandLine& cl) {
   const spec::Resources resources = update_resources(cl, text);
   ContainerLock lock = store.lock(id);
   const ContainerRecord r = store.load(id);
-  if (store.status(r) == ContainerStatus::stopped) fail("update container " + id, "it is stopped");
+  if (container_status(store, r) == ContainerStatus::stopped) fail("update container " + id, "it is stopped");
   // The policy the container was created with, not --policy: its limits are
   // ceilings, and a refusal comes before anything is written.
   const policy::LimitedUpdate limited =
@@ -232,7 +232,7 @@ int cmd_events(const CommandLine& cl) {
   cgroup->watch_oom();
   uint64_t ooms = cgroup->oom_kill_count();
   for (;;) {
-    const bool running = store.exists(id) && store.status(store.load(id)) != ContainerStatus::stopped;
+    const bool running = store.exists(id) && container_status(store, store.load(id)) != ContainerStatus::stopped;
     // Also after the end: the OOM kill may be what ended it.
     for (uint64_t n = cgroup->oom_kill_count(); ooms < n; ++ooms) print("{\"type\":\"oom\",\"id\":\"" + id + "\"}\n");
     if (!running) break;
@@ -340,7 +340,7 @@ int cmd_list(const CommandLine& cl) {
   for (const auto& r : records) w = std::max(w, r.id.size());
   print(pad("ID", w + 3) + pad("PID", 10) + pad("STATUS", 10) + pad("BUNDLE", 40) + pad("CREATED", 33) + "OWNER\n");
   for (const auto& r : records) {
-    ContainerStatus st = store.status(r);
+    ContainerStatus st = container_status(store, r);
     std::string pid = st == ContainerStatus::stopped ? "0" : std::to_string(r.pid);
     print(pad(r.id, w + 3) + pad(pid, 10) + pad(status_name(st), 10) + pad(r.bundle, 40) + pad(r.created, 33) +
           (r.owner.empty() ? "root" : r.owner) + "\n");

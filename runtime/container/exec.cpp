@@ -68,8 +68,9 @@ StoredPlan load_plan(const std::string& path, const std::string& id) {
 }  // namespace
 
 ExecTarget exec_target(const Store& store, const std::string& id, bool ignore_paused) {
-  ExecTarget t{store.load(id), {}, store.file_path(id, "plan.json")};
-  const ContainerStatus status = store.status(t.record);
+  ExecTarget t{store.load(id), nullptr, {}, store.file_path(id, "plan.json")};
+  if (!t.record.cgroup.empty()) t.cgroup = load_cgroups(t.record.cgroup);
+  const ContainerStatus status = store.status(t.record, t.cgroup.get());
   const bool paused_ok = status == ContainerStatus::paused && ignore_paused;
   if (status != ContainerStatus::created && status != ContainerStatus::running && !paused_ok)
     fail("exec in container " + id, std::string("it is ") + status_name(status) +
@@ -87,8 +88,7 @@ ExecTarget exec_target(const Store& store, const std::string& id, bool ignore_pa
 
 Launched exec_in_container(const ExecTarget& target, spec::Process process, const ExecOptions& options) {
   const ContainerRecord& r = target.record;
-  std::unique_ptr<CgroupManager> cgroup;
-  if (!r.cgroup.empty()) cgroup = load_cgroups(r.cgroup);
+  const CgroupManager* cgroup = target.cgroup.get();
   CgroupWarmUp warm_up(cgroup ? cgroup->accounting_only_dir() : "");
   spec::validate_process(process, "process");
   // The container's policy confines this process as it confined the first.
@@ -103,7 +103,7 @@ Launched exec_in_container(const ExecTarget& target, spec::Process process, cons
   if (!init) fail("exec in container " + r.id, "its init has exited");
   LaunchIo io;
   io.console_socket = console ? console.get() : options.console_fd;
-  return launch(plan, ExecProtocol(cgroup.get()), io);
+  return launch(plan, ExecProtocol(cgroup), io);
 }
 
 }  // namespace agentrun

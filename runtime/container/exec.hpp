@@ -6,6 +6,7 @@
 // what create decided for every process of the container and stored
 // (stored_plan.hpp): nothing is derived again.
 
+#include <memory>
 #include <string>
 
 #include "runtime/container/launch.hpp"
@@ -18,6 +19,7 @@ namespace agentrun {
 // The container exec enters, and what its create decided.
 struct ExecTarget {
   ContainerRecord record;
+  std::unique_ptr<CgroupManager> cgroup;  // null for a container without cgroups
   StoredPlan plan;
   std::string plan_file;  // where the plan came from, for messages
 };

@@ -121,7 +121,7 @@ policy::Policy stored_policy(const Store& store, const std::string& id) {
 void start_created_container(const Store& store, const std::string& id) {
   ContainerLock lock = store.lock(id);
   ContainerRecord r = store.load(id);
-  switch (store.status(r)) {
+  switch (container_status(store, r)) {
     case ContainerStatus::created: break;
     case ContainerStatus::running:
     case ContainerStatus::paused: fail("start container " + id, "it is already running");
@@ -149,7 +149,7 @@ void start_created_container(const Store& store, const std::string& id) {
 
 void kill_container(const Store& store, const std::string& id, int signal, bool all) {
   ContainerRecord r = store.load(id);
-  ContainerStatus status = store.status(r);
+  ContainerStatus status = container_status(store, r);
   if (status == ContainerStatus::stopped || status == ContainerStatus::creating)
     fail("kill container " + id, "container not running");
   UniqueFd init = open_init(r);
@@ -167,7 +167,7 @@ void delete_container(const Store& store, const std::string& id, bool force) {
   }
   ContainerLock lock = store.lock(id);
   ContainerRecord r = store.load(id);
-  const ContainerStatus status = store.status(r);
+  const ContainerStatus status = container_status(store, r);
   switch (status) {
     case ContainerStatus::creating:  // its create died: holding the lock proves it is not running
     case ContainerStatus::stopped: break;
@@ -183,6 +183,11 @@ void delete_container(const Store& store, const std::string& id, bool force) {
   store.remove(id);
 }
 
+ContainerStatus container_status(const Store& store, const ContainerRecord& r) {
+  const std::unique_ptr<CgroupManager> cgroup = r.cgroup.empty() ? nullptr : load_cgroups(r.cgroup);
+  return store.status(r, cgroup.get());
+}
+
 std::unique_ptr<CgroupManager> container_cgroup_of(const ContainerRecord& r) {
   if (r.cgroup.empty()) fail("container " + r.id, "has no cgroup");
   return load_cgroups(r.cgroup);
@@ -191,7 +196,7 @@ std::unique_ptr<CgroupManager> container_cgroup_of(const ContainerRecord& r) {
 void pause_container(const Store& store, const std::string& id) {
   ContainerLock lock = store.lock(id);
   ContainerRecord r = store.load(id);
-  const ContainerStatus status = store.status(r);
+  const ContainerStatus status = container_status(store, r);
   if (status != ContainerStatus::running && status != ContainerStatus::created)
     fail("pause container " + id, std::string("it is ") + status_name(status));
   container_cgroup_of(r)->freeze();
@@ -200,13 +205,13 @@ void pause_container(const Store& store, const std::string& id) {
 void resume_container(const Store& store, const std::string& id) {
   ContainerLock lock = store.lock(id);
   ContainerRecord r = store.load(id);
-  const ContainerStatus status = store.status(r);
+  const ContainerStatus status = container_status(store, r);
   if (status != ContainerStatus::paused) fail("resume container " + id, std::string("it is ") + status_name(status));
   container_cgroup_of(r)->thaw();
 }
 
 std::string container_state_json(const Store& store, const ContainerRecord& r, bool pretty) {
-  const ContainerStatus status = store.status(r);
+  const ContainerStatus status = container_status(store, r);
   spec::State st{r.oci_version, r.id, status_name(status), status == ContainerStatus::stopped ? 0 : r.pid,
                  r.bundle, r.annotations, spec::StateDetails{r.rootfs, r.created, r.owner}};
   return spec::state_json(st, pretty);

@@ -32,6 +32,9 @@ void kill_container(const Store& store, const std::string& id, int signal, bool 
 // its state. A missing container is an error unless `force`.
 void delete_container(const Store& store, const std::string& id, bool force);
 
+// The container's status (Store::status), its cgroups asked whether they are frozen.
+ContainerStatus container_status(const Store& store, const ContainerRecord& r);
+
 // The container's cgroups; fails for a container that has none recorded.
 std::unique_ptr<CgroupManager> container_cgroup_of(const ContainerRecord& r);
 

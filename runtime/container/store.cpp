@@ -13,7 +13,6 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
-#include "runtime/cgroup/drivers.hpp"
 #include "runtime/util/file_io.hpp"
 #include "runtime/util/proc_stat.hpp"
 #include "spec/error.hpp"
@@ -140,14 +139,14 @@ UniqueFd open_init(const ContainerRecord& r) {
   return fd;
 }
 
-ContainerStatus Store::status(const ContainerRecord& r) const {
+ContainerStatus Store::status(const ContainerRecord& r, const CgroupManager* cgroup) const {
   if (r.pid == 0) return ContainerStatus::creating;
   auto st = read_proc_stat(r.pid);
   if (!st || st->start_time != r.start_time || st->state == 'Z' || st->state == 'X')
     return ContainerStatus::stopped;
   struct stat sb;
   const bool created = ::lstat(start_socket(r.id).c_str(), &sb) == 0;
-  if (!r.cgroup.empty() && load_cgroups(r.cgroup)->frozen()) return ContainerStatus::paused;
+  if (cgroup && cgroup->frozen()) return ContainerStatus::paused;
   return created ? ContainerStatus::created : ContainerStatus::running;
 }
 

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/cgroup/manager.hpp"
 #include "runtime/util/fd.hpp"
 
 namespace agentrun {
@@ -77,7 +78,9 @@ class Store {
   std::string file_path(const std::string& id, const std::string& name) const { return dir(id) + "/" + name; }
   std::string start_socket(const std::string& id) const { return dir(id) + "/start.sock"; }
 
-  ContainerStatus status(const ContainerRecord& r) const;
+  // `cgroup`: the container's cgroups (load_cgroups(r.cgroup)), asked
+  // whether they are frozen; null for a container that has none.
+  ContainerStatus status(const ContainerRecord& r, const CgroupManager* cgroup) const;
   void remove(const std::string& id) const;
   std::vector<std::string> ids() const;
 

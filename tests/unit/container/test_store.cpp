@@ -199,7 +199,7 @@ BOOST_AUTO_TEST_CASE(load_while_creating) {
   BOOST_TEST(r.id == "c");
   BOOST_TEST(r.pid == 0);
   BOOST_TEST(r.bundle.empty());
-  BOOST_TEST((store.status(r) == ContainerStatus::creating));
+  BOOST_TEST((store.status(r, nullptr) == ContainerStatus::creating));
 }
 
 BOOST_AUTO_TEST_CASE(save_file_replaces_atomically) {
@@ -255,22 +255,22 @@ BOOST_AUTO_TEST_CASE(status_from_pid_and_start_time) {
   ContainerRecord r;
   r.id = "c";
   r.pid = 0;
-  BOOST_TEST((store.status(r) == ContainerStatus::creating));
+  BOOST_TEST((store.status(r, nullptr) == ContainerStatus::creating));
 
   r.pid = 2147483647;  // above any pid_max
   r.start_time = 1;
-  BOOST_TEST((store.status(r) == ContainerStatus::stopped));
+  BOOST_TEST((store.status(r, nullptr) == ContainerStatus::stopped));
 
   auto self = read_proc_stat(::getpid());
   BOOST_TEST_REQUIRE(self.has_value());
   r.pid = ::getpid();
   r.start_time = self->start_time;
   std::ofstream(store.start_socket("c")) << "";
-  BOOST_TEST((store.status(r) == ContainerStatus::created));
+  BOOST_TEST((store.status(r, nullptr) == ContainerStatus::created));
   BOOST_TEST_REQUIRE(::unlink(store.start_socket("c").c_str()) == 0);
-  BOOST_TEST((store.status(r) == ContainerStatus::running));
+  BOOST_TEST((store.status(r, nullptr) == ContainerStatus::running));
   r.start_time = self->start_time + 1;  // the pid was reused by another process
-  BOOST_TEST((store.status(r) == ContainerStatus::stopped));
+  BOOST_TEST((store.status(r, nullptr) == ContainerStatus::stopped));
 }
 
 BOOST_AUTO_TEST_CASE(zombie_is_stopped) {
@@ -290,13 +290,13 @@ BOOST_AUTO_TEST_CASE(zombie_is_stopped) {
   r.id = "z";
   r.pid = child;
   r.start_time = st->start_time;
-  BOOST_TEST((store.status(r) == ContainerStatus::running));
+  BOOST_TEST((store.status(r, nullptr) == ContainerStatus::running));
   ::kill(child, SIGKILL);
   BOOST_TEST_REQUIRE(wait_for_state(child, 'Z'));  // dead, not reaped
-  BOOST_TEST((store.status(r) == ContainerStatus::stopped));
+  BOOST_TEST((store.status(r, nullptr) == ContainerStatus::stopped));
   int status = 0;
   BOOST_TEST(::waitpid(child, &status, 0) == child);
-  BOOST_TEST((store.status(r) == ContainerStatus::stopped));
+  BOOST_TEST((store.status(r, nullptr) == ContainerStatus::stopped));
 }
 
 // runc creates its state root with os.MkdirAll(root, 0700); containerd passes

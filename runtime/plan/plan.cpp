@@ -263,7 +263,7 @@ Plan exec_base(const Plan& container) {
   // The container's pid namespace bounds its signals instead.
   if (base.landlock && container.creates(spec::NamespaceType::pid)) base.landlock->scoped &= ~landlock_signal_scope();
   base.annotations = container.annotations;
-  base.no_new_keyring = true;
+  base.no_new_keyring = true;  // the container's session keyring is already set
   base.last_cap = container.last_cap;
   for (spec::NamespaceType type : spec::all_namespace_types())
     if (container.creates(type) || std::any_of(container.joins.begin(), container.joins.end(),

@@ -151,6 +151,7 @@ void begin_child(const Plan& plan, SyncChannel& sync, const LaunchIo& io) {
 // The process, in its namespaces. Never returns.
 [[noreturn]] void run_child(const Plan& plan, const Protocol& protocol, SyncChannel& sync, const LaunchIo& io) {
   protocol.run_child(plan, InitIo{&sync, io.console_socket, io.start_listener, false, io.bind_sources});
+  ::_exit(1);  // GCC does not take [[noreturn]] from a virtual call
 }
 
 // Stage 1: namespaces, then the process. Never returns.

@@ -312,8 +312,14 @@ void CgroupfsManager::wait_for_oom(int timeout_ms) const {
   pollfd p{oom_fd_.get(), static_cast<short>(oom_eventfd_ ? POLLIN : POLLPRI), 0};
   const int n = ::poll(&p, 1, timeout_ms);
   if (n < 0) return CgroupManager::wait_for_oom(timeout_ms);
+  if (n == 0 || !oom_eventfd_) return;
   uint64_t count = 0;  // an eventfd stays readable until it is read
-  if (n > 0 && oom_eventfd_ && ::read(oom_fd_.get(), &count, sizeof count) < 0) CgroupManager::wait_for_oom(timeout_ms);
+  if (::read(oom_fd_.get(), &count, sizeof count) < 0) return CgroupManager::wait_for_oom(timeout_ms);
+  // v1 announces an OOM before its kill is counted, and the cgroup's removal
+  // signals too: an announcement while the cgroup is there counts, so that
+  // an OOM kill that empties a systemd scope (which then goes at once) is
+  // reported even when the count can no longer be read.
+  if (::access((dir_of("memory") + "/memory.oom_control").c_str(), F_OK) == 0) oom_notices_ += count;
 }
 
 void CgroupfsManager::own_leaves() {

@@ -70,6 +70,7 @@ class CgroupfsManager : public CgroupManager {
   UniqueFd oom_fd_;
   bool oom_eventfd_ = false;
   mutable uint64_t last_oom_kills_ = 0;  // the count once the cgroup is gone
+  mutable uint64_t oom_notices_ = 0;     // v1's OOM announcements (wait_for_oom)
   std::shared_ptr<CgroupFs> fs_;
 
  private:

@@ -83,7 +83,7 @@ uint64_t CgroupfsV1::oom_kill_count() const {
   // Once the cgroup is gone (its processes too), the last count read stays.
   const auto text = v1.empty() ? read_opt(dir_of(""), "memory.events") : read_opt(v1, "memory.oom_control");
   if (text) last_oom_kills_ = value_of(*text, "oom_kill");
-  return last_oom_kills_;
+  return std::max(last_oom_kills_, oom_notices_);
 }
 
 // v1 announces OOM through an eventfd registered in cgroup.event_control.
@@ -98,6 +98,7 @@ void CgroupfsV1::watch_oom() {
   if (!write_whole_file(AT_FDCWD, dir + "/cgroup.event_control", line, O_TRUNC)) return;
   oom_fd_ = std::move(event);
   oom_eventfd_ = true;
+  oom_notices_ = oom_kill_count();  // announcements count on from the kills so far
 }
 
 }  // namespace agentrun

@@ -41,11 +41,14 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 # cgroupfs (no systemd on the development hosts) or systemd
-# (AGENTRUN_IT_CGROUP_DRIVER), and a file events log. This host's root lacks
-# CAP_SYS_RESOURCE, so every run asks for limits within the current ones.
+# (AGENTRUN_IT_CGROUP_DRIVER), and a file events log. Container logs in files
+# too: on a systemd host podman's default is journald, read back through a
+# dlopen of libsystemd that failed once in the guest tier. This host's root
+# lacks CAP_SYS_RESOURCE, so every run asks for limits within the current ones.
 cat >"$CONTAINERS_CONF" <<CONF
 [containers]
 default_ulimits = ["nofile=1024:1024", "nproc=1000:1000"]
+log_driver = "k8s-file"
 [engine]
 cgroup_manager = "$cgroup_driver"
 events_logger = "file"

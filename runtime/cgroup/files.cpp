@@ -34,7 +34,9 @@ std::optional<std::string> read_opt(const std::string& dir, const std::string& f
   if (dir.empty()) return std::nullopt;
   auto text = read_whole_file(AT_FDCWD, dir + "/" + file);
   if (text) return std::move(*text);
-  if (text.error().errnum == ENOENT) return std::nullopt;
+  // ENODEV: the cgroup was removed between the open and the read (systemd
+  // removes a scope's cgroup as soon as its last process exits).
+  if (text.error().errnum == ENOENT || text.error().errnum == ENODEV) return std::nullopt;
   throw Failure(Error{"cgroup: read " + file + " in " + dir, "", text.error().errnum});
 }
 

@@ -15,7 +15,7 @@ std::string parent_of(const std::string& dir);
 std::string trim(const std::string& s);
 
 // The file's contents; nullopt when it does not exist (an absent controller
-// or kernel feature) or `dir` is empty. Other errors throw.
+// or kernel feature, a removed cgroup) or `dir` is empty. Other errors throw.
 std::optional<std::string> read_opt(const std::string& dir, const std::string& file);
 // The same, but a missing file is an error naming `controller` ("" = core).
 std::string read_req(const std::string& controller, const std::string& dir, const std::string& file);

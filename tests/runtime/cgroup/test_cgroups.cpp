@@ -199,7 +199,8 @@ BOOST_AUTO_TEST_CASE(pause_freezes_and_resume_thaws, *test::needs_cgroup("freeze
   // A paused container is deleted with --force.
   BOOST_TEST_REQUIRE(s.agentrun({"pause", "frz"}).code == 0);
   BOOST_TEST(s.agentrun({"delete", "frz"}).code == 1);
-  BOOST_TEST(s.agentrun({"delete", "--force", "frz"}).code == 0);
+  const auto deleted = s.agentrun({"delete", "--force", "frz"});
+  BOOST_TEST(deleted.code == 0, deleted.err);
   BOOST_TEST(s.leftovers().empty());
 }
 

@@ -1,8 +1,11 @@
 #pragma once
 // Small helpers for writing JSON with RapidJSON writers (compact or pretty).
 
+#include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <rapidjson/prettywriter.h>
@@ -27,11 +30,50 @@ void write_string_map(Writer& w, const char* key, const std::map<std::string, st
   w.EndObject();
 }
 
-template <class Writer>
-void write_string_list(Writer& w, const char* key, const std::vector<std::string>& items) {
+// Any container of strings (vector, set).
+template <class Writer, class Strings = std::vector<std::string>>
+void write_string_list(Writer& w, const char* key, const Strings& items) {
   w.Key(key);
   w.StartArray();
-  for (const auto& s : items) w.String(s.c_str(), static_cast<unsigned>(s.size()));
+  for (const std::string& s : items) w.String(s.c_str(), static_cast<unsigned>(s.size()));
+  w.EndArray();
+}
+
+// A bool or integer as a JSON value; an empty optional is null.
+template <class Writer, class T>
+void write_number_value(Writer& w, const T& value) {
+  if constexpr (std::is_same_v<T, bool>) {
+    w.Bool(value);
+  } else if constexpr (std::is_integral_v<T> && std::is_signed_v<T>) {
+    w.Int64(value);
+  } else if constexpr (std::is_integral_v<T>) {
+    w.Uint64(value);
+  } else if (value) {
+    write_number_value(w, *value);
+  } else {
+    w.Null();
+  }
+}
+
+template <class Writer, class T>
+void write_number(Writer& w, const char* key, const T& value) {
+  w.Key(key);
+  write_number_value(w, value);
+}
+
+// A member that holds an object (or an array) whose members `body` writes.
+template <class Writer, class Body>
+void write_object(Writer& w, const char* key, Body body) {
+  w.Key(key);
+  w.StartObject();
+  body();
+  w.EndObject();
+}
+template <class Writer, class Items, class Each>
+void write_array(Writer& w, const char* key, const Items& items, Each each) {
+  w.Key(key);
+  w.StartArray();
+  for (const auto& item : items) each(item);
   w.EndArray();
 }
 

@@ -24,6 +24,8 @@
 #include "runtime/util/file_io.hpp"
 #include "runtime/util/log.hpp"
 #include "spec/error.hpp"
+#include "spec/json_write.hpp"
+#include "spec/json_reader.hpp"
 
 namespace agentrun {
 namespace {
@@ -328,62 +330,31 @@ void CgroupfsManager::own_leaves() {
 }
 
 std::string CgroupfsManager::to_json() const {
-  using Json = rapidjson::Writer<rapidjson::StringBuffer>;
   rapidjson::StringBuffer buf;
-  Json w(buf);
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
   w.StartObject();
-  w.Key("driver"), w.String("cgroupfs");
-  w.Key("mode"), w.String(cgroup_mode_name(mode_));
-  w.Key("dirs");
-  w.StartObject();
-  for (const auto& [c, d] : dirs_) w.Key(c.c_str(), static_cast<rapidjson::SizeType>(c.size())), w.String(d.c_str());
-  w.EndObject();
-  w.Key("created");
-  w.StartArray();
-  for (const auto& d : created_) w.String(d.c_str());
-  w.EndArray();
-  w.Key("unifiedControllers");
-  w.StartArray();
-  for (const auto& c : unified_controllers_) w.String(c.c_str());
-  w.EndArray();
+  spec::write_string(w, "driver", "cgroupfs");
+  spec::write_string(w, "mode", cgroup_mode_name(mode_));
+  spec::write_string_map(w, "dirs", dirs_);
+  spec::write_string_list(w, "created", created_);
+  spec::write_string_list(w, "unifiedControllers", unified_controllers_);
   w.EndObject();
   return buf.GetString();
 }
 
 std::unique_ptr<CgroupfsManager> CgroupfsManager::from_json(const std::string& json, std::shared_ptr<CgroupFs> fs) {
-  const char* step = "state: cgroup";
-  rapidjson::Document d;
-  if (d.Parse(json.c_str(), json.size()).HasParseError() || !d.IsObject()) fail(step, "not a JSON object");
-  const auto member = [&](const char* name) -> const rapidjson::Value& {
-    const auto it = d.FindMember(name);
-    if (it == d.MemberEnd()) fail(step, std::string("\"") + name + "\" is missing");
-    return it->value;
-  };
-  const auto strings = [&](const rapidjson::Value& v, const char* name) {
-    std::vector<std::string> out;
-    if (!v.IsArray()) fail(step, std::string("\"") + name + "\" is not an array");
-    for (const auto& s : v.GetArray()) {
-      if (!s.IsString()) fail(step, std::string("\"") + name + "\" holds a non-string");
-      out.emplace_back(s.GetString(), s.GetStringLength());
-    }
-    return out;
-  };
-  const auto& mode = member("mode");
-  const std::string m = mode.IsString() ? mode.GetString() : "";
+  const spec::JsonDocument doc(json, "state: cgroup");
+  const spec::JsonNode root = doc.root();
+  const std::string m = root.at("mode").str();
   std::unique_ptr<CgroupfsManager> cg;
   if (m == "v1" || m == "hybrid") cg = std::make_unique<CgroupfsV1>();
   else if (m == "v2") cg = std::make_unique<CgroupfsV2>();
-  else fail(step, "\"mode\" is not v1, hybrid or v2");
+  else root.at("mode").fail("not v1, hybrid or v2");
   cg->mode_ = m == "v1" ? CgroupMode::v1 : m == "hybrid" ? CgroupMode::hybrid : CgroupMode::v2;
   cg->fs_ = fs ? std::move(fs) : real_fs();
-  const auto& dirs = member("dirs");
-  if (!dirs.IsObject()) fail(step, "\"dirs\" is not an object");
-  for (const auto& e : dirs.GetObject()) {
-    if (!e.value.IsString()) fail(step, "\"dirs\" holds a non-string");
-    cg->dirs_[std::string(e.name.GetString(), e.name.GetStringLength())] = e.value.GetString();
-  }
-  cg->created_ = strings(member("created"), "created");
-  for (auto& c : strings(member("unifiedControllers"), "unifiedControllers")) cg->unified_controllers_.insert(c);
+  cg->dirs_ = root.at("dirs").string_map();
+  cg->created_ = root.at("created").strings();
+  for (auto& c : root.at("unifiedControllers").strings()) cg->unified_controllers_.insert(c);
   return cg;
 }
 

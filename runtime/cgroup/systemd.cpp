@@ -14,6 +14,8 @@
 #include "runtime/cgroup/systemd_client.hpp"
 #include "runtime/util/file_io.hpp"
 #include "spec/error.hpp"
+#include "spec/json_write.hpp"
+#include "spec/json_reader.hpp"
 
 namespace agentrun {
 namespace {
@@ -116,12 +118,12 @@ std::string SystemdCgroup::to_json() const {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
   w.StartObject();
-  w.Key("driver"), w.String("systemd");
-  w.Key("unit"), w.String(unit_.name.c_str());
-  w.Key("slice"), w.String(unit_.slice.c_str());
-  w.Key("cgroup"), w.String(unit_.cgroup.c_str());
-  w.Key("mode"), w.String(cgroup_mode_name(mode_));
-  w.Key("systemdVersion"), w.Int(systemd_version_);
+  spec::write_string(w, "driver", "systemd");
+  spec::write_string(w, "unit", unit_.name);
+  spec::write_string(w, "slice", unit_.slice);
+  spec::write_string(w, "cgroup", unit_.cgroup);
+  spec::write_string(w, "mode", cgroup_mode_name(mode_));
+  spec::write_number(w, "systemdVersion", systemd_version_);
   const std::string files = files_->to_json();
   w.Key("files"), w.RawValue(files.c_str(), files.size(), rapidjson::kObjectType);
   w.EndObject();
@@ -129,30 +131,19 @@ std::string SystemdCgroup::to_json() const {
 }
 
 std::unique_ptr<SystemdCgroup> SystemdCgroup::from_json(const std::string& json, std::shared_ptr<CgroupFs> fs) {
-  const char* step = "state: cgroup";
-  rapidjson::Document d;
-  if (d.Parse(json.c_str(), json.size()).HasParseError() || !d.IsObject()) fail(step, "not a JSON object");
-  const auto text = [&](const char* name) -> std::string {
-    const auto it = d.FindMember(name);
-    if (it == d.MemberEnd() || !it->value.IsString()) fail(step, std::string("\"") + name + "\" is not a string");
-    return {it->value.GetString(), it->value.GetStringLength()};
-  };
+  const spec::JsonDocument doc(json, "state: cgroup");
+  const spec::JsonNode root = doc.root();
   auto cg = std::make_unique<SystemdCgroup>();
   cg->unit_ours_ = true;
-  cg->unit_.name = text("unit");
-  cg->unit_.slice = text("slice");
-  cg->unit_.cgroup = text("cgroup");
-  const std::string mode = text("mode");
+  cg->unit_.name = root.at("unit").str();
+  cg->unit_.slice = root.at("slice").str();
+  cg->unit_.cgroup = root.at("cgroup").str();
+  const std::string mode = root.at("mode").str();
   cg->mode_ = mode == "v1" ? CgroupMode::v1 : mode == "hybrid" ? CgroupMode::hybrid : CgroupMode::v2;
-  const auto version = d.FindMember("systemdVersion");
-  if (version == d.MemberEnd() || !version->value.IsInt()) fail(step, "\"systemdVersion\" is not a number");
-  cg->systemd_version_ = version->value.GetInt();
-  const auto files = d.FindMember("files");
-  if (files == d.MemberEnd() || !files->value.IsObject()) fail(step, "\"files\" is not an object");
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  files->value.Accept(w);
-  cg->files_ = CgroupfsManager::from_json(buf.GetString(), std::move(fs));
+  cg->systemd_version_ = root.at("systemdVersion").i32();
+  const spec::JsonNode files = root.at("files");
+  if (!files.is_object()) files.fail("not an object");
+  cg->files_ = CgroupfsManager::from_json(files.json(), std::move(fs));
   return cg;
 }
 

@@ -66,47 +66,68 @@ uint64_t parse_duration_ms(const std::string& value, const std::string& flag) {
   return total;
 }
 
+namespace {
+
+// A flag that sets one optional field of `Struct`.
+template <class Struct, class T>
+struct FieldFlag {
+  const char* name;
+  std::optional<T> Struct::*field;
+};
+
+using spec::CpuResources;
+using spec::MemoryResources;
+constexpr FieldFlag<MemoryResources, int64_t> kMemoryFlags[] = {
+    {"memory", &MemoryResources::limit},
+    {"memory-swap", &MemoryResources::swap},
+    {"memory-reservation", &MemoryResources::reservation},
+    {"kernel-memory", &MemoryResources::kernel},
+    {"kernel-memory-tcp", &MemoryResources::kernelTCP},
+};
+constexpr FieldFlag<CpuResources, uint64_t> kCpuCounts[] = {
+    {"cpu-shares", &CpuResources::shares},
+    {"cpu-period", &CpuResources::period},
+    {"cpu-rt-period", &CpuResources::realtimePeriod},
+};
+constexpr FieldFlag<CpuResources, int64_t> kCpuSigned[] = {
+    {"cpu-quota", &CpuResources::quota},
+    {"cpu-rt-runtime", &CpuResources::realtimeRuntime},
+    {"cpu-idle", &CpuResources::idle},
+};
+
+// Sets the fields whose flags are given; whether there was one.
+template <class Struct, class T, size_t N, class Parse>
+bool set_fields(const CommandLine& cl, Struct& out, const FieldFlag<Struct, T> (&flags)[N], Parse parse) {
+  bool any = false;
+  for (const auto& f : flags)
+    if (auto v = cl.value(f.name)) {
+      out.*f.field = parse(*v, f.name);
+      any = true;
+    }
+  return any;
+}
+
+}  // namespace
+
 spec::Resources update_resources(const CommandLine& cl, const std::string& resources_text) {
   if (cl.has("resources")) return with_default_devices(spec::parse_resources_json(resources_text, "--resources"));
   for (const char* unsupported : {"l3-cache-schema", "mem-bw-schema"})
     if (cl.has(unsupported)) fail(std::string("--") + unsupported, "Intel RDT is not supported");
   spec::Resources r;
-  auto bytes = [&](const char* flag) -> std::optional<int64_t> {
-    if (auto v = cl.value(flag)) return parse_bytes(*v, flag);
-    return std::nullopt;
-  };
-  auto number = [&](const char* flag) -> std::optional<int64_t> {
-    if (auto v = cl.value(flag)) return parse_int(*v, flag);
-    return std::nullopt;
-  };
-  auto positive = [&](const char* flag) -> std::optional<uint64_t> {
-    if (auto v = cl.value(flag)) return parse_unsigned(*v, flag);
-    return std::nullopt;
-  };
-  spec::MemoryResources mem;
-  mem.limit = bytes("memory");
-  mem.swap = bytes("memory-swap");
-  mem.reservation = bytes("memory-reservation");
-  mem.kernel = bytes("kernel-memory");
-  mem.kernelTCP = bytes("kernel-memory-tcp");
-  if (mem.limit || mem.swap || mem.reservation || mem.kernel || mem.kernelTCP) r.memory = mem;
-  spec::CpuResources cpu;
-  cpu.shares = positive("cpu-shares");
-  cpu.quota = number("cpu-quota");
-  cpu.period = positive("cpu-period");
-  cpu.realtimeRuntime = number("cpu-rt-runtime");
-  cpu.realtimePeriod = positive("cpu-rt-period");
-  cpu.idle = number("cpu-idle");
+  MemoryResources mem;
+  if (set_fields(cl, mem, kMemoryFlags, parse_bytes)) r.memory = mem;
+  CpuResources cpu;
+  const bool counts = set_fields(cl, cpu, kCpuCounts, parse_unsigned);
+  const bool signed_values = set_fields(cl, cpu, kCpuSigned, parse_int);
   cpu.cpus = cl.value("cpuset-cpus").value_or("");
   cpu.mems = cl.value("cpuset-mems").value_or("");
-  if (cpu.shares || cpu.quota || cpu.period || cpu.realtimeRuntime || cpu.realtimePeriod || cpu.idle ||
-      !cpu.cpus.empty() || !cpu.mems.empty())
-    r.cpu = cpu;
-  r.pidsLimit = number("pids-limit");
-  if (auto w = positive("blkio-weight")) {
-    if (*w < 10 || *w > 1000) fail("--blkio-weight", "expects a weight from 10 to 1000");
+  if (counts || signed_values || !cpu.cpus.empty() || !cpu.mems.empty()) r.cpu = cpu;
+  if (auto pids = cl.value("pids-limit")) r.pidsLimit = parse_int(*pids, "pids-limit");
+  if (auto w = cl.value("blkio-weight")) {
+    const uint64_t weight = parse_unsigned(*w, "blkio-weight");
+    if (weight < 10 || weight > 1000) fail("--blkio-weight", "expects a weight from 10 to 1000");
     r.blockIO = spec::BlockIoResources{};
-    r.blockIO->weight = static_cast<uint16_t>(*w);
+    r.blockIO->weight = static_cast<uint16_t>(weight);
   }
   return r;
 }

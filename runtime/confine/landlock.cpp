@@ -235,31 +235,22 @@ Status apply_landlock(Sys& sys, const LandlockRuleset& rs) {
 std::string landlock_ruleset_json(const LandlockRuleset& rs) {
   return spec::pretty_json([&](spec::PrettyWriter& w) {
     w.StartObject();
-    w.Key("abi");
-    w.Int(rs.abi);
+    spec::write_number(w, "abi", rs.abi);
     write_names(w, "handledAccessFs", kFsRights, rs.handled_fs);
     write_names(w, "handledAccessNet", kNetRights, rs.handled_net);
     write_names(w, "scoped", kScopes, rs.scoped);
-    w.Key("pathRules");
-    w.StartArray();
-    for (const auto& [path, rights] : rs.path_rules) {
+    spec::write_array(w, "pathRules", rs.path_rules, [&](const auto& rule) {
       w.StartObject();
-      w.Key("path");
-      w.String(path);
-      write_names(w, "access", kFsRights, rights);
+      spec::write_string(w, "path", rule.first);
+      write_names(w, "access", kFsRights, rule.second);
       w.EndObject();
-    }
-    w.EndArray();
-    w.Key("portRules");
-    w.StartArray();
-    for (const auto& [port, rights] : rs.port_rules) {
+    });
+    spec::write_array(w, "portRules", rs.port_rules, [&](const auto& rule) {
       w.StartObject();
-      w.Key("port");
-      w.Uint(port);
-      write_names(w, "access", kNetRights, rights);
+      spec::write_number(w, "port", rule.first);
+      write_names(w, "access", kNetRights, rule.second);
       w.EndObject();
-    }
-    w.EndArray();
+    });
     w.EndObject();
   });
 }

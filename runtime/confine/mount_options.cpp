@@ -10,69 +10,49 @@
 namespace agentrun {
 namespace {
 
-enum class Scope { top, tree };
-
 struct AttrOption {
   std::string_view name;
-  Scope scope;
   uint64_t set;
   uint64_t clr;
 };
 
 constexpr uint64_t kAtime = MOUNT_ATTR__ATIME;
 
-// Plain options change the mount itself, "r" options the whole tree.
+// Each changes the mount itself; with an "r" in front ("rro", "rnosuid") the
+// whole tree.
 constexpr AttrOption kAttrOptions[] = {
-    {"ro", Scope::top, MOUNT_ATTR_RDONLY, 0},
-    {"rw", Scope::top, 0, MOUNT_ATTR_RDONLY},
-    {"nosuid", Scope::top, MOUNT_ATTR_NOSUID, 0},
-    {"suid", Scope::top, 0, MOUNT_ATTR_NOSUID},
-    {"nodev", Scope::top, MOUNT_ATTR_NODEV, 0},
-    {"dev", Scope::top, 0, MOUNT_ATTR_NODEV},
-    {"noexec", Scope::top, MOUNT_ATTR_NOEXEC, 0},
-    {"exec", Scope::top, 0, MOUNT_ATTR_NOEXEC},
-    {"nosymfollow", Scope::top, MOUNT_ATTR_NOSYMFOLLOW, 0},
-    {"symfollow", Scope::top, 0, MOUNT_ATTR_NOSYMFOLLOW},
-    {"noatime", Scope::top, MOUNT_ATTR_NOATIME, kAtime},
-    {"strictatime", Scope::top, MOUNT_ATTR_STRICTATIME, kAtime},
-    {"relatime", Scope::top, MOUNT_ATTR_RELATIME, kAtime},
+    {"ro", MOUNT_ATTR_RDONLY, 0},
+    {"rw", 0, MOUNT_ATTR_RDONLY},
+    {"nosuid", MOUNT_ATTR_NOSUID, 0},
+    {"suid", 0, MOUNT_ATTR_NOSUID},
+    {"nodev", MOUNT_ATTR_NODEV, 0},
+    {"dev", 0, MOUNT_ATTR_NODEV},
+    {"noexec", MOUNT_ATTR_NOEXEC, 0},
+    {"exec", 0, MOUNT_ATTR_NOEXEC},
+    {"nosymfollow", MOUNT_ATTR_NOSYMFOLLOW, 0},
+    {"symfollow", 0, MOUNT_ATTR_NOSYMFOLLOW},
+    {"noatime", MOUNT_ATTR_NOATIME, kAtime},
+    {"strictatime", MOUNT_ATTR_STRICTATIME, kAtime},
+    {"relatime", MOUNT_ATTR_RELATIME, kAtime},
     // Clearing noatime, relatime or strictatime leaves the kernel default.
-    {"atime", Scope::top, MOUNT_ATTR_RELATIME, kAtime},
-    {"norelatime", Scope::top, MOUNT_ATTR_RELATIME, kAtime},
-    {"nostrictatime", Scope::top, MOUNT_ATTR_RELATIME, kAtime},
-    {"nodiratime", Scope::top, MOUNT_ATTR_NODIRATIME, 0},
-    {"diratime", Scope::top, 0, MOUNT_ATTR_NODIRATIME},
-    {"rro", Scope::tree, MOUNT_ATTR_RDONLY, 0},
-    {"rrw", Scope::tree, 0, MOUNT_ATTR_RDONLY},
-    {"rnosuid", Scope::tree, MOUNT_ATTR_NOSUID, 0},
-    {"rsuid", Scope::tree, 0, MOUNT_ATTR_NOSUID},
-    {"rnodev", Scope::tree, MOUNT_ATTR_NODEV, 0},
-    {"rdev", Scope::tree, 0, MOUNT_ATTR_NODEV},
-    {"rnoexec", Scope::tree, MOUNT_ATTR_NOEXEC, 0},
-    {"rexec", Scope::tree, 0, MOUNT_ATTR_NOEXEC},
-    {"rnosymfollow", Scope::tree, MOUNT_ATTR_NOSYMFOLLOW, 0},
-    {"rsymfollow", Scope::tree, 0, MOUNT_ATTR_NOSYMFOLLOW},
-    {"rnoatime", Scope::tree, MOUNT_ATTR_NOATIME, kAtime},
-    {"rstrictatime", Scope::tree, MOUNT_ATTR_STRICTATIME, kAtime},
-    {"rrelatime", Scope::tree, MOUNT_ATTR_RELATIME, kAtime},
-    {"ratime", Scope::tree, MOUNT_ATTR_RELATIME, kAtime},
-    {"rnorelatime", Scope::tree, MOUNT_ATTR_RELATIME, kAtime},
-    {"rnostrictatime", Scope::tree, MOUNT_ATTR_RELATIME, kAtime},
-    {"rnodiratime", Scope::tree, MOUNT_ATTR_NODIRATIME, 0},
-    {"rdiratime", Scope::tree, 0, MOUNT_ATTR_NODIRATIME},
+    {"atime", MOUNT_ATTR_RELATIME, kAtime},
+    {"norelatime", MOUNT_ATTR_RELATIME, kAtime},
+    {"nostrictatime", MOUNT_ATTR_RELATIME, kAtime},
+    {"nodiratime", MOUNT_ATTR_NODIRATIME, 0},
+    {"diratime", 0, MOUNT_ATTR_NODIRATIME},
 };
 
 struct PropagationOption {
   std::string_view name;
-  Scope scope;
   uint64_t propagation;
 };
 
+// Likewise "rprivate" and the others for the whole tree.
 constexpr PropagationOption kPropagation[] = {
-    {"private", Scope::top, MS_PRIVATE},      {"rprivate", Scope::tree, MS_PRIVATE},
-    {"shared", Scope::top, MS_SHARED},        {"rshared", Scope::tree, MS_SHARED},
-    {"slave", Scope::top, MS_SLAVE},          {"rslave", Scope::tree, MS_SLAVE},
-    {"unbindable", Scope::top, MS_UNBINDABLE}, {"runbindable", Scope::tree, MS_UNBINDABLE},
+    {"private", MS_PRIVATE},
+    {"shared", MS_SHARED},
+    {"slave", MS_SLAVE},
+    {"unbindable", MS_UNBINDABLE},
 };
 
 // Superblock flags a new file system takes as parameters.
@@ -92,6 +72,15 @@ const T* find_named(const T (&table)[N], std::string_view name) {
   return nullptr;
 }
 
+// The entry `opt` names and whether it is the recursive form ("rnosuid").
+// No name in a table is another's recursive form ("ro" is not "r" + "o").
+template <class T, size_t N>
+std::pair<const T*, bool> find_option(const T (&table)[N], std::string_view opt) {
+  if (const T* e = find_named(table, opt)) return {e, false};
+  if (opt.size() > 1 && opt[0] == 'r') return {find_named(table, opt.substr(1)), true};
+  return {nullptr, false};
+}
+
 // A later option overrides an earlier one ("rw" after "ro").
 void apply(MountAttrs& attrs, uint64_t set, uint64_t clr) {
   attrs.set = (attrs.set & ~clr) | set;
@@ -107,14 +96,15 @@ MountOptions parse_mount_options(const std::vector<std::string>& options, bool b
   for (size_t i = 0; i < options.size(); ++i) {
     const std::string& opt = options[i];
     std::string where = field + "[" + std::to_string(i) + "]";
-    auto scope_of = [&out](Scope s) -> MountAttrs& { return s == Scope::top ? out.top : out.tree; };
+    const auto [attr, attr_tree] = find_option(kAttrOptions, opt);
+    const auto [propagation, propagation_tree] = find_option(kPropagation, opt);
     if (opt == "bind" || opt == "rbind") {
       out.bind = true;
       out.recursive = out.recursive || opt == "rbind";
-    } else if (auto* a = find_named(kAttrOptions, opt)) {
-      apply(scope_of(a->scope), a->set, a->clr);
-    } else if (auto* p = find_named(kPropagation, opt)) {
-      scope_of(p->scope).propagation = p->propagation;
+    } else if (attr) {
+      apply(attr_tree ? out.tree : out.top, attr->set, attr->clr);
+    } else if (propagation) {
+      (propagation_tree ? out.tree : out.top).propagation = propagation->propagation;
     } else if (listed(kSuperblockFlags, opt)) {
       out.sb_flags.push_back(opt);
     } else if (listed(kDefaults, opt)) {
@@ -147,10 +137,11 @@ MountOptions parse_mount_options(const std::vector<std::string>& options, bool b
 
 std::vector<std::string> known_mount_options() {
   // idmap and ridmap are recognised (to refuse them clearly) but not offered.
-
   std::vector<std::string> out = {"bind", "rbind", "tmpcopyup"};
   for (const auto& a : kAttrOptions) out.emplace_back(a.name);
+  for (const auto& a : kAttrOptions) out.push_back("r" + std::string(a.name));
   for (const auto& p : kPropagation) out.emplace_back(p.name);
+  for (const auto& p : kPropagation) out.push_back("r" + std::string(p.name));
   for (auto s : kSuperblockFlags) out.emplace_back(s);
   for (auto s : kDefaults) out.emplace_back(s);
   return out;

@@ -21,26 +21,13 @@
 #include "runtime/util/fd.hpp"
 #include "runtime/util/sha256.hpp"
 #include "spec/error.hpp"
+#include "spec/json_write.hpp"
 #include "spec/names.hpp"
 
 namespace agentrun {
 namespace {
 
 using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
-
-void write_str(Writer& w, const std::string& s) { w.String(s.c_str(), static_cast<unsigned>(s.size())); }
-
-void write_strings(Writer& w, const char* key, const std::vector<std::string>& list) {
-  w.Key(key);
-  w.StartArray();
-  for (const auto& s : list) write_str(w, s);
-  w.EndArray();
-}
-
-void write_errno(Writer& w, const char* key, std::optional<uint32_t> v) {
-  w.Key(key);
-  v ? w.Uint(*v) : w.Null();
-}
 
 std::string operator_name(spec::SeccompOperator op) {
   for (const std::string& name : spec::seccomp_operator_names())
@@ -53,41 +40,27 @@ std::string canonical_json(const spec::Seccomp& s) {
   rapidjson::StringBuffer buf;
   Writer w(buf);
   w.StartObject();
-  w.Key("defaultAction");
-  w.String(spec::seccomp_action_name(s.defaultAction));
-  write_errno(w, "defaultErrnoRet", s.defaultErrnoRet);
-  write_strings(w, "architectures", s.architectures);
-  write_strings(w, "flags", s.flags);
-  w.Key("listenerPath");
-  write_str(w, s.listenerPath);
-  w.Key("listenerMetadata");
-  write_str(w, s.listenerMetadata);
-  w.Key("syscalls");
-  w.StartArray();
-  for (const spec::SeccompSyscall& sc : s.syscalls) {
+  spec::write_string(w, "defaultAction", spec::seccomp_action_name(s.defaultAction));
+  spec::write_number(w, "defaultErrnoRet", s.defaultErrnoRet);
+  spec::write_string_list(w, "architectures", s.architectures);
+  spec::write_string_list(w, "flags", s.flags);
+  spec::write_string(w, "listenerPath", s.listenerPath);
+  spec::write_string(w, "listenerMetadata", s.listenerMetadata);
+  spec::write_array(w, "syscalls", s.syscalls, [&](const spec::SeccompSyscall& sc) {
     w.StartObject();
-    write_strings(w, "names", sc.names);
-    w.Key("action");
-    w.String(spec::seccomp_action_name(sc.action));
-    write_errno(w, "errnoRet", sc.errnoRet);
-    w.Key("args");
-    w.StartArray();
-    for (const spec::SeccompArg& a : sc.args) {
+    spec::write_string_list(w, "names", sc.names);
+    spec::write_string(w, "action", spec::seccomp_action_name(sc.action));
+    spec::write_number(w, "errnoRet", sc.errnoRet);
+    spec::write_array(w, "args", sc.args, [&](const spec::SeccompArg& a) {
       w.StartObject();
-      w.Key("index");
-      w.Uint(a.index);
-      w.Key("value");
-      w.Uint64(a.value);
-      w.Key("valueTwo");
-      w.Uint64(a.valueTwo);
-      w.Key("op");
-      write_str(w, operator_name(a.op));
+      spec::write_number(w, "index", a.index);
+      spec::write_number(w, "value", a.value);
+      spec::write_number(w, "valueTwo", a.valueTwo);
+      spec::write_string(w, "op", operator_name(a.op));
       w.EndObject();
-    }
-    w.EndArray();
+    });
     w.EndObject();
-  }
-  w.EndArray();
+  });
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize());
 }

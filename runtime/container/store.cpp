@@ -179,12 +179,9 @@ std::string record_json(const ContainerRecord& r) {
   spec::write_string(w, "ociVersion", r.oci_version);
   spec::write_string(w, "bundle", r.bundle);
   spec::write_string(w, "rootfs", r.rootfs);
-  w.Key("pid");
-  w.Int(r.pid);
-  w.Key("startTime");
-  w.Uint64(r.start_time);
-  w.Key("ownPidNamespace");
-  w.Bool(r.own_pid_namespace);
+  spec::write_number(w, "pid", r.pid);
+  spec::write_number(w, "startTime", r.start_time);
+  spec::write_number(w, "ownPidNamespace", r.own_pid_namespace);
   spec::write_string(w, "created", r.created);
   spec::write_string(w, "owner", r.owner);
   spec::write_string_map(w, "annotations", r.annotations);

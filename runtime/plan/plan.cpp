@@ -110,21 +110,22 @@ std::vector<DeviceNode> plan_devices(const std::vector<spec::Device>& devices) {
 }
 
 ProcessPlan plan_process(const spec::Process& p, const HostFacts& host) {
-  ProcessPlan out;
-  out.args = p.args;
-  out.env = p.env;
-  out.cwd = p.cwd;
-  out.uid = p.user.uid;
-  out.gid = p.user.gid;
-  out.groups.assign(p.user.additionalGids.begin(), p.user.additionalGids.end());
-  if (p.user.umask) out.umask = static_cast<mode_t>(*p.user.umask);
-  out.caps = plan_caps(p.capabilities, host.last_cap);
-  out.rlimits = p.rlimits;
-  out.no_new_privileges = p.noNewPrivileges;
-  out.terminal = p.terminal;
-  out.console_size = p.consoleSize;
-  out.oom_score_adj = p.oomScoreAdj;
-  out.apparmor_profile = p.apparmorProfile;
+  ProcessPlan out{
+      .args = p.args,
+      .env = p.env,
+      .cwd = p.cwd,
+      .uid = p.user.uid,
+      .gid = p.user.gid,
+      .groups = {p.user.additionalGids.begin(), p.user.additionalGids.end()},
+      .umask = p.user.umask ? std::optional<mode_t>(static_cast<mode_t>(*p.user.umask)) : std::nullopt,
+      .caps = plan_caps(p.capabilities, host.last_cap),
+      .rlimits = p.rlimits,
+      .no_new_privileges = p.noNewPrivileges,
+      .terminal = p.terminal,
+      .console_size = p.consoleSize,
+      .oom_score_adj = p.oomScoreAdj,
+      .apparmor_profile = p.apparmorProfile,
+  };
   if (p.ioPriority) out.ioprio = (p.ioPriority->ioClass << 13) | p.ioPriority->priority;
   if (p.scheduler) {
     const auto& s = *p.scheduler;

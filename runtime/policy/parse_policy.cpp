@@ -170,24 +170,16 @@ namespace {
 
 using Writer = spec::PrettyWriter;
 
-void port_list(Writer& w, const char* key, const std::vector<uint16_t>& items) {
-  w.Key(key);
-  w.StartArray();
-  for (auto p : items) w.Uint(p);
-  w.EndArray();
-}
-
-void opt_bool_field(Writer& w, const char* key, const std::optional<bool>& v) {
-  if (!v) return;
-  w.Key(key);
-  w.Bool(*v);
-}
-
+// A member the policy sets; an unset one is left out.
 template <class T>
-void opt_number(Writer& w, const char* key, const std::optional<T>& v) {
+void if_set(Writer& w, const char* key, const std::optional<T>& v) {
   if (!v) return;
-  w.Key(key);
-  w.Int64(static_cast<int64_t>(*v));
+  if constexpr (std::is_same_v<T, std::vector<std::string>>)
+    spec::write_string_list(w, key, *v);
+  else if constexpr (std::is_same_v<T, std::vector<uint16_t>>)
+    spec::write_array(w, key, *v, [&](uint16_t port) { w.Uint(port); });
+  else
+    spec::write_number(w, key, *v);
 }
 
 }  // namespace
@@ -195,44 +187,38 @@ void opt_number(Writer& w, const char* key, const std::optional<T>& v) {
 std::string policy_json(const Policy& p) {
   return spec::pretty_json([&](spec::PrettyWriter& w) {
     w.StartObject();
-    w.Key("agentrunPolicy");
-    w.Int(1);
+    spec::write_number(w, "agentrunPolicy", 1);
     spec::write_string(w, "name", p.name);
     if (!p.description.empty()) spec::write_string(w, "description", p.description);
     spec::write_string(w, "isolation", isolation_name(p.isolation));
     spec::write_string_list(w, "require", p.require);
-    w.Key("filesystem");
-    w.StartObject();
-    opt_bool_field(w, "readonlyRoot", p.filesystem.readonlyRoot);
-    if (p.filesystem.writable) spec::write_string_list(w, "writable", *p.filesystem.writable);
-    spec::write_string_list(w, "denyRead", p.filesystem.denyRead);
-    spec::write_string_list(w, "denyExec", p.filesystem.denyExec);
-    if (p.filesystem.execFrom) spec::write_string_list(w, "execFrom", *p.filesystem.execFrom);
-    w.EndObject();
-    w.Key("process");
-    w.StartObject();
-    opt_bool_field(w, "noNewPrivileges", p.process.noNewPrivileges);
-    opt_bool_field(w, "allowRoot", p.process.allowRoot);
-    opt_bool_field(w, "allowPrivileged", p.process.allowPrivileged);
-    if (p.process.capabilities) spec::write_string_list(w, "capabilities", *p.process.capabilities);
-    w.EndObject();
-    w.Key("seccomp");
-    w.StartObject();
-    if (!p.seccomp.baseline.empty()) spec::write_string(w, "baseline", p.seccomp.baseline);
-    spec::write_string_list(w, "plus", p.seccomp.plus);
-    w.EndObject();
-    w.Key("network");
-    w.StartObject();
-    if (p.network.mode) spec::write_string(w, "mode", *p.network.mode == NetworkMode::none ? "none" : "inherit");
-    if (p.network.tcpConnect) port_list(w, "tcpConnect", *p.network.tcpConnect);
-    if (p.network.tcpBind) port_list(w, "tcpBind", *p.network.tcpBind);
-    w.EndObject();
-    w.Key("resources");
-    w.StartObject();
-    opt_number(w, "pidsMax", p.resources.pidsMax);
-    opt_number(w, "memoryMax", p.resources.memoryMax);
-    opt_number(w, "nofileMax", p.resources.nofileMax);
-    w.EndObject();
+    spec::write_object(w, "filesystem", [&] {
+      if_set(w, "readonlyRoot", p.filesystem.readonlyRoot);
+      if_set(w, "writable", p.filesystem.writable);
+      spec::write_string_list(w, "denyRead", p.filesystem.denyRead);
+      spec::write_string_list(w, "denyExec", p.filesystem.denyExec);
+      if_set(w, "execFrom", p.filesystem.execFrom);
+    });
+    spec::write_object(w, "process", [&] {
+      if_set(w, "noNewPrivileges", p.process.noNewPrivileges);
+      if_set(w, "allowRoot", p.process.allowRoot);
+      if_set(w, "allowPrivileged", p.process.allowPrivileged);
+      if_set(w, "capabilities", p.process.capabilities);
+    });
+    spec::write_object(w, "seccomp", [&] {
+      if (!p.seccomp.baseline.empty()) spec::write_string(w, "baseline", p.seccomp.baseline);
+      spec::write_string_list(w, "plus", p.seccomp.plus);
+    });
+    spec::write_object(w, "network", [&] {
+      if (p.network.mode) spec::write_string(w, "mode", *p.network.mode == NetworkMode::none ? "none" : "inherit");
+      if_set(w, "tcpConnect", p.network.tcpConnect);
+      if_set(w, "tcpBind", p.network.tcpBind);
+    });
+    spec::write_object(w, "resources", [&] {
+      if_set(w, "pidsMax", p.resources.pidsMax);
+      if_set(w, "memoryMax", p.resources.memoryMax);
+      if_set(w, "nofileMax", p.resources.nofileMax);
+    });
     w.EndObject();
   });
 }

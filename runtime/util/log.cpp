@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <iterator>
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -27,13 +28,9 @@ Logger& logger() {
 }
 
 const char* level_name(LogLevel l) {
-  switch (l) {
-    case LogLevel::debug: return "debug";
-    case LogLevel::info: return "info";
-    case LogLevel::warning: return "warning";
-    case LogLevel::error: return "error";
-  }
-  return "error";
+  constexpr const char* kNames[] = {"debug", "info", "warning", "error"};  // in LogLevel's order
+  const auto i = static_cast<size_t>(l);
+  return i < std::size(kNames) ? kNames[i] : "error";
 }
 
 std::string quoted(const std::string& s) {

@@ -186,7 +186,7 @@ BOOST_AUTO_TEST_CASE(v1_shared_parent_and_errors) {
   expect_failure([&] { CgroupfsManager::plan(layout, {{"memory", "/"}}, "x", "x", fake); },
                  "cgroup: hierarchy \"blkio\" is mounted but this process's cgroup in it is not in /proc/self/cgroup");
   expect_failure([] { CgroupfsManager::from_json(R"({"mode":"v3","dirs":{},"created":[],"unifiedControllers":[]})"); },
-                 "state: cgroup: \"mode\" is not v1, hybrid or v2");
+                 "state: cgroup: mode: not v1, hybrid or v2");
 }
 
 // A systemd scope's directories: those systemd made (memory here) and

@@ -49,8 +49,6 @@ const std::shared_ptr<CgroupFs>& real_fs() {
 
 }  // namespace
 
-int CgroupFs::make_dir(const std::string& path) { return ::mkdir(path.c_str(), 0755) == 0 ? 0 : errno; }
-int CgroupFs::remove_dir(const std::string& path) { return ::rmdir(path.c_str()) == 0 ? 0 : errno; }
 
 std::unique_ptr<CgroupfsManager> CgroupfsManager::plan(const CgroupLayout& layout,
                                                        const std::map<std::string, std::string>& own_cgroups,
@@ -115,8 +113,8 @@ void CgroupfsManager::inherit_cpuset(const std::string& dir) const {
   const std::string top = dir_of("cpuset");
   if (top.empty() || (dir != top && top.rfind(dir + "/", 0) != 0)) return;
   for (const char* file : {"cpuset.cpus", "cpuset.mems"}) {
-    if (!trim(read_req("cpuset", dir, file)).empty()) continue;
-    write("cpuset", dir, file, trim(read_req("cpuset", parent_of(dir), file)));
+    if (!trim(read_req(*fs_, "cpuset", dir, file)).empty()) continue;
+    write(*fs_, "cpuset", dir, file, trim(read_req(*fs_, "cpuset", parent_of(dir), file)));
   }
 }
 
@@ -137,16 +135,15 @@ void CgroupfsManager::enable_controller(const std::string& controller) const {
     fail("cgroup", "controller \"" + controller + "\" is not available on this host (needed by " +
                        resource_field_of(controller) + ")");
   std::vector<std::string> chain;  // nearest first
-  for (std::string dir = parent_of(dir_of("")); !listed(read_req("", dir, "cgroup.subtree_control"), controller);
+  for (std::string dir = parent_of(dir_of("")); !listed(read_req(*fs_, "", dir, "cgroup.subtree_control"), controller);
        dir = parent_of(dir)) {
     chain.push_back(dir);
-    if (listed(read_opt(dir, "cgroup.controllers"), controller)) break;
+    if (listed(read_opt(*fs_, dir, "cgroup.controllers"), controller)) break;
     if (dir == "/") fail("cgroup", "no ancestor of " + dir_of("") + " has the controller \"" + controller + "\"");
   }
   for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
-    auto st = write_whole_file(AT_FDCWD, *it + "/cgroup.subtree_control", "+" + controller, O_TRUNC);
-    if (st) continue;
-    const int err = st.error().errnum;
+    const int err = fs_->write_file(*it + "/cgroup.subtree_control", "+" + controller);
+    if (err == 0) continue;
     fail_errno("cgroup: enable the controller \"" + controller + "\" for " + resource_field_of(controller) +
                    " in " + *it + "/cgroup.subtree_control" +
                    (err == EBUSY ? " (that cgroup holds processes: cgroup v2 lets only a cgroup without "
@@ -162,7 +159,7 @@ void CgroupfsManager::apply_unified(const spec::Resources& r) const {
   for (const auto& w : writes)
     if (!w.controller.empty() && needed.insert(w.controller).second) enable_controller(w.controller);
   const std::string dir = dir_of("");
-  for (const auto& w : writes) write(w.controller, dir, w.file, w.value);
+  for (const auto& w : writes) write(*fs_, w.controller, dir, w.file, w.value);
   if (r.devices.empty()) return;
   UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fd) fail_errno("cgroup devices: open " + dir, errno);
@@ -172,7 +169,7 @@ void CgroupfsManager::apply_unified(const spec::Resources& r) const {
 void CgroupfsManager::add_process(pid_t pid) const {
   std::set<std::string> done;  // comounted controllers share a directory
   for (const auto& [controller, dir] : dirs_)
-    if (done.insert(dir).second) write(controller, dir, "cgroup.procs", std::to_string(pid));
+    if (done.insert(dir).second) write(*fs_, controller, dir, "cgroup.procs", std::to_string(pid));
 }
 
 void CgroupfsManager::join_init(pid_t pid, bool born_in) {
@@ -183,7 +180,7 @@ std::vector<pid_t> CgroupfsManager::processes() const {
   std::set<pid_t> pids;
   // A cgroup that is gone holds nothing: systemd removes a scope's once it is empty.
   for (const auto& dir : distinct_dirs()) {
-    std::istringstream in(read_opt(dir, "cgroup.procs").value_or(""));
+    std::istringstream in(read_opt(*fs_, dir, "cgroup.procs").value_or(""));
     for (pid_t p; in >> p;) pids.insert(p);
   }
   return {pids.begin(), pids.end()};
@@ -204,7 +201,7 @@ void CgroupfsManager::freeze() {
   // delay it. Give up after about a second rather than hang `pause`. v1's
   // state is written again until it reads FROZEN; v2 announces the change
   // in cgroup.events, which poll reports as POLLPRI.
-  write("freezer", dir, v1 ? "freezer.state" : "cgroup.freeze", v1 ? "FROZEN" : "1");
+  write(*fs_, "freezer", dir, v1 ? "freezer.state" : "cgroup.freeze", v1 ? "FROZEN" : "1");
   UniqueFd events(v1 ? -1 : ::open((dir + "/cgroup.events").c_str(), O_RDONLY | O_CLOEXEC));
   const auto deadline = Clock::now() + std::chrono::seconds(1);
   while (!frozen()) {
@@ -215,7 +212,7 @@ void CgroupfsManager::freeze() {
     }
     if (v1) {
       sleep_ms(5);
-      write("freezer", dir, "freezer.state", "FROZEN");
+      write(*fs_, "freezer", dir, "freezer.state", "FROZEN");
       continue;
     }
     pollfd p{events.get(), POLLPRI, 0};
@@ -227,7 +224,7 @@ void CgroupfsManager::thaw() {
   bool v1 = false;
   const std::string dir = freezer_dir(v1);
   try {
-    write("freezer", dir, v1 ? "freezer.state" : "cgroup.freeze", v1 ? "THAWED" : "0");
+    write(*fs_, "freezer", dir, v1 ? "freezer.state" : "cgroup.freeze", v1 ? "THAWED" : "0");
   } catch (const Failure& f) {
     // Gone with its processes (systemd removes an empty scope's cgroup at once).
     if (f.error().errnum == ENOENT && ::access(dir.c_str(), F_OK) != 0) return;
@@ -238,10 +235,10 @@ void CgroupfsManager::thaw() {
 bool CgroupfsManager::frozen() const {
   bool v1 = false;
   const std::string dir = freezer_dir(v1);
-  const auto state = read_opt(dir, v1 ? "freezer.state" : "cgroup.freeze");
+  const auto state = read_opt(*fs_, dir, v1 ? "freezer.state" : "cgroup.freeze");
   if (!state) return false;  // a cgroup that is gone is not frozen
   if (v1) return trim(*state) == "FROZEN";
-  return trim(*state) == "1" && value_of(read_opt(dir, "cgroup.events"), "frozen") == 1;
+  return trim(*state) == "1" && value_of(read_opt(*fs_, dir, "cgroup.events"), "frozen") == 1;
 }
 
 void CgroupfsManager::signal_all(int signal) {
@@ -262,7 +259,7 @@ void CgroupfsManager::signal_all(int signal) {
 }
 
 std::string CgroupfsManager::stats_json(const std::string& id) const {
-  return cgroup_stats_json(id, dirs_, dir_of(""));
+  return cgroup_stats_json(*fs_, id, dirs_, dir_of(""));
 }
 
 // A leaf is usually empty by now: only when removing it fails are the

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/cgroup/cgroup_fs.hpp"
 #include "runtime/cgroup/manager.hpp"
 #include "runtime/util/fd.hpp"
 

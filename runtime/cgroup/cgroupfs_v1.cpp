@@ -30,13 +30,13 @@ void CgroupfsV1::apply_v1(const spec::Resources& r) const {
   uint64_t current_limit = std::numeric_limits<uint64_t>::max();
   const std::string memory = dir_of("memory");
   if (!memory.empty() && r.memory && r.memory->limit.value_or(0) != 0 && r.memory->swap.value_or(0) != 0)
-    current_limit = number(read_req("memory", memory, "memory.limit_in_bytes"));
+    current_limit = number(read_req(*fs_, "memory", memory, "memory.limit_in_bytes"));
   for (const auto& w : v1_writes(r, current_limit)) {
     const std::string dir = dir_of(w.controller);
     if (dir.empty())
       fail("cgroup", "controller \"" + w.controller + "\" is not available on this host (needed by " +
                          resource_field_of(w.controller) + ")");
-    write(w.controller, dir, v1_file(dir, w.file), w.value);
+    write(*fs_, w.controller, dir, v1_file(dir, w.file), w.value);
   }
 }
 
@@ -81,7 +81,7 @@ std::string CgroupfsV1::accounting_only_dir() const {
 uint64_t CgroupfsV1::oom_kill_count() const {
   const std::string v1 = dir_of("memory");
   // Once the cgroup is gone (its processes too), the last count read stays.
-  const auto text = v1.empty() ? read_opt(dir_of(""), "memory.events") : read_opt(v1, "memory.oom_control");
+  const auto text = v1.empty() ? read_opt(*fs_, dir_of(""), "memory.events") : read_opt(*fs_, v1, "memory.oom_control");
   if (text) last_oom_kills_ = value_of(*text, "oom_kill");
   return std::max(last_oom_kills_, oom_notices_);
 }
@@ -95,7 +95,7 @@ void CgroupfsV1::watch_oom() {
   UniqueFd control(::open((dir + "/memory.oom_control").c_str(), O_RDONLY | O_CLOEXEC));
   if (!event || !control) return;
   const std::string line = std::to_string(event.get()) + " " + std::to_string(control.get());
-  if (!write_whole_file(AT_FDCWD, dir + "/cgroup.event_control", line, O_TRUNC)) return;
+  if (fs_->write_file(dir + "/cgroup.event_control", line) != 0) return;
   oom_fd_ = std::move(event);
   oom_eventfd_ = true;
   oom_notices_ = oom_kill_count();  // announcements count on from the kills so far

@@ -20,14 +20,14 @@ void CgroupfsV2::create() {
 // cgroup.kill (5.14) kills the whole tree at once, forks in flight included.
 void CgroupfsV2::signal_all(int signal) {
   if (signal != SIGKILL) return CgroupfsManager::signal_all(signal);
-  auto st = write_whole_file(AT_FDCWD, dir_of("") + "/cgroup.kill", "1", O_TRUNC);
-  if (st) return;
-  if (st.error().errnum != ENOENT) fail_errno("cgroup: write cgroup.kill = 1 in " + dir_of(""), st.error().errnum);
+  const int err = fs_->write_file(dir_of("") + "/cgroup.kill", "1");
+  if (err == 0) return;
+  if (err != ENOENT) fail_errno("cgroup: write cgroup.kill = 1 in " + dir_of(""), err);
   CgroupfsManager::signal_all(signal);
 }
 
 uint64_t CgroupfsV2::oom_kill_count() const {
-  if (!oom_fd_) return cgroup_files::value_of(cgroup_files::read_opt(dir_of(""), "memory.events"), "oom_kill");
+  if (!oom_fd_) return cgroup_files::value_of(cgroup_files::read_opt(*fs_, dir_of(""), "memory.events"), "oom_kill");
   // The cgroup may be gone (ENODEV): the last count read stays.
   char buf[512];
   const ssize_t n = ::pread(oom_fd_.get(), buf, sizeof buf - 1, 0);

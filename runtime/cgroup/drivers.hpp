@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "runtime/cgroup/cgroup_fs.hpp"
 #include "runtime/cgroup/manager.hpp"
 
 namespace agentrun {

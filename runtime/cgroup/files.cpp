@@ -30,27 +30,27 @@ std::string trim(const std::string& s) {
   return b == std::string::npos ? "" : s.substr(b, s.find_last_not_of(" \t\n") - b + 1);
 }
 
-std::optional<std::string> read_opt(const std::string& dir, const std::string& file) {
+std::optional<std::string> read_opt(CgroupFs& fs, const std::string& dir, const std::string& file) {
   if (dir.empty()) return std::nullopt;
-  auto text = read_whole_file(AT_FDCWD, dir + "/" + file);
-  if (text) return std::move(*text);
+  std::string text;
+  const int err = fs.read_file(dir + "/" + file, text);
+  if (err == 0) return text;
   // ENODEV: the cgroup was removed between the open and the read (systemd
   // removes a scope's cgroup as soon as its last process exits).
-  if (text.error().errnum == ENOENT || text.error().errnum == ENODEV) return std::nullopt;
-  throw Failure(Error{"cgroup: read " + file + " in " + dir, "", text.error().errnum});
+  if (err == ENOENT || err == ENODEV) return std::nullopt;
+  throw Failure(Error{"cgroup: read " + file + " in " + dir, "", err});
 }
 
-std::string read_req(const std::string& controller, const std::string& dir, const std::string& file) {
-  auto text = read_opt(dir, file);
+std::string read_req(CgroupFs& fs, const std::string& controller, const std::string& dir, const std::string& file) {
+  auto text = read_opt(fs, dir, file);
   if (!text) throw Failure(Error{controller_step(controller) + ": read " + file + " in " + dir, "", ENOENT});
   return *text;
 }
 
-void write(const std::string& controller, const std::string& dir, const std::string& file, const std::string& value) {
-  auto st = write_whole_file(AT_FDCWD, dir + "/" + file, value, O_TRUNC);
-  if (!st)
-    throw Failure(Error{controller_step(controller) + ": write " + file + " = " + value + " in " + dir, "",
-                        st.error().errnum});
+void write(CgroupFs& fs, const std::string& controller, const std::string& dir, const std::string& file,
+           const std::string& value) {
+  if (const int err = fs.write_file(dir + "/" + file, value))
+    throw Failure(Error{controller_step(controller) + ": write " + file + " = " + value + " in " + dir, "", err});
 }
 
 std::map<std::string, uint64_t> key_values(const std::string& text) {

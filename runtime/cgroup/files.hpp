@@ -1,5 +1,5 @@
 #pragma once
-// Reading and writing cgroup interface files, for every driver. Errors throw
+// Reading and writing cgroup interface files (through a CgroupFs), for every driver. Errors throw
 // Failure naming the controller, the file, the directory and the errno.
 
 #include <cstdint>
@@ -7,6 +7,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "runtime/cgroup/cgroup_fs.hpp"
 
 namespace agentrun::cgroup_files {
 
@@ -16,10 +18,11 @@ std::string trim(const std::string& s);
 
 // The file's contents; nullopt when it does not exist (an absent controller
 // or kernel feature, a removed cgroup) or `dir` is empty. Other errors throw.
-std::optional<std::string> read_opt(const std::string& dir, const std::string& file);
+std::optional<std::string> read_opt(CgroupFs& fs, const std::string& dir, const std::string& file);
 // The same, but a missing file is an error naming `controller` ("" = core).
-std::string read_req(const std::string& controller, const std::string& dir, const std::string& file);
-void write(const std::string& controller, const std::string& dir, const std::string& file, const std::string& value);
+std::string read_req(CgroupFs& fs, const std::string& controller, const std::string& dir, const std::string& file);
+void write(CgroupFs& fs, const std::string& controller, const std::string& dir, const std::string& file,
+           const std::string& value);
 
 // "key value" lines (memory.stat, cpu.stat, memory.events ...).
 std::map<std::string, uint64_t> key_values(const std::string& text);

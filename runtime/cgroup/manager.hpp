@@ -68,16 +68,6 @@ class CgroupManager {
   virtual std::string to_json() const = 0;
 };
 
-// Directory creation and removal, the two operations where cgroupfs differs
-// from a plain file system (mkdir populates the interface files, rmdir
-// removes a directory that still shows them). Tests substitute an imitation.
-class CgroupFs {
- public:
-  virtual ~CgroupFs() = default;
-  virtual int make_dir(const std::string& path);    // 0 or an errno
-  virtual int remove_dir(const std::string& path);  // 0 or an errno
-};
-
 struct CgroupRequest {
   CgroupLayout layout;
   std::map<std::string, std::string> own;  // parse_proc_cgroup of the caller

@@ -18,43 +18,43 @@ using Json = rapidjson::Writer<rapidjson::StringBuffer>;
 using namespace cgroup_files;
 constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
 
-void usage_block(Json& w, const char* name, const std::string& dir, const std::string& prefix, bool v2) {
+void usage_block(Json& w, CgroupFs& fs, const char* name, const std::string& dir, const std::string& prefix, bool v2) {
   w.Key(name);
   w.StartObject();
   if (v2) {
-    w.Key("usage"), w.Uint64(number(read_opt(dir, prefix + "current")));
-    w.Key("max"), w.Uint64(number(read_opt(dir, prefix + "peak")));
-    w.Key("limit"), w.Uint64(number(read_opt(dir, prefix + "max")));
-    w.Key("failcnt"), w.Uint64(value_of(read_opt(dir, prefix + "events"), "max"));
+    w.Key("usage"), w.Uint64(number(read_opt(fs, dir, prefix + "current")));
+    w.Key("max"), w.Uint64(number(read_opt(fs, dir, prefix + "peak")));
+    w.Key("limit"), w.Uint64(number(read_opt(fs, dir, prefix + "max")));
+    w.Key("failcnt"), w.Uint64(value_of(read_opt(fs, dir, prefix + "events"), "max"));
   } else {
-    w.Key("usage"), w.Uint64(number(read_opt(dir, prefix + "usage_in_bytes")));
-    w.Key("max"), w.Uint64(number(read_opt(dir, prefix + "max_usage_in_bytes")));
-    w.Key("limit"), w.Uint64(number(read_opt(dir, prefix + "limit_in_bytes")));
-    w.Key("failcnt"), w.Uint64(number(read_opt(dir, prefix + "failcnt")));
+    w.Key("usage"), w.Uint64(number(read_opt(fs, dir, prefix + "usage_in_bytes")));
+    w.Key("max"), w.Uint64(number(read_opt(fs, dir, prefix + "max_usage_in_bytes")));
+    w.Key("limit"), w.Uint64(number(read_opt(fs, dir, prefix + "limit_in_bytes")));
+    w.Key("failcnt"), w.Uint64(number(read_opt(fs, dir, prefix + "failcnt")));
   }
   w.EndObject();
 }
 
-void cpu_stats(Json& w, const std::string& cpuacct, const std::string& cpu, bool v2) {
+void cpu_stats(Json& w, CgroupFs& fs, const std::string& cpuacct, const std::string& cpu, bool v2) {
   w.Key("cpu");
   w.StartObject();
   w.Key("usage");
   w.StartObject();
-  const auto stat = key_values(read_opt(cpu, "cpu.stat").value_or(""));
+  const auto stat = key_values(read_opt(fs, cpu, "cpu.stat").value_or(""));
   const auto get = [&](const char* k) { return stat.count(k) ? stat.at(k) : 0; };
   if (v2) {
     w.Key("total"), w.Uint64(get("usage_usec") * 1000);
     w.Key("kernel"), w.Uint64(get("system_usec") * 1000);
     w.Key("user"), w.Uint64(get("user_usec") * 1000);
   } else {
-    w.Key("total"), w.Uint64(number(read_opt(cpuacct, "cpuacct.usage")));
+    w.Key("total"), w.Uint64(number(read_opt(fs, cpuacct, "cpuacct.usage")));
     w.Key("percpu");
     w.StartArray();
-    std::istringstream per(read_opt(cpuacct, "cpuacct.usage_percpu").value_or(""));
+    std::istringstream per(read_opt(fs, cpuacct, "cpuacct.usage_percpu").value_or(""));
     for (uint64_t v; per >> v;) w.Uint64(v);
     w.EndArray();
     // cpuacct.stat counts clock ticks.
-    const auto ticks = key_values(read_opt(cpuacct, "cpuacct.stat").value_or(""));
+    const auto ticks = key_values(read_opt(fs, cpuacct, "cpuacct.stat").value_or(""));
     const uint64_t ns_per_tick = 1000000000ull / static_cast<uint64_t>(::sysconf(_SC_CLK_TCK));
     w.Key("kernel"), w.Uint64(ticks.count("system") ? ticks.at("system") * ns_per_tick : 0);
     w.Key("user"), w.Uint64(ticks.count("user") ? ticks.at("user") * ns_per_tick : 0);
@@ -69,24 +69,24 @@ void cpu_stats(Json& w, const std::string& cpuacct, const std::string& cpu, bool
   w.EndObject();
 }
 
-void memory_stats(Json& w, const std::string& dir, bool v2) {
+void memory_stats(Json& w, CgroupFs& fs, const std::string& dir, bool v2) {
   w.Key("memory");
   w.StartObject();
-  usage_block(w, "usage", dir, "memory.", v2);
-  usage_block(w, "swap", dir, v2 ? "memory.swap." : "memory.memsw.", v2);
-  if (!v2) usage_block(w, "kernel", dir, "memory.kmem.", false);
+  usage_block(w, fs, "usage", dir, "memory.", v2);
+  usage_block(w, fs, "swap", dir, v2 ? "memory.swap." : "memory.memsw.", v2);
+  if (!v2) usage_block(w, fs, "kernel", dir, "memory.kmem.", false);
   w.Key("raw");
   w.StartObject();
-  for (const auto& [k, v] : key_values(read_opt(dir, "memory.stat").value_or(""))) w.Key(k.c_str()), w.Uint64(v);
+  for (const auto& [k, v] : key_values(read_opt(fs, dir, "memory.stat").value_or(""))) w.Key(k.c_str()), w.Uint64(v);
   w.EndObject();
   w.EndObject();
 }
 
-void pids_stats(Json& w, const std::string& dir) {
+void pids_stats(Json& w, CgroupFs& fs, const std::string& dir) {
   w.Key("pids");
   w.StartObject();
-  w.Key("current"), w.Uint64(number(read_opt(dir, "pids.current")));
-  const uint64_t limit = number(read_opt(dir, "pids.max"));
+  w.Key("current"), w.Uint64(number(read_opt(fs, dir, "pids.current")));
+  const uint64_t limit = number(read_opt(fs, dir, "pids.max"));
   w.Key("limit"), w.Uint64(limit == kMax ? 0 : limit);
   w.EndObject();
 }
@@ -124,7 +124,7 @@ std::vector<IoEntry> v1_io_entries(const std::optional<std::string>& text) {
   return out;
 }
 
-void blkio_stats(Json& w, const std::string& dir, bool v2) {
+void blkio_stats(Json& w, CgroupFs& fs, const std::string& dir, bool v2) {
   w.Key("blkio");
   w.StartObject();
   std::vector<IoEntry> bytes, ios;
@@ -133,7 +133,7 @@ void blkio_stats(Json& w, const std::string& dir, bool v2) {
     static const std::map<std::string, std::pair<bool, const char*>> keys = {
         {"rbytes", {true, "Read"}}, {"wbytes", {true, "Write"}},   {"dbytes", {true, "Discard"}},
         {"rios", {false, "Read"}},  {"wios", {false, "Write"}},    {"dios", {false, "Discard"}}};
-    std::istringstream lines(read_opt(dir, "io.stat").value_or(""));
+    std::istringstream lines(read_opt(fs, dir, "io.stat").value_or(""));
     for (std::string line; std::getline(lines, line);) {
       std::istringstream f(line);
       uint64_t major, minor;
@@ -147,15 +147,15 @@ void blkio_stats(Json& w, const std::string& dir, bool v2) {
       }
     }
   } else {
-    bytes = v1_io_entries(read_opt(dir, "blkio.throttle.io_service_bytes_recursive"));
-    ios = v1_io_entries(read_opt(dir, "blkio.throttle.io_serviced_recursive"));
+    bytes = v1_io_entries(read_opt(fs, dir, "blkio.throttle.io_service_bytes_recursive"));
+    ios = v1_io_entries(read_opt(fs, dir, "blkio.throttle.io_serviced_recursive"));
   }
   io_entries(w, "ioServiceBytesRecursive", bytes);
   io_entries(w, "ioServicedRecursive", ios);
   w.EndObject();
 }
 
-void hugetlb_stats(Json& w, const std::string& dir, bool v2) {
+void hugetlb_stats(Json& w, CgroupFs& fs, const std::string& dir, bool v2) {
   w.Key("hugetlb");
   w.StartObject();
   const std::string suffix = v2 ? ".current" : ".usage_in_bytes";
@@ -167,10 +167,10 @@ void hugetlb_stats(Json& w, const std::string& dir, bool v2) {
     const std::string p = "hugetlb." + size + ".";
     w.Key(size.c_str());
     w.StartObject();
-    w.Key("usage"), w.Uint64(number(read_opt(dir, f)));
-    w.Key("max"), w.Uint64(v2 ? 0 : number(read_opt(dir, p + "max_usage_in_bytes")));
+    w.Key("usage"), w.Uint64(number(read_opt(fs, dir, f)));
+    w.Key("max"), w.Uint64(v2 ? 0 : number(read_opt(fs, dir, p + "max_usage_in_bytes")));
     w.Key("failcnt"),
-        w.Uint64(v2 ? value_of(read_opt(dir, p + "events"), "max") : number(read_opt(dir, p + "failcnt")));
+        w.Uint64(v2 ? value_of(read_opt(fs, dir, p + "events"), "max") : number(read_opt(fs, dir, p + "failcnt")));
     w.EndObject();
   }
   w.EndObject();
@@ -178,7 +178,7 @@ void hugetlb_stats(Json& w, const std::string& dir, bool v2) {
 
 }  // namespace
 
-std::string cgroup_stats_json(const std::string& id, const std::map<std::string, std::string>& v1_dirs,
+std::string cgroup_stats_json(CgroupFs& fs, const std::string& id, const std::map<std::string, std::string>& v1_dirs,
                               const std::string& unified) {
   // A controller's v1 directory, or the unified one (v2 = true).
   const auto pick = [&](const char* v1_controller, bool& v2) {
@@ -196,14 +196,14 @@ std::string cgroup_stats_json(const std::string& id, const std::map<std::string,
   bool v2 = false;
   const std::string cpuacct = pick("cpuacct", v2);
   const auto v1_cpu = v1_dirs.find("cpu");
-  cpu_stats(w, cpuacct, v2 ? cpuacct : v1_cpu == v1_dirs.end() ? "" : v1_cpu->second, v2);
+  cpu_stats(w, fs, cpuacct, v2 ? cpuacct : v1_cpu == v1_dirs.end() ? "" : v1_cpu->second, v2);
   const std::string memory = pick("memory", v2);
-  memory_stats(w, memory, v2);
-  pids_stats(w, pick("pids", v2));
+  memory_stats(w, fs, memory, v2);
+  pids_stats(w, fs, pick("pids", v2));
   const std::string blkio = pick("blkio", v2);
-  blkio_stats(w, blkio, v2);
+  blkio_stats(w, fs, blkio, v2);
   const std::string hugetlb = pick("hugetlb", v2);
-  hugetlb_stats(w, hugetlb, v2);
+  hugetlb_stats(w, fs, hugetlb, v2);
   w.EndObject();
   w.EndObject();
   return buf.GetString();

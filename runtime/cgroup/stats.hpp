@@ -8,9 +8,11 @@
 
 namespace agentrun {
 
-// `v1_dirs`: controller -> the container's directory in its v1 hierarchy;
+class CgroupFs;
+
+// Read through `fs`. `v1_dirs`: controller -> the container's directory in its v1 hierarchy;
 // `unified`: the container's cgroup2 directory, or "".
-std::string cgroup_stats_json(const std::string& id, const std::map<std::string, std::string>& v1_dirs,
+std::string cgroup_stats_json(CgroupFs& fs, const std::string& id, const std::map<std::string, std::string>& v1_dirs,
                               const std::string& unified);
 
 }  // namespace agentrun

@@ -34,6 +34,17 @@ class FakeCgroupFs : public CgroupFs {
         if (e.is_regular_file()) fs::remove(e.path());
     return ::rmdir(path.c_str()) == 0 ? 0 : errno;
   }
+  int read_file(const std::string& path, std::string& out) override {
+    if (auto it = read_errors.find(path); it != read_errors.end()) return it->second;
+    return CgroupFs::read_file(path, out);
+  }
+  int write_file(const std::string& path, const std::string& value) override {
+    writes.emplace_back(fs::path(path).filename(), value);
+    return CgroupFs::write_file(path, value);
+  }
+
+  std::map<std::string, int> read_errors;                    // path -> errno its read fails with
+  std::vector<std::pair<std::string, std::string>> writes;  // (file name, value), in order
 };
 
 const auto& put = test::put_file;
@@ -385,4 +396,53 @@ BOOST_AUTO_TEST_CASE(v2_controllers_come_down_from_the_nearest_ancestor_that_has
   cg->destroy();
   BOOST_TEST(!fs::exists(r + "/a/b/c"));
   BOOST_TEST(fs::exists(r + "/a/b"));  // not made here
+}
+
+// systemd removes a scope's cgroup as soon as its last process exits, while
+// `delete` may still be reading it: a cgroup gone between the open and the
+// read (ENODEV) holds nothing and is not frozen; any other error names the file.
+BOOST_AUTO_TEST_CASE(a_cgroup_removed_mid_read_holds_nothing) {
+  TempDir t("cgroup-test");
+  const std::string r = t.path;
+  auto fake = std::make_shared<FakeCgroupFs>();
+  auto cg = CgroupfsManager::plan(fake_v1(r), kOwnV1, "", "gone", fake);
+  cg->create();
+  const std::string pids = r + "/pids/agentrun/gone/";
+  put(pids + "cgroup.procs", "1234\n");
+  BOOST_TEST((cg->processes() == std::vector<pid_t>{1234}));
+  fake->read_errors[pids + "cgroup.procs"] = ENODEV;
+  BOOST_TEST(cg->processes().empty());
+  fake->read_errors[r + "/freezer/agentrun/gone/freezer.state"] = ENODEV;
+  BOOST_TEST(!cg->frozen());
+  fake->read_errors[pids + "cgroup.procs"] = EIO;
+  expect_failure([&] { cg->processes(); }, "cgroup: read cgroup.procs in " + pids.substr(0, pids.size() - 1) +
+                                               ": input/output error");
+  fake->read_errors.clear();
+  cg->destroy();
+}
+
+// v1 refuses a memory limit above memory+swap: raising both writes the swap
+// limit first, lowering them the memory limit first.
+BOOST_AUTO_TEST_CASE(v1_memory_and_swap_go_in_an_order_the_kernel_takes) {
+  TempDir t("cgroup-test");
+  const std::string r = t.path;
+  auto fake = std::make_shared<FakeCgroupFs>();
+  auto cg = CgroupfsManager::plan(fake_v1(r), kOwnV1, "", "mem", fake);
+  cg->create();
+  const auto set = [&](int64_t limit, int64_t swap) {
+    spec::Resources res;
+    res.memory = spec::MemoryResources{};
+    res.memory->limit = limit;
+    res.memory->swap = swap;
+    fake->writes.clear();
+    cg->update(res);
+    return fake->writes;
+  };
+  using Writes = std::vector<std::pair<std::string, std::string>>;
+  put(r + "/memory/own/agentrun/mem/memory.limit_in_bytes", "1048576\n");
+  BOOST_TEST((set(4 << 20, 8 << 20) ==
+              Writes{{"memory.memsw.limit_in_bytes", "8388608"}, {"memory.limit_in_bytes", "4194304"}}));
+  BOOST_TEST((set(1 << 20, 2 << 20) ==
+              Writes{{"memory.limit_in_bytes", "1048576"}, {"memory.memsw.limit_in_bytes", "2097152"}}));
+  cg->destroy();
 }

@@ -15,6 +15,7 @@
 
 #include <algorithm>
 
+#include "runtime/init/namespaces.hpp"
 #include "runtime/policy/preflight.hpp"
 #include "runtime/util/file_io.hpp"
 #include "runtime/util/proc_stat.hpp"
@@ -54,60 +55,6 @@ long clone_process(unsigned long flags, int cgroup_fd, bool& born_in) {
 
 // init_pid's value: the pid, and whether it was born in its cgroup.
 constexpr int64_t kBornInCgroup = int64_t{1} << 32;
-
-// What the container would change in a namespace it joins: the root file
-// system is set up (and pivot_root done) in its mount namespace, the
-// hostname and domainname set in its uts namespace. Never in the runtime's
-// own, nor in pid 1's: that would be the host's.
-const char* change_in_joined(const Plan& plan, spec::NamespaceType type, bool sets_up) {
-  if (type == spec::NamespaceType::mount && sets_up)
-    return "the container's root file system would be set up, and pivot_root done, in it";
-  if (type == spec::NamespaceType::uts && (!plan.hostname.empty() || !plan.domainname.empty()))
-    return "the container's hostname and domainname would rename the host";
-  return nullptr;
-}
-
-Status refuse_host_namespace(const NamespaceJoin& j, int fd, const char* change) {
-  const std::string step = std::string("join ") + spec::namespace_name(j.type) + " namespace " + j.path;
-  struct stat joined;
-  if (::fstat(fd, &joined) < 0) return sys_error(step, errno);
-  // A pid 1 this runtime may not inspect belongs to another (a supervisor
-  // in an outer namespace); the runtime's own namespace is always readable.
-  struct Owner {
-    const char* pid;
-    const char* name;
-    bool may_be_hidden;
-  };
-  for (const Owner& o : {Owner{"self", "the runtime's own", false}, Owner{"1", "pid 1's", true}}) {
-    const std::string own = std::string("/proc/") + o.pid + "/ns/" + spec::namespace_proc_name(j.type);
-    struct stat st;
-    if (::stat(own.c_str(), &st) < 0) {
-      if (o.may_be_hidden && (errno == EACCES || errno == EPERM)) continue;
-      return Error{step, "stat " + own, errno};
-    }
-    if (st.st_dev == joined.st_dev && st.st_ino == joined.st_ino)
-      return plain_error(step, std::string("it is ") + o.name + ": " + change);
-  }
-  return {};
-}
-
-Status join_namespaces(const Plan& plan, bool sets_up) {
-  // Open every path before joining any: after joining a user namespace the
-  // others might no longer be reachable.
-  std::vector<UniqueFd> fds;
-  for (const auto& j : plan.joins) {
-    fds.emplace_back(::open(j.path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fds.back()) return sys_error(std::string("open ") + spec::namespace_name(j.type) + " namespace " + j.path, errno);
-    if (const char* change = change_in_joined(plan, j.type, sets_up))
-      AR_TRY(refuse_host_namespace(j, fds.back().get(), change));
-  }
-  for (size_t i = 0; i < fds.size(); ++i) {
-    const auto& j = plan.joins[i];
-    if (::setns(fds[i].get(), spec::namespace_clone_flag(j.type)) < 0)
-      return sys_error(std::string("join ") + spec::namespace_name(j.type) + " namespace " + j.path, errno);
-  }
-  return {};
-}
 
 std::string time_offsets(const Plan& plan) {
   std::string out;
@@ -157,9 +104,10 @@ void begin_child(const Plan& plan, SyncChannel& sync, const LaunchIo& io) {
 // Stage 1: namespaces, then the process. Never returns.
 [[noreturn]] void stage1(const Plan& plan, const Protocol& protocol, SyncChannel& sync, const LaunchIo& io) {
   begin_child(plan, sync, io);
-  if (Status s = join_namespaces(plan, protocol.sets_up_container()); !s) stage_fail(sync, s.error());
+  Sys& sys = linux_sys();
+  if (Status s = join_namespaces(sys, plan, protocol.sets_up_container()); !s) stage_fail(sync, s.error());
   const bool new_user = plan.creates(spec::NamespaceType::user);
-  if (new_user && ::unshare(CLONE_NEWUSER) < 0) stage_fail(sync, namespace_error(CLONE_NEWUSER, errno));
+  if (int rc = new_user ? sys.unshare(CLONE_NEWUSER) : 0; rc < 0) stage_fail(sync, namespace_error(CLONE_NEWUSER, -rc));
   if (!sync.send(MsgType::stage_ready, new_user ? 1 : 0)) ::_exit(1);
   auto go = sync.receive();
   if (!go || go->type != MsgType::proceed) ::_exit(1);
@@ -168,7 +116,7 @@ void begin_child(const Plan& plan, SyncChannel& sync, const LaunchIo& io) {
     stage_fail(sync, sys_error("become root in the container's user namespace", errno));
   // The cgroup namespace is the init's to create, once it is in its cgroup.
   const int rest = plan.new_namespaces & ~(CLONE_NEWUSER | CLONE_NEWCGROUP);
-  if (rest && ::unshare(rest) < 0) stage_fail(sync, namespace_error(rest, errno));
+  if (int rc = rest ? sys.unshare(rest) : 0; rc < 0) stage_fail(sync, namespace_error(rest, -rc));
   if (!plan.time_offsets.empty()) {
     Status s = write_whole_file(AT_FDCWD, "/proc/self/timens_offsets", time_offsets(plan), 0);
     if (!s) stage_fail(sync, Error{"set time namespace offsets", "", s.error().errnum});

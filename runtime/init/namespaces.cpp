@@ -1,0 +1,67 @@
+#include "runtime/init/namespaces.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <vector>
+
+#include "spec/names.hpp"
+
+namespace agentrun {
+namespace {
+
+// What the container would change in a namespace it joins: the root file
+// system is set up (and pivot_root done) in its mount namespace, the
+// hostname and domainname set in its uts namespace. Never in the runtime's
+// own, nor in pid 1's: that would be the host's.
+const char* change_in_joined(const Plan& plan, spec::NamespaceType type, bool sets_up) {
+  if (type == spec::NamespaceType::mount && sets_up)
+    return "the container's root file system would be set up, and pivot_root done, in it";
+  if (type == spec::NamespaceType::uts && (!plan.hostname.empty() || !plan.domainname.empty()))
+    return "the container's hostname and domainname would rename the host";
+  return nullptr;
+}
+
+Status refuse_host_namespace(const NamespaceJoin& j, int fd, const char* change) {
+  const std::string step = std::string("join ") + spec::namespace_name(j.type) + " namespace " + j.path;
+  struct stat joined;
+  if (::fstat(fd, &joined) < 0) return sys_error(step, errno);
+  // A pid 1 this runtime may not inspect belongs to another (a supervisor
+  // in an outer namespace); the runtime's own namespace is always readable.
+  struct Owner {
+    const char* pid;
+    const char* name;
+    bool may_be_hidden;
+  };
+  for (const Owner& o : {Owner{"self", "the runtime's own", false}, Owner{"1", "pid 1's", true}}) {
+    const std::string own = std::string("/proc/") + o.pid + "/ns/" + spec::namespace_proc_name(j.type);
+    struct stat st;
+    if (::stat(own.c_str(), &st) < 0) {
+      if (o.may_be_hidden && (errno == EACCES || errno == EPERM)) continue;
+      return Error{step, "stat " + own, errno};
+    }
+    if (st.st_dev == joined.st_dev && st.st_ino == joined.st_ino)
+      return plain_error(step, std::string("it is ") + o.name + ": " + change);
+  }
+  return {};
+}
+
+}  // namespace
+
+Status join_namespaces(Sys& sys, const Plan& plan, bool sets_up) {
+  std::vector<UniqueFd> fds;
+  for (const auto& j : plan.joins) {
+    fds.emplace_back(::open(j.path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fds.back()) return sys_error(std::string("open ") + spec::namespace_name(j.type) + " namespace " + j.path, errno);
+    if (const char* change = change_in_joined(plan, j.type, sets_up))
+      AR_TRY(refuse_host_namespace(j, fds.back().get(), change));
+  }
+  for (size_t i = 0; i < fds.size(); ++i) {
+    const auto& j = plan.joins[i];
+    AR_TRY(sys_status(sys.setns(fds[i].get(), spec::namespace_clone_flag(j.type)),
+                      std::string("join ") + spec::namespace_name(j.type) + " namespace " + j.path));
+  }
+  return {};
+}
+
+}  // namespace agentrun

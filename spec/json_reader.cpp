@@ -133,7 +133,34 @@ void JsonNode::allow_only(std::initializer_list<std::string_view> keys) const {
   }
 }
 
+namespace {
+
+// The deepest nesting of arrays and objects in `text`, strings skipped; the
+// parser finds any other fault.
+bool nests_deeper_than(std::string_view text, int limit) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > limit) return true;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 JsonDocument::JsonDocument(std::string_view text, std::string file) : file_(std::move(file)) {
+  if (nests_deeper_than(text, kMaxJsonDepth))
+    agentrun::fail(file_, "nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
   // Default flags: anything but whitespace after the document is an error.
   doc_.Parse(text.data(), text.size());
   if (doc_.HasParseError()) {
@@ -150,26 +177,6 @@ JsonDocument::JsonDocument(std::string_view text, std::string file) : file_(std:
     agentrun::fail(file_, "line " + std::to_string(line) + ", column " + std::to_string(column) +
                               ": " + rapidjson::GetParseError_En(doc_.GetParseError()));
   }
-}
-
-std::string read_file_text(const std::string& path, const std::string& label) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) fail_errno("read " + label + " " + path, errno);
-  std::string out;
-  char buf[65536];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int e = errno;
-      ::close(fd);
-      fail_errno("read " + label + " " + path, e);
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return out;
 }
 
 }  // namespace agentrun::spec

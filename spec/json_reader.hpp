@@ -66,10 +66,15 @@ class JsonNode {
   std::string path_;
 };
 
+// No document the runtime reads nests deeper than a few levels; a deeper one
+// is refused before parsing (parsing and freeing recurse per level).
+constexpr int kMaxJsonDepth = 128;
+
 // Owns the parsed document; root() is valid while the document lives.
 class JsonDocument {
  public:
-  // Throws Failure("<file>: line L, column C: <parse error>").
+  // Throws Failure("<file>: line L, column C: <parse error>"), or
+  // Failure("<file>: nested deeper than 128 levels").
   JsonDocument(std::string_view text, std::string file);
   JsonNode root() const { return JsonNode(doc_, file_, ""); }
 
@@ -77,7 +82,5 @@ class JsonDocument {
   std::string file_;
   rapidjson::Document doc_;
 };
-
-std::string read_file_text(const std::string& path, const std::string& label);
 
 }  // namespace agentrun::spec

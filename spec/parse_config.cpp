@@ -404,9 +404,4 @@ Seccomp parse_seccomp_json(std::string_view text, const std::string& file) {
   return parse_seccomp(doc.root());
 }
 
-Config load_config(const std::string& bundle_dir) {
-  std::string path = bundle_dir + "/config.json";
-  return parse_config(read_file_text(path, "config"), path);
-}
-
 }  // namespace agentrun::spec

@@ -27,7 +27,4 @@ Resources parse_resources_json(std::string_view text, const std::string& file);
 // A linux.seccomp object as a document of its own (a seccomp profile file).
 Seccomp parse_seccomp_json(std::string_view text, const std::string& file);
 
-// Reads and parses <bundle_dir>/config.json.
-Config load_config(const std::string& bundle_dir);
-
 }  // namespace agentrun::spec

@@ -1,13 +1,12 @@
 #include "runtime/cgroup/drivers.hpp"
 
-#include <rapidjson/document.h>
-
 #include <chrono>
 #include <thread>
 
 #include "runtime/cgroup/cgroupfs.hpp"
 #include "runtime/cgroup/systemd.hpp"
 #include "spec/error.hpp"
+#include "spec/json_reader.hpp"
 
 namespace agentrun {
 
@@ -21,13 +20,12 @@ std::unique_ptr<CgroupManager> plan_cgroups(const CgroupRequest& request, std::s
 }
 
 std::unique_ptr<CgroupManager> load_cgroups(const std::string& json, std::shared_ptr<CgroupFs> fs) {
-  rapidjson::Document d;
-  if (d.Parse(json.c_str(), json.size()).HasParseError() || !d.IsObject()) fail("state: cgroup", "not a JSON object");
+  const spec::JsonDocument doc(json, "state: cgroup");
   // State written before there were drivers has no "driver": cgroupfs.
-  const auto driver = d.FindMember("driver");
-  const std::string name = driver == d.MemberEnd() ? "cgroupfs" : driver->value.IsString() ? driver->value.GetString() : "";
+  const auto driver = doc.root().get("driver");
+  const std::string name = driver ? driver->str() : "cgroupfs";
   if (name == "systemd") return SystemdCgroup::from_json(json, std::move(fs));
-  if (name != "cgroupfs") fail("state: cgroup", "\"driver\" is not cgroupfs or systemd");
+  if (name != "cgroupfs") driver->fail("not cgroupfs or systemd");
   return CgroupfsManager::from_json(json, std::move(fs));
 }
 

@@ -188,7 +188,7 @@ int cmd_update(const CommandLine& cl) {
   const std::string& id = cl.args[0];
   std::string text;
   if (auto path = cl.value("resources"))
-    text = *path == "-" ? read_all(0, "stdin").or_throw() : spec::read_file_text(*path, "--resources");
+    text = *path == "-" ? read_all(0, "stdin").or_throw() : read_input_file(*path, "--resources");
   const spec::Resources resources = update_resources(cl, text);
   ContainerLock lock = store.lock(id);
   const ContainerRecord r = store.load(id);
@@ -247,7 +247,7 @@ int cmd_inspect(const CommandLine& cl) {
   const Store store = store_of(cl);
   const std::string& id = cl.args[0];
   store.load(id);
-  print(spec::read_file_text(store.file_path(id, "isolation.json"), "the container's isolation record"));
+  print(read_input_file(store.file_path(id, "isolation.json"), "the container's isolation record"));
   return 0;
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "runtime/util/file_io.hpp"
 #include "spec/error.hpp"
 #include "spec/json_reader.hpp"
 #include "spec/names.hpp"
@@ -38,7 +39,7 @@ void add_capability(spec::Process& p, const std::string& name) {
 }  // namespace
 
 spec::Process exec_process(const CommandLine& cl, const std::function<spec::Process()>& container_process) {
-  if (auto path = cl.value("process")) return spec::parse_process_json(spec::read_file_text(*path, "--process"), *path);
+  if (auto path = cl.value("process")) return spec::parse_process_json(read_input_file(*path, "--process"), *path);
   spec::Process p = container_process();
   p.args.assign(cl.args.begin() + 1, cl.args.end());
   if (p.args.empty()) fail("exec", "no command given (and no --process)");

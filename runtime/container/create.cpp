@@ -176,7 +176,7 @@ std::string rootfs_of(const std::string& bundle, const spec::Config& config) {
 Created create_container(const Store& store, const CreateRequest& request) {
   check_container_id(request.id);
   const std::string bundle = absolute_bundle(request.bundle);
-  const std::string config_text = spec::read_file_text(bundle + "/config.json", "config.json");
+  const std::string config_text = read_input_file(bundle + "/config.json", "config.json");
   const spec::JsonDocument document(config_text, "config.json");
   spec::Config config = spec::parse_config(document.root());
   const HostFacts host = probe_host();

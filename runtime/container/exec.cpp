@@ -57,11 +57,11 @@ Plan with_identity(Plan base, const ContainerRecord& r) {
 }
 
 StoredPlan load_plan(const std::string& path, const std::string& id) {
-  auto text = read_whole_file(AT_FDCWD, path);
+  auto text = read_regular_file(AT_FDCWD, path, kMaxInputBytes, O_NOFOLLOW);
   if (!text && text.error().errnum == ENOENT)
     fail(path, "missing: container " + id +
                    " was created by an agentrun that did not store its plan for exec; recreate it");
-  if (!text) fail_errno("read " + path, text.error().errnum);
+  if (!text) throw Failure(text.error());
   return parse_stored_plan(*text, path);
 }
 

@@ -16,6 +16,7 @@
 #include "runtime/container/seccomp_listener.hpp"
 #include "runtime/init/sync.hpp"
 #include "runtime/policy/parse_policy.hpp"
+#include "runtime/util/file_io.hpp"
 #include "runtime/util/log.hpp"
 #include "runtime/util/unix_socket.hpp"
 #include "spec/json_reader.hpp"
@@ -110,11 +111,11 @@ void hand_off_listener(const ContainerRecord& r, const spec::Config& config, int
 
 spec::Config stored_config(const Store& store, const std::string& id) {
   const std::string path = store.config_path(id);
-  return spec::parse_config(spec::read_file_text(path, "the container's stored"), path);
+  return spec::parse_config(read_input_file(path, "the container's stored"), path);
 }
 
 policy::Policy stored_policy(const Store& store, const std::string& id) {
-  return policy::parse_policy(spec::read_file_text(store.file_path(id, "policy.json"), "the container's policy"),
+  return policy::parse_policy(read_input_file(store.file_path(id, "policy.json"), "the container's policy"),
                               "policy of container " + id);
 }
 

@@ -112,7 +112,7 @@ ContainerRecord Store::load(const std::string& id) const {
   check_container_id(id);
   if (!exists(id)) fail("container \"" + id + "\"", "does not exist");
   const std::string path = dir(id) + "/state.json";
-  auto text = read_whole_file(AT_FDCWD, path);
+  auto text = read_regular_file(AT_FDCWD, path, kMaxInputBytes, O_NOFOLLOW);
   if (!text) {
     if (text.error().errnum != ENOENT) throw Failure(text.error());
     ContainerRecord r;  // still being created

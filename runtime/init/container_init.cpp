@@ -51,7 +51,8 @@ bool env_has(const std::vector<std::string>& env, const std::string& name) {
 
 // HOME from the container's /etc/passwd when config.json does not set it.
 std::string home_of(uid_t uid) {
-  auto passwd = read_whole_file(AT_FDCWD, "/etc/passwd");
+  // The image's file: a FIFO or a link to /dev/zero there must not hang the init.
+  auto passwd = read_regular_file(AT_FDCWD, "/etc/passwd", kMaxInputBytes);
   if (!passwd) return "/";
   std::istringstream lines(*passwd);
   std::string line;

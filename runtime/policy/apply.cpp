@@ -32,9 +32,9 @@ using Writer = spec::PrettyWriter;
 std::string read_in_rootfs(const std::string& rootfs, const std::string& path) {
   UniqueFd root(::open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root) return "";
-  auto fd = open_in_root(root.get(), path, O_RDONLY);
+  auto fd = open_in_root(root.get(), path, O_RDONLY | O_NONBLOCK);
   if (!fd) return "";
-  auto text = read_all(fd->get(), path);
+  auto text = read_regular(fd->get(), path, kMaxInputBytes);
   return text ? *text : "";
 }
 

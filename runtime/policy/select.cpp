@@ -7,6 +7,7 @@
 #include "runtime/policy/merge.hpp"
 #include "runtime/policy/parse_policy.hpp"
 #include "runtime/util/embedded_files.hpp"
+#include "runtime/util/file_io.hpp"
 #include "spec/error.hpp"
 #include "spec/json_reader.hpp"
 
@@ -43,16 +44,16 @@ OperatorConfig parse_operator_config(const std::string& text, const std::string&
 OperatorConfig load_operator_config(const std::string& config_dir) {
   const std::string path = config_dir + "/config.json";
   if (::access(path.c_str(), F_OK) != 0) return {};
-  return parse_operator_config(spec::read_file_text(path, "operator config"), path);
+  return parse_operator_config(read_input_file(path, "operator config"), path);
 }
 
 Policy load_policy(const std::string& name_or_path, const std::string& config_dir) {
   if (name_or_path.find('/') != std::string::npos)
-    return parse_policy(spec::read_file_text(name_or_path, "policy"), "policy " + name_or_path);
+    return parse_policy(read_input_file(name_or_path, "policy"), "policy " + name_or_path);
   if (!valid_policy_name(name_or_path)) fail("policy \"" + name_or_path + "\"", "not a valid policy name");
   const std::string installed = config_dir + "/policies/" + name_or_path + ".json";
   if (::access(installed.c_str(), F_OK) == 0)
-    return parse_policy(spec::read_file_text(installed, "policy"), "policy " + installed);
+    return parse_policy(read_input_file(installed, "policy"), "policy " + installed);
   if (auto text = embedded_file("policies/" + name_or_path + ".json"))
     return parse_policy(*text, "policy " + name_or_path);
   fail("policy \"" + name_or_path + "\"",

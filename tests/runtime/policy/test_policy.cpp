@@ -125,18 +125,13 @@ std::map<std::string, std::string> probe_under(const std::string& policy, bool b
 
 // What agent-default requires of the host (policies/agent-default.json) beyond
 // the namespaces, seccomp and no_new_privs that every supported kernel has.
-test::host::Probe agent_default_host() {
-  if (auto p = test::host::landlock(1); !p.available) return p;
-  return test::host::cgroup_controller("pids");
-}
-
 std::string inspect_field(const rapidjson::Value& v) {
   return v.IsString() ? v.GetString() : "";
 }
 
 }  // namespace
 
-BOOST_AUTO_TEST_CASE(agent_default_refuses_every_escape_and_keeps_the_work_possible, *test::needs(agent_default_host)) {
+BOOST_AUTO_TEST_CASE(agent_default_refuses_every_escape_and_keeps_the_work_possible, *test::needs_agent_default()) {
   Sandbox s;
   s.policy = "agent-default";
   auto o = s.run(agent_bundle(s), "agent");
@@ -151,7 +146,7 @@ BOOST_AUTO_TEST_CASE(agent_default_refuses_every_escape_and_keeps_the_work_possi
 // before and the symlinks stay symlinks. Kernels before 6.15 cannot clone
 // from a detached mount, so the covers are clones of the host's /dev/null;
 // this is what Debian 12 (6.1) and 13 (6.12) refused before.
-BOOST_AUTO_TEST_CASE(blocked_names_no_longer_run_and_their_neighbours_do, *test::needs(agent_default_host)) {
+BOOST_AUTO_TEST_CASE(blocked_names_no_longer_run_and_their_neighbours_do, *test::needs_agent_default()) {
   Sandbox s;
   s.policy = "agent-default";
   auto cfg = agent_bundle(s, {"/bin/sh", "-c",
@@ -196,7 +191,7 @@ BOOST_AUTO_TEST_CASE(the_probe_sees_the_difference_under_oci) {
 // hardening knows x86_64 only and kills anything else, for the first process
 // and for exec alike; under oci the probe shows they are really reachable.
 BOOST_AUTO_TEST_CASE(x32_calls_are_killed_under_agent_default,
-                     *test::needs(test::host::x86_64) * test::needs(agent_default_host)) {
+                     *test::needs(test::host::x86_64) * test::needs_agent_default()) {
   expect(probe_under("agent-default", false), "x32_syscall", {"killed-SYS"});
   expect(probe_under("agent-default", true), "x32_syscall", {"killed-SYS"});
   expect(probe_under("oci", false), "x32_syscall", {"ok", "ENOSYS"});  // ENOSYS: a kernel without the x32 ABI
@@ -205,13 +200,13 @@ BOOST_AUTO_TEST_CASE(x32_calls_are_killed_under_agent_default,
 // Live int $0x80 needs the kernel's IA32 emulation (without it the call
 // raises SIGSEGV before any filter sees it).
 BOOST_AUTO_TEST_CASE(i386_calls_are_killed_under_agent_default,
-                     *test::needs(test::host::i386_syscalls) * test::needs(agent_default_host)) {
+                     *test::needs(test::host::i386_syscalls) * test::needs_agent_default()) {
   expect(probe_under("agent-default", false), "i386_syscall", {"killed-SYS"});
   expect(probe_under("agent-default", true), "i386_syscall", {"killed-SYS"});
   expect(probe_under("oci", false), "i386_syscall", {"ok"});
 }
 
-BOOST_AUTO_TEST_CASE(exec_is_confined_like_the_first_process, *test::needs(agent_default_host)) {
+BOOST_AUTO_TEST_CASE(exec_is_confined_like_the_first_process, *test::needs_agent_default()) {
   Sandbox s;
   s.policy = "agent-default";
   s.write_config(agent_bundle(s, {"sleep", "60"}));
@@ -223,7 +218,7 @@ BOOST_AUTO_TEST_CASE(exec_is_confined_like_the_first_process, *test::needs(agent
   BOOST_TEST(s.agentrun({"exec", "ex", "kill", "-0", "1"}).code == 0);
 }
 
-BOOST_AUTO_TEST_CASE(inspect_reports_what_was_applied, *test::needs(agent_default_host)) {
+BOOST_AUTO_TEST_CASE(inspect_reports_what_was_applied, *test::needs_agent_default()) {
   Sandbox s;
   s.policy = "agent-default";
   s.write_config(agent_bundle(s, {"sleep", "60"}));
@@ -258,7 +253,7 @@ BOOST_AUTO_TEST_CASE(inspect_reports_what_was_applied, *test::needs(agent_defaul
   for (const auto& f : d["features"].GetArray()) BOOST_TEST(f["effective"].GetBool(), inspect_field(f["feature"]));
 }
 
-BOOST_AUTO_TEST_CASE(privileged_requests_are_refused_not_reduced, *test::needs(agent_default_host)) {
+BOOST_AUTO_TEST_CASE(privileged_requests_are_refused_not_reduced, *test::needs_agent_default()) {
   Sandbox s;
   s.policy = "agent-default";
   auto cfg = agent_bundle(s);
@@ -280,7 +275,7 @@ BOOST_AUTO_TEST_CASE(privileged_requests_are_refused_not_reduced, *test::needs(a
   BOOST_TEST(s.leftovers().empty());
 }
 
-BOOST_AUTO_TEST_CASE(the_runtime_state_is_never_mounted_in, *test::needs(agent_default_host)) {
+BOOST_AUTO_TEST_CASE(the_runtime_state_is_never_mounted_in, *test::needs_agent_default()) {
   Sandbox s;
   s.policy = "agent-default";
   auto cfg = agent_bundle(s);
@@ -307,7 +302,7 @@ BOOST_AUTO_TEST_CASE(oci_binds_a_directory_holding_the_state_root_as_runc_does) 
 }
 
 BOOST_AUTO_TEST_CASE(agent_strict_needs_a_non_root_user_namespace_and_no_network,
-                     *test::needs(agent_default_host) * test::needs(test::host::user_namespaces)) {
+                     *test::needs_agent_default() * test::needs(test::host::user_namespaces)) {
   Sandbox s;
   s.policy = "agent-strict";
   auto cfg = agent_bundle(s);
@@ -340,7 +335,7 @@ BOOST_AUTO_TEST_CASE(agent_strict_needs_a_non_root_user_namespace_and_no_network
   BOOST_TEST(s.leftovers().empty());
 }
 
-BOOST_AUTO_TEST_CASE(selection_refusals, *test::needs(agent_default_host)) {
+BOOST_AUTO_TEST_CASE(selection_refusals, *test::needs_agent_default()) {
   Sandbox s;
   auto cfg = agent_bundle(s);
   s.policy = "nosuch";
@@ -375,7 +370,7 @@ BOOST_AUTO_TEST_CASE(selection_refusals, *test::needs(agent_default_host)) {
 
 // A feature this host lacks: AppArmor.
 BOOST_AUTO_TEST_CASE(unattainable_features_strict_and_best_effort,
-                     *test::needs_absent(test::host::apparmor, "AppArmor") * test::needs(agent_default_host)) {
+                     *test::needs_absent(test::host::apparmor, "AppArmor") * test::needs_agent_default()) {
   Sandbox s;
   const std::string strict = s.dir + "/needs-apparmor.json";
   write(strict, R"({"agentrunPolicy": 1, "name": "needs-apparmor", "require": ["apparmor", "pid-ns"]})");
@@ -404,7 +399,7 @@ BOOST_AUTO_TEST_CASE(unattainable_features_strict_and_best_effort,
 }
 
 BOOST_AUTO_TEST_CASE(preflight_says_whether_a_policy_would_start,
-                     *test::needs(agent_default_host) * test::needs_absent(test::host::selinux, "SELinux")) {
+                     *test::needs_agent_default() * test::needs_absent(test::host::selinux, "SELinux")) {
   Sandbox s;
   s.policy = "";
   auto ok = s.agentrun({"preflight", "--policy", "agent-default"});
@@ -433,7 +428,7 @@ BOOST_AUTO_TEST_CASE(preflight_says_whether_a_policy_would_start,
 // What preflight's landlock line predicts, at create: without Landlock ABI 6
 // a container in the host's network namespace could reach the host's
 // abstract unix sockets, and agent-default refuses it.
-BOOST_AUTO_TEST_CASE(the_hosts_network_namespace_needs_landlock_scopes, *test::needs(agent_default_host)) {
+BOOST_AUTO_TEST_CASE(the_hosts_network_namespace_needs_landlock_scopes, *test::needs_agent_default()) {
   Sandbox s;
   s.policy = "agent-default";
   auto cfg = agent_bundle(s, {"true"});
@@ -450,7 +445,7 @@ BOOST_AUTO_TEST_CASE(the_hosts_network_namespace_needs_landlock_scopes, *test::n
   BOOST_TEST(s.leftovers().empty());
 }
 
-BOOST_AUTO_TEST_CASE(the_containers_own_program_runs_outside_exec_from, *test::needs(agent_default_host)) {
+BOOST_AUTO_TEST_CASE(the_containers_own_program_runs_outside_exec_from, *test::needs_agent_default()) {
   // A pod's /pause, podman's /catatonit: the image's entrypoint may sit at the
   // root; it runs, while execFrom still holds for anything else there.
   Sandbox s;
@@ -470,7 +465,7 @@ BOOST_AUTO_TEST_CASE(the_containers_own_program_runs_outside_exec_from, *test::n
 // The policy's limits are ceilings for `update` too: strict refuses raising
 // or removing them, and changes nothing, not even the rest of the request.
 BOOST_AUTO_TEST_CASE(update_stays_under_the_policys_limits,
-                     *test::needs(agent_default_host) * test::needs_cgroup("memory")) {
+                     *test::needs_agent_default() * test::needs_cgroup("memory")) {
   namespace cg = test::cgroup;
   Sandbox s;
   s.policy = "agent-default";

@@ -232,6 +232,22 @@ Result<std::string> find_executable(const std::string& name, const std::string& 
   return plain_error("exec: \"" + name + "\"", "executable file not found in $PATH");
 }
 
+// The working directory, resolved inside the container's root as `create`
+// resolves process.cwd: ".." and symlinks stay inside, and a magic link is
+// refused (/proc/self/fd/N: a descriptor the process still holds could lead
+// out of the root, runc's CVE-2024-21626).
+Status enter_cwd(const std::string& cwd) {
+  UniqueFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) return sys_error("open the container's root", errno);
+  auto dir = open_in_root(root.get(), cwd, O_PATH | O_DIRECTORY);
+  if (!dir && dir.error().errnum == ELOOP)
+    return plain_error("cwd " + cwd, "it leads through a magic link such as /proc/self/fd/N (or too many symbolic "
+                                     "links): a working directory must be a path inside the container");
+  if (!dir) return sys_error("chdir to cwd " + cwd, dir.error().errnum);
+  if (::fchdir(dir->get()) < 0) return sys_error("chdir to cwd " + cwd, errno);
+  return {};
+}
+
 Result<Prepared> prepare_process(Sys& sys, const Plan& plan, int procfs) {
   Prepared out;
   AR_TRY(setup_kernel_state(sys, plan, procfs));
@@ -239,10 +255,10 @@ Result<Prepared> prepare_process(Sys& sys, const Plan& plan, int procfs) {
   if (!env_has(out.env, "HOME")) out.env.push_back("HOME=" + home_of(plan.process.uid));
   // As root first; a directory only the container's user may enter is
   // entered again after the user change.
-  bool in_cwd = ::chdir(plan.process.cwd.c_str()) == 0;
+  const Status in_cwd = enter_cwd(plan.process.cwd);
+  if (!in_cwd && in_cwd.error().errnum == 0) return in_cwd.error();
   AR_TRY(confine_process(sys, plan));
-  if (!in_cwd && ::chdir(plan.process.cwd.c_str()) < 0)
-    return sys_error("chdir to cwd " + plan.process.cwd, errno);
+  if (!in_cwd) AR_TRY(enter_cwd(plan.process.cwd));
   AR_TRY_ASSIGN(out.executable, find_executable(plan.process.args[0], process_path(out.env)));
   return out;
 }

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdlib>
 
@@ -74,6 +75,16 @@ std::string reachable_through(const std::string& rootfs, const std::string& path
     return "the file has " + std::to_string(st.st_nlink) + " hard links: its other names stay executable";
   }
   return "";
+}
+
+// What the policy's hardening leaves open on purpose (docs/policy.md says why).
+std::vector<std::string> not_defended(const Policy& p) {
+  std::vector<std::string> out;
+  if (std::find(p.seccomp.plus.begin(), p.seccomp.plus.end(), "agent-hardening") != p.seccomp.plus.end())
+    out.push_back("/proc/PID/mem of the container's processes of the same uid and Landlock domain: ptrace and "
+                  "process_vm_readv/writev are refused, but seccomp sees no paths and procfs has no per-process "
+                  "mask");
+  return out;
 }
 
 }  // namespace
@@ -178,6 +189,7 @@ std::string isolation_record(const Applied& applied, const Plan& plan, const std
     for (const auto& p : applied.seccomp_profiles) profile(p.name, p.sha256, p.role.c_str());
     w.EndArray();
     if (plan.landlock) raw(w, "landlock", landlock_ruleset_json(*plan.landlock));
+    spec::write_string_list(w, "notDefended", not_defended(applied.policy));
     w.Key("process");
     w.StartObject();
     w.Key("uid");

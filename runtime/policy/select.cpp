@@ -52,10 +52,16 @@ Policy load_policy(const std::string& name_or_path, const std::string& config_di
     return parse_policy(read_input_file(name_or_path, "policy"), "policy " + name_or_path);
   if (!valid_policy_name(name_or_path)) fail("policy \"" + name_or_path + "\"", "not a valid policy name");
   const std::string installed = config_dir + "/policies/" + name_or_path + ".json";
-  if (::access(installed.c_str(), F_OK) == 0)
-    return parse_policy(read_input_file(installed, "policy"), "policy " + installed);
-  if (auto text = embedded_file("policies/" + name_or_path + ".json"))
-    return parse_policy(*text, "policy " + name_or_path);
+  const auto builtin = embedded_file("policies/" + name_or_path + ".json");
+  const bool is_installed = ::access(installed.c_str(), F_OK) == 0;
+  // Whoever asks for agent-strict gets the built-in, never a file that
+  // happens to carry its name.
+  if (builtin && is_installed)
+    fail("policy " + installed, "\"" + name_or_path +
+                                    "\" is a built-in policy's name, and those are reserved: name the file otherwise "
+                                    "(config.json's defaultPolicy can make it the default)");
+  if (is_installed) return parse_policy(read_input_file(installed, "policy"), "policy " + installed);
+  if (builtin) return parse_policy(*builtin, "policy " + name_or_path);
   fail("policy \"" + name_or_path + "\"",
        "unknown (built-in: " + joined(builtin_policy_names()) + "; installed ones live in " + config_dir + "/policies)");
 }

@@ -74,6 +74,25 @@ BOOST_AUTO_TEST_CASE(exec_flags_as_runc) {
   BOOST_TEST(none.code == 1);
 }
 
+// A working directory through a magic link (a descriptor the exec'd process
+// holds, /proc/self/fd/N, could lead out of the container's root: runc's
+// CVE-2024-21626) is refused before anything runs; ".." and symlinks stay
+// inside the root, as for process.cwd.
+BOOST_AUTO_TEST_CASE(exec_cwd_stays_inside_the_root) {
+  Sandbox s;
+  start_sleeper(s, "cwd");
+  for (const std::string cwd : {"/proc/self/fd/0", "/proc/self/fd/3", "/proc/self/cwd", "/proc/1/root/tmp"}) {
+    auto o = s.agentrun({"exec", "--cwd", cwd, "cwd", "sh", "-c", "echo ran in $(pwd -P)"});
+    BOOST_TEST(o.code == 1, cwd << ": " << o.out);
+    BOOST_TEST(o.out.empty(), cwd << ": " << o.out);
+    BOOST_TEST(o.err.find("cwd " + cwd + ": it leads through a magic link") != std::string::npos, o.err);
+  }
+  ::symlink("/../../..", (s.rootfs + "/up").c_str());
+  auto o = s.agentrun({"exec", "--cwd", "/tmp/../../up/tmp", "cwd", "sh", "-c", "pwd -P"});
+  BOOST_TEST(o.code == 0, o.err);
+  BOOST_TEST(o.out == "/tmp\n", o.out);
+}
+
 BOOST_AUTO_TEST_CASE(exec_with_a_process_file_and_detached) {
   Sandbox s;
   start_sleeper(s, "p");

@@ -238,6 +238,8 @@ BOOST_AUTO_TEST_CASE(inspect_reports_what_was_applied, *test::needs_agent_defaul
   if (truncate_filter) BOOST_TEST(inspect_field(d["seccomp"][1]["name"]) == "landlock-truncate");
   BOOST_TEST(inspect_field(d["seccomp"][truncate_filter ? 2 : 1]["name"]) == "agent-hardening");
   BOOST_TEST(d["landlock"]["abi"].GetInt() >= 1);
+  BOOST_TEST_REQUIRE(d["notDefended"].Size() == 1u);
+  BOOST_TEST(inspect_field(d["notDefended"][0]).rfind("/proc/PID/mem", 0) == 0u);
   BOOST_TEST(d["process"]["noNewPrivileges"].GetBool());
   BOOST_TEST(d["process"]["capabilities"]["bounding"].Size() == 2u);  // KILL, NET_BIND_SERVICE: AUDIT_WRITE is not in the policy
   bool wget = false;

@@ -126,11 +126,14 @@ BOOST_AUTO_TEST_CASE(installed_policies_come_first) {
   const Policy team = load_policy("team", dir.path);
   BOOST_TEST(team.name == "team");
   BOOST_TEST(show(team.network.mode) == "none");
-  // An installed file of a built-in's name is what the operator wants: it is read first.
-  dir.write("policies/oci.json", R"({"agentrunPolicy": 1, "name": "operator-oci", "process": {"allowRoot": false}})");
-  const Policy oci = load_policy("oci", dir.path);
-  BOOST_TEST(oci.name == "operator-oci");
-  BOOST_TEST(show(oci.process.allowRoot) == "false");
+  // The built-ins' names are reserved: a file that would replace one is refused.
+  for (const std::string& name : builtin_policy_names()) {
+    dir.write("policies/" + name + ".json", R"({"agentrunPolicy": 1, "name": "lookalike"})");
+    BOOST_CHECK_EXCEPTION(load_policy(name, dir.path), agentrun::Failure,
+                          Message{"policy " + dir.path + "/policies/" + name + ".json: \"" + name +
+                                  "\" is a built-in policy's name, and those are reserved: name the file otherwise "
+                                  "(config.json's defaultPolicy can make it the default)"});
+  }
   // Errors in an installed policy name its file.
   dir.write("policies/broken.json", R"({"agentrunPolicy": 1, "name": "broken", "isolation": "lax"})");
   BOOST_CHECK_EXCEPTION(

@@ -22,6 +22,45 @@ const spec::Namespace* find_namespace(const spec::Config& c, spec::NamespaceType
   return nullptr;
 }
 
+// Host paths no container under a policy with rules may see, beside the
+// runtime's own: the kernel's views of the host (a bind of its /proc or /sys;
+// the container has procfs and sysfs of its own) and the sockets through
+// which container engines and the kubelet take orders. "*" stands for one
+// path component.
+struct HostOnlyPath {
+  const char* path;
+  const char* what;
+};
+constexpr HostOnlyPath kHostOnlyPaths[] = {
+    {"/proc", "the host's /proc"},
+    {"/sys", "the host's /sys"},
+    {"/run/docker.sock", "docker's API socket"},
+    {"/run/docker", "docker's runtime directory"},
+    {"/run/containerd", "containerd's sockets"},
+    {"/run/podman", "podman's API socket"},
+    {"/run/crio", "CRI-O's socket"},
+    {"/run/user/*/docker.sock", "rootless docker's API socket"},
+    {"/run/user/*/podman", "rootless podman's API socket"},
+    {"/var/lib/kubelet/pod-resources", "the kubelet's pod-resources socket"},
+    {"/var/lib/kubelet/device-plugins", "the kubelet's device-plugin socket"},
+};
+
+std::vector<std::string> components(const std::string& path) {
+  std::vector<std::string> out;
+  std::istringstream in(clean_path(path));
+  for (std::string c; std::getline(in, c, '/');)
+    if (!c.empty()) out.push_back(c);
+  return out;
+}
+
+// Whether one of `source` and `pattern` holds the other, "*" in `pattern` matching any component.
+bool overlaps(const std::string& source, const std::string& pattern) {
+  const auto s = components(source), p = components(pattern);
+  for (size_t i = 0; i < std::min(s.size(), p.size()); ++i)
+    if (p[i] != "*" && p[i] != s[i]) return false;
+  return true;
+}
+
 class Translator {
  public:
   Translator(const Policy& p, spec::Config& c, const TranslateContext& ctx)
@@ -54,11 +93,18 @@ class Translator {
       // As spelled (cleaned) and as the host resolves it (symlinks).
       std::vector<std::string> sources = {clean_path(m.source)};
       if (auto r = ctx_.resolved_sources.find(m.source); r != ctx_.resolved_sources.end()) sources.push_back(r->second);
-      for (const auto& dir : ctx_.protected_paths)
-        for (const auto& source : sources)
+      // /var/run is /run on every current distribution, link or not.
+      if (path_within(sources.front(), "/var/run")) sources.push_back("/run" + sources.front().substr(8));
+      const std::string field = "config.json: mounts[" + std::to_string(i) + "].source " + m.source;
+      for (const auto& source : sources) {
+        for (const auto& dir : ctx_.protected_paths)
           if (path_within(source, dir) || path_within(dir, source))
-          fail("policy " + p_.name, "config.json: mounts[" + std::to_string(i) + "].source " + m.source +
-                                        " would make the runtime's own " + dir + " visible in the container");
+            fail("policy " + p_.name, field + " would make the runtime's own " + dir + " visible in the container");
+        for (const auto& host_only : kHostOnlyPaths)
+          if (overlaps(source, host_only.path))
+            fail("policy " + p_.name, field + " would hand the container " + host_only.what + " (" + host_only.path +
+                                          "); only a policy without rules (oci) binds it");
+      }
     }
   }
 

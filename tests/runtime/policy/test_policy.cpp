@@ -290,6 +290,24 @@ BOOST_AUTO_TEST_CASE(the_runtime_state_is_never_mounted_in, *test::needs_agent_d
   BOOST_TEST(s.leftovers().empty());
 }
 
+// The host's /proc would show the host's processes (and /proc/1/root the
+// host's root); an engine's socket would run containers on the host.
+BOOST_AUTO_TEST_CASE(host_proc_and_engine_sockets_are_never_mounted_in, *test::needs_agent_default()) {
+  for (const std::string source : {"/proc", "/run/containerd"}) {
+    Sandbox s;
+    s.policy = "agent-default";
+    auto cfg = agent_bundle(s);
+    test::set_json(cfg, "/mounts/-", R"({"destination": "/host", "type": "bind", "source": ")" + source +
+                                         R"(", "options": ["rbind"]})");
+    s.write_config(cfg);
+    auto o = s.agentrun({"run", "--bundle", s.bundle, "hp"});
+    BOOST_TEST(o.code == 1);
+    BOOST_TEST(o.err.find("mounts[" ) != std::string::npos, o.err);
+    BOOST_TEST(o.err.find(".source " + source + " would hand the container ") != std::string::npos, o.err);
+    BOOST_TEST(s.leftovers().empty());
+  }
+}
+
 // Monitoring agents and CI runners bind /, /run or /etc; runc runs them.
 BOOST_AUTO_TEST_CASE(oci_binds_a_directory_holding_the_state_root_as_runc_does) {
   Sandbox s;

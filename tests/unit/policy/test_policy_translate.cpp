@@ -638,6 +638,43 @@ BOOST_AUTO_TEST_CASE(protected_paths_never_mounted) {
   }
 }
 
+// The host's /proc and /sys, and the sockets that take orders from whoever
+// reaches them (container engines, the kubelet), never enter a container
+// under a policy with rules: neither the path itself nor a directory holding it.
+BOOST_AUTO_TEST_CASE(host_views_and_engine_sockets_never_mounted) {
+  const std::vector<std::pair<std::string, std::string>> refused = {
+      {"/proc", "the host's /proc (/proc)"},
+      {"/proc/1/root", "the host's /proc (/proc)"},
+      {"/sys/kernel", "the host's /sys (/sys)"},
+      {"/run/docker.sock", "docker's API socket (/run/docker.sock)"},
+      {"/var/run/docker.sock", "docker's API socket (/run/docker.sock)"},
+      {"/run/containerd/containerd.sock", "containerd's sockets (/run/containerd)"},
+      {"/var/run/crio", "CRI-O's socket (/run/crio)"},
+      {"/run/podman/podman.sock", "podman's API socket (/run/podman)"},
+      {"/run/user/1000/podman/podman.sock", "rootless podman's API socket (/run/user/*/podman)"},
+      {"/run/user", "rootless docker's API socket (/run/user/*/docker.sock)"},
+      {"/var/lib/kubelet/pod-resources/kubelet.sock", "the kubelet's pod-resources socket (/var/lib/kubelet/pod-resources)"},
+      {"/var/lib/kubelet", "the kubelet's pod-resources socket (/var/lib/kubelet/pod-resources)"},
+  };
+  const std::string rule = R"("process": {"noNewPrivileges": true})";
+  for (const Policy& pol : {policy(rule), best_effort(rule), builtin("agent-default")})
+    for (const auto& [source, what] : refused) {
+      Config c = config();
+      c.mounts.push_back({"/host", "bind", source, {"rbind"}, {}, {}});
+      BOOST_CHECK_EXCEPTION(translate(pol, c, context()), agentrun::Failure,
+                            Message{"policy " + pol.name + ": config.json: mounts[3].source " + source +
+                                    " would hand the container " + what + "; only a policy without rules (oci) binds it"});
+      BOOST_CHECK_NO_THROW(translate(builtin("oci"), c, context()));
+    }
+  // Kubernetes volumes, the session bus and look-alike names are fine.
+  for (const char* source : {"/var/lib/kubelet/pods/uid/volumes/kubernetes.io~empty-dir/w", "/run/user/1000/bus",
+                             "/procfs", "/system", "/run/dockerd-other", "/srv/proc"}) {
+    Config c = config();
+    c.mounts.push_back({"/x", "bind", source, {"rbind"}, {}, {}});
+    BOOST_CHECK_NO_THROW(translate(builtin("agent-default"), c, context()));
+  }
+}
+
 BOOST_AUTO_TEST_CASE(a_policy_without_rules_binds_protected_paths_as_runc_does) {
   for (const Policy& pol : {builtin("oci"), policy(""), best_effort("")})
     for (const char* source : {"/", "/run", "/etc", "/run/agentrun/abc"}) {

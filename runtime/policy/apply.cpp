@@ -212,6 +212,7 @@ std::string isolation_record(const Applied& applied, const Plan& plan, const std
     spec::write_string_list(w, "maskedPaths", plan.masked_paths);
     spec::write_string_list(w, "deniedRead", applied.translation.denied_read);
     spec::write_string_list(w, "writable", plan.writable_binds);
+    spec::write_string_list(w, "noexecMounts", applied.translation.noexec_mounts);
     w.Key("blockedExecutables");
     w.StartArray();
     for (const auto& path : blocked) {

@@ -119,6 +119,7 @@ class Translator {
         }
     if (fs.writable)
       for (const auto& path : *fs.writable) writable(path);
+    if (fs.execFrom) writable_mounts_noexec(*fs.execFrom);
     out_.deny_exec = fs.denyExec;
     for (const auto& e : c_.process->env)
       if (e.rfind("PATH=", 0) == 0) {
@@ -126,6 +127,22 @@ class Translator {
         for (std::string d; std::getline(dirs, d, ':');)
           if (!d.empty() && d[0] == '/' && !contains(out_.path_dirs, d)) out_.path_dirs.push_back(d);
       }
+  }
+
+  // Landlock's execute right covers execve only: the dynamic loader maps a
+  // program from anywhere (ld.so /dev/shm/copy). So every writable mount
+  // outside execFrom is noexec too, which the kernel also applies to mmap
+  // with PROT_EXEC; a recursive bind, its whole tree.
+  void writable_mounts_noexec(const std::vector<std::string>& exec_from) {
+    for (auto& m : c_.mounts) {
+      const auto has = [&m](const char* opt) { return contains(m.options, opt); };
+      const std::string dest = clean_path(m.destination);
+      if (has("ro") || has("rro") || has("noexec") || has("rnoexec")) continue;
+      if (std::any_of(exec_from.begin(), exec_from.end(), [&](const std::string& d) { return path_within(dest, d); }))
+        continue;
+      m.options.push_back(has("rbind") ? "rnoexec" : "noexec");
+      if (!contains(out_.noexec_mounts, dest)) out_.noexec_mounts.push_back(dest);
+    }
   }
 
   // A writable path keeps its mount (made nosuid, nodev, noexec: what is

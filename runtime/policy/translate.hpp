@@ -32,6 +32,7 @@ struct Translation {
   std::vector<std::string> deny_exec;       // command names, resolved against the PATH in the rootfs
   std::vector<std::string> path_dirs;       // the process's PATH directories
   std::vector<std::string> denied_read;     // resolved paths (also in linux.maskedPaths)
+  std::vector<std::string> noexec_mounts;   // writable mounts made noexec (outside execFrom)
   std::vector<std::string> seccomp_plus;    // built-in filters stacked on top of the config's
   std::string seccomp_baseline;             // set when the baseline replaced a missing profile
   std::optional<LandlockPolicy> landlock;

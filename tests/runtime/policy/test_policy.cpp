@@ -308,6 +308,40 @@ BOOST_AUTO_TEST_CASE(host_proc_and_engine_sockets_are_never_mounted_in, *test::n
   }
 }
 
+// The host's dynamic loader and C library, to run a dynamic program in the busybox rootfs.
+test::host::Probe host_loader() {
+  for (const char* f : {"/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", "/lib/x86_64-linux-gnu/libc.so.6", "/bin/true"})
+    if (::access(f, R_OK) != 0) return {false, std::string("no ") + f + " on this host"};
+  return {true, "x86_64 glibc"};
+}
+
+// Landlock's execute right covers execve only: the dynamic loader would map
+// a program copied into a writable mount outside execFrom (/data here) and
+// run it. That mount is noexec, which stops the mapping too; the same loader
+// still runs a program from /usr.
+BOOST_AUTO_TEST_CASE(the_loader_runs_nothing_from_a_writable_mount, *test::needs_agent_default() * test::needs(host_loader)) {
+  Sandbox s;
+  s.policy = "agent-default";
+  auto cfg = agent_bundle(s, {"/bin/sh", "-c",
+                              "/lib64/ld-linux-x86-64.so.2 /data/copy; echo data=$?; "
+                              "/lib64/ld-linux-x86-64.so.2 /usr/bin/dyn-true; echo usr=$?; "
+                              "/data/copy; echo direct=$?; grep -c ' /data .*noexec' /proc/self/mounts"});
+  mkdirs(s.rootfs + "/lib64");
+  mkdirs(s.rootfs + "/lib/x86_64-linux-gnu");
+  test::run_process({"/bin/cp", "/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", s.rootfs + "/lib64/"});
+  test::run_process({"/bin/cp", "/lib/x86_64-linux-gnu/libc.so.6", s.rootfs + "/lib/x86_64-linux-gnu/"});
+  test::run_process({"/bin/cp", "/bin/true", s.rootfs + "/usr/bin/dyn-true"});
+  test::run_process({"/bin/cp", "/bin/true", s.dir + "/data/copy"});
+  auto o = s.run(cfg, "ld");
+  BOOST_TEST(o.code == 0, o.err);
+  const auto seen = results(o.out);
+  BOOST_TEST(seen.at("usr") == "0", o.out);
+  BOOST_TEST(seen.at("data") != "0", o.out);
+  BOOST_TEST(seen.at("direct") != "0", o.out);
+  BOOST_TEST(o.out.find("\n1\n") != std::string::npos, o.out);
+  BOOST_TEST(s.leftovers().empty());
+}
+
 // Monitoring agents and CI runners bind /, /run or /etc; runc runs them.
 BOOST_AUTO_TEST_CASE(oci_binds_a_directory_holding_the_state_root_as_runc_does) {
   Sandbox s;

@@ -188,6 +188,41 @@ BOOST_AUTO_TEST_CASE(expand_home_edges) {
   BOOST_TEST(show(expand_home("~/x", p, "u:x:100:100::/home/u100:/bin/sh\n")) == "[/x]");
 }
 
+// The loader maps a program from any mount that is not noexec, whatever
+// Landlock's execute right says: with execFrom, every writable mount outside
+// it is noexec (a recursive bind, its whole tree); read-only mounts and
+// those execFrom names keep theirs. Without execFrom nothing changes.
+BOOST_AUTO_TEST_CASE(writable_mounts_outside_exec_from_are_noexec) {
+  const auto with_mounts = [] {
+    Config c = config();
+    c.mounts.push_back({"/dev/shm", "tmpfs", "shm", {"nosuid", "nodev", "mode=1777"}, {}, {}});
+    c.mounts.push_back({"/data", "bind", "/srv/data", {"rbind", "rw"}, {}, {}});
+    c.mounts.push_back({"/ro", "bind", "/srv/ro", {"rbind", "ro"}, {}, {}});
+    c.mounts.push_back({"/opt/tools", "bind", "/srv/tools", {"bind", "rw"}, {}, {}});
+    c.mounts.push_back({"/cache", "tmpfs", "tmpfs", {"noexec"}, {}, {}});
+    return c;
+  };
+  Config c = with_mounts();
+  const Translation t = translate(policy(R"("filesystem": {"execFrom": ["/usr", "/opt"]})"), c, context());
+  BOOST_TEST(show(mount_at(c, "/dev/shm")->options) == "[nosuid,nodev,mode=1777,noexec]");
+  BOOST_TEST(show(mount_at(c, "/data")->options) == "[rbind,rw,rnoexec]");
+  BOOST_TEST(show(mount_at(c, "/workspace")->options) == "[rbind,rw,rnoexec]");
+  BOOST_TEST(show(mount_at(c, "/tmp")->options) == "[nosuid,mode=1777,noexec]");
+  BOOST_TEST(show(mount_at(c, "/proc")->options) == "[noexec]");
+  BOOST_TEST(show(mount_at(c, "/ro")->options) == "[rbind,ro]");
+  BOOST_TEST(show(mount_at(c, "/opt/tools")->options) == "[bind,rw]");
+  BOOST_TEST(show(mount_at(c, "/cache")->options) == "[noexec]");
+  BOOST_TEST(show(t.noexec_mounts) == "[/proc,/tmp,/workspace,/dev/shm,/data]");
+
+  Config plain = with_mounts();
+  const Translation none = translate(policy(R"("filesystem": {"denyRead": ["/x"]})"), plain, context());
+  BOOST_TEST(show(mount_at(plain, "/dev/shm")->options) == "[nosuid,nodev,mode=1777]");
+  BOOST_TEST(none.noexec_mounts.empty());
+  Config agent = with_mounts();
+  translate(builtin("agent-default"), agent, context());
+  BOOST_TEST(show(mount_at(agent, "/dev/shm")->options) == "[nosuid,nodev,mode=1777,noexec]");
+}
+
 BOOST_AUTO_TEST_CASE(writable_paths) {
   Config c = config();
   const Translation t = translate(policy(R"("filesystem": {"writable": ["/tmp", "/workspace", "/data"]})"), c, context());

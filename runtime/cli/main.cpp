@@ -14,8 +14,12 @@ int main(int argc, char** argv) {
   using namespace agentrun;
   try {
     CommandLine cl = parse_command_line(std::vector<std::string>(argv + 1, argv + argc));
-    // create and run decide once they have read config.json (create.cpp).
-    if (!cl.help && cl.command == "exec") run_from_read_only_binary();
+    // Every process that becomes a container's runs agentrun until its
+    // execve, and the program it executes may lead back to the binary (an
+    // entrypoint script "#!/proc/self/exe"): that binary must not be a file
+    // the container could reopen for writing (runc CVE-2019-5736).
+    if (!cl.help && (cl.command == "create" || cl.command == "run" || cl.command == "exec"))
+      run_from_read_only_binary();
     LogConfig log;
     if (auto it = cl.global.find("log"); it != cl.global.end()) log.path = it->second;
     if (auto it = cl.global.find("log-format"); it != cl.global.end()) {

@@ -181,8 +181,6 @@ Created create_container(const Store& store, const CreateRequest& request) {
   spec::Config config = spec::parse_config(document.root());
   const HostFacts host = probe_host();
   spec::validate_config(config);
-  // Before anything with effects: re-executing starts the command over.
-  if (container_can_reach_init(config)) run_from_read_only_binary();
   CgroupLayout layout = detect_cgroup_layout();
   // A systemd scope is delegated every controller systemd has; the cgroupfs
   // driver's cgroups go beside the runtime's own.

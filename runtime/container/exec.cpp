@@ -75,9 +75,9 @@ ExecTarget exec_target(const Store& store, const std::string& id, bool ignore_pa
   if (status != ContainerStatus::created && status != ContainerStatus::running && !paused_ok)
     fail("exec in container " + id, std::string("it is ") + status_name(status) +
                                         (status == ContainerStatus::paused ? " (use --ignore-paused)" : ""));
-  // Until `start`, the init runs the runtime's binary. create leaves it on
-  // the host's file when nothing of the container's could reach it
-  // (container_can_reach_init); an exec'd process could.
+  // Until `start`, the init runs the runtime's binary: from a read-only copy
+  // since create always re-executes, but a container made by an older
+  // agentrun may still run the host's file, which an exec'd process could reach.
   if (status == ContainerStatus::created && !runs_unwritable_binary(t.record.pid))
     fail("exec in container " + id,
          "it is created, not started, and its init still runs agentrun from a writable file that a process in the "

@@ -197,14 +197,6 @@ bool binds_dev(const std::vector<MountStep>& mounts) {
 
 }  // namespace
 
-bool container_can_reach_init(const spec::Config& config) {
-  const auto& ns = config.linux.namespaces;
-  const bool own_pid = std::any_of(ns.begin(), ns.end(), [](const spec::Namespace& n) {
-    return n.type == spec::NamespaceType::pid && n.path.empty();
-  });
-  return !own_pid || !config.hooks.createContainer.empty() || !config.hooks.startContainer.empty();
-}
-
 bool Plan::creates(spec::NamespaceType t) const {
   return (new_namespaces & spec::namespace_clone_flag(t)) != 0;
 }

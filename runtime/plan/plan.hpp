@@ -155,14 +155,6 @@ struct Plan {
 
 Plan make_plan(const spec::Config& config, const PlanOptions& options, const HostFacts& host);
 
-// Whether anything of the container's own can run while its init still runs
-// the runtime's binary, and so reach that binary through /proc/PID/exe: a pid
-// namespace the container does not create (the host's or one joined by
-// path), or hooks the init runs inside the container before the process
-// starts (createContainer, startContainer). `exec` before `start` is the
-// remaining way in; it refuses an init that runs a writable binary.
-bool container_can_reach_init(const spec::Config& config);
-
 // What every process `exec` starts in the container shares, decided at
 // create from the container's plan: the namespaces to join (their paths are
 // the init's, filled in by make_exec_plan), the root, the personality, the

@@ -2,8 +2,8 @@
 // A runtime process that something of the container's can reach runs from a
 // copy of the binary that cannot be written (runc CVE-2019-5736): through
 // /proc/<pid>/exe it finds a file on a read-only mount or a sealed memfd,
-// never a writable host binary. `exec` always re-executes; `create` and
-// `run` when container_can_reach_init (plan.hpp) says the init is reachable.
+// never a writable host binary. `create`, `run` and `exec` re-execute
+// (main.cpp): each process they start runs agentrun until its execve.
 
 #include <sys/types.h>
 

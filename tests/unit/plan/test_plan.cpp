@@ -687,29 +687,6 @@ BOOST_AUTO_TEST_CASE(cpu_list_trailing_comma_is_refused_like_other_empty_items) 
                bad);
 }
 
-BOOST_AUTO_TEST_CASE(whether_the_container_can_reach_its_init) {
-  auto c = base_config();
-  BOOST_TEST(container_can_reach_init(c));  // the host's pid namespace
-  c.linux.namespaces.push_back({NamespaceType::pid, "/proc/10/ns/pid"});
-  BOOST_TEST(container_can_reach_init(c));  // a pod's, joined by path
-  c.linux.namespaces.back().path.clear();
-  BOOST_TEST(!container_can_reach_init(c));  // its own, and nothing runs in it before the process
-  for (auto member : {&spec::Hooks::createContainer, &spec::Hooks::startContainer}) {
-    auto h = c;
-    spec::Hook hook;
-    hook.path = "/usr/bin/ldconfig";
-    (h.hooks.*member).push_back(hook);
-    BOOST_TEST(container_can_reach_init(h));
-  }
-  for (auto member : {&spec::Hooks::prestart, &spec::Hooks::createRuntime, &spec::Hooks::poststart, &spec::Hooks::poststop}) {
-    auto h = c;
-    spec::Hook hook;
-    hook.path = "/usr/bin/true";
-    (h.hooks.*member).push_back(hook);
-    BOOST_TEST(!container_can_reach_init(h));  // run by the runtime, outside the container
-  }
-}
-
 namespace {
 
 // A config that asks for every kind of step the plan decides.

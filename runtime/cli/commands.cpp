@@ -140,6 +140,7 @@ int cmd_exec(const CommandLine& cl) {
   const spec::Process process =
       exec_process(cl, [&target] { return container_process(target.plan, target.plan_file); });
   ExecOptions options;
+  options.origin = exec_process_origin(cl);
   options.console_socket = cl.value("console-socket").value_or("");
   if (auto n = cl.value("preserve-fds")) options.preserve_fds = parse_preserve_fds(*n);
   const bool detach = flag_enabled(cl.options, "detach");

@@ -60,4 +60,12 @@ spec::Process exec_process(const CommandLine& cl, const std::function<spec::Proc
   return p;
 }
 
+policy::ProcessOrigin exec_process_origin(const CommandLine& cl) {
+  if (auto path = cl.value("process"))
+    return {"exec --process " + *path + ": user.uid", "exec --process " + *path,
+            "exec --process " + *path + " does not set noNewPrivileges"};
+  return {cl.value("user") ? "exec --user: the uid" : "the container's process.user.uid", "exec --cap",
+          "the container's process does not set noNewPrivileges (nor does exec --no-new-privs)"};
+}
+
 }  // namespace agentrun

@@ -92,7 +92,7 @@ Launched exec_in_container(const ExecTarget& target, spec::Process process, cons
   CgroupWarmUp warm_up(cgroup ? cgroup->accounting_only_dir() : "");
   spec::validate_process(process, "process");
   // The container's policy confines this process as it confined the first.
-  for (const auto& warning : policy::confine_process(target.plan.process_policy, process, target.plan.host))
+  for (const auto& warning : policy::confine_process(target.plan.process_policy, process, target.plan.host, options.origin))
     log_message(LogLevel::warning, warning);
   Plan plan = make_exec_plan(with_identity(target.plan.base, r), process, r.pid, options.preserve_fds);
   check_calls_after_filters(plan);

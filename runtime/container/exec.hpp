@@ -12,6 +12,7 @@
 #include "runtime/container/launch.hpp"
 #include "runtime/container/store.hpp"
 #include "runtime/container/stored_plan.hpp"
+#include "runtime/policy/process_policy.hpp"
 #include "spec/config.hpp"
 
 namespace agentrun {
@@ -32,6 +33,7 @@ struct ExecTarget {
 ExecTarget exec_target(const Store& store, const std::string& id, bool ignore_paused);
 
 struct ExecOptions {
+  policy::ProcessOrigin origin;  // where the process's settings came from, for refusals
   std::string console_socket;
   int console_fd = -1;  // the runtime's own pty socket, for a terminal in the foreground
   int preserve_fds = 0;

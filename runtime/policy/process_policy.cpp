@@ -36,10 +36,11 @@ const std::vector<std::string>& privileged_capabilities() {
   return kCaps;
 }
 
-void apply_process_rules(const ProcessRules& rules, spec::Process& proc, Verdicts& verdicts) {
+void apply_process_rules(const ProcessRules& rules, spec::Process& proc, Verdicts& verdicts,
+                         const ProcessOrigin& origin) {
   if (rules.noNewPrivileges.value_or(false)) proc.noNewPrivileges = true;
   if (!rules.allowRoot.value_or(true) && proc.user.uid == 0)
-    verdicts.violation("config.json: process.user.uid is 0, and the policy does not allow root (allowRoot: false)");
+    verdicts.violation(origin.uid + " is 0, and the policy does not allow root (allowRoot: false)");
   if (!proc.capabilities) return;
   auto& caps = *proc.capabilities;
   const bool privileged_ok = rules.allowPrivileged.value_or(true);
@@ -48,7 +49,8 @@ void apply_process_rules(const ProcessRules& rules, spec::Process& proc, Verdict
     for (int cap : *set) {
       const std::string name = spec::capability_name(cap);
       if (!privileged_ok && contains(privileged_capabilities(), name)) {
-        verdicts.violation("config.json asks for " + name + ", which the policy does not allow (allowPrivileged: false)");
+        verdicts.violation(origin.capabilities + " asks for " + name +
+                           ", which the policy does not allow (allowPrivileged: false)");
         continue;
       }
       if (!rules.capabilities || contains(*rules.capabilities, name)) kept.push_back(cap);
@@ -72,14 +74,15 @@ void default_nofile(std::optional<uint64_t> nofile_max, spec::Process& process) 
   if (!set) rl.push_back(spec::Rlimit{*spec::rlimit_from_name("RLIMIT_NOFILE"), "RLIMIT_NOFILE", *nofile_max, *nofile_max});
 }
 
-std::string no_new_privileges_shortfall(const spec::Process& process) {
+std::string no_new_privileges_shortfall(const spec::Process& process, const ProcessOrigin& origin) {
   if (process.noNewPrivileges) return "";
-  return "config.json does not set process.noNewPrivileges and the policy does not force it";
+  return origin.no_new_privileges + " and the policy does not force it";
 }
 
-std::vector<std::string> confine_process(const ProcessPolicy& policy, spec::Process& process, const HostFacts& host) {
+std::vector<std::string> confine_process(const ProcessPolicy& policy, spec::Process& process, const HostFacts& host,
+                                         const ProcessOrigin& origin) {
   Verdicts verdicts(policy.name, policy.isolation);
-  apply_process_rules(policy.rules, process, verdicts);
+  apply_process_rules(policy.rules, process, verdicts, origin);
   TranslateContext ctx;
   ctx.last_cap = host.last_cap;
   ctx.apparmor = host.apparmor;
@@ -87,7 +90,7 @@ std::vector<std::string> confine_process(const ProcessPolicy& policy, spec::Proc
   judge_host_gaps(take_out_process_gaps(process, ctx), policy.agent, verdicts);
   default_nofile(policy.nofile_max, process);
   if (policy.requires_no_new_privileges)
-    if (const std::string why = no_new_privileges_shortfall(process); !why.empty())
+    if (const std::string why = no_new_privileges_shortfall(process, origin); !why.empty())
       verdicts.violation("requires no-new-privileges: " + why);
   return verdicts.take_warnings();
 }

@@ -43,21 +43,32 @@ struct ProcessPolicy {
 
 ProcessPolicy process_policy(const Policy& p);
 
+// Where a process's settings came from, for the refusals that name them:
+// config.json's process at create; at exec, the --process file or the
+// flags laid over the container's process (exec_process_origin, cli/).
+struct ProcessOrigin {
+  std::string uid = "config.json: process.user.uid";
+  std::string capabilities = "config.json";
+  std::string no_new_privileges = "config.json does not set process.noNewPrivileges";
+};
+
 // Capabilities that open the kernel to the container; a policy without
 // allowPrivileged refuses them.
 const std::vector<std::string>& privileged_capabilities();
 
 // The steps, in the order translate() takes them:
 // no_new_privs forced, root refused, capabilities kept within the policy's.
-void apply_process_rules(const ProcessRules& rules, spec::Process& process, Verdicts& verdicts);
+void apply_process_rules(const ProcessRules& rules, spec::Process& process, Verdicts& verdicts,
+                         const ProcessOrigin& origin = {});
 // Host gaps (host_gaps.hpp), refused by an agent policy when they lessen isolation.
 void judge_host_gaps(const std::vector<HostGap>& gaps, bool agent, Verdicts& verdicts);
 void default_nofile(std::optional<uint64_t> nofile_max, spec::Process& process);
 // Why the process lacks the required no_new_privs, "" when it has it.
-std::string no_new_privileges_shortfall(const spec::Process& process);
+std::string no_new_privileges_shortfall(const spec::Process& process, const ProcessOrigin& origin = {});
 
 // exec: every step above on `process`, with what create learnt of the host.
 // Throws under strict; returns the warnings.
-std::vector<std::string> confine_process(const ProcessPolicy& policy, spec::Process& process, const HostFacts& host);
+std::vector<std::string> confine_process(const ProcessPolicy& policy, spec::Process& process, const HostFacts& host,
+                                         const ProcessOrigin& origin);
 
 }  // namespace agentrun::policy

@@ -255,6 +255,20 @@ BOOST_AUTO_TEST_CASE(inspect_reports_what_was_applied, *test::needs_agent_defaul
   for (const auto& f : d["features"].GetArray()) BOOST_TEST(f["effective"].GetBool(), inspect_field(f["feature"]));
 }
 
+// exec's refusals name the flag the request came from, not config.json.
+BOOST_AUTO_TEST_CASE(an_exec_refusal_names_the_flag, *test::needs_agent_default()) {
+  Sandbox s;
+  s.policy = "agent-default";
+  s.write_config(agent_bundle(s, {"sleep", "60"}));
+  BOOST_TEST_REQUIRE(s.agentrun({"run", "-d", "--bundle", s.bundle, "ex"}).code == 0);
+  auto o = s.agentrun({"exec", "--cap", "CAP_SYS_ADMIN", "ex", "true"});
+  BOOST_TEST(o.code == 1);
+  BOOST_TEST(o.err.find("policy agent-default: exec --cap asks for CAP_SYS_ADMIN, which the policy does not allow "
+                        "(allowPrivileged: false)") != std::string::npos, o.err);
+  BOOST_TEST(s.agentrun({"delete", "--force", "ex"}).code == 0);
+  BOOST_TEST(s.leftovers().empty());
+}
+
 BOOST_AUTO_TEST_CASE(privileged_requests_are_refused_not_reduced, *test::needs_agent_default()) {
   Sandbox s;
   s.policy = "agent-default";

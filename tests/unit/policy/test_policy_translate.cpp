@@ -893,7 +893,7 @@ BOOST_AUTO_TEST_CASE(an_exec_process_is_confined_as_the_containers_own) {
       std::vector<std::string> translated, confined;
       const std::string refused = failure_of([&] { translated = translate(pol, created, context()).warnings; });
       const std::string exec_refused = failure_of([&] {
-        confined = confine_process(process_policy(pol), *execd.process, agentrun::HostFacts{});
+        confined = confine_process(process_policy(pol), *execd.process, agentrun::HostFacts{}, {});
       });
       BOOST_TEST_CONTEXT(pol.name << ", process " << i) {
         BOOST_TEST(exec_refused == refused);
@@ -905,4 +905,25 @@ BOOST_AUTO_TEST_CASE(an_exec_process_is_confined_as_the_containers_own) {
         BOOST_TEST(describe(execd) == describe(created));
       }
     }
+}
+
+// A refusal names where the request came from: exec's flags or its
+// --process file, not config.json.
+BOOST_AUTO_TEST_CASE(an_exec_refusal_names_where_the_request_came_from) {
+  const Policy pol = policy(R"("process": {"allowPrivileged": false, "allowRoot": false}, "require": ["no-new-privileges"])");
+  agentrun::spec::Process p = *config().process;
+  p.capabilities->bounding.push_back(*agentrun::spec::capability_from_name("CAP_SYS_ADMIN"));
+  const ProcessOrigin flags{"exec --user: the uid", "exec --cap", "the container's process does not set noNewPrivileges"};
+  BOOST_TEST(failure_of([&] { auto q = p; confine_process(process_policy(pol), q, agentrun::HostFacts{}, flags); }) ==
+             "policy p: exec --cap asks for CAP_SYS_ADMIN, which the policy does not allow (allowPrivileged: false)");
+  p = *config().process;
+  p.user.uid = 0;
+  BOOST_TEST(failure_of([&] { auto q = p; confine_process(process_policy(pol), q, agentrun::HostFacts{}, flags); }) ==
+             "policy p: exec --user: the uid is 0, and the policy does not allow root (allowRoot: false)");
+  p = *config().process;
+  const ProcessOrigin file{"exec --process p.json: user.uid", "exec --process p.json",
+                           "exec --process p.json does not set noNewPrivileges"};
+  BOOST_TEST(failure_of([&] { auto q = p; confine_process(process_policy(pol), q, agentrun::HostFacts{}, file); }) ==
+             "policy p: requires no-new-privileges: exec --process p.json does not set noNewPrivileges and the "
+             "policy does not force it");
 }

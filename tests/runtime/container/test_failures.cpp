@@ -198,3 +198,25 @@ BOOST_AUTO_TEST_CASE(refused_namespaces_are_named_with_the_cause, *test::needs_t
   auto left = s.leftovers();
   BOOST_TEST(left.empty(), (left.empty() ? "" : left.front()));
 }
+
+// create killed at any moment (SIGKILL every quarter of a millisecond up to
+// 15 ms, then up to 40 ms: through every step from the state directory to
+// the init waiting for start): delete --force frees whatever it had acquired
+// (cgroups, the init, the state directory), and nothing is left behind.
+BOOST_AUTO_TEST_CASE(a_create_killed_at_any_moment_leaves_nothing_after_delete) {
+  Sandbox s;
+  s.write_config(test::base_config({"sleep", "60"}));
+  for (int us = 250; us <= 40000; us += us < 15000 ? 250 : 5000) {
+    BOOST_TEST_CONTEXT("killed after " << us << " us") {
+      char delay[16];
+      std::snprintf(delay, sizeof delay, "0.%06d", us);
+      s.command({"/usr/bin/timeout", "-s", "KILL", delay, AGENTRUN_BINARY, "--root", s.root, "create", "--bundle",
+                 s.bundle, "k"});
+      auto d = s.agentrun({"delete", "--force", "k"});
+      BOOST_TEST(d.code == 0, d.err);
+      const auto left = s.leftovers();
+      BOOST_TEST(left.empty(), (left.empty() ? "" : left.front()));
+      if (!left.empty()) break;
+    }
+  }
+}

@@ -44,9 +44,7 @@ class CgroupfsManager : public CgroupManager {
   void wait_for_oom(int timeout_ms) const override;
   void destroy() override;
   std::string to_json() const override;
-  // destroy() removes every leaf directory too, made here or not (they are
-  // the container's by name: a systemd scope's), whatever was recorded.
-  void own_leaves();
+  void own_leaves() override;
 
   CgroupMode mode() const { return mode_; }
   // controller ("memory", "name=systemd"; "" for the unified hierarchy) -> directory

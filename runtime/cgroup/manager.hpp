@@ -64,6 +64,10 @@ class CgroupManager {
   // Removes what create() and join_init() made (systemd: stops the unit),
   // and cgroups the container made below them.
   virtual void destroy() = 0;
+  // From now on destroy() also removes the container's leaf directories that
+  // no record says were made (a create killed while making them), as runc
+  // removes a container's cgroup paths whoever made them.
+  virtual void own_leaves() = 0;
   // What the container's state keeps: load_cgroups() reads it back.
   virtual std::string to_json() const = 0;
 };

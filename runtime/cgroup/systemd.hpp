@@ -48,6 +48,7 @@ class SystemdCgroup final : public CgroupManager {
   void wait_for_oom(int timeout_ms) const override { files_->wait_for_oom(timeout_ms); }
 
   void destroy() override;
+  void own_leaves() override { files_->own_leaves(); }
   std::string to_json() const override;
 
   const SystemdUnit& unit() const { return unit_; }

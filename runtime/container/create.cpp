@@ -193,15 +193,15 @@ Created create_container(const Store& store, const CreateRequest& request) {
   StateGuard guard(store, request.id);
   const std::unique_ptr<CgroupManager> cgroup = container_cgroup(store, layout, config, request);
   CgroupGuard cgroup_guard{*cgroup};
+  // Where the cgroups go, before and after they are made: a create killed
+  // from now on leaves a record ("creating") that `delete` cleans up after.
+  ContainerRecord early;
+  early.id = request.id;
+  early.cgroup = cgroup->to_json();
+  store.save(lock, early);
   cgroup->create();
-  {
-    // Where the cgroups are: a create killed from now on leaves a record
-    // ("creating") that `delete` cleans up after.
-    ContainerRecord early;
-    early.id = request.id;
-    early.cgroup = cgroup->to_json();
-    store.save(lock, early);
-  }
+  early.cgroup = cgroup->to_json();
+  store.save(lock, early);
   CgroupWarmUp warm_up(cgroup->accounting_only_dir());
 
   const policy::SelectionInput selection = policy::selection_input(request.policy, config.annotations);

@@ -169,8 +169,17 @@ void delete_container(const Store& store, const std::string& id, bool force) {
   ContainerLock lock = store.lock(id);
   ContainerRecord r = store.load(id);
   const ContainerStatus status = container_status(store, r);
+  const std::unique_ptr<CgroupManager> cgroup = r.cgroup.empty() ? nullptr : load_cgroups(r.cgroup);
   switch (status) {
     case ContainerStatus::creating:  // its create died: holding the lock proves it is not running
+      // It may have died before recording its init or every cgroup it made:
+      // what runs in its cgroups is killed (runc's delete --force kills the
+      // cgroup's processes too), and its leaves go by name.
+      if (cgroup) {
+        wait_until_empty(*cgroup, id);
+        cgroup->own_leaves();
+      }
+      break;
     case ContainerStatus::stopped: break;
     case ContainerStatus::created: kill_and_wait(r); break;
     case ContainerStatus::running:
@@ -179,7 +188,7 @@ void delete_container(const Store& store, const std::string& id, bool force) {
       kill_and_wait(r);
       break;
   }
-  if (!r.cgroup.empty()) load_cgroups(r.cgroup)->destroy();
+  if (cgroup) cgroup->destroy();
   if (r.pid != 0) run_poststop_hooks(store, r);
   store.remove(id);
 }

@@ -84,8 +84,9 @@ Status close_other_fds(const Plan& plan, const SyncChannel& sync, const LaunchIo
 // What a process the runtime starts does first: die with the runtime, keep
 // only the descriptors the container needs, and set its OOM score while it
 // still has the host's privileges (lowering it needs them).
-void begin_child(const Plan& plan, SyncChannel& sync, const LaunchIo& io) {
+void begin_child(const Plan& plan, SyncChannel& sync, const LaunchIo& io, pid_t runtime) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != runtime) ::_exit(1);  // the runtime died before the line above
   if (Status s = close_other_fds(plan, sync, io); !s) stage_fail(sync, s.error());
   if (plan.process.oom_score_adj) {
     Status s = write_whole_file(AT_FDCWD, "/proc/self/oom_score_adj",
@@ -96,14 +97,16 @@ void begin_child(const Plan& plan, SyncChannel& sync, const LaunchIo& io) {
 }
 
 // The process, in its namespaces. Never returns.
-[[noreturn]] void run_child(const Plan& plan, const Protocol& protocol, SyncChannel& sync, const LaunchIo& io) {
-  protocol.run_child(plan, InitIo{&sync, io.console_socket, io.start_listener, false, io.bind_sources});
+[[noreturn]] void run_child(const Plan& plan, const Protocol& protocol, SyncChannel& sync, const LaunchIo& io,
+                           pid_t runtime) {
+  protocol.run_child(plan, InitIo{&sync, io.console_socket, io.start_listener, false, io.bind_sources, runtime});
   ::_exit(1);  // GCC does not take [[noreturn]] from a virtual call
 }
 
 // Stage 1: namespaces, then the process. Never returns.
-[[noreturn]] void stage1(const Plan& plan, const Protocol& protocol, SyncChannel& sync, const LaunchIo& io) {
-  begin_child(plan, sync, io);
+[[noreturn]] void stage1(const Plan& plan, const Protocol& protocol, SyncChannel& sync, const LaunchIo& io,
+                        pid_t runtime) {
+  begin_child(plan, sync, io, runtime);
   Sys& sys = linux_sys();
   if (Status s = join_namespaces(sys, plan, protocol.sets_up_container()); !s) stage_fail(sync, s.error());
   const bool new_user = plan.creates(spec::NamespaceType::user);
@@ -124,7 +127,7 @@ void begin_child(const Plan& plan, SyncChannel& sync, const LaunchIo& io) {
   bool born_in = false;
   const long pid = clone_process(CLONE_PARENT, io.cgroup_fd, born_in);
   if (pid < 0) stage_fail(sync, sys_error("start the container's init", errno));
-  if (pid == 0) run_child(plan, protocol, sync, io);
+  if (pid == 0) run_child(plan, protocol, sync, io, runtime);  // CLONE_PARENT: the runtime's child
   (void)sync.send(MsgType::init_pid, pid | (born_in ? kBornInCgroup : 0));
   ::_exit(0);
 }
@@ -189,6 +192,7 @@ std::optional<Message> Conversation::until_exec() {
 }
 
 Launched launch(const Plan& plan, const Protocol& protocol, const LaunchIo& io) {
+  const pid_t runtime = ::getpid();
   auto [parent, child] = make_channel_pair().or_throw();
   Conversation c(std::move(parent));
   // A process that joins no namespace and creates neither a user nor a time
@@ -201,8 +205,8 @@ Launched launch(const Plan& plan, const Protocol& protocol, const LaunchIo& io) 
     const long pid = clone_process(flags, io.cgroup_fd, c.born_in_);
     if (pid == 0) {
       c.channel_.close();
-      begin_child(plan, child, io);
-      run_child(plan, protocol, child, io);
+      begin_child(plan, child, io, runtime);
+      run_child(plan, protocol, child, io, runtime);
     }
     if (pid > 0) c.init_ = static_cast<pid_t>(pid);
   }
@@ -211,7 +215,7 @@ Launched launch(const Plan& plan, const Protocol& protocol, const LaunchIo& io) 
     if (c.stage_ < 0) fail_errno("start the container", errno);
     if (c.stage_ == 0) {
       c.channel_.close();
-      stage1(plan, protocol, child, io);
+      stage1(plan, protocol, child, io, runtime);
     }
   }
   child.close();

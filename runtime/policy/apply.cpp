@@ -17,6 +17,7 @@
 #include "runtime/confine/seccomp_cache.hpp"
 #include "runtime/confine/seccomp_compile.hpp"
 #include "runtime/confine/seccomp_profiles.hpp"
+#include "runtime/policy/container_listing.hpp"
 #include "runtime/policy/parse_policy.hpp"
 #include "runtime/policy/preflight.hpp"
 #include "runtime/util/file_io.hpp"
@@ -123,6 +124,13 @@ Applied apply_policy(const Selected& selected, spec::Config& config, const std::
   ctx.selinux = host.selinux;
   ctx.net_cls = layout.v1.count("net_cls") > 0;
   ctx.net_prio = layout.v1.count("net_prio") > 0;
+  if (config.process) {
+    // At most this many directory entries are read for all patterns of a create.
+    size_t budget = 20000;
+    const ListDir list = [&](const std::string& dir) { return list_container_dir(config, rootfs, dir); };
+    for (const auto& pattern : deny_read_patterns(a.policy, *config.process, ctx.passwd))
+      if (is_glob(pattern)) ctx.deny_globs[pattern] = expand_glob(pattern, list, budget);
+  }
   a.translation = translate(a.policy, config, ctx);
   const std::string& baseline = a.translation.seccomp_baseline;
   if (!baseline.empty()) config.linux.seccomp = builtin_seccomp_profile(baseline);
@@ -211,6 +219,7 @@ std::string isolation_record(const Applied& applied, const Plan& plan, const std
     w.Bool(plan.readonly_root);
     spec::write_string_list(w, "maskedPaths", plan.masked_paths);
     spec::write_string_list(w, "deniedRead", applied.translation.denied_read);
+    spec::write_string_list(w, "denyReadUnmatched", applied.translation.deny_unmatched);
     spec::write_string_list(w, "writable", plan.writable_binds);
     spec::write_string_list(w, "noexecMounts", applied.translation.noexec_mounts);
     w.Key("blockedExecutables");

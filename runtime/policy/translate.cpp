@@ -111,12 +111,18 @@ class Translator {
   void filesystem_rules() {
     const auto& fs = p_.filesystem;
     if (fs.readonlyRoot.value_or(false)) c_.root.readonly = true;
-    for (const auto& path : fs.denyRead)
-      for (const auto& resolved : expand_home(path, *c_.process, ctx_.passwd))
-        if (!contains(c_.linux.maskedPaths, resolved)) {
-          c_.linux.maskedPaths.push_back(resolved);
-          out_.denied_read.push_back(resolved);
-        }
+    for (const auto& pattern : deny_read_patterns(p_, *c_.process, ctx_.passwd)) {
+      if (!is_glob(pattern)) {
+        deny_read(pattern);
+        continue;
+      }
+      const auto found = ctx_.deny_globs.find(pattern);
+      const GlobExpansion none;
+      const GlobExpansion& e = found == ctx_.deny_globs.end() ? none : found->second;
+      for (const auto& path : e.matches) deny_read(path);
+      if (e.truncated) out_.deny_unmatched.push_back(pattern + " (the search stopped at its bound of entries)");
+      else if (e.matches.empty()) out_.deny_unmatched.push_back(pattern);
+    }
     if (fs.writable)
       for (const auto& path : *fs.writable) writable(path);
     if (fs.execFrom) writable_mounts_noexec(*fs.execFrom);
@@ -143,6 +149,12 @@ class Translator {
       m.options.push_back(has("rbind") ? "rnoexec" : "noexec");
       if (!contains(out_.noexec_mounts, dest)) out_.noexec_mounts.push_back(dest);
     }
+  }
+
+  void deny_read(const std::string& path) {
+    if (contains(c_.linux.maskedPaths, path)) return;
+    c_.linux.maskedPaths.push_back(path);
+    out_.denied_read.push_back(path);
   }
 
   // A writable path keeps its mount (made nosuid, nodev, noexec: what is
@@ -319,6 +331,15 @@ std::vector<std::string> expand_home(const std::string& path, const spec::Proces
     if (home.size() > 1 && home.back() == '/') home.pop_back();
     out.push_back((home == "/" ? "" : home) + path.substr(1));
   }
+  return out;
+}
+
+std::vector<std::string> deny_read_patterns(const Policy& policy, const spec::Process& process, const std::string& passwd) {
+  std::vector<std::string> out;
+  for (const auto& path : policy.filesystem.denyRead)
+    for (auto& resolved : expand_home(path, process, passwd))
+      if (!contains(out, resolved)) out.push_back(std::move(resolved));
+  if (process.user.uid == 0 && !out.empty() && !contains(out, "/home/*")) out.push_back("/home/*");
   return out;
 }
 

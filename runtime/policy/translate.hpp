@@ -32,6 +32,7 @@ struct Translation {
   std::vector<std::string> deny_exec;       // command names, resolved against the PATH in the rootfs
   std::vector<std::string> path_dirs;       // the process's PATH directories
   std::vector<std::string> denied_read;     // resolved paths (also in linux.maskedPaths)
+  std::vector<std::string> deny_unmatched;  // denyRead patterns that matched nothing (and why, when cut short)
   std::vector<std::string> noexec_mounts;   // writable mounts made noexec (outside execFrom)
   std::vector<std::string> seccomp_plus;    // built-in filters stacked on top of the config's
   std::string seccomp_baseline;             // set when the baseline replaced a missing profile
@@ -48,5 +49,9 @@ const std::map<std::string, spec::NamespaceType>& namespace_features();
 // "~/.ssh" -> "<home>/.ssh" for the process's user (from passwd, and from
 // HOME in its environment when that differs).
 std::vector<std::string> expand_home(const std::string& path, const spec::Process& process, const std::string& passwd);
+
+// The policy's denyRead for this process, homes expanded; for a process
+// running as root, also every home under /home (other users' homes).
+std::vector<std::string> deny_read_patterns(const Policy& policy, const spec::Process& process, const std::string& passwd);
 
 }  // namespace agentrun::policy

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "runtime/policy/deny_globs.hpp"
+
 namespace agentrun::policy {
 
 struct FeatureState {
@@ -23,6 +25,8 @@ struct TranslateContext {
   int last_cap = 40;                            // the kernel's highest capability
   bool apparmor = false, selinux = false;       // enabled on this host
   bool net_cls = false, net_prio = false;       // their cgroup v1 hierarchies are mounted
+  // denyRead patterns with wildcards (deny_read_patterns) -> what they matched in the container
+  std::map<std::string, GlobExpansion> deny_globs;
 };
 
 }  // namespace agentrun::policy

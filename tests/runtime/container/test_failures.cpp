@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "support/harness.hpp"
+#include "support/wait.hpp"
 #include "support/needs.hpp"
 
 using test::Sandbox;
@@ -214,7 +215,11 @@ BOOST_AUTO_TEST_CASE(a_create_killed_at_any_moment_leaves_nothing_after_delete) 
                  s.bundle, "k"});
       auto d = s.agentrun({"delete", "--force", "k"});
       BOOST_TEST(d.code == 0, d.err);
-      const auto left = s.leftovers();
+      // A process the killed create had only just started (stage 1, or the
+      // init before it joined its cgroups) exits by itself once it finds its
+      // runtime gone: it gets a moment to.
+      std::vector<std::string> left;
+      test::poll_until([&] { return (left = s.leftovers()).empty(); }, std::chrono::milliseconds(2000));
       BOOST_TEST(left.empty(), (left.empty() ? "" : left.front()));
       if (!left.empty()) break;
     }

@@ -356,6 +356,40 @@ BOOST_AUTO_TEST_CASE(the_loader_runs_nothing_from_a_writable_mount, *test::needs
   BOOST_TEST(s.leftovers().empty());
 }
 
+// Credential files found by pattern at create: nested .env files in the
+// workspace (a bind mount) and shell histories in the home (the rootfs) are
+// hidden, the work itself stays readable, and inspect lists what was hidden.
+BOOST_AUTO_TEST_CASE(credentials_found_by_pattern_are_hidden, *test::needs_agent_default()) {
+  Sandbox s;
+  s.policy = "agent-default";
+  // A hidden file reads as empty (the null device is bound over it).
+  auto cfg = agent_bundle(s, {"/bin/sh", "-c",
+                              "echo env=$(cat /workspace/app/.env.local); echo hist=$(cat /root/.bash_history); "
+                              "echo work=$(cat /workspace/app/main.c)"});
+  mkdirs(s.dir + "/workspace/app");
+  write(s.dir + "/workspace/app/.env.local", "TOKEN=1\n");
+  write(s.dir + "/workspace/app/main.c", "int main;\n");
+  mkdirs(s.rootfs + "/root");
+  write(s.rootfs + "/root/.bash_history", "export TOKEN=1\n");
+  auto o = s.run(cfg, "pat");
+  BOOST_TEST(o.code == 0, o.err);
+  const auto seen = results(o.out);
+  BOOST_TEST(seen.at("env") == "", o.out);
+  BOOST_TEST(seen.at("hist") == "", o.out);
+  BOOST_TEST(seen.at("work") == "int main;", o.out);
+
+  test::set_json(cfg, "/process/args", R"(["sleep", "30"])");
+  s.write_config(cfg);
+  BOOST_TEST_REQUIRE(s.agentrun({"run", "-d", "--bundle", s.bundle, "pat"}).code == 0);
+  auto i = s.agentrun({"inspect", "pat"});
+  BOOST_TEST(i.code == 0, i.err);
+  BOOST_TEST(i.out.find("\"/workspace/app/.env.local\"") != std::string::npos, i.out);
+  BOOST_TEST(i.out.find("\"/root/.bash_history\"") != std::string::npos, i.out);
+  BOOST_TEST(i.out.find("denyReadUnmatched") != std::string::npos, i.out);
+  BOOST_TEST(s.agentrun({"delete", "--force", "pat"}).code == 0);
+  BOOST_TEST(s.leftovers().empty());
+}
+
 // Monitoring agents and CI runners bind /, /run or /etc; runc runs them.
 BOOST_AUTO_TEST_CASE(oci_binds_a_directory_holding_the_state_root_as_runc_does) {
   Sandbox s;

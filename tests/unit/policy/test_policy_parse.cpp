@@ -61,10 +61,12 @@ struct EmptyDir : TempDir {
   EmptyDir() : TempDir("policy-parse") {}
 };
 
-const std::vector<std::string> kDenyRead = {"~/.ssh",  "~/.aws",   "~/.config/gcloud", "~/.gnupg", "~/.kube",
-                                            "~/.docker", "~/.npmrc", "~/.pypirc",        "~/.netrc", "~/.git-credentials",
-                                            "/workspace/.env", "/var/run/secrets/kubernetes.io",
-                                            "/run/secrets/kubernetes.io"};
+const std::vector<std::string> kDenyRead = {
+    "~/.ssh",           "~/.aws",          "~/.config/gcloud",      "~/.gnupg",          "~/.kube",
+    "~/.docker",        "~/.npmrc",        "~/.pypirc",             "~/.netrc",          "~/.git-credentials",
+    "~/.config/gh",     "~/.claude",       "~/.claude.json",        "~/.codex",          "~/.azure",
+    "~/.vault-token",   "~/.cargo/credentials", "~/.cargo/credentials.toml", "~/.*history", "/workspace/**/.env",
+    "/workspace/**/.env.*", "/var/run/secrets/kubernetes.io", "/run/secrets/kubernetes.io"};
 const std::vector<std::string> kDenyExec = {"curl", "wget", "nc", "ncat", "netcat", "socat", "ssh", "scp", "telnet", "ftp"};
 const std::vector<std::string> kExecFrom = {"/usr", "/bin", "/sbin", "/lib", "/lib64", "/opt"};
 

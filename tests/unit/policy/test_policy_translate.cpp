@@ -775,7 +775,9 @@ BOOST_AUTO_TEST_CASE(agent_default_on_a_plain_config) {
   BOOST_TEST(*c.linux.resources->pidsLimit == 1024);
   BOOST_TEST(has(c.linux.maskedPaths, std::string("/home/agent/.ssh")));
   BOOST_TEST(has(c.linux.maskedPaths, std::string("/work/home/.git-credentials")));
-  BOOST_TEST(has(c.linux.maskedPaths, std::string("/workspace/.env")));
+  // Patterns match only what create found (TranslateContext::deny_globs): none here.
+  BOOST_TEST(!has(c.linux.maskedPaths, std::string("/workspace/**/.env")));
+  BOOST_TEST(has(t.deny_unmatched, std::string("/workspace/**/.env")));
   BOOST_TEST(show(mount_at(c, "/tmp")->options) == "[nosuid,mode=1777,nodev,noexec]");
   BOOST_TEST(t.writable_binds.empty());
   BOOST_TEST(t.seccomp_baseline == "docker-baseline");
@@ -926,4 +928,28 @@ BOOST_AUTO_TEST_CASE(an_exec_refusal_names_where_the_request_came_from) {
   BOOST_TEST(failure_of([&] { auto q = p; confine_process(process_policy(pol), q, agentrun::HostFacts{}, file); }) ==
              "policy p: requires no-new-privileges: exec --process p.json does not set noNewPrivileges and the "
              "policy does not force it");
+}
+
+// denyRead patterns with wildcards: what create found for them is masked,
+// a pattern that found nothing is reported, and a root process also loses
+// sight of the other users' homes.
+BOOST_AUTO_TEST_CASE(deny_read_patterns_mask_what_create_found) {
+  Config c = config();
+  TranslateContext ctx = context();
+  ctx.deny_globs["/workspace/**/.env"] = {{"/workspace/.env", "/workspace/app/.env"}, false};
+  ctx.deny_globs["/workspace/**/.env.*"] = {{}, true};
+  const Translation t = translate(policy(R"("filesystem": {"denyRead": ["/workspace/**/.env", "/workspace/**/.env.*",
+                                                                       "~/.*history", "/etc/shadow"]})"),
+                                  c, ctx);
+  BOOST_TEST(has(c.linux.maskedPaths, std::string("/workspace/app/.env")));
+  BOOST_TEST(has(c.linux.maskedPaths, std::string("/etc/shadow")));
+  BOOST_TEST(show(t.deny_unmatched) ==
+             "[/workspace/**/.env.* (the search stopped at its bound of entries),/home/agent/.*history,"
+             "/work/home/.*history]");
+  BOOST_TEST(!has(deny_read_patterns(policy(R"("filesystem": {"denyRead": ["/x"]})"), *c.process, kPasswd),
+                  std::string("/home/*")));
+  c.process->user.uid = 0;
+  BOOST_TEST(has(deny_read_patterns(policy(R"("filesystem": {"denyRead": ["/x"]})"), *c.process, kPasswd),
+                 std::string("/home/*")));
+  BOOST_TEST(!has(deny_read_patterns(builtin("oci"), *c.process, kPasswd), std::string("/home/*")));
 }

@@ -81,12 +81,20 @@ Status close_other_fds(const Plan& plan, const SyncChannel& sync, const LaunchIo
   return {};
 }
 
+// Whether the runtime died before this child asked to die with it. The
+// first process of a new pid namespace sees no parent (getppid() is 0): the
+// sync channel's end tells it instead.
+bool parent_gone(pid_t runtime) {
+  const pid_t parent = ::getppid();
+  return parent != 0 && parent != runtime;
+}
+
 // What a process the runtime starts does first: die with the runtime, keep
 // only the descriptors the container needs, and set its OOM score while it
 // still has the host's privileges (lowering it needs them).
 void begin_child(const Plan& plan, SyncChannel& sync, const LaunchIo& io, pid_t runtime) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (::getppid() != runtime) ::_exit(1);  // the runtime died before the line above
+  if (parent_gone(runtime)) ::_exit(1);
   if (Status s = close_other_fds(plan, sync, io); !s) stage_fail(sync, s.error());
   if (plan.process.oom_score_adj) {
     Status s = write_whole_file(AT_FDCWD, "/proc/self/oom_score_adj",
@@ -97,9 +105,8 @@ void begin_child(const Plan& plan, SyncChannel& sync, const LaunchIo& io, pid_t 
 }
 
 // The process, in its namespaces. Never returns.
-[[noreturn]] void run_child(const Plan& plan, const Protocol& protocol, SyncChannel& sync, const LaunchIo& io,
-                           pid_t runtime) {
-  protocol.run_child(plan, InitIo{&sync, io.console_socket, io.start_listener, false, io.bind_sources, runtime});
+[[noreturn]] void run_child(const Plan& plan, const Protocol& protocol, SyncChannel& sync, const LaunchIo& io) {
+  protocol.run_child(plan, InitIo{&sync, io.console_socket, io.start_listener, false, io.bind_sources});
   ::_exit(1);  // GCC does not take [[noreturn]] from a virtual call
 }
 
@@ -127,7 +134,7 @@ void begin_child(const Plan& plan, SyncChannel& sync, const LaunchIo& io, pid_t 
   bool born_in = false;
   const long pid = clone_process(CLONE_PARENT, io.cgroup_fd, born_in);
   if (pid < 0) stage_fail(sync, sys_error("start the container's init", errno));
-  if (pid == 0) run_child(plan, protocol, sync, io, runtime);  // CLONE_PARENT: the runtime's child
+  if (pid == 0) run_child(plan, protocol, sync, io);
   (void)sync.send(MsgType::init_pid, pid | (born_in ? kBornInCgroup : 0));
   ::_exit(0);
 }
@@ -206,7 +213,7 @@ Launched launch(const Plan& plan, const Protocol& protocol, const LaunchIo& io) 
     if (pid == 0) {
       c.channel_.close();
       begin_child(plan, child, io, runtime);
-      run_child(plan, protocol, child, io, runtime);
+      run_child(plan, protocol, child, io);
     }
     if (pid > 0) c.init_ = static_cast<pid_t>(pid);
   }

@@ -347,10 +347,9 @@ Error start_container(Sys& sys, const Plan& plan, InitIo& io, const Prepared& pr
 [[noreturn]] static void exit_for(const Error& e) { ::_exit(e.errnum == ENOENT ? 127 : e.errnum == EACCES ? 126 : 1); }
 
 void container_init(Sys& sys, const Plan& plan, InitIo io) {
-  // If `create` dies while setting up, so does the init (also if it died
-  // before the signal was asked for).
+  // If `create` dies while setting up, so does the init (had it died before,
+  // the sync channel's end stops the init at its first message).
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (::getppid() != io.runtime) ::_exit(1);
   auto prepared = prepare_container(sys, plan, io);
   if (!prepared) {
     (void)io.sync->send_error(prepared.error());

@@ -63,7 +63,6 @@ struct InitIo {
   int start_listener = -1;      // listening SOCK_SEQPACKET socket `start` connects to
   bool in_cgroup = false;       // the runtime said it put this process in the container's cgroups
   std::vector<int> bind_sources;  // inherited from `create` (open_bind_sources), the init's to close
-  pid_t runtime = 0;              // the parent: `create` or `exec`
 };
 
 }  // namespace agentrun

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <climits>
+#include <map>
+#include <optional>
 #include <cstdlib>
 
 #include <rapidjson/document.h>
@@ -125,11 +127,19 @@ Applied apply_policy(const Selected& selected, spec::Config& config, const std::
   ctx.net_cls = layout.v1.count("net_cls") > 0;
   ctx.net_prio = layout.v1.count("net_prio") > 0;
   if (config.process) {
-    // At most this many directory entries are read for all patterns of a create.
+    // At most this many directory entries are visited for all patterns of a
+    // create; each directory is read once.
     size_t budget = 20000;
-    const ListDir list = [&](const std::string& dir) { return list_container_dir(config, rootfs, dir); };
-    for (const auto& pattern : deny_read_patterns(a.policy, *config.process, ctx.passwd))
-      if (is_glob(pattern)) ctx.deny_globs[pattern] = expand_glob(pattern, list, budget);
+    std::map<std::string, std::optional<std::vector<DirEntry>>> listed;
+    const ListDir list = [&](const std::string& dir) {
+      auto it = listed.find(dir);
+      if (it == listed.end()) it = listed.emplace(dir, list_container_dir(config, rootfs, dir)).first;
+      return it->second;
+    };
+    std::vector<std::string> patterns = deny_read_patterns(a.policy, *config.process, ctx.passwd);
+    for (auto& p : repo_hook_patterns(a.policy)) patterns.push_back(std::move(p));
+    for (const auto& pattern : patterns)
+      if (is_glob(pattern)) ctx.globs[pattern] = expand_glob(pattern, list, budget);
   }
   a.translation = translate(a.policy, config, ctx);
   const std::string& baseline = a.translation.seccomp_baseline;
@@ -220,6 +230,7 @@ std::string isolation_record(const Applied& applied, const Plan& plan, const std
     spec::write_string_list(w, "maskedPaths", plan.masked_paths);
     spec::write_string_list(w, "deniedRead", applied.translation.denied_read);
     spec::write_string_list(w, "denyReadUnmatched", applied.translation.deny_unmatched);
+    spec::write_string_list(w, "readonlyRepoHooks", applied.translation.repo_hooks);
     spec::write_string_list(w, "writable", plan.writable_binds);
     spec::write_string_list(w, "noexecMounts", applied.translation.noexec_mounts);
     w.Key("blockedExecutables");

@@ -78,6 +78,7 @@ Policy merge_policies(const Policy& floor, const Policy& chosen) {
   m.require = unite(floor.require, chosen.require);
 
   m.filesystem.readonlyRoot = either(floor.filesystem.readonlyRoot, chosen.filesystem.readonlyRoot);
+  m.filesystem.protectRepoHooks = either(floor.filesystem.protectRepoHooks, chosen.filesystem.protectRepoHooks);
   m.filesystem.writable = intersect_paths(floor.filesystem.writable, chosen.filesystem.writable);
   m.filesystem.denyRead = unite(floor.filesystem.denyRead, chosen.filesystem.denyRead);
   m.filesystem.denyExec = unite(floor.filesystem.denyExec, chosen.filesystem.denyExec);

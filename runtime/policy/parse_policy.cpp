@@ -49,9 +49,10 @@ std::vector<uint16_t> ports(const JsonNode& n) {
 }
 
 Filesystem parse_filesystem(const JsonNode& n) {
-  n.allow_only({"readonlyRoot", "writable", "denyRead", "denyExec", "execFrom"});
+  n.allow_only({"readonlyRoot", "writable", "denyRead", "denyExec", "execFrom", "protectRepoHooks"});
   Filesystem f;
   f.readonlyRoot = opt_bool(n, "readonlyRoot");
+  f.protectRepoHooks = opt_bool(n, "protectRepoHooks");
   if (auto v = n.get("writable")) f.writable = absolute_paths(*v);
   if (auto v = n.get("denyRead")) f.denyRead = absolute_paths(*v, true);
   if (auto v = n.get("execFrom")) f.execFrom = absolute_paths(*v);
@@ -129,7 +130,8 @@ bool has_rules(const Policy& p) {
   const auto& pr = p.process;
   const auto& n = p.network;
   const auto& r = p.resources;
-  return !p.require.empty() || f.readonlyRoot || f.writable || !f.denyRead.empty() || !f.denyExec.empty() ||
+  return !p.require.empty() || f.readonlyRoot || f.protectRepoHooks || f.writable || !f.denyRead.empty() ||
+         !f.denyExec.empty() ||
          f.execFrom || pr.noNewPrivileges || pr.allowRoot || pr.allowPrivileged || pr.capabilities ||
          !p.seccomp.baseline.empty() || !p.seccomp.plus.empty() || n.mode || n.tcpConnect || n.tcpBind ||
          r.pidsMax || r.memoryMax || r.nofileMax;
@@ -194,6 +196,7 @@ std::string policy_json(const Policy& p) {
     spec::write_string_list(w, "require", p.require);
     spec::write_object(w, "filesystem", [&] {
       if_set(w, "readonlyRoot", p.filesystem.readonlyRoot);
+      if_set(w, "protectRepoHooks", p.filesystem.protectRepoHooks);
       if_set(w, "writable", p.filesystem.writable);
       spec::write_string_list(w, "denyRead", p.filesystem.denyRead);
       spec::write_string_list(w, "denyExec", p.filesystem.denyExec);

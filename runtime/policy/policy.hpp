@@ -15,6 +15,9 @@ enum class NetworkMode { inherit, none };
 
 struct Filesystem {
   std::optional<bool> readonlyRoot;
+  // Repository hooks and direnv files under the writable paths stay
+  // read-only: written by the agent, they would run later on the host.
+  std::optional<bool> protectRepoHooks;
   std::optional<std::vector<std::string>> writable;  // nullopt: no Landlock write rules
   std::vector<std::string> denyRead;
   std::vector<std::string> denyExec;

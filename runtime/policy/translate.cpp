@@ -116,15 +116,19 @@ class Translator {
         deny_read(pattern);
         continue;
       }
-      const auto found = ctx_.deny_globs.find(pattern);
-      const GlobExpansion none;
-      const GlobExpansion& e = found == ctx_.deny_globs.end() ? none : found->second;
+      const GlobExpansion& e = found_by(pattern);
       for (const auto& path : e.matches) deny_read(path);
       if (e.truncated) out_.deny_unmatched.push_back(pattern + " (the search stopped at its bound of entries)");
       else if (e.matches.empty()) out_.deny_unmatched.push_back(pattern);
     }
     if (fs.writable)
       for (const auto& path : *fs.writable) writable(path);
+    for (const auto& pattern : repo_hook_patterns(p_))
+      for (const auto& path : found_by(pattern).matches)
+        if (!contains(c_.linux.readonlyPaths, path)) {
+          c_.linux.readonlyPaths.push_back(path);
+          out_.repo_hooks.push_back(path);
+        }
     if (fs.execFrom) writable_mounts_noexec(*fs.execFrom);
     out_.deny_exec = fs.denyExec;
     for (const auto& e : c_.process->env)
@@ -149,6 +153,12 @@ class Translator {
       m.options.push_back(has("rbind") ? "rnoexec" : "noexec");
       if (!contains(out_.noexec_mounts, dest)) out_.noexec_mounts.push_back(dest);
     }
+  }
+
+  const GlobExpansion& found_by(const std::string& pattern) const {
+    static const GlobExpansion none;
+    const auto it = ctx_.globs.find(pattern);
+    return it == ctx_.globs.end() ? none : it->second;
   }
 
   void deny_read(const std::string& path) {
@@ -340,6 +350,15 @@ std::vector<std::string> deny_read_patterns(const Policy& policy, const spec::Pr
     for (auto& resolved : expand_home(path, process, passwd))
       if (!contains(out, resolved)) out.push_back(std::move(resolved));
   if (process.user.uid == 0 && !out.empty() && !contains(out, "/home/*")) out.push_back("/home/*");
+  return out;
+}
+
+std::vector<std::string> repo_hook_patterns(const Policy& policy) {
+  std::vector<std::string> out;
+  if (!policy.filesystem.protectRepoHooks.value_or(false) || !policy.filesystem.writable) return out;
+  for (const auto& dir : *policy.filesystem.writable)
+    for (const char* tail : {"/**/.git/hooks", "/**/.git/config", "/**/.envrc"})
+      out.push_back((dir == "/" ? "" : dir) + tail);
   return out;
 }
 

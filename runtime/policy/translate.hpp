@@ -33,6 +33,7 @@ struct Translation {
   std::vector<std::string> path_dirs;       // the process's PATH directories
   std::vector<std::string> denied_read;     // resolved paths (also in linux.maskedPaths)
   std::vector<std::string> deny_unmatched;  // denyRead patterns that matched nothing (and why, when cut short)
+  std::vector<std::string> repo_hooks;      // made read-only by protectRepoHooks (also in linux.readonlyPaths)
   std::vector<std::string> noexec_mounts;   // writable mounts made noexec (outside execFrom)
   std::vector<std::string> seccomp_plus;    // built-in filters stacked on top of the config's
   std::string seccomp_baseline;             // set when the baseline replaced a missing profile
@@ -53,5 +54,9 @@ std::vector<std::string> expand_home(const std::string& path, const spec::Proces
 // The policy's denyRead for this process, homes expanded; for a process
 // running as root, also every home under /home (other users' homes).
 std::vector<std::string> deny_read_patterns(const Policy& policy, const spec::Process& process, const std::string& passwd);
+// With protectRepoHooks, what stays read-only under each writable path:
+// git hooks and config (core.hooksPath, core.fsmonitor run commands) and
+// direnv's .envrc, at any depth.
+std::vector<std::string> repo_hook_patterns(const Policy& policy);
 
 }  // namespace agentrun::policy

@@ -25,8 +25,8 @@ struct TranslateContext {
   int last_cap = 40;                            // the kernel's highest capability
   bool apparmor = false, selinux = false;       // enabled on this host
   bool net_cls = false, net_prio = false;       // their cgroup v1 hierarchies are mounted
-  // denyRead patterns with wildcards (deny_read_patterns) -> what they matched in the container
-  std::map<std::string, GlobExpansion> deny_globs;
+  // patterns with wildcards (deny_read_patterns, repo_hook_patterns) -> what they matched in the container
+  std::map<std::string, GlobExpansion> globs;
 };
 
 }  // namespace agentrun::policy

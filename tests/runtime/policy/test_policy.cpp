@@ -390,6 +390,33 @@ BOOST_AUTO_TEST_CASE(credentials_found_by_pattern_are_hidden, *test::needs_agent
   BOOST_TEST(s.leftovers().empty());
 }
 
+// Git hooks and config and direnv's .envrc in the host workspace would run
+// on the host later: under agent-default they stay read-only; the rest of
+// the workspace, the repository's objects included, stays writable.
+BOOST_AUTO_TEST_CASE(repo_hooks_in_the_workspace_stay_read_only, *test::needs_agent_default()) {
+  Sandbox s;
+  s.policy = "agent-default";
+  auto cfg = agent_bundle(s, {"/bin/sh", "-c",
+                              "echo x > /workspace/.git/hooks/pre-commit; echo hook=$?; "
+                              "echo x >> /workspace/.git/config; echo config=$?; echo x >> /workspace/.envrc; "
+                              "echo envrc=$?; echo x > /workspace/.git/objects/o; echo objects=$?; "
+                              "echo x > /workspace/new; echo work=$?"});
+  mkdirs(s.dir + "/workspace/.git/hooks");
+  mkdirs(s.dir + "/workspace/.git/objects");
+  write(s.dir + "/workspace/.git/config", "[core]\n");
+  write(s.dir + "/workspace/.envrc", "");
+  auto o = s.run(cfg, "hooks");
+  BOOST_TEST(o.code == 0, o.err);
+  const auto seen = results(o.out);
+  BOOST_TEST(seen.at("hook") != "0", o.out);
+  BOOST_TEST(seen.at("config") != "0", o.out);
+  BOOST_TEST(seen.at("envrc") != "0", o.out);
+  BOOST_TEST(seen.at("objects") == "0", o.out);
+  BOOST_TEST(seen.at("work") == "0", o.out);
+  BOOST_TEST(test::read_file(s.dir + "/workspace/.git/config") == "[core]\n");
+  BOOST_TEST(s.leftovers().empty());
+}
+
 // Monitoring agents and CI runners bind /, /run or /etc; runc runs them.
 BOOST_AUTO_TEST_CASE(oci_binds_a_directory_holding_the_state_root_as_runc_does) {
   Sandbox s;

@@ -84,6 +84,7 @@ BOOST_AUTO_TEST_CASE(builtin_names_match_the_embedded_files) {
 // What agent-default and agent-strict share: the filesystem rules, no_new_privs and seccomp.
 void check_agent_filesystem(const Policy& p) {
   BOOST_TEST(show(p.filesystem.readonlyRoot) == "true");
+  BOOST_TEST(show(p.filesystem.protectRepoHooks) == "true");
   BOOST_TEST(show(p.filesystem.writable) == show(std::vector<std::string>{"/workspace", "/tmp"}));
   BOOST_TEST(show(p.filesystem.denyRead) == show(kDenyRead));
   BOOST_TEST(show(p.filesystem.denyExec) == show(kDenyExec));

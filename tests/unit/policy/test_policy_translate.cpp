@@ -936,8 +936,8 @@ BOOST_AUTO_TEST_CASE(an_exec_refusal_names_where_the_request_came_from) {
 BOOST_AUTO_TEST_CASE(deny_read_patterns_mask_what_create_found) {
   Config c = config();
   TranslateContext ctx = context();
-  ctx.deny_globs["/workspace/**/.env"] = {{"/workspace/.env", "/workspace/app/.env"}, false};
-  ctx.deny_globs["/workspace/**/.env.*"] = {{}, true};
+  ctx.globs["/workspace/**/.env"] = {{"/workspace/.env", "/workspace/app/.env"}, false};
+  ctx.globs["/workspace/**/.env.*"] = {{}, true};
   const Translation t = translate(policy(R"("filesystem": {"denyRead": ["/workspace/**/.env", "/workspace/**/.env.*",
                                                                        "~/.*history", "/etc/shadow"]})"),
                                   c, ctx);
@@ -952,4 +952,21 @@ BOOST_AUTO_TEST_CASE(deny_read_patterns_mask_what_create_found) {
   BOOST_TEST(has(deny_read_patterns(policy(R"("filesystem": {"denyRead": ["/x"]})"), *c.process, kPasswd),
                  std::string("/home/*")));
   BOOST_TEST(!has(deny_read_patterns(builtin("oci"), *c.process, kPasswd), std::string("/home/*")));
+}
+
+// protectRepoHooks: git hooks and config and direnv files found under the
+// writable paths stay read-only (they would run later on the host).
+BOOST_AUTO_TEST_CASE(repo_hooks_stay_read_only) {
+  const Policy pol = policy(R"("filesystem": {"protectRepoHooks": true, "writable": ["/workspace", "/tmp"]})");
+  BOOST_TEST(show(repo_hook_patterns(pol)) ==
+             "[/workspace/**/.git/hooks,/workspace/**/.git/config,/workspace/**/.envrc,/tmp/**/.git/hooks,"
+             "/tmp/**/.git/config,/tmp/**/.envrc]");
+  BOOST_TEST(repo_hook_patterns(policy(R"("filesystem": {"writable": ["/workspace"]})")).empty());
+  Config c = config();
+  TranslateContext ctx = context();
+  ctx.globs["/workspace/**/.git/hooks"] = {{"/workspace/.git/hooks", "/workspace/lib/.git/hooks"}, false};
+  ctx.globs["/workspace/**/.envrc"] = {{"/workspace/.envrc"}, false};
+  const Translation t = translate(pol, c, ctx);
+  BOOST_TEST(show(t.repo_hooks) == "[/workspace/.git/hooks,/workspace/lib/.git/hooks,/workspace/.envrc]");
+  for (const auto& path : t.repo_hooks) BOOST_TEST(has(c.linux.readonlyPaths, path), path);
 }

@@ -125,6 +125,16 @@ std::map<std::string, std::string> probe_under(const std::string& policy, bool b
 
 // What agent-default requires of the host (policies/agent-default.json) beyond
 // the namespaces, seccomp and no_new_privs that every supported kernel has.
+// A sandbox under agent-default whose process is `sh -c script`.
+struct AgentShell {
+  explicit AgentShell(const std::string& script) {
+    s.policy = "agent-default";
+    cfg = agent_bundle(s, {"/bin/sh", "-c", script});
+  }
+  Sandbox s;
+  rapidjson::Document cfg;
+};
+
 std::string inspect_field(const rapidjson::Value& v) {
   return v.IsString() ? v.GetString() : "";
 }
@@ -334,78 +344,69 @@ test::host::Probe host_loader() {
 // run it. That mount is noexec, which stops the mapping too; the same loader
 // still runs a program from /usr.
 BOOST_AUTO_TEST_CASE(the_loader_runs_nothing_from_a_writable_mount, *test::needs_agent_default() * test::needs(host_loader)) {
-  Sandbox s;
-  s.policy = "agent-default";
-  auto cfg = agent_bundle(s, {"/bin/sh", "-c",
-                              "/lib64/ld-linux-x86-64.so.2 /data/copy; echo data=$?; "
-                              "/lib64/ld-linux-x86-64.so.2 /usr/bin/dyn-true; echo usr=$?; "
-                              "/data/copy; echo direct=$?; grep -c ' /data .*noexec' /proc/self/mounts"});
-  mkdirs(s.rootfs + "/lib64");
-  mkdirs(s.rootfs + "/lib/x86_64-linux-gnu");
-  test::run_process({"/bin/cp", "/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", s.rootfs + "/lib64/"});
-  test::run_process({"/bin/cp", "/lib/x86_64-linux-gnu/libc.so.6", s.rootfs + "/lib/x86_64-linux-gnu/"});
-  test::run_process({"/bin/cp", "/bin/true", s.rootfs + "/usr/bin/dyn-true"});
-  test::run_process({"/bin/cp", "/bin/true", s.dir + "/data/copy"});
-  auto o = s.run(cfg, "ld");
+  AgentShell a("/lib64/ld-linux-x86-64.so.2 /data/copy; echo data=$?; "
+               "/lib64/ld-linux-x86-64.so.2 /usr/bin/dyn-true; echo usr=$?; "
+               "/data/copy; echo direct=$?; grep -c ' /data .*noexec' /proc/self/mounts");
+  mkdirs(a.s.rootfs + "/lib64");
+  mkdirs(a.s.rootfs + "/lib/x86_64-linux-gnu");
+  test::run_process({"/bin/cp", "/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", a.s.rootfs + "/lib64/"});
+  test::run_process({"/bin/cp", "/lib/x86_64-linux-gnu/libc.so.6", a.s.rootfs + "/lib/x86_64-linux-gnu/"});
+  test::run_process({"/bin/cp", "/bin/true", a.s.rootfs + "/usr/bin/dyn-true"});
+  test::run_process({"/bin/cp", "/bin/true", a.s.dir + "/data/copy"});
+  auto o = a.s.run(a.cfg, "ld");
   BOOST_TEST(o.code == 0, o.err);
   const auto seen = results(o.out);
   BOOST_TEST(seen.at("usr") == "0", o.out);
   BOOST_TEST(seen.at("data") != "0", o.out);
   BOOST_TEST(seen.at("direct") != "0", o.out);
   BOOST_TEST(o.out.find("\n1\n") != std::string::npos, o.out);
-  BOOST_TEST(s.leftovers().empty());
+  BOOST_TEST(a.s.leftovers().empty());
 }
 
 // Credential files found by pattern at create: nested .env files in the
 // workspace (a bind mount) and shell histories in the home (the rootfs) are
 // hidden, the work itself stays readable, and inspect lists what was hidden.
 BOOST_AUTO_TEST_CASE(credentials_found_by_pattern_are_hidden, *test::needs_agent_default()) {
-  Sandbox s;
-  s.policy = "agent-default";
   // A hidden file reads as empty (the null device is bound over it).
-  auto cfg = agent_bundle(s, {"/bin/sh", "-c",
-                              "echo env=$(cat /workspace/app/.env.local); echo hist=$(cat /root/.bash_history); "
-                              "echo work=$(cat /workspace/app/main.c)"});
-  mkdirs(s.dir + "/workspace/app");
-  write(s.dir + "/workspace/app/.env.local", "TOKEN=1\n");
-  write(s.dir + "/workspace/app/main.c", "int main;\n");
-  mkdirs(s.rootfs + "/root");
-  write(s.rootfs + "/root/.bash_history", "export TOKEN=1\n");
-  auto o = s.run(cfg, "pat");
+  AgentShell a("echo env=$(cat /workspace/app/.env.local); echo hist=$(cat /root/.bash_history); "
+               "echo work=$(cat /workspace/app/main.c)");
+  mkdirs(a.s.dir + "/workspace/app");
+  write(a.s.dir + "/workspace/app/.env.local", "TOKEN=1\n");
+  write(a.s.dir + "/workspace/app/main.c", "int main;\n");
+  mkdirs(a.s.rootfs + "/root");
+  write(a.s.rootfs + "/root/.bash_history", "export TOKEN=1\n");
+  auto o = a.s.run(a.cfg, "pat");
   BOOST_TEST(o.code == 0, o.err);
   const auto seen = results(o.out);
   BOOST_TEST(seen.at("env") == "", o.out);
   BOOST_TEST(seen.at("hist") == "", o.out);
   BOOST_TEST(seen.at("work") == "int main;", o.out);
 
-  test::set_json(cfg, "/process/args", R"(["sleep", "30"])");
-  s.write_config(cfg);
-  BOOST_TEST_REQUIRE(s.agentrun({"run", "-d", "--bundle", s.bundle, "pat"}).code == 0);
-  auto i = s.agentrun({"inspect", "pat"});
+  test::set_json(a.cfg, "/process/args", R"(["sleep", "30"])");
+  a.s.write_config(a.cfg);
+  BOOST_TEST_REQUIRE(a.s.agentrun({"run", "-d", "--bundle", a.s.bundle, "pat"}).code == 0);
+  auto i = a.s.agentrun({"inspect", "pat"});
   BOOST_TEST(i.code == 0, i.err);
   BOOST_TEST(i.out.find("\"/workspace/app/.env.local\"") != std::string::npos, i.out);
   BOOST_TEST(i.out.find("\"/root/.bash_history\"") != std::string::npos, i.out);
   BOOST_TEST(i.out.find("denyReadUnmatched") != std::string::npos, i.out);
-  BOOST_TEST(s.agentrun({"delete", "--force", "pat"}).code == 0);
-  BOOST_TEST(s.leftovers().empty());
+  BOOST_TEST(a.s.agentrun({"delete", "--force", "pat"}).code == 0);
+  BOOST_TEST(a.s.leftovers().empty());
 }
 
 // Git hooks and config and direnv's .envrc in the host workspace would run
 // on the host later: under agent-default they stay read-only; the rest of
 // the workspace, the repository's objects included, stays writable.
 BOOST_AUTO_TEST_CASE(repo_hooks_in_the_workspace_stay_read_only, *test::needs_agent_default()) {
-  Sandbox s;
-  s.policy = "agent-default";
-  auto cfg = agent_bundle(s, {"/bin/sh", "-c",
-                              "echo x > /workspace/.git/hooks/pre-commit; echo hook=$?; "
-                              "echo x >> /workspace/.git/config; echo config=$?; echo x >> /workspace/.envrc; "
-                              "echo envrc=$?; echo x > /workspace/.git/objects/o; echo objects=$?; "
-                              "echo x > /workspace/new; echo work=$?"});
-  mkdirs(s.dir + "/workspace/.git/hooks");
-  mkdirs(s.dir + "/workspace/.git/objects");
-  write(s.dir + "/workspace/.git/config", "[core]\n");
-  write(s.dir + "/workspace/.envrc", "");
-  auto o = s.run(cfg, "hooks");
+  AgentShell a("echo x > /workspace/.git/hooks/pre-commit; echo hook=$?; "
+               "echo x >> /workspace/.git/config; echo config=$?; echo x >> /workspace/.envrc; "
+               "echo envrc=$?; echo x > /workspace/.git/objects/o; echo objects=$?; "
+               "echo x > /workspace/new; echo work=$?");
+  mkdirs(a.s.dir + "/workspace/.git/hooks");
+  mkdirs(a.s.dir + "/workspace/.git/objects");
+  write(a.s.dir + "/workspace/.git/config", "[core]\n");
+  write(a.s.dir + "/workspace/.envrc", "");
+  auto o = a.s.run(a.cfg, "hooks");
   BOOST_TEST(o.code == 0, o.err);
   const auto seen = results(o.out);
   BOOST_TEST(seen.at("hook") != "0", o.out);
@@ -413,8 +414,8 @@ BOOST_AUTO_TEST_CASE(repo_hooks_in_the_workspace_stay_read_only, *test::needs_ag
   BOOST_TEST(seen.at("envrc") != "0", o.out);
   BOOST_TEST(seen.at("objects") == "0", o.out);
   BOOST_TEST(seen.at("work") == "0", o.out);
-  BOOST_TEST(test::read_file(s.dir + "/workspace/.git/config") == "[core]\n");
-  BOOST_TEST(s.leftovers().empty());
+  BOOST_TEST(test::read_file(a.s.dir + "/workspace/.git/config") == "[core]\n");
+  BOOST_TEST(a.s.leftovers().empty());
 }
 
 // Monitoring agents and CI runners bind /, /run or /etc; runc runs them.

@@ -401,12 +401,21 @@ BOOST_AUTO_TEST_CASE(v2_controllers_come_down_from_the_nearest_ancestor_that_has
 // systemd removes a scope's cgroup as soon as its last process exits, while
 // `delete` may still be reading it: a cgroup gone between the open and the
 // read (ENODEV) holds nothing and is not frozen; any other error names the file.
+// A container's cgroups, made, on an imitation of a v1 host in a temporary directory.
+struct MadeV1 {
+  explicit MadeV1(const std::string& id) : cg(CgroupfsManager::plan(fake_v1(t.path), kOwnV1, "", id, fake)) {
+    cg->create();
+  }
+  TempDir t{"cgroup-test"};
+  std::shared_ptr<FakeCgroupFs> fake = std::make_shared<FakeCgroupFs>();
+  std::unique_ptr<CgroupfsManager> cg;
+};
+
 BOOST_AUTO_TEST_CASE(a_cgroup_removed_mid_read_holds_nothing) {
-  TempDir t("cgroup-test");
-  const std::string r = t.path;
-  auto fake = std::make_shared<FakeCgroupFs>();
-  auto cg = CgroupfsManager::plan(fake_v1(r), kOwnV1, "", "gone", fake);
-  cg->create();
+  MadeV1 v1("gone");
+  const std::string& r = v1.t.path;
+  auto& fake = v1.fake;
+  auto& cg = v1.cg;
   const std::string pids = r + "/pids/agentrun/gone/";
   put(pids + "cgroup.procs", "1234\n");
   BOOST_TEST((cg->processes() == std::vector<pid_t>{1234}));
@@ -424,11 +433,10 @@ BOOST_AUTO_TEST_CASE(a_cgroup_removed_mid_read_holds_nothing) {
 // v1 refuses a memory limit above memory+swap: raising both writes the swap
 // limit first, lowering them the memory limit first.
 BOOST_AUTO_TEST_CASE(v1_memory_and_swap_go_in_an_order_the_kernel_takes) {
-  TempDir t("cgroup-test");
-  const std::string r = t.path;
-  auto fake = std::make_shared<FakeCgroupFs>();
-  auto cg = CgroupfsManager::plan(fake_v1(r), kOwnV1, "", "mem", fake);
-  cg->create();
+  MadeV1 v1("mem");
+  const std::string& r = v1.t.path;
+  auto& fake = v1.fake;
+  auto& cg = v1.cg;
   const auto set = [&](int64_t limit, int64_t swap) {
     spec::Resources res;
     res.memory = spec::MemoryResources{};

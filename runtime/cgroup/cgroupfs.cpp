@@ -107,22 +107,25 @@ void CgroupfsManager::mkdir_p(const std::string& dir) {
   else if (err != EEXIST) throw Failure(Error{"cgroup: mkdir " + dir, "", err});
 }
 
-// A new v1 cpuset cgroup starts with no cpus and mems, and no task can
-// join it until they are set: take the parent's.
-void CgroupfsManager::inherit_cpuset(const std::string& dir) const {
-  const std::string top = dir_of("cpuset");
-  if (top.empty() || (dir != top && top.rfind(dir + "/", 0) != 0)) return;
-  for (const char* file : {"cpuset.cpus", "cpuset.mems"}) {
-    if (!trim(read_req(*fs_, "cpuset", dir, file)).empty()) continue;
-    write(*fs_, "cpuset", dir, file, trim(read_req(*fs_, "cpuset", parent_of(dir), file)));
-  }
+// A v1 cpuset cgroup starts with no cpus and mems, and no task can join it
+// until they are set: every level down to the container's takes its
+// parent's when it has none, a level someone else made meanwhile too (as
+// runc does; on a hybrid host systemd may make a slice's directory there).
+void CgroupfsManager::inherit_cpuset(const std::string& leaf) const {
+  std::vector<std::string> chain;  // leaf first, up to the level below the hierarchy's root
+  for (std::string d = leaf; d != parent_of(d) && read_opt(*fs_, parent_of(d), "cpuset.cpus"); d = parent_of(d))
+    chain.push_back(d);
+  for (auto it = chain.rbegin(); it != chain.rend(); ++it)
+    for (const char* file : {"cpuset.cpus", "cpuset.mems"}) {
+      if (!trim(read_req(*fs_, "cpuset", *it, file)).empty()) continue;
+      write(*fs_, "cpuset", *it, file, trim(read_req(*fs_, "cpuset", parent_of(*it), file)));
+    }
 }
 
 void CgroupfsManager::create() {
   for (const auto& dir : distinct_dirs()) {
-    const size_t before = created_.size();
     mkdir_p(dir);
-    for (size_t i = before; i < created_.size(); ++i) inherit_cpuset(created_[i]);
+    if (dir == dir_of("cpuset")) inherit_cpuset(dir);
   }
 }
 

@@ -75,7 +75,7 @@ class CgroupfsManager : public CgroupManager {
  private:
   std::vector<std::string> distinct_dirs() const;
   void mkdir_p(const std::string& dir);
-  void inherit_cpuset(const std::string& dir) const;
+  void inherit_cpuset(const std::string& leaf) const;
   std::string freezer_dir(bool& v1) const;
   void remove_tree(const std::string& dir, bool leaf) const;
 };

@@ -454,3 +454,20 @@ BOOST_AUTO_TEST_CASE(v1_memory_and_swap_go_in_an_order_the_kernel_takes) {
               Writes{{"memory.limit_in_bytes", "1048576"}, {"memory.memsw.limit_in_bytes", "2097152"}}));
   cg->destroy();
 }
+
+// A cpuset level someone else made without cpus (on a hybrid host systemd
+// may make a slice's directory) takes its parent's too: else the
+// container's own level would copy nothing and no task could join it.
+BOOST_AUTO_TEST_CASE(an_empty_cpuset_level_made_by_another_is_filled) {
+  TempDir t("cgroup-test");
+  const std::string r = t.path;
+  auto fake = std::make_shared<FakeCgroupFs>();
+  const CgroupLayout layout = fake_v1(r);
+  fake->make_dir(r + "/cpuset/agentrun");  // its cpuset.cpus and cpuset.mems are empty
+  auto cg = CgroupfsManager::plan(layout, kOwnV1, "", "cs", fake);
+  cg->create();
+  BOOST_TEST(read_file(r + "/cpuset/agentrun/cpuset.cpus") == "0-1");
+  BOOST_TEST(read_file(r + "/cpuset/agentrun/cpuset.mems") == "0");
+  BOOST_TEST(read_file(r + "/cpuset/agentrun/cs/cpuset.cpus") == "0-1");
+  cg->destroy();
+}

@@ -12,14 +12,6 @@ const std::vector<std::string> kGlobPrunedDirs = {".git", "node_modules"};
 
 namespace {
 
-std::vector<std::string> components(const std::string& path) {
-  std::vector<std::string> out;
-  std::istringstream in(path);
-  for (std::string c; std::getline(in, c, '/');)
-    if (!c.empty()) out.push_back(c);
-  return out;
-}
-
 std::string child(const std::string& dir, const std::string& name) { return (dir == "/" ? "" : dir) + "/" + name; }
 
 class Walk {
@@ -74,8 +66,16 @@ class Walk {
 
 bool is_glob(const std::string& pattern) { return pattern.find_first_of("*?[") != std::string::npos; }
 
+std::vector<std::string> path_components(const std::string& path) {
+  std::vector<std::string> out;
+  std::istringstream in(path);
+  for (std::string c; std::getline(in, c, '/');)
+    if (!c.empty()) out.push_back(c);
+  return out;
+}
+
 GlobExpansion expand_glob(const std::string& pattern, const ListDir& list, size_t& budget) {
-  const std::vector<std::string> parts = components(pattern);
+  const std::vector<std::string> parts = path_components(pattern);
   if (parts.empty()) return {};
   Walk walk(parts, list, budget);
   walk.visit("/", 0);

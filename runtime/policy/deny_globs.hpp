@@ -14,6 +14,8 @@ namespace agentrun::policy {
 
 // Whether `pattern` has a wildcard: "*", "?" or "[".
 bool is_glob(const std::string& pattern);
+// "/a//b/" -> {"a", "b"}.
+std::vector<std::string> path_components(const std::string& path);
 
 struct DirEntry {
   std::string name;

@@ -45,17 +45,9 @@ constexpr HostOnlyPath kHostOnlyPaths[] = {
     {"/var/lib/kubelet/device-plugins", "the kubelet's device-plugin socket"},
 };
 
-std::vector<std::string> components(const std::string& path) {
-  std::vector<std::string> out;
-  std::istringstream in(clean_path(path));
-  for (std::string c; std::getline(in, c, '/');)
-    if (!c.empty()) out.push_back(c);
-  return out;
-}
-
 // Whether one of `source` and `pattern` holds the other, "*" in `pattern` matching any component.
 bool overlaps(const std::string& source, const std::string& pattern) {
-  const auto s = components(source), p = components(pattern);
+  const auto s = path_components(clean_path(source)), p = path_components(pattern);
   for (size_t i = 0; i < std::min(s.size(), p.size()); ++i)
     if (p[i] != "*" && p[i] != s[i]) return false;
   return true;

@@ -9,7 +9,7 @@
 
 namespace agentrun {
 
-Result<std::string> read_all(int fd, const std::string& what) {
+Result<std::string> read_all(int fd, const std::string& what, size_t limit) {
   std::string out;
   char buf[8192];
   for (;;) {
@@ -17,6 +17,8 @@ Result<std::string> read_all(int fd, const std::string& what) {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return sys_error("read " + what, errno);
     if (n == 0) return out;
+    if (out.size() + static_cast<size_t>(n) > limit)
+      return plain_error("read " + what, "longer than " + std::to_string(limit) + " bytes");
     out.append(buf, static_cast<size_t>(n));
   }
 }
@@ -28,21 +30,10 @@ Result<std::string> read_whole_file(int dirfd, const std::string& path) {
 }
 
 Result<std::string> read_regular(int fd, const std::string& what, size_t limit) {
-  const std::string step = "read " + what;
   struct stat st;
-  if (::fstat(fd, &st) < 0) return sys_error(step, errno);
-  if (!S_ISREG(st.st_mode)) return plain_error(step, "not a regular file");
-  std::string out;
-  char buf[8192];
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return sys_error(step, errno);
-    if (n == 0) return out;
-    if (out.size() + static_cast<size_t>(n) > limit)
-      return plain_error(step, "longer than " + std::to_string(limit) + " bytes");
-    out.append(buf, static_cast<size_t>(n));
-  }
+  if (::fstat(fd, &st) < 0) return sys_error("read " + what, errno);
+  if (!S_ISREG(st.st_mode)) return plain_error("read " + what, "not a regular file");
+  return read_all(fd, what, limit);
 }
 
 Result<std::string> read_regular_file(int dirfd, const std::string& path, size_t limit, int flags) {

@@ -3,6 +3,7 @@
 // usable between fork and exec.
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "spec/error.hpp"
@@ -14,8 +15,8 @@ Result<std::string> read_whole_file(int dirfd, const std::string& path);
 // `path`, so that a reader never sees the file half written.
 Status replace_file(int dirfd, const std::string& path, const std::string& data);
 
-// The rest of an open file; `what` names it in errors.
-Result<std::string> read_all(int fd, const std::string& what);
+// The rest of an open file, refused past `limit` bytes; `what` names it in errors.
+Result<std::string> read_all(int fd, const std::string& what, size_t limit = SIZE_MAX);
 Status write_whole_file(int dirfd, const std::string& path, const std::string& data, int flags);
 
 // The most the runtime reads of a file whose content it does not control:

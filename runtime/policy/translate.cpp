@@ -109,7 +109,15 @@ class Translator {
         continue;
       }
       const GlobExpansion& e = found_by(pattern);
-      for (const auto& path : e.matches) deny_read(path);
+      for (const auto& path : e.matches) {
+        // A pattern never hides a mount config.json asks for (root's
+        // /home/* over a workspace bound to /home/dev/project).
+        const auto mount = std::find_if(c_.mounts.begin(), c_.mounts.end(), [&](const spec::Mount& m) {
+          return path_within(clean_path(m.destination), path);
+        });
+        if (mount == c_.mounts.end()) deny_read(path);
+        else out_.deny_unmatched.push_back(path + " (kept: it holds the mount " + mount->destination + ")");
+      }
       if (e.truncated) out_.deny_unmatched.push_back(pattern + " (the search stopped at its bound of entries)");
       else if (e.matches.empty()) out_.deny_unmatched.push_back(pattern);
     }

@@ -952,6 +952,17 @@ BOOST_AUTO_TEST_CASE(deny_read_patterns_mask_what_create_found) {
   BOOST_TEST(has(deny_read_patterns(policy(R"("filesystem": {"denyRead": ["/x"]})"), *c.process, kPasswd),
                  std::string("/home/*")));
   BOOST_TEST(!has(deny_read_patterns(builtin("oci"), *c.process, kPasswd), std::string("/home/*")));
+
+  // What a pattern found is not hidden when it holds a mount of config.json.
+  Config homes = config();
+  homes.mounts.push_back({"/home/dev/project", "bind", "/srv/project", {"rbind", "rw"}, {}, {}});
+  TranslateContext hctx = context();
+  hctx.globs["/home/*"] = {{"/home/dev", "/home/other"}, false};
+  homes.process->user.uid = 0;
+  const Translation h = translate(policy(R"("filesystem": {"denyRead": ["/x"]})"), homes, hctx);
+  BOOST_TEST(has(homes.linux.maskedPaths, std::string("/home/other")));
+  BOOST_TEST(!has(homes.linux.maskedPaths, std::string("/home/dev")));
+  BOOST_TEST(has(h.deny_unmatched, std::string("/home/dev (kept: it holds the mount /home/dev/project)")));
 }
 
 // protectRepoHooks: git hooks and config and direnv files found under the

@@ -204,7 +204,7 @@ BOOST_AUTO_TEST_CASE(refused_namespaces_are_named_with_the_cause, *test::needs_t
 // 15 ms, then up to 40 ms: through every step from the state directory to
 // the init waiting for start): delete --force frees whatever it had acquired
 // (cgroups, the init, the state directory), and nothing is left behind.
-BOOST_AUTO_TEST_CASE(a_create_killed_at_any_moment_leaves_nothing_after_delete) {
+BOOST_AUTO_TEST_CASE(a_create_killed_at_any_moment_leaves_nothing_after_delete, *test::needs_tool("timeout")) {
   Sandbox s;
   s.write_config(test::base_config({"sleep", "60"}));
   for (int us = 250; us <= 40000; us += us < 15000 ? 250 : 5000) {

@@ -61,11 +61,13 @@ spec::Process exec_process(const CommandLine& cl, const std::function<spec::Proc
 }
 
 policy::ProcessOrigin exec_process_origin(const CommandLine& cl) {
-  if (auto path = cl.value("process"))
-    return {"exec --process " + *path + ": user.uid", "exec --process " + *path,
-            "exec --process " + *path + " does not set noNewPrivileges"};
-  return {cl.value("user") ? "exec --user: the uid" : "the container's process.user.uid", "exec --cap",
-          "the container's process does not set noNewPrivileges (nor does exec --no-new-privs)"};
+  using Kind = policy::ProcessOrigin::Kind;
+  if (auto path = cl.value("process")) return {Kind::process_file, *path, {}};
+  policy::ProcessOrigin origin{Kind::flags, "", {}};
+  for (const char* flag : {"user", "cap", "cwd", "apparmor", "process-label"})
+    if (!cl.values(flag).empty()) origin.flags.insert(flag);
+  if (flag_enabled(cl.options, "no-new-privs")) origin.flags.insert("no-new-privs");
+  return origin;
 }
 
 }  // namespace agentrun

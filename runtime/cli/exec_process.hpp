@@ -6,7 +6,7 @@
 #include <functional>
 
 #include "runtime/cli/command_line.hpp"
-#include "runtime/policy/process_policy.hpp"
+#include "runtime/policy/process_origin.hpp"
 #include "spec/config.hpp"
 
 namespace agentrun {
@@ -15,8 +15,8 @@ namespace agentrun {
 // naming the flag for a bad value.
 spec::Process exec_process(const CommandLine& cl, const std::function<spec::Process()>& container_process);
 
-// Where that process's user, capabilities and no_new_privs came from, for
-// the policy's refusals: the --process file, or the flags.
+// Where that process's settings came from, for the policy's refusals: the
+// --process file, or the flags given.
 policy::ProcessOrigin exec_process_origin(const CommandLine& cl);
 
 }  // namespace agentrun

@@ -95,6 +95,7 @@ Launched exec_in_container(const ExecTarget& target, spec::Process process, cons
   for (const auto& warning : policy::confine_process(target.plan.process_policy, process, target.plan.host, options.origin))
     log_message(LogLevel::warning, warning);
   Plan plan = make_exec_plan(with_identity(target.plan.base, r), process, r.pid, options.preserve_fds);
+  plan.process.cwd_source = options.origin.name("cwd");
   check_calls_after_filters(plan);
   plan.runtime_binary = runtime_binary_id();
   UniqueFd console = connect_console("exec", process.terminal, options.console_socket, options.console_fd >= 0);

@@ -124,7 +124,7 @@ Status setup_chroot(Sys& sys, const Plan& plan, InitIo& io, int host_pid) {
   AR_TRY(enter_chroot(sys, plan, io.console_socket));
   struct stat st;
   if (::stat(plan.process.cwd.c_str(), &st) < 0 && errno == ENOENT)
-    return plain_error("cwd " + plan.process.cwd,
+    return plain_error(plan.process.cwd_source + " " + plan.process.cwd,
                        "it does not exist in the rootfs, and without a mount namespace nothing is created there");
   return {};
 }
@@ -236,15 +236,17 @@ Result<std::string> find_executable(const std::string& name, const std::string& 
 // resolves process.cwd: ".." and symlinks stay inside, and a magic link is
 // refused (/proc/self/fd/N: a descriptor the process still holds could lead
 // out of the root, runc's CVE-2024-21626).
-Status enter_cwd(const std::string& cwd) {
+Status enter_cwd(const ProcessPlan& process) {
+  const std::string& cwd = process.cwd;
   UniqueFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root) return sys_error("open the container's root", errno);
   auto dir = open_in_root(root.get(), cwd, O_PATH | O_DIRECTORY);
   if (!dir && dir.error().errnum == ELOOP)
-    return plain_error("cwd " + cwd, "it leads through a magic link such as /proc/self/fd/N (or too many symbolic "
-                                     "links): a working directory must be a path inside the container");
-  if (!dir) return sys_error("chdir to cwd " + cwd, dir.error().errnum);
-  if (::fchdir(dir->get()) < 0) return sys_error("chdir to cwd " + cwd, errno);
+    return plain_error(process.cwd_source + " " + cwd,
+                       "it leads through a magic link such as /proc/self/fd/N (or too many symbolic links): a working "
+                       "directory must be a path inside the container");
+  if (!dir) return sys_error("chdir to " + process.cwd_source + " " + cwd, dir.error().errnum);
+  if (::fchdir(dir->get()) < 0) return sys_error("chdir to " + process.cwd_source + " " + cwd, errno);
   return {};
 }
 
@@ -255,10 +257,10 @@ Result<Prepared> prepare_process(Sys& sys, const Plan& plan, int procfs) {
   if (!env_has(out.env, "HOME")) out.env.push_back("HOME=" + home_of(plan.process.uid));
   // As root first; a directory only the container's user may enter is
   // entered again after the user change.
-  const Status in_cwd = enter_cwd(plan.process.cwd);
+  const Status in_cwd = enter_cwd(plan.process);
   if (!in_cwd && in_cwd.error().errnum == 0) return in_cwd.error();
   AR_TRY(confine_process(sys, plan));
-  if (!in_cwd) AR_TRY(enter_cwd(plan.process.cwd));
+  if (!in_cwd) AR_TRY(enter_cwd(plan.process));
   AR_TRY_ASSIGN(out.executable, find_executable(plan.process.args[0], process_path(out.env)));
   return out;
 }

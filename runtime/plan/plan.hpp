@@ -78,6 +78,7 @@ struct ProcessPlan {
   std::vector<std::string> args;
   std::vector<std::string> env;
   std::string cwd;
+  std::string cwd_source = "config.json: process.cwd";  // where cwd came from, for errors: "exec --cwd"
   uid_t uid = 0;
   gid_t gid = 0;
   std::vector<gid_t> groups;

@@ -1,6 +1,7 @@
 #include "runtime/policy/process_policy.hpp"
 
 #include <algorithm>
+#include <map>
 
 #include "spec/error.hpp"
 #include "spec/names.hpp"
@@ -14,8 +15,8 @@ bool contains(const std::vector<std::string>& v, const std::string& x) {
 
 }  // namespace
 
-void Verdicts::violation(const std::string& what) {
-  if (isolation_ == Isolation::strict) fail("policy " + policy_, what);
+void Verdicts::violation(const std::string& what, const std::string& fix) {
+  if (isolation_ == Isolation::strict) fail("policy " + policy_, what + "; " + fix);
   warn("policy " + policy_ + " (best-effort): " + what);
 }
 
@@ -40,22 +41,33 @@ void apply_process_rules(const ProcessRules& rules, spec::Process& proc, Verdict
                          const ProcessOrigin& origin) {
   if (rules.noNewPrivileges.value_or(false)) proc.noNewPrivileges = true;
   if (!rules.allowRoot.value_or(true) && proc.user.uid == 0)
-    verdicts.violation(origin.uid + " is 0, and the policy does not allow root (allowRoot: false)");
+    verdicts.violation(origin.name("user.uid") + " is 0, and the policy does not allow root (allowRoot: false)",
+                       "set " + origin.where("user.uid") + " to a uid other than 0, or use a policy that allows root");
   if (!proc.capabilities) return;
   auto& caps = *proc.capabilities;
   const bool privileged_ok = rules.allowPrivileged.value_or(true);
-  for (auto* set : {&caps.bounding, &caps.effective, &caps.permitted, &caps.inheritable, &caps.ambient}) {
-    std::vector<int> kept;
-    for (int cap : *set) {
+  const std::pair<const char*, std::vector<int>*> sets[] = {{"bounding", &caps.bounding},
+                                                           {"effective", &caps.effective},
+                                                           {"permitted", &caps.permitted},
+                                                           {"inheritable", &caps.inheritable},
+                                                           {"ambient", &caps.ambient}};
+  // Each refused capability once, naming every set that asks for it.
+  std::map<std::string, std::string> refused;
+  for (const auto& [set_name, set] : sets)
+    std::erase_if(*set, [&](int cap) {
       const std::string name = spec::capability_name(cap);
-      if (!privileged_ok && contains(privileged_capabilities(), name)) {
-        verdicts.violation(origin.capabilities + " asks for " + name +
-                           ", which the policy does not allow (allowPrivileged: false)");
-        continue;
-      }
-      if (!rules.capabilities || contains(*rules.capabilities, name)) kept.push_back(cap);
-    }
-    *set = kept;
+      if (privileged_ok || !contains(privileged_capabilities(), name))
+        return rules.capabilities && !contains(*rules.capabilities, name);
+      refused[name] += (refused[name].empty() ? "" : ", ") + std::string(set_name);
+      return true;
+    });
+  const bool by_flag = origin.from_flag("capabilities");
+  for (const auto& [name, in_sets] : refused) {
+    const std::string source = by_flag ? "exec --cap" : origin.name("capabilities") + " (" + in_sets + ")";
+    const std::string change = by_flag ? "leave out exec --cap " + name
+                                       : "remove " + name + " from every set of " + origin.where("capabilities");
+    verdicts.violation(source + " asks for " + name + ", which the policy does not allow (allowPrivileged: false)",
+                       change + ", or use a policy that allows privileged capabilities");
   }
 }
 
@@ -63,7 +75,7 @@ void apply_process_rules(const ProcessRules& rules, spec::Process& proc, Verdict
 // agent policy refuses to lose isolation that way.
 void judge_host_gaps(const std::vector<HostGap>& gaps, bool agent, Verdicts& verdicts) {
   for (const auto& gap : gaps)
-    if (gap.lessens_isolation && agent) verdicts.violation(gap.what);
+    if (gap.lessens_isolation && agent) verdicts.violation(gap.refusal, gap.fix);
     else verdicts.warn(gap.what);
 }
 
@@ -76,7 +88,14 @@ void default_nofile(std::optional<uint64_t> nofile_max, spec::Process& process) 
 
 std::string no_new_privileges_shortfall(const spec::Process& process, const ProcessOrigin& origin) {
   if (process.noNewPrivileges) return "";
-  return origin.no_new_privileges + " and the policy does not force it";
+  return origin.name("noNewPrivileges") + " is not set, and the policy does not force it";
+}
+
+std::string no_new_privileges_fix(const ProcessOrigin& origin) {
+  const std::string change = origin.kind == ProcessOrigin::Kind::flags
+                                 ? std::string("pass exec --no-new-privs")
+                                 : "set " + origin.where("noNewPrivileges") + " to true";
+  return change + ", or give the policy process.noNewPrivileges: true";
 }
 
 std::vector<std::string> confine_process(const ProcessPolicy& policy, spec::Process& process, const HostFacts& host,
@@ -87,11 +106,11 @@ std::vector<std::string> confine_process(const ProcessPolicy& policy, spec::Proc
   ctx.last_cap = host.last_cap;
   ctx.apparmor = host.apparmor;
   ctx.selinux = host.selinux;
-  judge_host_gaps(take_out_process_gaps(process, ctx), policy.agent, verdicts);
+  judge_host_gaps(take_out_process_gaps(process, ctx, origin), policy.agent, verdicts);
   default_nofile(policy.nofile_max, process);
   if (policy.requires_no_new_privileges)
     if (const std::string why = no_new_privileges_shortfall(process, origin); !why.empty())
-      verdicts.violation("requires no-new-privileges: " + why);
+      verdicts.violation("requires no-new-privileges: " + why, no_new_privileges_fix(origin));
   return verdicts.take_warnings();
 }
 

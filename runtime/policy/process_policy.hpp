@@ -13,16 +13,18 @@
 #include "runtime/plan/plan.hpp"
 #include "runtime/policy/host_gaps.hpp"
 #include "runtime/policy/policy.hpp"
+#include "runtime/policy/process_origin.hpp"
 #include "spec/config.hpp"
 
 namespace agentrun::policy {
 
-// A broken rule: under strict a Failure naming the policy, under
-// best-effort a warning (each once).
+// A broken rule: under strict a Failure naming the policy, what it refused
+// and `fix`, what to change to have it started; under best-effort a warning
+// (each once).
 class Verdicts {
  public:
   Verdicts(std::string policy, Isolation isolation) : policy_(std::move(policy)), isolation_(isolation) {}
-  void violation(const std::string& what);
+  void violation(const std::string& what, const std::string& fix);
   void warn(const std::string& warning);
   std::vector<std::string> take_warnings() { return std::move(warnings_); }
 
@@ -43,15 +45,6 @@ struct ProcessPolicy {
 
 ProcessPolicy process_policy(const Policy& p);
 
-// Where a process's settings came from, for the refusals that name them:
-// config.json's process at create; at exec, the --process file or the
-// flags laid over the container's process (exec_process_origin, cli/).
-struct ProcessOrigin {
-  std::string uid = "config.json: process.user.uid";
-  std::string capabilities = "config.json";
-  std::string no_new_privileges = "config.json does not set process.noNewPrivileges";
-};
-
 // Capabilities that open the kernel to the container; a policy without
 // allowPrivileged refuses them.
 const std::vector<std::string>& privileged_capabilities();
@@ -65,6 +58,7 @@ void judge_host_gaps(const std::vector<HostGap>& gaps, bool agent, Verdicts& ver
 void default_nofile(std::optional<uint64_t> nofile_max, spec::Process& process);
 // Why the process lacks the required no_new_privs, "" when it has it.
 std::string no_new_privileges_shortfall(const spec::Process& process, const ProcessOrigin& origin = {});
+std::string no_new_privileges_fix(const ProcessOrigin& origin = {});
 
 // exec: every step above on `process`, with what create learnt of the host.
 // Throws under strict; returns the warnings.

@@ -75,6 +75,12 @@ Selected select_policy(const SelectionInput& in) {
       op.floor.empty() ? std::nullopt : std::optional(load_policy(op.floor, in.config_dir));
   if (floor) out.policy = merge_policies(*floor, out.policy);
 
+  // A misspelt annotation of ours would leave the container under another
+  // policy than its author meant: refused, not ignored.
+  for (const auto& [key, value] : in.annotations)
+    if (key.rfind("io.agentrun.", 0) == 0 && key != kPolicyAnnotation && key != kIsolationAnnotation)
+      fail("annotation " + key, std::string("unknown (agentrun reads ") + kPolicyAnnotation + " and " +
+                                    kIsolationAnnotation + "); correct or remove it");
   if (auto it = in.annotations.find(kPolicyAnnotation); it != in.annotations.end()) {
     // Whoever writes annotations names a policy; only the operator names files.
     if (!valid_policy_name(it->second))

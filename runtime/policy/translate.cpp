@@ -76,7 +76,7 @@ class Translator {
 
  private:
   // Under strict the container does not start; under best-effort the rule is recorded as given up.
-  void violation(const std::string& what) { verdicts_.violation(what); }
+  void violation(const std::string& what, const std::string& fix) { verdicts_.violation(what, fix); }
 
   void check_protected_mounts() {
     for (size_t i = 0; i < c_.mounts.size(); ++i) {
@@ -189,9 +189,14 @@ class Translator {
   void network_rules() {
     if (p_.network.mode != NetworkMode::none) return;
     const spec::Namespace* ns = find_namespace(c_, spec::NamespaceType::network);
-    if (!ns) violation("network mode none needs a network namespace of its own; config.json shares the host's");
+    if (!ns)
+      violation("network mode none needs a network namespace of its own; config.json shares the host's "
+                "(linux.namespaces has no network entry)",
+                "add {\"type\": \"network\"} to linux.namespaces, or use a policy whose network.mode is inherit");
     else if (!ns->path.empty())
-      violation("network mode none needs a new network namespace; config.json joins " + ns->path);
+      violation("network mode none needs a new network namespace; config.json joins " + ns->path +
+                    " (linux.namespaces, the network entry's path)",
+                "leave out that path so that a new namespace is made, or use a policy whose network.mode is inherit");
   }
 
   void resource_rules() {
@@ -213,7 +218,9 @@ class Translator {
     const auto& net = p_.network;
     if (!fs.execFrom && !fs.writable && !net.tcpConnect && !net.tcpBind) return;
     if (ctx_.landlock_abi <= 0) {
-      violation("Landlock is not available on this host, so execFrom and writable cannot be enforced");
+      violation("Landlock is not available on this host, so execFrom and writable cannot be enforced",
+                "run it on a kernel with Landlock enabled (\"landlock\" in the lsm= boot parameter), or use a policy "
+                "without filesystem.execFrom, filesystem.writable and network TCP rules");
       return;
     }
     LandlockPolicy l;
@@ -224,7 +231,8 @@ class Translator {
     l.tcp_connect = net.tcpConnect;
     l.tcp_bind = net.tcpBind;
     if ((l.tcp_connect || l.tcp_bind) && ctx_.landlock_abi < 4)
-      violation("TCP rules need Landlock ABI 4; this host has ABI " + std::to_string(ctx_.landlock_abi));
+      violation("TCP rules need Landlock ABI 4; this host has ABI " + std::to_string(ctx_.landlock_abi),
+                "run it on Linux 6.7 or later, or use a policy without network.tcpConnect and network.tcpBind");
     out_.landlock = std::move(l);
   }
 
@@ -242,10 +250,12 @@ class Translator {
     // A namespace the policy requires was refused (or warned about) by requirements().
     if (!find_namespace(c_, spec::NamespaceType::network) && !contains(p_.require, "net-ns"))
       violation("config.json shares the host's network namespace, whose abstract unix sockets only Landlock ABI 6 "
-                "(Linux 6.12) keeps out of the container's reach; " + abi_here);
+                "(Linux 6.12) keeps out of the container's reach; " + abi_here,
+                "add {\"type\": \"network\"} to linux.namespaces, or run it on Linux 6.12 or later");
     if (!find_namespace(c_, spec::NamespaceType::pid) && !contains(p_.require, "pid-ns"))
       violation("config.json shares the host's pid namespace, whose processes only Landlock ABI 6 (Linux 6.12) "
-                "keeps the container from signalling; " + abi_here);
+                "keeps the container from signalling; " + abi_here,
+                "add {\"type\": \"pid\"} to linux.namespaces, or run it on Linux 6.12 or later");
   }
 
   FeatureState host(const std::string& feature) const {
@@ -253,50 +263,58 @@ class Translator {
     return it == ctx_.host.end() ? FeatureState{false, "not probed"} : it->second;
   }
 
+  // Why a required feature would not hold in this container, and what to
+  // change; an empty reason when it holds.
+  struct Shortfall {
+    std::string reason, fix;
+  };
+  Shortfall shortfall(const std::string& feature) const {
+    if (auto ns = namespace_features().find(feature); ns != namespace_features().end()) {
+      const std::string name = spec::namespace_name(ns->second);
+      const spec::Namespace* n = find_namespace(c_, ns->second);
+      // One the container creates is proven by its creation, which stops
+      // the container when it fails (launch names the errno and the cause).
+      if (!n)
+        return {"config.json shares the host's " + name + " namespace",
+                "add {\"type\": \"" + name + "\"} to linux.namespaces" +
+                    (ns->second == spec::NamespaceType::user ? " with uidMappings and gidMappings" : "")};
+      // The root file system would be set up, and pivot_root done, where others live.
+      if (!n->path.empty() && ns->second == spec::NamespaceType::mount)
+        return {"config.json joins the mount namespace " + n->path + ", which is not the container's own",
+                "leave out the path of the mount entry in linux.namespaces"};
+      if (!n->path.empty() && ns->second == spec::NamespaceType::uts &&
+          (!c_.hostname.empty() || !c_.domainname.empty()))
+        return {"config.json names the uts namespace it joins (" + n->path + "), which is not the container's own",
+                "leave out hostname and domainname, or the path of the uts entry in linux.namespaces"};
+      return {};
+    }
+    const std::string elsewhere = ", or use a policy that does not require " + feature;
+    if (const FeatureState h = host(feature); !h.available)
+      return {h.reason, "run it on a host where " + feature + " is available" + elsewhere};
+    if (feature == "seccomp" && !c_.linux.seccomp && out_.seccomp_baseline.empty() && out_.seccomp_plus.empty())
+      return {"config.json has no seccomp profile and the policy adds none",
+              "give config.json a linux.seccomp profile or the policy a seccomp.baseline"};
+    if (feature == "no-new-privileges" && !c_.process->noNewPrivileges)
+      return {no_new_privileges_shortfall(*c_.process), no_new_privileges_fix()};
+    const auto& res = c_.linux.resources;
+    if (feature == "cgroup-pids" && !(res && res->pidsLimit && *res->pidsLimit > 0))
+      return {"no pids limit is set (linux.resources.pids or the policy's resources.pidsMax)",
+              "set linux.resources.pids.limit in config.json or resources.pidsMax in the policy"};
+    if (feature == "cgroup-memory" && !(res && res->memory && res->memory->limit))
+      return {"no memory limit is set (linux.resources.memory or the policy's resources.memoryMax)",
+              "set linux.resources.memory.limit in config.json or resources.memoryMax in the policy"};
+    if (feature == "landlock" && !out_.landlock)
+      return {"the policy has no execFrom, writable or network rules for Landlock to enforce",
+              "give the policy filesystem.execFrom, filesystem.writable or network TCP rules" + elsewhere};
+    return {};
+  }
+
   // Each required feature must be attainable here and asked for by the config.
   void requirements() {
     for (const auto& feature : p_.require) {
-      FeatureOutcome f{feature, true, true, ""};
-      const FeatureState h = host(feature);
-      if (auto ns = namespace_features().find(feature); ns != namespace_features().end()) {
-        const spec::Namespace* n = find_namespace(c_, ns->second);
-        // One the container creates is proven by its creation, which stops
-        // the container when it fails (launch names the errno and the cause).
-        if (!n) {
-          f.effective = false;
-          f.reason = std::string("config.json shares the host's ") + spec::namespace_name(ns->second) + " namespace";
-        } else if (!n->path.empty() && ns->second == spec::NamespaceType::mount) {
-          // The root file system would be set up, and pivot_root done, where others live.
-          f.effective = false;
-          f.reason = "config.json joins the mount namespace " + n->path + ", which is not the container's own";
-        } else if (!n->path.empty() && ns->second == spec::NamespaceType::uts &&
-                   (!c_.hostname.empty() || !c_.domainname.empty())) {
-          f.effective = false;
-          f.reason = "config.json names the uts namespace it joins (" + n->path + "), which is not the container's own";
-        }
-      } else if (!h.available) {
-        f.effective = false;
-        f.reason = h.reason;
-      } else if (feature == "seccomp" && !c_.linux.seccomp && out_.seccomp_baseline.empty() && out_.seccomp_plus.empty()) {
-        f.effective = false;
-        f.reason = "config.json has no seccomp profile and the policy adds none";
-      } else if (feature == "no-new-privileges" && !c_.process->noNewPrivileges) {
-        f.effective = false;
-        f.reason = no_new_privileges_shortfall(*c_.process);
-      } else if (feature == "cgroup-pids" && !(c_.linux.resources && c_.linux.resources->pidsLimit &&
-                                                  *c_.linux.resources->pidsLimit > 0)) {
-        f.effective = false;
-        f.reason = "no pids limit is set (linux.resources.pids or the policy's resources.pidsMax)";
-      } else if (feature == "cgroup-memory" && !(c_.linux.resources && c_.linux.resources->memory &&
-                                                    c_.linux.resources->memory->limit)) {
-        f.effective = false;
-        f.reason = "no memory limit is set (linux.resources.memory or the policy's resources.memoryMax)";
-      } else if (feature == "landlock" && !out_.landlock) {
-        f.effective = false;
-        f.reason = "the policy has no execFrom, writable or network rules for Landlock to enforce";
-      }
-      out_.features.push_back(f);
-      if (!f.effective) violation("requires " + feature + ": " + f.reason);
+      const Shortfall s = shortfall(feature);
+      out_.features.push_back({feature, true, s.reason.empty(), s.reason});
+      if (!s.reason.empty()) violation("requires " + feature + ": " + s.reason, s.fix);
     }
   }
 

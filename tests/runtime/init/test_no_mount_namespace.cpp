@@ -129,7 +129,8 @@ BOOST_AUTO_TEST_CASE(a_missing_cwd_is_an_error_not_created) {
   test::set_string(cfg, "/process/cwd", "/nosuch/dir");
   auto o = s.run(cfg);
   BOOST_TEST(o.code != 0);
-  BOOST_TEST(contains(o.err, "cwd /nosuch/dir: it does not exist in the rootfs, and without a mount namespace nothing "
+  BOOST_TEST(contains(o.err, "config.json: process.cwd /nosuch/dir: it does not exist in the rootfs, and without a "
+                             "mount namespace nothing "
                              "is created there"),
              o.err);
   untouched.check();

@@ -274,7 +274,7 @@ BOOST_AUTO_TEST_CASE(an_exec_refusal_names_the_flag, *test::needs_agent_default(
   auto o = s.agentrun({"exec", "--cap", "CAP_SYS_ADMIN", "ex", "true"});
   BOOST_TEST(o.code == 1);
   BOOST_TEST(o.err.find("policy agent-default: exec --cap asks for CAP_SYS_ADMIN, which the policy does not allow "
-                        "(allowPrivileged: false)") != std::string::npos, o.err);
+                        "(allowPrivileged: false); leave out exec --cap CAP_SYS_ADMIN") != std::string::npos, o.err);
   BOOST_TEST(s.agentrun({"delete", "--force", "ex"}).code == 0);
   BOOST_TEST(s.leftovers().empty());
 }
@@ -287,8 +287,9 @@ BOOST_AUTO_TEST_CASE(privileged_requests_are_refused_not_reduced, *test::needs_a
   s.write_config(cfg);
   auto o = s.agentrun({"run", "--bundle", s.bundle, "priv"});
   BOOST_TEST(o.code == 1);
-  BOOST_TEST(o.err.find("policy agent-default: config.json asks for CAP_SYS_ADMIN, which the policy does not allow "
-                        "(allowPrivileged: false)") != std::string::npos, o.err);
+  BOOST_TEST(o.err.find("policy agent-default: config.json: process.capabilities (bounding) asks for CAP_SYS_ADMIN, "
+                        "which the policy does not allow (allowPrivileged: false); remove CAP_SYS_ADMIN from every set "
+                        "of process.capabilities in config.json") != std::string::npos, o.err);
   BOOST_TEST(o.out.empty());  // the probe never ran
   BOOST_TEST(s.leftovers().empty());
 

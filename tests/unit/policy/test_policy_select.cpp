@@ -251,6 +251,19 @@ BOOST_AUTO_TEST_CASE(allowed_policies) {
                         Message{"annotation io.agentrun.policy=oci: this policy is not among those the operator allows ()"});
 }
 
+// A misspelt annotation of agentrun's would have left the container under
+// the default policy instead of the one its author named.
+BOOST_AUTO_TEST_CASE(an_unknown_agentrun_annotation_is_refused) {
+  ConfigDir dir;
+  BOOST_CHECK_EXCEPTION(
+      select_with(dir, std::nullopt, std::nullopt, {{"io.agentrun.polcy", "agent-strict"}}), agentrun::Failure,
+      Message{"annotation io.agentrun.polcy: unknown (agentrun reads io.agentrun.policy and io.agentrun.isolation); "
+              "correct or remove it"});
+  // Others' annotations are theirs.
+  BOOST_TEST(select_with(dir, std::nullopt, std::nullopt, {{"io.agentrunner.x", "1"}, {"org.example", "y"}})
+                 .policy.name == "agent-default");
+}
+
 BOOST_AUTO_TEST_CASE(isolation_annotation) {
   ConfigDir dir;
   BOOST_CHECK_EXCEPTION(

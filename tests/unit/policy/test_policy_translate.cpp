@@ -281,12 +281,15 @@ BOOST_AUTO_TEST_CASE(privileged_capability) {
     return c;
   };
   Config c = with_sys_admin();
-  CHECK_REFUSED(policy(R"("process": {"allowPrivileged": false})"), c, context(),
-                "policy p: config.json asks for CAP_SYS_ADMIN, which the policy does not allow (allowPrivileged: false)");
+  const std::string refused =
+      "policy p: config.json: process.capabilities (bounding, effective, permitted, inheritable, ambient) asks for "
+      "CAP_SYS_ADMIN, which the policy does not allow (allowPrivileged: false); remove CAP_SYS_ADMIN from every set of "
+      "process.capabilities in config.json, or use a policy that allows privileged capabilities";
+  CHECK_REFUSED(policy(R"("process": {"allowPrivileged": false})"), c, context(), refused);
   // Refused even when the policy's list names it.
   c = with_sys_admin();
   CHECK_REFUSED(policy(R"("process": {"allowPrivileged": false, "capabilities": ["CAP_SYS_ADMIN"]})"), c, context(),
-                "policy p: config.json asks for CAP_SYS_ADMIN, which the policy does not allow (allowPrivileged: false)");
+                refused);
 
   c = with_sys_admin();
   const Translation t = translate(best_effort(R"("process": {"allowPrivileged": false})"), c, context());
@@ -295,7 +298,8 @@ BOOST_AUTO_TEST_CASE(privileged_capability) {
     BOOST_TEST(!has(*set, 21), caps(*set));
   BOOST_TEST(caps(k.bounding) == "[CAP_CHOWN,CAP_KILL,CAP_NET_RAW,CAP_SETUID,CAP_AUDIT_WRITE]");
   const std::string warning =
-      "policy p (best-effort): config.json asks for CAP_SYS_ADMIN, which the policy does not allow (allowPrivileged: false)";
+      "policy p (best-effort): config.json: process.capabilities (bounding, effective, permitted, inheritable, ambient) "
+      "asks for CAP_SYS_ADMIN, which the policy does not allow (allowPrivileged: false)";
   BOOST_TEST(has(t.warnings, warning), show(t.warnings));
   // One capability given up, one warning (not one per capability set).
   BOOST_TEST(std::count(t.warnings.begin(), t.warnings.end(), warning) == 1, show(t.warnings));
@@ -313,7 +317,8 @@ BOOST_AUTO_TEST_CASE(allow_root) {
   Config c = config();
   c.process->user.uid = 0;
   CHECK_REFUSED(policy(R"("process": {"allowRoot": false})"), c, context(),
-                "policy p: config.json: process.user.uid is 0, and the policy does not allow root (allowRoot: false)");
+                "policy p: config.json: process.user.uid is 0, and the policy does not allow root (allowRoot: false)"
+                "; set process.user.uid in config.json to a uid other than 0, or use a policy that allows root");
   c = config();
   c.process->user.uid = 0;
   const Translation t = translate(best_effort(R"("process": {"allowRoot": false})"), c, context());
@@ -347,15 +352,18 @@ BOOST_AUTO_TEST_CASE(network_none) {
   c = config();
   remove_namespace(c, NamespaceType::network);
   CHECK_REFUSED(policy(R"("network": {"mode": "none"})"), c, context(),
-                "policy p: network mode none needs a network namespace of its own; config.json shares the host's");
+                "policy p: network mode none needs a network namespace of its own; config.json shares the host's"
+                " (linux.namespaces has no network entry); add {\"type\": \"network\"} to linux.namespaces, or use a policy whose network.mode is inherit");
   c = config();
   for (auto& ns : c.linux.namespaces)
     if (ns.type == NamespaceType::network) ns.path = "/proc/1/ns/net";
   CHECK_REFUSED(policy(R"("network": {"mode": "none"})"), c, context(),
-                "policy p: network mode none needs a new network namespace; config.json joins /proc/1/ns/net");
+                "policy p: network mode none needs a new network namespace; config.json joins /proc/1/ns/net"
+                " (linux.namespaces, the network entry's path); leave out that path so that a new namespace is made, or use a policy whose network.mode is inherit");
   const Translation t = translate(best_effort(R"("network": {"mode": "none"})"), c, context());
   BOOST_TEST(show(t.warnings) ==
-             "[policy p (best-effort): network mode none needs a new network namespace; config.json joins /proc/1/ns/net]");
+             "[policy p (best-effort): network mode none needs a new network namespace; config.json joins /proc/1/ns/net "
+             "(linux.namespaces, the network entry's path)]");
   // inherit asks nothing.
   c = config();
   remove_namespace(c, NamespaceType::network);
@@ -453,7 +461,8 @@ BOOST_AUTO_TEST_CASE(landlock_unavailable) {
   ctx.landlock_abi = 0;
   Config c = config();
   CHECK_REFUSED(policy(R"("filesystem": {"execFrom": ["/usr"]})"), c, ctx,
-                "policy p: Landlock is not available on this host, so execFrom and writable cannot be enforced");
+                "policy p: Landlock is not available on this host, so execFrom and writable cannot be enforced"
+                "; run it on a kernel with Landlock enabled (\"landlock\" in the lsm= boot parameter), or use a policy without filesystem.execFrom, filesystem.writable and network TCP rules");
   c = config();
   const Translation t = translate(best_effort(R"("filesystem": {"writable": ["/tmp"]})"), c, ctx);
   BOOST_TEST(!t.landlock.has_value());
@@ -463,7 +472,8 @@ BOOST_AUTO_TEST_CASE(landlock_unavailable) {
   ctx.landlock_abi = 3;
   c = config();
   CHECK_REFUSED(policy(R"("network": {"tcpBind": [80]})"), c, ctx,
-                "policy p: TCP rules need Landlock ABI 4; this host has ABI 3");
+                "policy p: TCP rules need Landlock ABI 4; this host has ABI 3"
+                "; run it on Linux 6.7 or later, or use a policy without network.tcpConnect and network.tcpBind");
   c = config();
   BOOST_CHECK_NO_THROW(translate(policy(R"("filesystem": {"execFrom": ["/usr"]})"), c, ctx));
 }
@@ -492,7 +502,8 @@ BOOST_AUTO_TEST_CASE(landlock_shortfalls_of_older_kernels) {
   remove_namespace(c, NamespaceType::network);
   CHECK_REFUSED(builtin("agent-default"), c, abi3,
                 "policy agent-default: config.json shares the host's network namespace, whose abstract unix sockets "
-                "only Landlock ABI 6 (Linux 6.12) keeps out of the container's reach; this host has Landlock ABI 3");
+                "only Landlock ABI 6 (Linux 6.12) keeps out of the container's reach; this host has Landlock ABI 3"
+                "; add {\"type\": \"network\"} to linux.namespaces, or run it on Linux 6.12 or later");
   c = config();
   remove_namespace(c, NamespaceType::network);
   t = translate(best_effort(R"("filesystem": {"execFrom": ["/usr"]})"), c, abi3);
@@ -503,12 +514,14 @@ BOOST_AUTO_TEST_CASE(landlock_shortfalls_of_older_kernels) {
   remove_namespace(c, NamespaceType::pid);
   CHECK_REFUSED(policy(R"("filesystem": {"execFrom": ["/usr"]})"), c, abi3,
                 "policy p: config.json shares the host's pid namespace, whose processes only Landlock ABI 6 "
-                "(Linux 6.12) keeps the container from signalling; this host has Landlock ABI 3");
+                "(Linux 6.12) keeps the container from signalling; this host has Landlock ABI 3"
+                "; add {\"type\": \"pid\"} to linux.namespaces, or run it on Linux 6.12 or later");
   // A namespace the policy requires is refused for that, first.
   c = config();
   remove_namespace(c, NamespaceType::pid);
   CHECK_REFUSED(policy(R"("require": ["pid-ns"], "filesystem": {"execFrom": ["/usr"]})"), c, abi3,
-                "policy p: requires pid-ns: config.json shares the host's pid namespace");
+                "policy p: requires pid-ns: config.json shares the host's pid namespace"
+                "; add {\"type\": \"pid\"} to linux.namespaces");
   TranslateContext abi6 = context();
   abi6.landlock_abi = 6;
   c = config();
@@ -522,16 +535,19 @@ BOOST_AUTO_TEST_CASE(required_features) {
   Config c = config();
   remove_namespace(c, NamespaceType::pid);
   CHECK_REFUSED(policy(R"("require": ["pid-ns"])"), c, context(),
-                "policy p: requires pid-ns: config.json shares the host's pid namespace");
+                "policy p: requires pid-ns: config.json shares the host's pid namespace"
+                "; add {\"type\": \"pid\"} to linux.namespaces");
   c = config();
   CHECK_REFUSED(policy(R"("require": ["user-ns"])"), c, context(),
-                "policy p: requires user-ns: config.json shares the host's user namespace");
+                "policy p: requires user-ns: config.json shares the host's user namespace"
+                "; add {\"type\": \"user\"} to linux.namespaces with uidMappings and gidMappings");
   // A host feature that is not available.
   TranslateContext ctx = context();
   ctx.host["seccomp"] = FeatureState{false, "the kernel has no seccomp filter support"};
   c = config();
   CHECK_REFUSED(policy(R"("require": ["seccomp"])"), c, ctx,
-                "policy p: requires seccomp: the kernel has no seccomp filter support");
+                "policy p: requires seccomp: the kernel has no seccomp filter support"
+                "; run it on a host where seccomp is available, or use a policy that does not require seccomp");
   // A namespace the container creates is not probed: its creation proves it.
   ctx.host.erase("pid-ns");
   c = config();
@@ -542,31 +558,37 @@ BOOST_AUTO_TEST_CASE(required_features) {
   ctx = context();
   ctx.host.erase("apparmor");
   c = config();
-  CHECK_REFUSED(policy(R"("require": ["apparmor"])"), c, ctx, "policy p: requires apparmor: not probed");
+  CHECK_REFUSED(policy(R"("require": ["apparmor"])"), c, ctx, "policy p: requires apparmor: not probed"
+                "; run it on a host where apparmor is available, or use a policy that does not require apparmor");
   // cgroup-pids without any pids limit; the policy's pidsMax is one.
   c = config();
   CHECK_REFUSED(policy(R"("require": ["cgroup-pids"])"), c, context(),
                 "policy p: requires cgroup-pids: no pids limit is set (linux.resources.pids or the policy's "
-                "resources.pidsMax)");
+                "resources.pidsMax)"
+                "; set linux.resources.pids.limit in config.json or resources.pidsMax in the policy");
   c = config();
   BOOST_CHECK_NO_THROW(translate(policy(R"("require": ["cgroup-pids"], "resources": {"pidsMax": 10})"), c, context()));
   c = config();
   CHECK_REFUSED(policy(R"("require": ["cgroup-memory"])"), c, context(),
                 "policy p: requires cgroup-memory: no memory limit is set (linux.resources.memory or the policy's "
-                "resources.memoryMax)");
+                "resources.memoryMax)"
+                "; set linux.resources.memory.limit in config.json or resources.memoryMax in the policy");
   c = config();
   CHECK_REFUSED(policy(R"("require": ["landlock"])"), c, context(),
                 "policy p: requires landlock: the policy has no execFrom, writable or network rules for Landlock to "
-                "enforce");
+                "enforce"
+                "; give the policy filesystem.execFrom, filesystem.writable or network TCP rules, or use a policy that does not require landlock");
   // seccomp and no-new-privileges need more than the host's support.
   c = config();
   CHECK_REFUSED(policy(R"("require": ["seccomp"])"), c, context(),
-                "policy p: requires seccomp: config.json has no seccomp profile and the policy adds none");
+                "policy p: requires seccomp: config.json has no seccomp profile and the policy adds none"
+                "; give config.json a linux.seccomp profile or the policy a seccomp.baseline");
   c = config();
   c.process->noNewPrivileges = false;
   CHECK_REFUSED(policy(R"("require": ["no-new-privileges"])"), c, context(),
-                "policy p: requires no-new-privileges: config.json does not set process.noNewPrivileges and the "
-                "policy does not force it");
+                "policy p: requires no-new-privileges: config.json: process.noNewPrivileges is not set, and the "
+                "policy does not force it; set process.noNewPrivileges in config.json to true, or give the policy "
+                "process.noNewPrivileges: true");
   c = config();
   c.process->noNewPrivileges = false;
   BOOST_CHECK_NO_THROW(
@@ -600,18 +622,21 @@ BOOST_AUTO_TEST_CASE(joined_mount_namespace_and_hostname_of_a_joined_uts) {
   Config c = joined(NamespaceType::mount, "/run/ns/mnt");
   CHECK_REFUSED(policy(R"("require": ["mount-ns"])"), c, context(),
                 "policy p: requires mount-ns: config.json joins the mount namespace /run/ns/mnt, which is not the "
-                "container's own");
+                "container's own"
+                "; leave out the path of the mount entry in linux.namespaces");
   c = joined(NamespaceType::uts, "/run/ns/uts");
   BOOST_CHECK_NO_THROW(translate(policy(R"("require": ["uts-ns"])"), c, context()));
   c.hostname = "box";
   CHECK_REFUSED(policy(R"("require": ["uts-ns"])"), c, context(),
                 "policy p: requires uts-ns: config.json names the uts namespace it joins (/run/ns/uts), which is "
-                "not the container's own");
+                "not the container's own"
+                "; leave out hostname and domainname, or the path of the uts entry in linux.namespaces");
   c.hostname.clear();
   c.domainname = "example";
   CHECK_REFUSED(policy(R"("require": ["uts-ns"])"), c, context(),
                 "policy p: requires uts-ns: config.json names the uts namespace it joins (/run/ns/uts), which is "
-                "not the container's own");
+                "not the container's own"
+                "; leave out hostname and domainname, or the path of the uts entry in linux.namespaces");
   for (const char* name : {"agent-default", "agent-strict"}) {
     c = joined(NamespaceType::mount, "/run/ns/mnt");
     BOOST_CHECK_THROW(translate(builtin(name), c, context()), agentrun::Failure);
@@ -791,12 +816,14 @@ BOOST_AUTO_TEST_CASE(agent_default_on_a_plain_config) {
 BOOST_AUTO_TEST_CASE(agent_strict_on_a_plain_config) {
   Config c = config();
   CHECK_REFUSED(builtin("agent-strict"), c, context(),
-                "policy agent-strict: requires user-ns: config.json shares the host's user namespace");
+                "policy agent-strict: requires user-ns: config.json shares the host's user namespace"
+                "; add {\"type\": \"user\"} to linux.namespaces with uidMappings and gidMappings");
   Config u = config();
   u.process->user.uid = 0;
   CHECK_REFUSED(builtin("agent-strict"), u, context(),
                 "policy agent-strict: config.json: process.user.uid is 0, and the policy does not allow root (allowRoot: "
-                "false)");
+                "false)"
+                "; set process.user.uid in config.json to a uid other than 0, or use a policy that allows root");
 }
 
 BOOST_AUTO_TEST_CASE(config_without_process) {
@@ -832,11 +859,15 @@ BOOST_AUTO_TEST_CASE(host_gaps_are_warnings_under_oci_and_violations_under_agent
   BOOST_TEST(c.linux.resources->network->priorities.empty());
 
   Config strict = lacking();
-  CHECK_REFUSED(policy(R"("process": {"noNewPrivileges": true})"), strict, context(), "policy p: " + gaps[0]);
+  CHECK_REFUSED(policy(R"("process": {"noNewPrivileges": true})"), strict, context(),
+                "policy p: config.json: process.apparmorProfile: AppArmor is not enabled on this host; remove "
+                "process.apparmorProfile in config.json, or run it on a host with AppArmor enabled");
   Config lax = lacking();
   const Translation lt = translate(best_effort(R"("process": {"noNewPrivileges": true})"), lax, context());
   BOOST_TEST(lt.warnings.size() == gaps.size());
-  BOOST_TEST(lt.warnings.back() == "policy p (best-effort): " + gaps.back());
+  BOOST_TEST(lt.warnings.back() ==
+             "policy p (best-effort): config.json: linux.resources.network.priorities: this host has no net_prio cgroup "
+             "hierarchy");
 
   // Where the host has them, they are kept.
   TranslateContext has_all = context();
@@ -909,25 +940,66 @@ BOOST_AUTO_TEST_CASE(an_exec_process_is_confined_as_the_containers_own) {
     }
 }
 
-// A refusal names where the request came from: exec's flags or its
-// --process file, not config.json.
+// A refusal names where the request came from (exec's flags, its --process
+// file, a field of config.json), what was refused, and what to change.
 BOOST_AUTO_TEST_CASE(an_exec_refusal_names_where_the_request_came_from) {
   const Policy pol = policy(R"("process": {"allowPrivileged": false, "allowRoot": false}, "require": ["no-new-privileges"])");
   agentrun::spec::Process p = *config().process;
   p.capabilities->bounding.push_back(*agentrun::spec::capability_from_name("CAP_SYS_ADMIN"));
-  const ProcessOrigin flags{"exec --user: the uid", "exec --cap", "the container's process does not set noNewPrivileges"};
+  const ProcessOrigin flags{ProcessOrigin::Kind::flags, "", {"cap", "user"}};
   BOOST_TEST(failure_of([&] { auto q = p; confine_process(process_policy(pol), q, agentrun::HostFacts{}, flags); }) ==
-             "policy p: exec --cap asks for CAP_SYS_ADMIN, which the policy does not allow (allowPrivileged: false)");
+             "policy p: exec --cap asks for CAP_SYS_ADMIN, which the policy does not allow (allowPrivileged: false); "
+             "leave out exec --cap CAP_SYS_ADMIN, or use a policy that allows privileged capabilities");
   p = *config().process;
   p.user.uid = 0;
   BOOST_TEST(failure_of([&] { auto q = p; confine_process(process_policy(pol), q, agentrun::HostFacts{}, flags); }) ==
-             "policy p: exec --user: the uid is 0, and the policy does not allow root (allowRoot: false)");
+             "policy p: exec --user is 0, and the policy does not allow root (allowRoot: false); set exec --user to a "
+             "uid other than 0, or use a policy that allows root");
   p = *config().process;
-  const ProcessOrigin file{"exec --process p.json: user.uid", "exec --process p.json",
-                           "exec --process p.json does not set noNewPrivileges"};
+  const ProcessOrigin file{ProcessOrigin::Kind::process_file, "p.json", {}};
   BOOST_TEST(failure_of([&] { auto q = p; confine_process(process_policy(pol), q, agentrun::HostFacts{}, file); }) ==
-             "policy p: requires no-new-privileges: exec --process p.json does not set noNewPrivileges and the "
-             "policy does not force it");
+             "policy p: requires no-new-privileges: exec --process p.json: noNewPrivileges is not set, and the policy "
+             "does not force it; set noNewPrivileges in p.json to true, or give the policy process.noNewPrivileges: true");
+  // Without --no-new-privs the setting is the container's own.
+  const ProcessOrigin plain{ProcessOrigin::Kind::flags, "", {}};
+  BOOST_TEST(failure_of([&] { auto q = p; confine_process(process_policy(pol), q, agentrun::HostFacts{}, plain); }) ==
+             "policy p: requires no-new-privileges: the container's process.noNewPrivileges is not set, and the policy "
+             "does not force it; pass exec --no-new-privs, or give the policy process.noNewPrivileges: true");
+  // exec --apparmor on a host without AppArmor: the flag, not config.json.
+  p.noNewPrivileges = true;
+  p.apparmorProfile = "confined";
+  const ProcessOrigin apparmor{ProcessOrigin::Kind::flags, "", {"apparmor"}};
+  BOOST_TEST(failure_of([&] {
+               auto q = p;
+               confine_process(process_policy(policy(R"("process": {"allowRoot": false})")), q, agentrun::HostFacts{},
+                               apparmor);
+             }) == "policy p: exec --apparmor: AppArmor is not enabled on this host; remove exec "
+                   "--apparmor, or run it on a host with AppArmor enabled");
+}
+
+BOOST_AUTO_TEST_CASE(a_create_refusal_names_the_config_field_and_what_to_change) {
+  Config c = config();
+  c.process->capabilities->bounding.push_back(*agentrun::spec::capability_from_name("CAP_SYS_ADMIN"));
+  c.process->capabilities->permitted.push_back(*agentrun::spec::capability_from_name("CAP_SYS_ADMIN"));
+  BOOST_TEST(failure_of([&] { translate(policy(R"("process": {"allowPrivileged": false})"), c, context()); }) ==
+             "policy p: config.json: process.capabilities (bounding, permitted) asks for CAP_SYS_ADMIN, which the "
+             "policy does not allow (allowPrivileged: false); remove CAP_SYS_ADMIN from every set of "
+             "process.capabilities in config.json, or use a policy that allows privileged capabilities");
+  c = config();
+  std::erase_if(c.linux.namespaces, [](const auto& n) { return n.type == agentrun::spec::NamespaceType::pid; });
+  BOOST_TEST(failure_of([&] { translate(policy(R"("require": ["pid-ns"])"), c, context()); }) ==
+             "policy p: requires pid-ns: config.json shares the host's pid namespace; add {\"type\": \"pid\"} to "
+             "linux.namespaces");
+  c = config();
+  std::erase_if(c.linux.namespaces, [](const auto& n) { return n.type == agentrun::spec::NamespaceType::network; });
+  BOOST_TEST(failure_of([&] { translate(policy(R"("network": {"mode": "none"})"), c, context()); }).find(
+                 "(linux.namespaces has no network entry); add {\"type\": \"network\"} to linux.namespaces") !=
+             std::string::npos);
+  c = config();
+  c.process->apparmorProfile = "confined";
+  BOOST_TEST(failure_of([&] { translate(policy(R"("filesystem": {"denyRead": ["/etc/shadow"]})"), c, context()); }) ==
+             "policy p: config.json: process.apparmorProfile: AppArmor is not enabled on this host; "
+             "remove process.apparmorProfile in config.json, or run it on a host with AppArmor enabled");
 }
 
 // denyRead patterns with wildcards: what create found for them is masked,

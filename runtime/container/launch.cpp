@@ -175,7 +175,8 @@ Message Conversation::expect(const char* waiting_for) {
     int status = 0;
     if (who > 0 && ::waitpid(who, &status, 0) == who) {
       who = 0;
-      fail("create container", "its init " + describe_exit(status) + " while " + waiting_for);
+      fail(creates_ ? "create container" : "exec in container",
+           (creates_ ? "its init " : "the process ") + describe_exit(status) + " while " + waiting_for);
     }
     throw Failure(m.error());
   }
@@ -201,7 +202,7 @@ std::optional<Message> Conversation::until_exec() {
 Launched launch(const Plan& plan, const Protocol& protocol, const LaunchIo& io) {
   const pid_t runtime = ::getpid();
   auto [parent, child] = make_channel_pair().or_throw();
-  Conversation c(std::move(parent));
+  Conversation c(std::move(parent), protocol.sets_up_container());
   // A process that joins no namespace and creates neither a user nor a time
   // namespace (those need a step between creating and starting) is cloned
   // straight into its new namespaces. If that clone fails, stage 1 tries

@@ -51,7 +51,9 @@ class Protocol;
 // kill and reap if the launch fails.
 class Conversation {
  public:
-  explicit Conversation(SyncChannel channel) : channel_(std::move(channel)) {}
+  // `creates`: the process is a container's init (create), not a process
+  // `exec` starts; errors say which.
+  Conversation(SyncChannel channel, bool creates) : channel_(std::move(channel)), creates_(creates) {}
   Conversation(const Conversation&) = delete;
   Conversation& operator=(const Conversation&) = delete;
   ~Conversation();
@@ -71,6 +73,7 @@ class Conversation {
  private:
   friend Launched launch(const Plan&, const Protocol&, const LaunchIo&);
   SyncChannel channel_;
+  bool creates_;
   pid_t stage_ = 0;
   pid_t init_ = 0;
   bool born_in_ = false;

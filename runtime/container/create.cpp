@@ -107,6 +107,18 @@ void kill_and_reap(pid_t pid) {
   ::waitpid(pid, nullptr, 0);
 }
 
+// The container reads its repositories' .git/config without credentials:
+// a copy kept in the state directory, bound read-only over each.
+void bind_copies_without_credentials(const Store& store, const ContainerLock& lock, const std::string& id,
+                                     const policy::Applied& applied, spec::Config& config) {
+  size_t n = 0;
+  for (const auto& [path, text] : applied.without_credentials) {
+    const std::string name = "git-config-" + std::to_string(n++);
+    store.save_file(lock, id, name, text);
+    config.mounts.push_back({path, "bind", store.file_path(id, name), {"bind", "ro", "nosuid", "nodev", "noexec"}, {}, {}});
+  }
+}
+
 // create's side of the init's protocol (container_init is the other):
 // the init goes on once create knows its pid, sets up its mounts while
 // create puts it into its cgroups (joining one waits for an RCU grace
@@ -209,6 +221,7 @@ Created create_container(const Store& store, const CreateRequest& request) {
       policy::apply_policy(policy::select_policy(selection), config, rootfs_of(bundle, config),
                            {store.root(), selection.config_dir}, host, layout);
   for (const auto& warning : applied.translation.warnings) log_message(LogLevel::warning, warning);
+  bind_copies_without_credentials(store, lock, request.id, applied, config);
   PlanOptions options = plan_options(request, bundle);
   options.chroot_without_mount_ns = !policy::has_rules(applied.policy);
   Plan plan = make_plan(config, options, host);

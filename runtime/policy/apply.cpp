@@ -20,6 +20,7 @@
 #include "runtime/confine/seccomp_compile.hpp"
 #include "runtime/confine/seccomp_profiles.hpp"
 #include "runtime/policy/container_listing.hpp"
+#include "runtime/policy/git_credentials.hpp"
 #include "runtime/policy/parse_policy.hpp"
 #include "runtime/policy/preflight.hpp"
 #include "runtime/util/file_io.hpp"
@@ -142,6 +143,10 @@ Applied apply_policy(const Selected& selected, spec::Config& config, const std::
       if (is_glob(pattern)) ctx.globs[pattern] = expand_glob(pattern, list, budget);
   }
   a.translation = translate(a.policy, config, ctx);
+  for (const auto& path : a.translation.repo_hooks)
+    if (path.ends_with("/.git/config"))
+      if (auto text = read_container_file(config, rootfs, path))
+        if (auto kept = without_git_credentials(*text)) a.without_credentials[path] = std::move(*kept);
   const std::string& baseline = a.translation.seccomp_baseline;
   if (!baseline.empty()) config.linux.seccomp = builtin_seccomp_profile(baseline);
   if (config.linux.seccomp)
@@ -231,6 +236,10 @@ std::string isolation_record(const Applied& applied, const Plan& plan, const std
     spec::write_string_list(w, "deniedRead", applied.translation.denied_read);
     spec::write_string_list(w, "denyReadUnmatched", applied.translation.deny_unmatched);
     spec::write_string_list(w, "readonlyRepoHooks", applied.translation.repo_hooks);
+    w.Key("gitCredentialsHidden");
+    w.StartArray();
+    for (const auto& [path, text] : applied.without_credentials) w.String(path.c_str());
+    w.EndArray();
     spec::write_string_list(w, "writable", plan.writable_binds);
     spec::write_string_list(w, "noexecMounts", applied.translation.noexec_mounts);
     w.Key("blockedExecutables");

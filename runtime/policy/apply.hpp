@@ -32,6 +32,10 @@ struct Applied {
   std::vector<AppliedProfile> seccomp_profiles;
   std::vector<spec::Seccomp> stacked;  // the built-in filters of seccomp_plus, parsed once
   int landlock_abi = 0;
+  // protectRepoHooks' .git/config files that hold credentials: container
+  // path -> the text without them (git_credentials.hpp), which the caller
+  // keeps and binds over the file read-only.
+  std::map<std::string, std::string> without_credentials;
 };
 
 // Changes `config` in place. `rootfs` is the absolute host path of the

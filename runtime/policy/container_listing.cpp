@@ -9,6 +9,7 @@
 
 #include "runtime/policy/merge.hpp"
 #include "runtime/util/fd.hpp"
+#include "runtime/util/file_io.hpp"
 #include "runtime/util/in_root.hpp"
 
 namespace agentrun::policy {
@@ -39,23 +40,41 @@ std::optional<std::vector<DirEntry>> read_entries(int fd) {
   return out;
 }
 
-}  // namespace
-
-std::optional<std::vector<DirEntry>> list_container_dir(const spec::Config& config, const std::string& rootfs,
-                                                       const std::string& dir) {
-  // The last mount holding `dir` is what the container sees there.
+// `path` (absolute) as the container will see it: below the last bind
+// mount holding it, in that mount's source; elsewhere in the rootfs;
+// resolved inside either. Nothing below a mount of another type.
+std::optional<UniqueFd> open_container_path(const spec::Config& config, const std::string& rootfs,
+                                            const std::string& path, int flags) {
   const spec::Mount* over = nullptr;
   std::string over_dest;
   for (const auto& m : config.mounts) {
     const std::string dest = clean_path(m.destination);
-    if (path_within(dir, dest)) over = &m, over_dest = dest;
+    if (path_within(path, dest)) over = &m, over_dest = dest;
   }
   if (over && !is_bind(*over)) return std::nullopt;
   const std::string base = over ? over->source : rootfs;
-  const std::string rest = over ? dir.substr(over_dest == "/" ? 0 : over_dest.size()) : dir;
+  const std::string rest = over ? path.substr(over_dest == "/" ? 0 : over_dest.size()) : path;
   UniqueFd root(::open(base.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root) return std::nullopt;
-  auto opened = open_in_root(root.get(), rest.empty() ? "/" : rest, O_RDONLY | O_DIRECTORY | O_NONBLOCK);
+  auto opened = open_in_root(root.get(), rest.empty() ? "/" : rest, flags | O_NONBLOCK);
+  if (!opened) return std::nullopt;
+  return std::move(*opened);
+}
+
+}  // namespace
+
+std::optional<std::string> read_container_file(const spec::Config& config, const std::string& rootfs,
+                                               const std::string& path) {
+  auto fd = open_container_path(config, rootfs, path, O_RDONLY);
+  if (!fd) return std::nullopt;
+  auto text = read_regular(fd->get(), path, kMaxInputBytes);
+  if (!text) return std::nullopt;
+  return std::move(*text);
+}
+
+std::optional<std::vector<DirEntry>> list_container_dir(const spec::Config& config, const std::string& rootfs,
+                                                       const std::string& dir) {
+  auto opened = open_container_path(config, rootfs, dir, O_RDONLY | O_DIRECTORY);
   if (!opened) return std::nullopt;
   auto entries = read_entries(opened->release());
   if (!entries) return entries;

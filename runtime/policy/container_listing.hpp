@@ -1,6 +1,7 @@
 #pragma once
-// The container's directories as create will mount them, listed before
-// anything is mounted: for denyRead patterns with wildcards (deny_globs).
+// The container's directories and files as create will mount them, read
+// before anything is mounted: for denyRead patterns with wildcards
+// (deny_globs) and the .git/config files protectRepoHooks finds.
 
 #include <optional>
 #include <string>
@@ -18,5 +19,10 @@ namespace agentrun::policy {
 // `dir` are listed as directories. Links are entries, never followed.
 std::optional<std::vector<DirEntry>> list_container_dir(const spec::Config& config, const std::string& rootfs,
                                                        const std::string& dir);
+// The regular file `path` (absolute), found the same way (its links
+// resolved inside that source or the rootfs), at most kMaxInputBytes; nullopt if
+// it cannot be read.
+std::optional<std::string> read_container_file(const spec::Config& config, const std::string& rootfs,
+                                               const std::string& path);
 
 }  // namespace agentrun::policy

@@ -419,6 +419,33 @@ BOOST_AUTO_TEST_CASE(repo_hooks_in_the_workspace_stay_read_only, *test::needs_ag
   BOOST_TEST(a.s.leftovers().empty());
 }
 
+// A token in a remote's URL (as CI systems leave it) is a credential the
+// agent could send away: the container reads a copy of .git/config without
+// it, read-only, and git still knows the remote; the host's file is untouched.
+BOOST_AUTO_TEST_CASE(tokens_in_git_config_are_hidden, *test::needs_agent_default()) {
+  Sandbox s;
+  s.policy = "agent-default";
+  s.write_config(agent_bundle(s, {"sleep", "60"}));
+  const std::string config =
+      "[remote \"origin\"]\n\turl = https://x-access-token:ghp_TOKEN@github.com/org/repo.git\n"
+      "[http]\n\textraHeader = AUTHORIZATION: bearer HEADER_TOKEN\n";
+  mkdirs(s.dir + "/workspace/.git");
+  write(s.dir + "/workspace/.git/config", config);
+  BOOST_TEST_REQUIRE(s.agentrun({"run", "-d", "--bundle", s.bundle, "tok"}).code == 0);
+  auto o = s.agentrun({"exec", "tok", "sh", "-c", "cat /workspace/.git/config; echo x >> /workspace/.git/config; "
+                                                  "echo written=$?"});
+  BOOST_TEST(o.code == 0, o.err);
+  BOOST_TEST(o.out.find("TOKEN") == std::string::npos, o.out);
+  BOOST_TEST(o.out.find("url = https://github.com/org/repo.git") != std::string::npos, o.out);
+  BOOST_TEST(o.out.find("written=0") == std::string::npos, o.out);
+  auto inspected = s.agentrun({"inspect", "tok"});
+  BOOST_TEST(inspected.out.find("\"gitCredentialsHidden\": [\n    \"/workspace/.git/config\"") != std::string::npos,
+             inspected.out);
+  BOOST_TEST(s.agentrun({"delete", "--force", "tok"}).code == 0);
+  BOOST_TEST(test::read_file(s.dir + "/workspace/.git/config") == config);
+  BOOST_TEST(s.leftovers().empty());
+}
+
 // Monitoring agents and CI runners bind /, /run or /etc; runc runs them.
 BOOST_AUTO_TEST_CASE(oci_binds_a_directory_holding_the_state_root_as_runc_does) {
   Sandbox s;

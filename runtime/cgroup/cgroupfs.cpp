@@ -24,8 +24,8 @@
 #include "runtime/util/file_io.hpp"
 #include "runtime/util/log.hpp"
 #include "spec/error.hpp"
-#include "spec/json_write.hpp"
 #include "spec/json_reader.hpp"
+#include "spec/json_write.hpp"
 
 namespace agentrun {
 namespace {
@@ -42,11 +42,6 @@ bool listed(const std::optional<std::string>& text, const std::string& word) {
   return false;
 }
 
-const std::shared_ptr<CgroupFs>& real_fs() {
-  static const auto fs = std::make_shared<CgroupFs>();
-  return fs;
-}
-
 }  // namespace
 
 
@@ -59,7 +54,7 @@ std::unique_ptr<CgroupfsManager> CgroupfsManager::plan(const CgroupLayout& layou
   else cg = std::make_unique<CgroupfsV1>();
   cg->mode_ = layout.mode;
   cg->unified_controllers_ = layout.unified_controllers;
-  cg->fs_ = fs ? std::move(fs) : real_fs();
+  cg->fs_ = std::move(fs);
   const auto own = [&](const std::string& key) {
     const auto it = own_cgroups.find(key);
     if (it == own_cgroups.end())
@@ -351,7 +346,7 @@ std::unique_ptr<CgroupfsManager> CgroupfsManager::from_json(const std::string& j
   else if (m == "v2") cg = std::make_unique<CgroupfsV2>();
   else root.at("mode").fail("not v1, hybrid or v2");
   cg->mode_ = m == "v1" ? CgroupMode::v1 : m == "hybrid" ? CgroupMode::hybrid : CgroupMode::v2;
-  cg->fs_ = fs ? std::move(fs) : real_fs();
+  cg->fs_ = std::move(fs);
   cg->dirs_ = root.at("dirs").string_map();
   cg->created_ = root.at("created").strings();
   for (auto& c : root.at("unifiedControllers").strings()) cg->unified_controllers_.insert(c);

@@ -25,8 +25,8 @@ class CgroupfsManager : public CgroupManager {
   static std::unique_ptr<CgroupfsManager> plan(const CgroupLayout& layout,
                                                const std::map<std::string, std::string>& own,
                                                const std::string& cgroups_path, const std::string& id,
-                                               std::shared_ptr<CgroupFs> fs = nullptr);
-  static std::unique_ptr<CgroupfsManager> from_json(const std::string& json, std::shared_ptr<CgroupFs> fs = nullptr);
+                                               std::shared_ptr<CgroupFs> fs);
+  static std::unique_ptr<CgroupfsManager> from_json(const std::string& json, std::shared_ptr<CgroupFs> fs);
 
   const char* driver() const override { return "cgroupfs"; }
   // mkdir -p in every hierarchy, remembering the directories made here.

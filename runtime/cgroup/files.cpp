@@ -8,7 +8,6 @@
 #include <memory>
 #include <sstream>
 
-#include "runtime/util/file_io.hpp"
 #include "spec/error.hpp"
 
 namespace agentrun::cgroup_files {

@@ -16,7 +16,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
-#include "runtime/cgroup/layout.hpp"
+#include "runtime/cgroup/host_layout.hpp"
 #include "runtime/cgroup/report.hpp"
 #include "runtime/cli/default_spec.hpp"
 #include "runtime/cli/exec_process.hpp"

@@ -15,6 +15,7 @@
 
 #include "hooks/hooks.hpp"
 #include "runtime/cgroup/drivers.hpp"
+#include "runtime/cgroup/host_layout.hpp"
 #include "runtime/cgroup/warm_up.hpp"
 #include "runtime/container/launch.hpp"
 #include "runtime/container/seccomp_filters.hpp"

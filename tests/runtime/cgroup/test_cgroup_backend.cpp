@@ -20,6 +20,8 @@
 
 #include "runtime/cgroup/cgroupfs.hpp"
 #include "runtime/cgroup/device_bpf.hpp"
+#include "runtime/cgroup/host_cgroup_fs.hpp"
+#include "runtime/cgroup/host_layout.hpp"
 #include "runtime/util/file_io.hpp"
 #include "spec/error.hpp"
 #include "support/files.hpp"
@@ -132,7 +134,7 @@ BOOST_AUTO_TEST_CASE(v1_hierarchies_of_this_host, *test::needs(test::host::cgrou
                                                       test::needs_cgroup("cpuset") * test::needs_cgroup("devices")) {
   const auto layout = detect_cgroup_layout();
   const std::string name = "agentrun-test-" + std::to_string(::getpid());
-  auto cg = CgroupfsManager::plan(layout, own_cgroups(), name, name);
+  auto cg = CgroupfsManager::plan(layout, own_cgroups(), name, name, std::make_shared<HostCgroupFs>());
   Child child;
   Cleanup cleanup{*cg, child};
   cg->create();
@@ -186,7 +188,7 @@ BOOST_AUTO_TEST_CASE(v2_device_filter_and_freeze, *test::needs(test::host::cgrou
   layout.mode = CgroupMode::v2;  // the unified hierarchy alone
   layout.v1.clear();
   const std::string name = "agentrun-test-v2-" + std::to_string(::getpid());
-  auto cg = CgroupfsManager::plan(layout, own_cgroups(), name, name);
+  auto cg = CgroupfsManager::plan(layout, own_cgroups(), name, name, std::make_shared<HostCgroupFs>());
   Child child;
   Cleanup cleanup{*cg, child};
   cg->create();

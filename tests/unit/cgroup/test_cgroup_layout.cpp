@@ -1,6 +1,6 @@
 #include <boost/test/unit_test.hpp>
 
-#include "runtime/cgroup/layout.hpp"
+#include "runtime/cgroup/host_layout.hpp"
 #include "runtime/cgroup/path.hpp"
 #include "spec/error.hpp"
 #include "support/checks.hpp"

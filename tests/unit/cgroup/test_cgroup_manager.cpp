@@ -8,6 +8,8 @@
 #include <fstream>
 
 #include "runtime/cgroup/cgroupfs.hpp"
+#include "runtime/cgroup/host_cgroup_fs.hpp"
+#include "runtime/cgroup/host_layout.hpp"
 #include "spec/error.hpp"
 #include "support/checks.hpp"
 #include "support/files.hpp"
@@ -19,7 +21,7 @@ namespace {
 
 // Imitates cgroupfs on a plain directory tree: a new directory gets (empty)
 // files named like its parent's, and removing a directory removes them.
-class FakeCgroupFs : public CgroupFs {
+class FakeCgroupFs : public HostCgroupFs {
  public:
   int make_dir(const std::string& path) override {
     if (::mkdir(path.c_str(), 0755) != 0) return errno;
@@ -36,11 +38,11 @@ class FakeCgroupFs : public CgroupFs {
   }
   int read_file(const std::string& path, std::string& out) override {
     if (auto it = read_errors.find(path); it != read_errors.end()) return it->second;
-    return CgroupFs::read_file(path, out);
+    return HostCgroupFs::read_file(path, out);
   }
   int write_file(const std::string& path, const std::string& value) override {
     writes.emplace_back(fs::path(path).filename(), value);
-    return CgroupFs::write_file(path, value);
+    return HostCgroupFs::write_file(path, value);
   }
 
   std::map<std::string, int> read_errors;                    // path -> errno its read fails with
@@ -196,7 +198,7 @@ BOOST_AUTO_TEST_CASE(v1_shared_parent_and_errors) {
 
   expect_failure([&] { CgroupfsManager::plan(layout, {{"memory", "/"}}, "x", "x", fake); },
                  "cgroup: hierarchy \"blkio\" is mounted but this process's cgroup in it is not in /proc/self/cgroup");
-  expect_failure([] { CgroupfsManager::from_json(R"({"mode":"v3","dirs":{},"created":[],"unifiedControllers":[]})"); },
+  expect_failure([&] { CgroupfsManager::from_json(R"({"mode":"v3","dirs":{},"created":[],"unifiedControllers":[]})", fake); },
                  "state: cgroup: mode: not v1, hybrid or v2");
 }
 

@@ -1,4 +1,4 @@
-#include "runtime/cgroup/layout.hpp"
+#include "runtime/cgroup/host_layout.hpp"
 
 #include <fcntl.h>
 
@@ -38,15 +38,6 @@ void add_v1_mount(CgroupLayout& layout, const MountInfo& m, bool prefer) {
 }
 
 }  // namespace
-
-const char* cgroup_mode_name(CgroupMode m) {
-  switch (m) {
-    case CgroupMode::v1: return "v1";
-    case CgroupMode::hybrid: return "hybrid";
-    case CgroupMode::v2: return "v2";
-  }
-  return "?";
-}
 
 CgroupLayout parse_cgroup_layout(const std::vector<MountInfo>& mounts, const std::string& unified_controllers_text) {
   CgroupLayout layout;

@@ -13,7 +13,7 @@
 #include <utility>
 #include <vector>
 
-#include "runtime/confine/landlock.hpp"
+#include "runtime/confine/landlock_rules.hpp"
 #include "runtime/confine/mount_options.hpp"
 #include "runtime/confine/seccomp_compile.hpp"
 #include "runtime/util/sys.hpp"

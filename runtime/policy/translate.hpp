@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "runtime/confine/landlock.hpp"
+#include "runtime/confine/landlock_rules.hpp"
 #include "runtime/policy/policy.hpp"
 #include "runtime/policy/translate_context.hpp"
 #include "spec/config.hpp"

@@ -65,7 +65,7 @@ class StateGuard {
 
 void write_pid_file(const std::string& path, pid_t pid) {
   if (Status s = replace_file(AT_FDCWD, path, std::to_string(pid)); !s)
-    fail_errno("write pid file " + path, s.error().errnum);
+    throw Failure(Error{"write pid file " + path, s.error().message(), 0});
 }
 
 namespace {

@@ -22,9 +22,10 @@
 namespace agentrun {
 namespace {
 
-// Written beside the target and renamed over it: a reader never sees half a file.
+// Written beside the target, flushed and renamed over it: a reader, or the
+// runtime after a crash, never sees half a file.
 void write_atomically(int dir_fd, const std::string& dir, const std::string& name, const std::string& text) {
-  if (Status s = replace_file(dir_fd, name, text); !s) fail_errno("write " + dir + "/" + name, s.error().errnum);
+  replace_file(dir_fd, name, text, dir).or_throw();
 }
 
 bool valid_id_char(char c) {

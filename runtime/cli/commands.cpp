@@ -319,32 +319,26 @@ int cmd_list(const CommandLine& cl) {
   const Store store = store_of(cl);
   const std::string format = cl.value("format").value_or("table");
   if (format != "table" && format != "json") fail("list --format", "expects table or json, not \"" + format + "\"");
-  std::vector<ContainerRecord> records;
-  for (const auto& id : store.ids()) {
-    try {
-      records.push_back(store.load(id));
-    } catch (const Failure& f) {
-      log_message(LogLevel::warning, f.what());  // one unreadable container must not hide the others
-    }
-  }
+  const std::vector<Listed> listed = list_containers(store);
+  for (const auto& l : listed)
+    if (!l.problem.empty()) log_message(LogLevel::warning, l.problem);
   if (flag_enabled(cl.options, "quiet")) {
-    for (const auto& r : records) print(r.id + "\n");
+    for (const auto& l : listed) print(l.record.id + "\n");
     return 0;
   }
   if (format == "json") {
     std::string out = "[";
-    for (size_t i = 0; i < records.size(); ++i) out += (i ? "," : "") + container_state_json(store, records[i], false);
+    for (size_t i = 0; i < listed.size(); ++i) out += (i ? "," : "") + listed[i].state_json;
     print(out + "]\n");
     return 0;
   }
   size_t w = 2;
-  for (const auto& r : records) w = std::max(w, r.id.size());
+  for (const auto& l : listed) w = std::max(w, l.record.id.size());
   print(pad("ID", w + 3) + pad("PID", 10) + pad("STATUS", 10) + pad("BUNDLE", 40) + pad("CREATED", 33) + "OWNER\n");
-  for (const auto& r : records) {
-    ContainerStatus st = container_status(store, r);
-    std::string pid = st == ContainerStatus::stopped ? "0" : std::to_string(r.pid);
-    print(pad(r.id, w + 3) + pad(pid, 10) + pad(status_name(st), 10) + pad(r.bundle, 40) + pad(r.created, 33) +
-          (r.owner.empty() ? "root" : r.owner) + "\n");
+  for (const auto& l : listed) {
+    const ContainerRecord& r = l.record;
+    print(pad(r.id, w + 3) + pad(std::to_string(r.pid), 10) + pad(l.status, 10) + pad(r.bundle, 40) +
+          pad(r.created, 33) + (r.owner.empty() ? "root" : r.owner) + "\n");
   }
   return 0;
 }

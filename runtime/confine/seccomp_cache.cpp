@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "runtime/util/fd.hpp"
+#include "runtime/util/file_io.hpp"
 #include "runtime/util/sha256.hpp"
 #include "spec/error.hpp"
 #include "spec/json_write.hpp"
@@ -172,33 +173,6 @@ std::optional<std::string> read_cache_file(int dirfd, const std::string& name) {
   return data;
 }
 
-// A private temporary file renamed over the entry: readers see the old
-// file or the new one, never a part.
-void write_cache_file(int dirfd, const std::string& dir, const std::string& name, const std::string& data) {
-  const std::string tmp = name + ".tmp." + std::to_string(::getpid());
-  const std::string step = "write seccomp cache " + dir + "/" + name;
-  // A leftover of a process that had our pid and died mid-write.
-  ::unlinkat(dirfd, tmp.c_str(), 0);
-  UniqueFd fd(::openat(dirfd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-  if (!fd) fail_errno(step, errno);
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::write(fd.get(), data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int err = errno;
-      ::unlinkat(dirfd, tmp.c_str(), 0);
-      fail_errno(step, err);
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::renameat(dirfd, tmp.c_str(), dirfd, name.c_str()) < 0) {
-    const int err = errno;
-    ::unlinkat(dirfd, tmp.c_str(), 0);
-    fail_errno(step, err);
-  }
-}
-
 bool is_entry_name(const std::string& name) {
   return name.size() == kKeySize + 4 && name.compare(kKeySize, 4, ".bpf") == 0 &&
          std::all_of(name.begin(), name.begin() + kKeySize,
@@ -247,7 +221,9 @@ SeccompProgram compile_seccomp_cached(const spec::Seccomp& profile, const std::s
   if (auto data = read_cache_file(dir.get(), name))
     if (auto program = deserialise(*data, key, profile)) return *program;
   SeccompProgram program = compile_seccomp(profile, where);
-  write_cache_file(dir.get(), cache_dir, name, serialise(program, key));
+  // Replaced whole: readers see the old entry or the new one, never a part.
+  if (Status s = replace_file(dir.get(), name, serialise(program, key), cache_dir, 0600); !s)
+    throw Failure(Error{"write seccomp cache", s.error().message(), 0});
   evict(dir.get(), name);
   return program;
 }

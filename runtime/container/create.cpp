@@ -66,7 +66,7 @@ class StateGuard {
 
 void write_pid_file(const std::string& path, pid_t pid) {
   if (Status s = replace_file(AT_FDCWD, path, std::to_string(pid)); !s)
-    fail_errno("write pid file " + path, s.error().errnum);
+    throw Failure(Error{"write pid file " + path, s.error().message(), 0});
 }
 
 namespace {
@@ -116,19 +116,27 @@ void bind_copies_without_credentials(const Store& store, const ContainerLock& lo
   for (const auto& [path, text] : applied.without_credentials) {
     const std::string name = "git-config-" + std::to_string(n++);
     store.save_file(lock, id, name, text);
-    config.mounts.push_back({path, "bind", store.file_path(id, name), {"bind", "ro", "nosuid", "nodev", "noexec"}, {}, {}});
+    config.mounts.push_back(
+        {path, "bind", store.file_path(id, name), {"bind", "ro", "nosuid", "nodev", "noexec"}, {}, {}});
   }
 }
 
+// What create records of the init as it acquires things: the init itself,
+// and cgroups joining it made (systemd's scope and its v1 directories).
+struct InitRecords {
+  std::function<void(pid_t, uint64_t)> init;
+  std::function<void()> cgroups;
+};
+
 // create's side of the init's protocol (container_init is the other):
-// the init goes on once create knows its pid, sets up its mounts while
-// create puts it into its cgroups (joining one waits for an RCU grace
-// period) and saves state, asks for the prestart and createRuntime hooks,
-// reports what it blocked, and says when it is ready.
+// the init goes on once create knows its pid and has recorded it, sets up
+// its mounts while create puts it into its cgroups (joining one waits for
+// an RCU grace period) and saves state, asks for the prestart and
+// createRuntime hooks, reports what it blocked, and says when it is ready.
 class InitProtocol : public Protocol {
  public:
-  InitProtocol(CgroupManager& cgroup, std::function<void()> while_init_sets_up)
-      : cgroup_(cgroup), while_init_sets_up_(std::move(while_init_sets_up)) {}
+  InitProtocol(CgroupManager& cgroup, InitRecords records, std::function<void()> while_init_sets_up)
+      : cgroup_(cgroup), records_(std::move(records)), while_init_sets_up_(std::move(while_init_sets_up)) {}
 
   bool sets_up_container() const override { return true; }
 
@@ -137,8 +145,10 @@ class InitProtocol : public Protocol {
   }
 
   void converse(const Plan& plan, Conversation& c, Launched& out) const override {
+    records_.init(out.pid, out.start_time);
     c.tell(MsgType::proceed);
     cgroup_.join_init(out.pid, c.born_in_cgroup());
+    records_.cgroups();
     c.tell(MsgType::cgroup_joined);
     while_init_sets_up_();
     for (;;) {
@@ -159,6 +169,7 @@ class InitProtocol : public Protocol {
 
  private:
   CgroupManager& cgroup_;
+  InitRecords records_;
   std::function<void()> while_init_sets_up_;
 };
 
@@ -207,14 +218,17 @@ Created create_container(const Store& store, const CreateRequest& request) {
   const std::unique_ptr<CgroupManager> cgroup = container_cgroup(store, layout, config, request);
   CgroupGuard cgroup_guard{*cgroup};
   // Where the cgroups go, before and after they are made: a create killed
-  // from now on leaves a record ("creating") that `delete` cleans up after.
-  ContainerRecord early;
-  early.id = request.id;
-  early.cgroup = cgroup->to_json();
-  store.save(lock, early);
+  // from now on leaves a record that `delete` frees them by.
+  std::string cgroups_recorded;
+  const auto record_cgroups = [&] {
+    if (std::string now = cgroup->to_json(); now != cgroups_recorded) {
+      store.record_cgroups(lock, request.id, now);
+      cgroups_recorded = std::move(now);
+    }
+  };
+  record_cgroups();
   cgroup->create();
-  early.cgroup = cgroup->to_json();
-  store.save(lock, early);
+  record_cgroups();
   CgroupWarmUp warm_up(cgroup->accounting_only_dir());
 
   const policy::SelectionInput selection = policy::selection_input(request.policy, config.annotations);
@@ -243,7 +257,9 @@ Created create_container(const Store& store, const CreateRequest& request) {
   if (plan.has_user_namespace()) bind_sources = open_bind_sources(linux_sys(), plan).or_throw();
   LaunchIo io{console ? console.get() : request.console_fd, start_listener.get(), cgroup->birth_dir_fd(), {}};
   for (const auto& fd : bind_sources) io.bind_sources.push_back(fd.get());
-  const InitProtocol protocol(*cgroup, [&] {
+  const InitRecords records{[&](pid_t pid, uint64_t start_time) { store.record_init(lock, request.id, pid, start_time); },
+                            record_cgroups};
+  const InitProtocol protocol(*cgroup, records, [&] {
     store.save_file(lock, request.id, "config.json", config_text);
     store.save_file(lock, request.id, "policy.json", policy::policy_json(applied.policy));
     store.save_file(lock, request.id, "plan.json", stored_plan_json(for_exec));
@@ -266,6 +282,7 @@ Created create_container(const Store& store, const CreateRequest& request) {
   r.cgroup = cgroup->to_json();
   try {
     store.save_file(lock, r.id, "isolation.json", policy::isolation_record(applied, plan, launched.blocked));
+    record_cgroups();  // state.json agrees with the records
     store.save(lock, r);
     if (!request.pid_file.empty()) write_pid_file(request.pid_file, r.pid);
   } catch (...) {

@@ -160,6 +160,59 @@ void kill_container(const Store& store, const std::string& id, int signal, bool 
   signal_pidfd(init.get(), signal, step);
 }
 
+namespace {
+
+// What delete frees: what state.json says when it can be read and agrees
+// with the records of what create acquired; else those records alone.
+struct Found {
+  ContainerRecord record;
+  ContainerStatus status = ContainerStatus::stopped;
+  bool from_state = false;
+  std::string broken;  // why state.json was refused ("" if it was used, or is missing)
+  std::vector<std::string> unknown;  // what delete cannot tell, and why
+};
+
+Found find_container(const Store& store, const std::string& id) {
+  Found f;
+  try {
+    f.record = store.load(id);
+    f.status = container_status(store, f.record);
+    f.from_state = f.status != ContainerStatus::creating;
+    if (f.from_state) return f;
+  } catch (const Failure& e) {
+    f.broken = e.what();
+  }
+  // Being created, or its state.json removed, cut short, corrupt or another
+  // container's: the records say what it holds.
+  const Acquired a = store.acquired(id);
+  for (const Error& e : a.unreadable) f.unknown.push_back(e.message());
+  const bool state_exists = !f.broken.empty();
+  if (state_exists && a.pid == 0 && a.cgroup.empty() && a.unreadable.empty())
+    f.unknown.push_back(f.broken + " (and no record says what the container holds)");
+  f.record = ContainerRecord{};
+  f.record.id = id;
+  f.record.pid = a.pid;
+  f.record.start_time = a.start_time;
+  f.record.cgroup = a.cgroup;
+  // Only a pid whose start time matches is the init: open_init checks it.
+  const bool init_alive = static_cast<bool>(open_init(f.record));
+  f.status = !state_exists ? ContainerStatus::creating : init_alive ? ContainerStatus::running : ContainerStatus::stopped;
+  return f;
+}
+
+// Kills what runs in the container's cgroups (runc's delete kills the
+// cgroup's processes too: a container without a pid namespace of its own
+// may leave some after its init) and removes them.
+void free_cgroups(CgroupManager& cgroup, const std::string& id, bool create_died) {
+  // It may have died before recording every cgroup it made: its leaves go by name.
+  if (create_died) cgroup.own_leaves();
+  if (cgroup.frozen()) cgroup.thaw();  // frozen processes die only when thawed
+  wait_until_empty(cgroup, id);
+  cgroup.destroy();
+}
+
+}  // namespace
+
 void delete_container(const Store& store, const std::string& id, bool force) {
   check_container_id(id);
   if (!store.exists(id)) {
@@ -167,29 +220,33 @@ void delete_container(const Store& store, const std::string& id, bool force) {
     fail("container \"" + id + "\"", "does not exist");
   }
   ContainerLock lock = store.lock(id);
-  ContainerRecord r = store.load(id);
-  const ContainerStatus status = container_status(store, r);
-  const std::unique_ptr<CgroupManager> cgroup = r.cgroup.empty() ? nullptr : load_cgroups(r.cgroup);
-  switch (status) {
-    case ContainerStatus::creating:  // its create died: holding the lock proves it is not running
-      // It may have died before recording its init or every cgroup it made:
-      // what runs in its cgroups is killed (runc's delete --force kills the
-      // cgroup's processes too), and its leaves go by name.
-      if (cgroup) {
-        wait_until_empty(*cgroup, id);
-        cgroup->own_leaves();
-      }
-      break;
-    case ContainerStatus::stopped: break;
-    case ContainerStatus::created: kill_and_wait(r); break;
-    case ContainerStatus::running:
-    case ContainerStatus::paused:
-      if (!force) fail("delete container " + id, std::string("it is ") + status_name(status) + " (stop it first, or use --force)");
-      kill_and_wait(r);
-      break;
+  Found found = find_container(store, id);
+  const ContainerRecord& r = found.record;
+  const ContainerStatus status = found.status;
+  if ((status == ContainerStatus::running || status == ContainerStatus::paused) && !force)
+    fail("delete container " + id, std::string("it is ") + status_name(status) + " (stop it first, or use --force)" +
+                                       (found.broken.empty() ? "" : "; " + found.broken));
+  // Whatever cannot be freed is named; the rest is freed all the same.
+  std::vector<std::string> left = std::move(found.unknown);
+  const auto attempt = [&left](const auto& step) {
+    try {
+      step();
+    } catch (const Failure& f) {
+      left.push_back(f.what());
+    }
+  };
+  // A creating container's create died: holding the lock proves it.
+  if (status != ContainerStatus::stopped) attempt([&] { kill_and_wait(r); });
+  if (!r.cgroup.empty())
+    attempt([&] { free_cgroups(*load_cgroups(r.cgroup), id, status == ContainerStatus::creating); });
+  if (!left.empty()) {
+    std::string what;
+    for (const auto& l : left) what += (what.empty() ? "" : "; ") + l;
+    fail("delete container " + id, "could not free everything, so its state directory " + store.dir(id) +
+                                       " is kept: " + what);
   }
-  if (cgroup) cgroup->destroy();
-  if (r.pid != 0) run_poststop_hooks(store, r);
+  if (found.from_state && r.pid != 0) run_poststop_hooks(store, r);
+  if (!found.broken.empty()) log_message(LogLevel::warning, "poststop hooks of container " + id + " not run: " + found.broken);
   store.remove(id);
 }
 
@@ -225,6 +282,30 @@ std::string container_state_json(const Store& store, const ContainerRecord& r, b
   spec::State st{r.oci_version, r.id, status_name(status), status == ContainerStatus::stopped ? 0 : r.pid,
                  r.bundle, r.annotations, spec::StateDetails{r.rootfs, r.created, r.owner}};
   return spec::state_json(st, pretty);
+}
+
+std::vector<Listed> list_containers(const Store& store) {
+  std::vector<Listed> out;
+  for (const auto& id : store.ids()) {
+    Listed l;
+    try {
+      l.record = store.load(id);
+      const ContainerStatus status = container_status(store, l.record);
+      l.status = status_name(status);
+      l.state_json = container_state_json(store, l.record, false);
+      if (status == ContainerStatus::stopped) l.record.pid = 0;
+    } catch (const Failure& f) {
+      // One unreadable container must not hide the others, nor be hidden:
+      // the runtime defines this status (the OCI spec lets it add values).
+      l.record = ContainerRecord{};
+      l.record.id = id;
+      l.status = "broken";
+      l.problem = f.what();
+      l.state_json = spec::state_json({"", id, "broken", 0, "", {}}, false);
+    }
+    out.push_back(std::move(l));
+  }
+  return out;
 }
 
 }  // namespace agentrun

@@ -3,6 +3,7 @@
 // by those commands and by `run`.
 
 #include <string>
+#include <vector>
 
 #include "runtime/cgroup/manager.hpp"
 #include "runtime/container/store.hpp"
@@ -29,7 +30,11 @@ void kill_container(const Store& store, const std::string& id, int signal, bool 
 
 // Removes a container: kills it first when it is created, or when it is
 // running and `force` is given; then runs the poststop hooks and removes
-// its state. A missing container is an error unless `force`.
+// its state. A missing container is an error unless `force`. When
+// state.json is missing, unreadable or not this container's, what create
+// recorded as it acquired it (Store::acquired) is freed instead. Fails,
+// naming each, when something could not be freed or its record could not
+// be read; the state directory is then kept.
 void delete_container(const Store& store, const std::string& id, bool force);
 
 // The container's status (Store::status), its cgroups asked whether they are frozen.
@@ -44,5 +49,15 @@ void resume_container(const Store& store, const std::string& id);
 
 // The state JSON of `state` and `list --format json`.
 std::string container_state_json(const Store& store, const ContainerRecord& r, bool pretty);
+
+// A row of `list`.
+struct Listed {
+  ContainerRecord record;  // pid 0 once stopped
+  std::string status;      // status_name(), or "broken": its state cannot be read
+  std::string problem;     // why, when broken
+  std::string state_json;  // as `state` prints it (one line)
+};
+// Every container in the store, a broken one too.
+std::vector<Listed> list_containers(const Store& store);
 
 }  // namespace agentrun

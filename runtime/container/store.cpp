@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <optional>
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -22,9 +23,18 @@
 namespace agentrun {
 namespace {
 
-// Written beside the target and renamed over it: a reader never sees half a file.
+// Written beside the target, flushed and renamed over it: a reader, or the
+// runtime after a crash, never sees half a file.
 void write_atomically(int dir_fd, const std::string& dir, const std::string& name, const std::string& text) {
-  if (Status s = replace_file(dir_fd, name, text); !s) fail_errno("write " + dir + "/" + name, s.error().errnum);
+  replace_file(dir_fd, name, text, dir).or_throw();
+}
+
+// A record of the container's: nothing when it does not exist.
+std::optional<std::string> read_record(const std::string& path, std::vector<Error>& unreadable) {
+  auto text = read_regular_file(AT_FDCWD, path, kMaxInputBytes, O_NOFOLLOW);
+  if (text) return *text;
+  if (text.error().errnum != ENOENT) unreadable.push_back(text.error());
+  return std::nullopt;
 }
 
 bool valid_id_char(char c) {
@@ -119,7 +129,51 @@ ContainerRecord Store::load(const std::string& id) const {
     r.id = id;
     return r;
   }
-  return parse_record(*text, path);
+  ContainerRecord r = parse_record(*text, path);
+  if (r.id != id) fail(path, "names container \"" + r.id + "\", not \"" + id + "\"");
+  const Acquired a = acquired(id);
+  if (!a.unreadable.empty()) throw Failure(a.unreadable.front());
+  if (a.pid != 0 && (a.pid != r.pid || a.start_time != r.start_time))
+    fail(path, "its init (pid " + std::to_string(r.pid) + ", started at " + std::to_string(r.start_time) +
+                   ") is not the one init.json recorded (pid " + std::to_string(a.pid) + ", started at " +
+                   std::to_string(a.start_time) + ")");
+  if (!a.cgroup.empty() && a.cgroup != r.cgroup) fail(path, "its cgroups are not the ones cgroups.json recorded");
+  return r;
+}
+
+void Store::record_init(const ContainerLock& lock, const std::string& id, pid_t pid, uint64_t start_time) const {
+  write_atomically(lock.dir_fd(), dir(id), "init.json",
+                   "{\"pid\":" + std::to_string(pid) + ",\"startTime\":" + std::to_string(start_time) + "}");
+}
+
+void Store::record_cgroups(const ContainerLock& lock, const std::string& id, const std::string& cgroup_json) const {
+  write_atomically(lock.dir_fd(), dir(id), "cgroups.json", cgroup_json);
+}
+
+Acquired Store::acquired(const std::string& id) const {
+  Acquired a;
+  const std::string init_path = dir(id) + "/init.json", cgroups_path = dir(id) + "/cgroups.json";
+  try {
+    if (auto text = read_record(init_path, a.unreadable)) {
+      const spec::JsonDocument doc(*text, init_path);
+      const pid_t pid = doc.root().at("pid").i32();
+      if (pid <= 0) doc.root().at("pid").fail("not a process id");
+      a.start_time = doc.root().at("startTime").u64();
+      a.pid = pid;
+    }
+  } catch (const Failure& f) {
+    a.unreadable.push_back(f.error());
+  }
+  try {
+    if (auto text = read_record(cgroups_path, a.unreadable)) {
+      const spec::JsonDocument doc(*text, cgroups_path);
+      if (!doc.root().is_object()) doc.root().fail("not an object");
+      a.cgroup = *text;
+    }
+  } catch (const Failure& f) {
+    a.unreadable.push_back(f.error());
+  }
+  return a;
 }
 
 void Store::save(const ContainerLock& lock, const ContainerRecord& record) const {

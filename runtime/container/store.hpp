@@ -10,7 +10,16 @@
 //                (stored_plan.hpp)
 //   isolation.json  what `inspect` prints
 //   start.sock   present while the container is created and not started
-// A directory without state.json is a container being created.
+// and, each in a file of its own, what create acquired, recorded as it
+// acquires it, so that `delete` finds and frees it whatever became of
+// state.json (a create killed before writing it, a file removed, cut
+// short, corrupted, or another container's):
+//   cgroups.json where its cgroups go: written before any is made, again
+//                once they are (which of them it made)
+//   init.json    the init's pid and start time, written before the init
+//                goes past its first step
+// A directory without state.json is a container being created, or whose
+// create died.
 
 #include <sys/types.h>
 
@@ -21,6 +30,7 @@
 
 #include "runtime/cgroup/manager.hpp"
 #include "runtime/util/fd.hpp"
+#include "spec/error.hpp"
 
 namespace agentrun {
 
@@ -36,6 +46,14 @@ struct ContainerRecord {
   std::string owner;
   std::map<std::string, std::string> annotations;
   std::string cgroup;  // Cgroup::to_json(): where its cgroups are and which of them it created
+};
+
+// What create acquired (init.json, cgroups.json).
+struct Acquired {
+  pid_t pid = 0;  // 0: no init recorded
+  uint64_t start_time = 0;
+  std::string cgroup;  // CgroupManager::to_json(), "" when none is recorded
+  std::vector<Error> unreadable;  // each record that exists but cannot be read
 };
 
 enum class ContainerStatus { creating, created, running, paused, stopped };
@@ -70,8 +88,14 @@ class Store {
   ContainerLock lock(const std::string& id) const;
   bool exists(const std::string& id) const;
 
+  // state.json, which must name this container and agree with what it
+  // acquired (init.json, cgroups.json): a replaced file is refused, naming
+  // the difference. Without state.json, a record of a container being created.
   ContainerRecord load(const std::string& id) const;
   void save(const ContainerLock& lock, const ContainerRecord& record) const;
+  void record_init(const ContainerLock& lock, const std::string& id, pid_t pid, uint64_t start_time) const;
+  void record_cgroups(const ContainerLock& lock, const std::string& id, const std::string& cgroup_json) const;
+  Acquired acquired(const std::string& id) const;
   // A file of the container's (config.json, policy.json, isolation.json), written atomically.
   void save_file(const ContainerLock& lock, const std::string& id, const std::string& name, const std::string& text) const;
   std::string config_path(const std::string& id) const { return dir(id) + "/config.json"; }

@@ -49,28 +49,61 @@ std::string read_input_file(const std::string& path, const std::string& label) {
   return read_regular(fd.get(), what, kMaxInputBytes).or_throw();
 }
 
-Status write_whole_file(int dirfd, const std::string& path, const std::string& data, int flags) {
-  UniqueFd fd(::openat(dirfd, path.c_str(), O_WRONLY | O_CLOEXEC | flags, 0644));
-  if (!fd) return sys_error("write " + path, errno);
+namespace {
+
+Status write_all(int fd, const std::string& shown, const std::string& data) {
   size_t done = 0;
   while (done < data.size()) {
-    ssize_t n = ::write(fd.get(), data.data() + done, data.size() - done);
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return sys_error("write " + path, errno);
+    if (n < 0) return sys_error("write " + shown, errno);
     done += static_cast<size_t>(n);
   }
   return {};
 }
 
-Status replace_file(int dirfd, const std::string& path, const std::string& data) {
-  const std::string tmp = path + ".agentrun-tmp";
-  AR_TRY(write_whole_file(dirfd, tmp, data, O_CREAT | O_TRUNC));
-  if (::renameat(dirfd, tmp.c_str(), dirfd, path.c_str()) < 0) {
-    Error e = sys_error("write " + path, errno);
-    ::unlinkat(dirfd, tmp.c_str(), 0);
-    return e;
+// A rename is on disk once the directory that holds it is.
+Status flush_directory(int dirfd, const std::string& path, const std::string& dir_name) {
+  const size_t slash = path.rfind('/');
+  const std::string parent = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  const std::string shown = dir_name.empty() ? parent : slash == std::string::npos ? dir_name : dir_name + "/" + parent;
+  UniqueFd opened;
+  if (slash != std::string::npos || dirfd == AT_FDCWD) {
+    opened.reset(::openat(dirfd, parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!opened) return sys_error("flush directory " + shown + " to disk", errno);
   }
+  if (::fsync(opened ? opened.get() : dirfd) < 0) return sys_error("flush directory " + shown + " to disk", errno);
   return {};
+}
+
+}  // namespace
+
+Status write_whole_file(int dirfd, const std::string& path, const std::string& data, int flags) {
+  UniqueFd fd(::openat(dirfd, path.c_str(), O_WRONLY | O_CLOEXEC | flags, 0644));
+  if (!fd) return sys_error("write " + path, errno);
+  return write_all(fd.get(), path, data);
+}
+
+Status replace_file(int dirfd, const std::string& path, const std::string& data, const std::string& dir_name,
+                    mode_t mode) {
+  const std::string shown = dir_name.empty() ? path : dir_name + "/" + path;
+  // Named for the writer: two processes writing one file (a cache in the
+  // state root) never share a temporary; one left by a writer that had this
+  // pid and died mid-write is replaced.
+  const std::string tmp = path + ".agentrun-tmp." + std::to_string(::getpid());
+  const std::string tmp_shown = shown + ".agentrun-tmp." + std::to_string(::getpid());
+  ::unlinkat(dirfd, tmp.c_str(), 0);
+  UniqueFd fd(::openat(dirfd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
+  if (!fd) return sys_error("write " + tmp_shown, errno);
+  Status s = write_all(fd.get(), tmp_shown, data);
+  // The data reaches the disk before the name does: a crash leaves the old file, not an empty new one.
+  if (s && ::fsync(fd.get()) < 0) s = sys_error("flush " + tmp_shown + " to disk", errno);
+  if (s && ::renameat(dirfd, tmp.c_str(), dirfd, path.c_str()) < 0) s = sys_error("rename " + tmp_shown + " to " + shown, errno);
+  if (!s) {
+    ::unlinkat(dirfd, tmp.c_str(), 0);
+    return s;
+  }
+  return flush_directory(dirfd, path, dir_name);
 }
 
 }  // namespace agentrun

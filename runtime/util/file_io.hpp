@@ -2,6 +2,8 @@
 // Small whole-file reads and writes that return errors instead of throwing:
 // usable between fork and exec.
 
+#include <sys/types.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -11,9 +13,14 @@
 namespace agentrun {
 
 Result<std::string> read_whole_file(int dirfd, const std::string& path);
-// Writes `data` beside `path` (relative to `dirfd`) and renames it over
-// `path`, so that a reader never sees the file half written.
-Status replace_file(int dirfd, const std::string& path, const std::string& data);
+// Every file the runtime keeps (under the state root, a pid file): `data`
+// goes to a temporary file beside `path` (relative to `dirfd`), flushed to
+// disk, renamed over `path`, then the directory is flushed. A reader sees
+// the old file or the new one, never a part, and so does the next boot
+// after a crash: a rename not flushed may come back as an empty file or as
+// none. `dir_name` names dirfd's directory in errors; `mode` is the new file's.
+Status replace_file(int dirfd, const std::string& path, const std::string& data, const std::string& dir_name = "",
+                    mode_t mode = 0644);
 
 // The rest of an open file, refused past `limit` bytes; `what` names it in errors.
 Result<std::string> read_all(int fd, const std::string& what, size_t limit = SIZE_MAX);

@@ -308,3 +308,71 @@ BOOST_AUTO_TEST_CASE(create_makes_missing_parents_of_the_root) {
   BOOST_TEST(failure_of([&] { ContainerLock l = store.create("c1"); }) == "<no failure>");
   BOOST_TEST(store.exists("c1"));
 }
+
+// What create acquired is recorded in files of its own, read back one by
+// one: an unreadable record is named, and hides none of the others.
+BOOST_AUTO_TEST_CASE(acquired_resources_are_read_back_from_their_records) {
+  StoreDir t;
+  Store store(t.path);
+  ContainerLock lock = store.create("c");
+  Acquired none = store.acquired("c");
+  BOOST_TEST(none.pid == 0);
+  BOOST_TEST(none.cgroup.empty());
+  BOOST_TEST(none.unreadable.empty());
+
+  store.record_cgroups(lock, "c", R"({"driver":"cgroupfs"})");
+  store.record_init(lock, "c", 4242, 18446744073709551615ull);
+  Acquired a = store.acquired("c");
+  BOOST_TEST(a.pid == 4242);
+  BOOST_TEST(a.start_time == 18446744073709551615ull);
+  BOOST_TEST(a.cgroup == R"({"driver":"cgroupfs"})");
+  BOOST_TEST(a.unreadable.empty());
+
+  store.save_file(lock, "c", "init.json", R"({"pid":)");
+  Acquired cut = store.acquired("c");
+  BOOST_TEST(cut.pid == 0);
+  BOOST_TEST(cut.cgroup == R"({"driver":"cgroupfs"})");
+  BOOST_TEST_REQUIRE(cut.unreadable.size() == 1u);
+  BOOST_TEST(cut.unreadable[0].message().rfind(store.dir("c") + "/init.json: ", 0) == 0, cut.unreadable[0].message());
+  store.save_file(lock, "c", "init.json", R"({"pid":0,"startTime":1})");
+  BOOST_TEST(store.acquired("c").unreadable.at(0).message().find("init.json: pid: not a process id") != std::string::npos);
+  store.save_file(lock, "c", "cgroups.json", "[]");
+  BOOST_TEST(store.acquired("c").unreadable.size() == 2u);
+}
+
+// A state.json that is not this container's (another id, another init,
+// other cgroups than those recorded) is refused, so that no command acts on
+// what it names.
+BOOST_AUTO_TEST_CASE(load_refuses_a_state_file_that_is_not_the_containers) {
+  StoreDir t;
+  Store store(t.path);
+  ContainerLock lock = store.create("a");
+  ContainerRecord r = full_record("a");
+  r.cgroup = R"({"driver":"cgroupfs"})";
+  store.record_init(lock, "a", r.pid, r.start_time);
+  store.record_cgroups(lock, "a", r.cgroup);
+  store.save(lock, r);
+  check_same(store.load("a"), r);
+  const std::string path = store.dir("a") + "/state.json";
+
+  ContainerRecord other = r;
+  other.id = "b";
+  store.save_file(lock, "a", "state.json", record_json(other));
+  BOOST_TEST(failure_of([&] { store.load("a"); }) == path + ": names container \"b\", not \"a\"");
+
+  other = r;
+  other.start_time = 7;
+  store.save_file(lock, "a", "state.json", record_json(other));
+  BOOST_TEST(failure_of([&] { store.load("a"); }) ==
+             path + ": its init (pid 2147483647, started at 7) is not the one init.json recorded (pid 2147483647, "
+                    "started at 18446744073709551615)");
+
+  other = r;
+  other.cgroup = R"({"driver":"systemd"})";
+  store.save_file(lock, "a", "state.json", record_json(other));
+  BOOST_TEST(failure_of([&] { store.load("a"); }) == path + ": its cgroups are not the ones cgroups.json recorded");
+
+  store.save(lock, r);
+  store.save_file(lock, "a", "cgroups.json", "{");
+  BOOST_TEST(failure_of([&] { store.load("a"); }).rfind(store.dir("a") + "/cgroups.json: ", 0) == 0u);
+}

@@ -4,7 +4,7 @@
 // mknod is not allowed), and the standard links (/dev/fd, /dev/stdin...,
 // /dev/ptmx).
 
-#include "runtime/init/rootfs.hpp"
+#include "runtime/init/rootfs_setup.hpp"
 
 namespace agentrun {
 

@@ -8,22 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "runtime/plan/plan.hpp"
-#include "runtime/util/fd.hpp"
-#include "runtime/util/sys.hpp"
+#include "runtime/init/rootfs_setup.hpp"
 #include "spec/error.hpp"
 
 namespace agentrun {
-
-struct RootfsSetup {
-  Sys& sys;
-  const Plan& plan;
-  UniqueFd root;      // O_PATH: the rootfs before pivot_root, "/" after it
-  UniqueFd dev_null;  // O_PATH: the host's /dev/null, checked to be char 1:3
-  std::string own_cgroups;  // /proc/self/cgroup as the host sees it, read before the cgroup namespace
-  std::vector<std::string> blocked;  // path entries denyExec covered, for the runtime's report
-  std::vector<UniqueFd> bind_sources;  // from open_bind_sources, by mount; empty: opened here
-};
 
 // With a user namespace the init's credentials may not reach a bind source
 // (a directory only the host's root may enter), so the runtime clones the

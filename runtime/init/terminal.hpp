@@ -8,7 +8,7 @@
 
 #include <optional>
 
-#include "runtime/init/rootfs.hpp"
+#include "runtime/init/rootfs_setup.hpp"
 #include "spec/config.hpp"
 
 namespace agentrun {

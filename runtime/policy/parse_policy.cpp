@@ -5,7 +5,6 @@
 
 #include <algorithm>
 
-#include "runtime/policy/preflight.hpp"
 #include "runtime/util/in_root.hpp"
 #include "spec/json_reader.hpp"
 #include "spec/json_write.hpp"

@@ -8,6 +8,20 @@
 #include <string>
 #include <vector>
 
+namespace agentrun {
+
+// What a policy can require (docs/policy.md, section 6.1), in the order
+// preflight reports them; each has a probe there.
+inline const std::vector<std::string>& feature_names() {
+  static const std::vector<std::string> kNames = {
+      "user-ns",     "pid-ns",        "net-ns",     "mount-ns", "ipc-ns",  "uts-ns",
+      "cgroup-ns",   "time-ns",       "seccomp",    "no-new-privileges",   "landlock",
+      "cgroup-pids", "cgroup-memory", "cgroup-cpu", "apparmor", "selinux"};
+  return kNames;
+}
+
+}  // namespace agentrun
+
 namespace agentrun::policy {
 
 enum class Isolation { strict, best_effort };

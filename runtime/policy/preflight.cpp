@@ -151,7 +151,7 @@ FeatureProbe probe_controller(const std::string& controller, const CgroupLayout&
 
 using Probe = std::function<FeatureProbe(const CgroupLayout&, const HostFacts&)>;
 
-// Every feature in its reporting order; feature_names() is read from here.
+// A probe for each of feature_names().
 const std::vector<std::pair<std::string, Probe>>& features() {
   static const auto table = [] {
     std::vector<std::pair<std::string, Probe>> t;
@@ -186,15 +186,6 @@ Error namespace_error(int flags, int errnum) {
     if (::unshare(ns.flag) < 0) return plain_error("create namespaces", namespace_failure(ns, errno));
   }
   return sys_error("create namespaces", errnum);
-}
-
-const std::vector<std::string>& feature_names() {
-  static const auto names = [] {
-    std::vector<std::string> out;
-    for (const auto& [name, probe] : features()) out.push_back(name);
-    return out;
-  }();
-  return names;
 }
 
 FeatureProbe probe_feature(const std::string& name, const CgroupLayout& layout, const HostFacts& host) {

@@ -7,6 +7,7 @@
 
 #include "runtime/cgroup/layout.hpp"
 #include "runtime/plan/plan.hpp"
+#include "runtime/policy/policy.hpp"  // feature_names()
 
 namespace agentrun {
 
@@ -16,11 +17,6 @@ struct FeatureProbe {
   std::string reason;    // "ABI 7", "creating a user namespace failed with EPERM: ..."
   int landlock_abi = 0;  // set by the "landlock" probe
 };
-
-// user-ns, pid-ns, net-ns, mount-ns, ipc-ns, uts-ns, cgroup-ns, time-ns,
-// seccomp, no-new-privileges, landlock, cgroup-pids, cgroup-memory,
-// cgroup-cpu, apparmor, selinux.
-const std::vector<std::string>& feature_names();
 
 // Namespace probes unshare in a forked child, never in the caller. Throws
 // Failure for a name not in feature_names().

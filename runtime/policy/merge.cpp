@@ -72,6 +72,9 @@ bool path_within(const std::string& path_in, const std::string& base_in) {
 Policy merge_policies(const Policy& floor, const Policy& chosen) {
   Policy m;
   m.name = chosen.name == floor.name ? chosen.name : chosen.name + "+" + floor.name;
+  m.file = floor.file.empty() || floor.file == chosen.file ? chosen.file
+           : chosen.file.empty()                            ? floor.file
+                                                            : chosen.file + ", " + floor.file;
   m.description = chosen.description;
   m.isolation = floor.isolation == Isolation::strict || chosen.isolation == Isolation::strict ? Isolation::strict
                                                                                                 : Isolation::best_effort;

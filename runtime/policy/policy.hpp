@@ -64,6 +64,7 @@ struct Resources {
 
 struct Policy {
   std::string name;
+  std::string file;  // what it was read from (an installed policy, --policy PATH); empty for a built-in
   std::string description;
   Isolation isolation = Isolation::strict;
   std::vector<std::string> require;  // feature names (preflight)
@@ -81,5 +82,8 @@ const char* isolation_name(Isolation i);  // "strict", "best-effort"
 // agent policy, which also refuses what runc lets through (protected
 // mounts, isolation this host cannot give).
 bool has_rules(const Policy& p);
+
+// The policy as messages name it: "team-build (/etc/agentrun/policies/team-build.json)".
+inline std::string shown_name(const Policy& p) { return p.file.empty() ? p.name : p.name + " (" + p.file + ")"; }
 
 }  // namespace agentrun::policy

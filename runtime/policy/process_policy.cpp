@@ -25,7 +25,7 @@ void Verdicts::warn(const std::string& warning) {
 }
 
 ProcessPolicy process_policy(const Policy& p) {
-  return {p.name, p.isolation, has_rules(p), p.process, p.resources.nofileMax,
+  return {shown_name(p), p.isolation, has_rules(p), p.process, p.resources.nofileMax,
           contains(p.require, "no-new-privileges")};
 }
 

@@ -26,6 +26,12 @@ std::string joined(const std::vector<std::string>& names) {
   return out;
 }
 
+Policy from_file(const std::string& path) {
+  Policy p = parse_policy(read_input_file(path, "policy"), "policy " + path);
+  p.file = path;
+  return p;
+}
+
 }  // namespace
 
 std::vector<std::string> builtin_policy_names() { return {"agent-default", "agent-strict", "oci"}; }
@@ -49,7 +55,7 @@ OperatorConfig load_operator_config(const std::string& config_dir) {
 
 Policy load_policy(const std::string& name_or_path, const std::string& config_dir) {
   if (name_or_path.find('/') != std::string::npos)
-    return parse_policy(read_input_file(name_or_path, "policy"), "policy " + name_or_path);
+    return from_file(name_or_path);
   if (!valid_policy_name(name_or_path)) fail("policy \"" + name_or_path + "\"", "not a valid policy name");
   const std::string installed = config_dir + "/policies/" + name_or_path + ".json";
   const auto builtin = embedded_file("policies/" + name_or_path + ".json");
@@ -60,7 +66,7 @@ Policy load_policy(const std::string& name_or_path, const std::string& config_di
     fail("policy " + installed, "\"" + name_or_path +
                                     "\" is a built-in policy's name, and those are reserved: name the file otherwise "
                                     "(config.json's defaultPolicy can make it the default)");
-  if (is_installed) return parse_policy(read_input_file(installed, "policy"), "policy " + installed);
+  if (is_installed) return from_file(installed);
   if (builtin) return parse_policy(*builtin, "policy " + name_or_path);
   fail("policy \"" + name_or_path + "\"",
        "unknown (built-in: " + joined(builtin_policy_names()) + "; installed ones live in " + config_dir + "/policies)");

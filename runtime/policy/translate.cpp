@@ -56,7 +56,7 @@ bool overlaps(const std::string& source, const std::string& pattern) {
 class Translator {
  public:
   Translator(const Policy& p, spec::Config& c, const TranslateContext& ctx)
-      : p_(p), c_(c), ctx_(ctx), verdicts_(p.name, p.isolation) {}
+      : p_(p), c_(c), ctx_(ctx), verdicts_(shown_name(p), p.isolation) {}
 
   Translation run() {
     if (!c_.process) fail("config.json: process", "missing: there is nothing to run");
@@ -91,10 +91,10 @@ class Translator {
       for (const auto& source : sources) {
         for (const auto& dir : ctx_.protected_paths)
           if (path_within(source, dir) || path_within(dir, source))
-            fail("policy " + p_.name, field + " would make the runtime's own " + dir + " visible in the container");
+            fail("policy " + shown_name(p_), field + " would make the runtime's own " + dir + " visible in the container");
         for (const auto& host_only : kHostOnlyPaths)
           if (overlaps(source, host_only.path))
-            fail("policy " + p_.name, field + " would hand the container " + host_only.what + " (" + host_only.path +
+            fail("policy " + shown_name(p_), field + " would hand the container " + host_only.what + " (" + host_only.path +
                                           "); only a policy without rules (oci) binds it");
       }
     }

@@ -50,8 +50,8 @@ class Limiter {
     if (v == Verdict::above) problem += "above " + limit;
     else if (v == Verdict::removes) problem += "would remove the limit; " + limit + " is the ceiling";
     else problem += "not a number to check against " + limit;
-    if (p_.isolation == Isolation::strict) fail("policy " + p_.name, problem);
-    warnings_.push_back("policy " + p_.name + " (best-effort): " + problem + "; set to " + std::to_string(max));
+    if (p_.isolation == Isolation::strict) fail("policy " + shown_name(p_), problem);
+    warnings_.push_back("policy " + shown_name(p_) + " (best-effort): " + problem + "; set to " + std::to_string(max));
     return true;
   }
 

@@ -129,7 +129,7 @@ BOOST_AUTO_TEST_CASE(security_labels_and_net_cls_this_host_lacks_are_warnings_un
     auto refused = s.run(one);
     BOOST_TEST(refused.code == 1, field);
     BOOST_TEST(refused.out.empty(), field << ": " << refused.out);
-    BOOST_TEST(has(refused.err, "policy strict: config.json: "), refused.err);
+    BOOST_TEST(has(refused.err, "policy strict (" + s.policy + "): config.json: "), refused.err);
   }
   s.policy = one_rule_policy(s, "best-effort");
   auto lax = s.run(cfg);
@@ -137,7 +137,7 @@ BOOST_AUTO_TEST_CASE(security_labels_and_net_cls_this_host_lacks_are_warnings_un
   // Given up, in the words of a refusal.
   for (auto w : warnings) {
     w.replace(w.find(": ignored: "), 11, ": ");
-    BOOST_TEST(has(lax.err, "warning: policy best-effort (best-effort): " + w), lax.err);
+    BOOST_TEST(has(lax.err, "warning: policy best-effort (" + s.policy + ") (best-effort): " + w), lax.err);
   }
   BOOST_TEST(s.leftovers().empty());
 }

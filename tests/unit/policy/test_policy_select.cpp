@@ -112,6 +112,9 @@ BOOST_AUTO_TEST_CASE(policy_by_path) {
   BOOST_TEST(s.policy.name == "mine");
   BOOST_TEST(*s.policy.resources.pidsMax == 7);
   BOOST_TEST(s.origin == "--policy");
+  // Its refusals name the file, whatever its name field says.
+  BOOST_TEST(shown_name(s.policy) == "mine (" + dir.path + "/elsewhere/mine.json)");
+  BOOST_TEST(shown_name(load_policy("agent-default", dir.path)) == "agent-default");
   // Errors name the file.
   dir.write("elsewhere/bad.json", R"({"agentrunPolicy": 1, "name": "bad", "filesystem": {"denyRaed": []}})");
   BOOST_CHECK_EXCEPTION(load_policy(dir.path + "/elsewhere/bad.json", dir.path), agentrun::Failure,

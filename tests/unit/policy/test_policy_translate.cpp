@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/policy/merge.hpp"
 #include "runtime/policy/parse_policy.hpp"
 #include "runtime/policy/policy.hpp"
 #include "runtime/policy/preflight.hpp"
@@ -975,6 +976,25 @@ BOOST_AUTO_TEST_CASE(an_exec_refusal_names_where_the_request_came_from) {
                                apparmor);
              }) == "policy p: exec --apparmor: AppArmor is not enabled on this host; remove exec "
                    "--apparmor, or run it on a host with AppArmor enabled");
+}
+
+// A policy read from a file is named with it: its name field alone may not
+// say where it came from.
+BOOST_AUTO_TEST_CASE(a_refusal_names_the_policy_file) {
+  Config c = config();
+  c.process->user.uid = 0;
+  Policy pol = policy(R"("process": {"allowRoot": false})");
+  pol.file = "/etc/agentrun/policies/team.json";
+  BOOST_TEST(failure_of([&] { translate(pol, c, context()); }).rfind(
+                 "policy p (/etc/agentrun/policies/team.json): config.json: process.user.uid is 0", 0) == 0u);
+  const Policy floor = [] {
+    Policy f = policy(R"("process": {"allowPrivileged": false})");
+    f.name = "floor";
+    f.file = "/etc/agentrun/policies/floor.json";
+    return f;
+  }();
+  BOOST_TEST(shown_name(merge_policies(floor, pol)) ==
+             "p+floor (/etc/agentrun/policies/team.json, /etc/agentrun/policies/floor.json)");
 }
 
 BOOST_AUTO_TEST_CASE(a_create_refusal_names_the_config_field_and_what_to_change) {

@@ -111,6 +111,15 @@ Selected select_policy(const SelectionInput& in) {
       fail(where, "unknown isolation (strict or best-effort)");
     }
   }
+  // A unit property from an annotation (--systemd-cgroup) overrides what the
+  // policy set: TasksMax over pidsMax, MemoryMax, DevicePolicy, DeviceAllow.
+  // Under a policy with rules annotations only tighten, which these cannot
+  // be shown to do.
+  if (has_rules(out.policy))
+    for (const auto& [key, value] : in.annotations)
+      if (key.rfind("org.systemd.property.", 0) == 0)
+        fail("annotation " + key, "a systemd unit property can undo the limits and device rules of policy " +
+                                      shown_name(out.policy) + "; only a policy without rules (oci) takes them");
   return out;
 }
 

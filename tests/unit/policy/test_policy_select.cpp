@@ -262,6 +262,16 @@ BOOST_AUTO_TEST_CASE(an_unknown_agentrun_annotation_is_refused) {
       select_with(dir, std::nullopt, std::nullopt, {{"io.agentrun.polcy", "agent-strict"}}), agentrun::Failure,
       Message{"annotation io.agentrun.polcy: unknown (agentrun reads io.agentrun.policy and io.agentrun.isolation); "
               "correct or remove it"});
+  // A systemd unit property would override the policy's limits (TasksMax
+  // over pidsMax) and device rules: refused under a policy with rules, as
+  // runc takes it under oci.
+  BOOST_CHECK_EXCEPTION(
+      select_with(dir, std::nullopt, std::nullopt, {{"org.systemd.property.TasksMax", "uint64 18446744073709551615"}}),
+      agentrun::Failure,
+      Message{"annotation org.systemd.property.TasksMax: a systemd unit property can undo the limits and device rules "
+              "of policy agent-default; only a policy without rules (oci) takes them"});
+  BOOST_TEST(select_with(dir, "oci", std::nullopt, {{"org.systemd.property.TasksMax", "uint64 5"}}).policy.name ==
+             "oci");
   // Others' annotations are theirs.
   BOOST_TEST(select_with(dir, std::nullopt, std::nullopt, {{"io.agentrunner.x", "1"}, {"org.example", "y"}})
                  .policy.name == "agent-default");

@@ -321,4 +321,21 @@ void validate_process(const Process& p, const std::string& file) {
   Validator(none, file).process(p);
 }
 
+std::vector<JoinedWrite> writes_into_joined_namespaces(const Config& c) {
+  std::vector<JoinedWrite> out;
+  const auto joined = [&](NamespaceType type) -> const Namespace* {
+    for (const auto& n : c.linux.namespaces)
+      if (n.type == type && !n.path.empty()) return &n;
+    return nullptr;
+  };
+  for (const auto& [key, value] : c.linux.sysctl)
+    if (const auto type = sysctl_namespace(key))
+      if (const Namespace* n = joined(*type)) out.push_back({"linux.sysctl." + key, *type, n->path});
+  if (const Namespace* n = joined(NamespaceType::uts)) {
+    if (!c.hostname.empty()) out.push_back({"hostname", NamespaceType::uts, n->path});
+    if (!c.domainname.empty()) out.push_back({"domainname", NamespaceType::uts, n->path});
+  }
+  return out;
+}
+
 }  // namespace agentrun::spec

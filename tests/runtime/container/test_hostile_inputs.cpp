@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <string>
 
 #include "support/files.hpp"
@@ -70,4 +71,30 @@ BOOST_AUTO_TEST_CASE(a_deeply_nested_state_file_hides_no_other_container) {
   ::rmdir(broken.c_str());
   BOOST_TEST(s.agentrun({"delete", "--force", "good"}).code == 0);
   BOOST_TEST(s.leftovers().empty());
+}
+
+// A config that joins the runtime's own network namespace by path and sets
+// a sysctl there changed the host's value, under every policy; runc
+// refuses it. Refused before anything is made, the host's value unchanged.
+BOOST_AUTO_TEST_CASE(a_sysctl_into_the_hosts_joined_namespace_is_refused) {
+  const std::string host_file = "/proc/sys/net/ipv4/conf/all/log_martians";
+  const std::string before = test::read_file(host_file);
+  BOOST_TEST_REQUIRE(!before.empty());
+  const std::string other = before[0] == '0' ? "1" : "0";
+  for (const std::string policy : {"oci", "agent-default"}) {
+    Sandbox s;
+    s.policy = policy;
+    auto cfg = test::base_config({"true"});
+    test::set_json(cfg, "/linux/namespaces", R"([{"type": "pid"}, {"type": "mount"}, {"type": "uts"},
+                                                  {"type": "network", "path": "/proc/self/ns/net"}])");
+    test::set_json(cfg, "/linux/sysctl", R"({"net.ipv4.conf.all.log_martians": ")" + other + R"("})");
+    auto o = s.run(cfg, "sysctl");
+    BOOST_TEST(o.code == 1, policy);
+    BOOST_TEST(o.err.find("config.json: linux.sysctl.net.ipv4.conf.all.log_martians: the network namespace it joins "
+                          "(/proc/self/ns/net) is the host's: refusing to set it on the host") != std::string::npos,
+               policy << ": " << o.err);
+    BOOST_TEST(test::read_file(host_file) == before, policy);
+    if (test::read_file(host_file) != before) std::ofstream(host_file) << before;  // a failed run puts the host back
+    BOOST_TEST(s.leftovers().empty());
+  }
 }

@@ -20,6 +20,7 @@
 #include "runtime/init/credentials.hpp"
 #include "runtime/init/devices.hpp"
 #include "runtime/init/rootfs.hpp"
+#include "runtime/init/security_labels.hpp"
 #include "runtime/init/terminal.hpp"
 #include "runtime/util/file_io.hpp"
 #include "runtime/util/in_root.hpp"
@@ -144,6 +145,13 @@ Status setup_filesystem(const Plan& plan, InitIo& io, RootfsSetup& fs, int host_
   return seal_root(fs);
 }
 
+Status write_attrs(int procfs, const std::vector<AttrWrite>& writes) {
+  if (writes.empty()) return {};
+  AR_TRY_ASSIGN(std::string self, proc_self_name(procfs));
+  for (const auto& w : writes) AR_TRY(write_proc_file(procfs, self + "/attr/" + w.file, w.value, w.step));
+  return {};
+}
+
 Status setup_kernel_state(Sys& sys, const Plan& plan, int procfs) {
   if (!plan.hostname.empty()) AR_TRY(sys_status(sys.sethostname(plan.hostname), "set hostname " + plan.hostname));
   if (!plan.domainname.empty())
@@ -157,14 +165,11 @@ Status setup_kernel_state(Sys& sys, const Plan& plan, int procfs) {
   if (p.scheduler) AR_TRY(sys_status(sys.sched_setattr(*p.scheduler), "set the scheduler"));
   if (!p.cpus_initial.empty())
     AR_TRY(sys_status(sys.sched_setaffinity(p.cpus_initial), "set the initial CPU affinity"));
-  if (!plan.no_new_keyring)
+  if (!plan.no_new_keyring) {
+    AR_TRY(write_attrs(procfs, keyring_label_writes(p)));
     AR_TRY(sys_status(sys.join_session_keyring("_ses." + plan.id), "create a session keyring"));
-  if (!p.apparmor_profile.empty()) {
-    AR_TRY_ASSIGN(std::string self, proc_self_name(procfs));
-    AR_TRY(write_proc_file(procfs, self + "/attr/apparmor/exec", "exec " + p.apparmor_profile,
-                           "set AppArmor profile " + p.apparmor_profile));
   }
-  return {};
+  return write_attrs(procfs, exec_label_writes(p));
 }
 
 bool has_filters(const Plan& plan) { return plan.seccomp || !plan.seccomp_stack.empty(); }

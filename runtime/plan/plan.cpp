@@ -58,6 +58,17 @@ unsigned long plan_propagation(const std::string& p) {
   fail(field("linux.rootfsPropagation"), "unknown propagation \"" + p + "\"");
 }
 
+// linux.mountLabel as the file system's "context" parameter, as runc gives
+// it: not to binds (they keep their files' labels), nor to proc and sysfs
+// (labelled by the policy) nor to mqueue (which refuses it).
+void label_mount(MountStep& step, const std::string& mount_label) {
+  if (mount_label.empty() || step.kind != MountKind::filesystem) return;
+  if (step.type == "proc" || step.type == "sysfs" || step.type == "mqueue") return;
+  auto& data = step.options.data;
+  if (std::none_of(data.begin(), data.end(), [](const FsParameter& p) { return p.key == "context"; }))
+    data.push_back({"context", mount_label});
+}
+
 MountStep plan_mount(const spec::Mount& m, size_t index, const std::string& bundle) {
   MountStep step;
   step.field = "mounts[" + std::to_string(index) + "]";
@@ -125,6 +136,7 @@ ProcessPlan plan_process(const spec::Process& p, const HostFacts& host) {
       .console_size = p.consoleSize,
       .oom_score_adj = p.oomScoreAdj,
       .apparmor_profile = p.apparmorProfile,
+      .selinux_label = p.selinuxLabel,
   };
   if (p.ioPriority) out.ioprio = (p.ioPriority->ioClass << 13) | p.ioPriority->priority;
   if (p.scheduler) {
@@ -301,7 +313,7 @@ Plan make_plan(const spec::Config& config, const PlanOptions& options, const Hos
 
   plan.rootfs_propagation = plan_propagation(linux.rootfsPropagation);
   for (size_t i = 0; i < config.mounts.size(); ++i)
-    plan.mounts.push_back(plan_mount(config.mounts[i], i, options.bundle));
+    label_mount(plan.mounts.emplace_back(plan_mount(config.mounts[i], i, options.bundle)), linux.mountLabel);
   plan.setup_dev = !binds_dev(plan.mounts);
   plan.bind_devices = plan.has_user_namespace();
   plan.devices = plan_devices(linux.devices);

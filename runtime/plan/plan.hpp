@@ -90,6 +90,7 @@ struct ProcessPlan {
   std::optional<spec::ConsoleSize> console_size;
   std::optional<int> oom_score_adj;
   std::string apparmor_profile;
+  std::string selinux_label;  // for the process and the keyring it creates
   std::optional<int> ioprio;  // (class << 13) | priority
   std::optional<SchedAttr> scheduler;
   std::vector<int> cpus_initial;  // empty: leave the affinity alone

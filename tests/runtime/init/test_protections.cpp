@@ -173,3 +173,19 @@ BOOST_AUTO_TEST_CASE(the_runtime_binary_is_never_the_containers_program) {
   BOOST_TEST(before.st_mtime == after.st_mtime);
   BOOST_TEST(s.leftovers().empty());
 }
+
+// On an SELinux host the process runs with process.selinuxLabel (before,
+// the label was dropped silently). The test's own label is one the policy
+// lets it take again.
+BOOST_AUTO_TEST_CASE(the_process_runs_with_its_selinux_label, *test::needs(test::host::selinux)) {
+  Sandbox s;
+  std::string label = test::read_file("/proc/self/attr/current");
+  while (!label.empty() && (label.back() == '\n' || label.back() == '\0')) label.pop_back();
+  BOOST_TEST_REQUIRE(!label.empty());
+  auto cfg = test::base_config({"cat", "/proc/self/attr/current"});
+  test::set_string(cfg, "/process/selinuxLabel", label);
+  auto o = s.run(cfg, "label");
+  BOOST_TEST(o.code == 0, o.err);
+  BOOST_TEST(o.out.substr(0, label.size()) == label, o.out);
+  BOOST_TEST(s.leftovers().empty());
+}

@@ -115,6 +115,35 @@ BOOST_AUTO_TEST_CASE(process_user_fields) {
   BOOST_TEST(*p.process.oom_score_adj == -100);
 }
 
+// On an SELinux host (the policy's translation has emptied the labels
+// elsewhere), linux.mountLabel labels the file systems the container mounts
+// as runc does, and the process and its keyring get process.selinuxLabel.
+BOOST_AUTO_TEST_CASE(selinux_labels) {
+  auto c = base_config();
+  const std::string label = "system_u:object_r:container_file_t:s0:c1,c2";
+  c.linux.mountLabel = label;
+  c.process->selinuxLabel = "system_u:system_r:container_t:s0:c1,c2";
+  c.mounts = {{"/tmp", "tmpfs", "tmpfs", {"mode=1777"}, {}, {}},
+              {"/dev/pts", "devpts", "devpts", {"newinstance"}, {}, {}},
+              {"/proc", "proc", "proc", {}, {}, {}},
+              {"/sys", "sysfs", "sysfs", {}, {}, {}},
+              {"/dev/mqueue", "mqueue", "mqueue", {}, {}, {}},
+              {"/data", "bind", "/srv/data", {"rbind"}, {}, {}},
+              {"/run", "tmpfs", "tmpfs", {"context=other_u:object_r:x_t:s0"}, {}, {}}};
+  Plan p = make_plan(c, options(), HostFacts{});
+  auto context = [&](size_t i) {
+    std::string out;
+    for (const auto& d : p.mounts[i].options.data)
+      if (d.key == "context") out += d.value.value_or("(none)") + ";";
+    return out;
+  };
+  BOOST_TEST(context(0) == label + ";");
+  BOOST_TEST(context(1) == label + ";");
+  for (size_t i : {2, 3, 4, 5}) BOOST_TEST(context(i).empty(), p.mounts[i].destination);
+  BOOST_TEST(context(6) == "other_u:object_r:x_t:s0;");  // config.json's own stays
+  BOOST_TEST(p.process.selinux_label == "system_u:system_r:container_t:s0:c1,c2");
+}
+
 BOOST_AUTO_TEST_CASE(missing_process_is_refused) {
   auto c = base_config();
   c.process.reset();

@@ -5,6 +5,7 @@
 #include <linux/openat2.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -150,6 +151,11 @@ Status mount_filesystem(RootfsSetup& s, const MountStep& m) {
   AR_TRY(attach(s.sys, mnt.get(), target.get(), step));
   AR_TRY(set_propagation(s.sys, mnt.get(), m.options.top.propagation, false, step));
   AR_TRY(set_propagation(s.sys, mnt.get(), m.options.tree.propagation, true, step));
+  if (!m.root_label.empty()) {
+    UniqueFd top(::openat(mnt.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!top || ::fsetxattr(top.get(), "security.selinux", m.root_label.data(), m.root_label.size(), 0) < 0)
+      return sys_error(step + ": label its root " + m.root_label, errno);
+  }
   if (below) {
     UniqueFd top(::openat(mnt.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!top) return sys_error(step + ": tmpcopyup", errno);

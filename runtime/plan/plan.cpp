@@ -60,10 +60,15 @@ unsigned long plan_propagation(const std::string& p) {
 
 // linux.mountLabel as the file system's "context" parameter, as runc gives
 // it: not to binds (they keep their files' labels), nor to proc and sysfs
-// (labelled by the policy) nor to mqueue (which refuses it).
+// (labelled by the policy); mqueue refuses the parameter, so its root is
+// labelled once mounted.
 void label_mount(MountStep& step, const std::string& mount_label) {
   if (mount_label.empty() || step.kind != MountKind::filesystem) return;
-  if (step.type == "proc" || step.type == "sysfs" || step.type == "mqueue") return;
+  if (step.type == "proc" || step.type == "sysfs") return;
+  if (step.type == "mqueue") {
+    step.root_label = mount_label;
+    return;
+  }
   auto& data = step.options.data;
   if (std::none_of(data.begin(), data.end(), [](const FsParameter& p) { return p.key == "context"; }))
     data.push_back({"context", mount_label});

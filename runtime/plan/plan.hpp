@@ -54,6 +54,7 @@ struct MountStep {
   std::string destination;  // clean absolute path inside the container
   std::string type;         // file-system type
   MountOptions options;
+  std::string root_label;   // SELinux label of the root of a file system that takes no "context" (mqueue)
 };
 
 struct DeviceNode {

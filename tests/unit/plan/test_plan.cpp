@@ -141,6 +141,8 @@ BOOST_AUTO_TEST_CASE(selinux_labels) {
   BOOST_TEST(context(1) == label + ";");
   for (size_t i : {2, 3, 4, 5}) BOOST_TEST(context(i).empty(), p.mounts[i].destination);
   BOOST_TEST(context(6) == "other_u:object_r:x_t:s0;");  // config.json's own stays
+  BOOST_TEST(p.mounts[4].root_label == label);         // mqueue: its root, once mounted
+  BOOST_TEST(p.mounts[0].root_label.empty());
   BOOST_TEST(p.process.selinux_label == "system_u:system_r:container_t:s0:c1,c2");
 }
 

@@ -64,16 +64,6 @@ bool well_formed_sysctl(std::string_view key) {
          key.back() != '.' && key.find("..") == std::string_view::npos;
 }
 
-// The namespace that isolates a sysctl, or nothing when it is global to the
-// host and so must never be set from a container config.
-std::optional<NamespaceType> sysctl_namespace(std::string_view key) {
-  if (key.starts_with("kernel.msg") || key.starts_with("kernel.shm") || key == "kernel.sem" ||
-      key.starts_with("fs.mqueue."))
-    return NamespaceType::ipc;
-  if (key.starts_with("net.")) return NamespaceType::network;
-  if (key == "kernel.hostname" || key == "kernel.domainname") return NamespaceType::uts;
-  return std::nullopt;
-}
 
 constexpr std::string_view kPropagations[] = {
     "", "private", "rprivate", "slave", "rslave", "shared", "rshared", "unbindable", "runbindable",
@@ -321,21 +311,13 @@ void validate_process(const Process& p, const std::string& file) {
   Validator(none, file).process(p);
 }
 
-std::vector<JoinedWrite> writes_into_joined_namespaces(const Config& c) {
-  std::vector<JoinedWrite> out;
-  const auto joined = [&](NamespaceType type) -> const Namespace* {
-    for (const auto& n : c.linux.namespaces)
-      if (n.type == type && !n.path.empty()) return &n;
-    return nullptr;
-  };
-  for (const auto& [key, value] : c.linux.sysctl)
-    if (const auto type = sysctl_namespace(key))
-      if (const Namespace* n = joined(*type)) out.push_back({"linux.sysctl." + key, *type, n->path});
-  if (const Namespace* n = joined(NamespaceType::uts)) {
-    if (!c.hostname.empty()) out.push_back({"hostname", NamespaceType::uts, n->path});
-    if (!c.domainname.empty()) out.push_back({"domainname", NamespaceType::uts, n->path});
-  }
-  return out;
+std::optional<NamespaceType> sysctl_namespace(std::string_view key) {
+  if (key.starts_with("kernel.msg") || key.starts_with("kernel.shm") || key == "kernel.sem" ||
+      key.starts_with("fs.mqueue."))
+    return NamespaceType::ipc;
+  if (key.starts_with("net.")) return NamespaceType::network;
+  if (key == "kernel.hostname" || key == "kernel.domainname") return NamespaceType::uts;
+  return std::nullopt;
 }
 
 }  // namespace agentrun::spec

@@ -4,8 +4,9 @@
 // features this runtime does not offer). Pure: no file-system access. What
 // this host lacks is the policy's matter (runtime/policy/host_gaps.hpp).
 
+#include <optional>
 #include <string>
-#include <vector>
+#include <string_view>
 
 #include "spec/config.hpp"
 
@@ -17,14 +18,8 @@ void validate_config(const Config& c, const std::string& file = "config.json");
 // The rules on a process alone: what `exec` checks of the process it starts.
 void validate_process(const Process& p, const std::string& file);
 
-// What config.json writes into a namespace it joins by path: sysctls, the
-// hostname and the domainname. Whether that namespace is the host's takes a
-// look at the host (container/host_namespaces.hpp).
-struct JoinedWrite {
-  std::string field;  // "linux.sysctl.net.ipv4.ip_forward", "hostname"
-  NamespaceType type;
-  std::string path;
-};
-std::vector<JoinedWrite> writes_into_joined_namespaces(const Config& c);
+// The namespace that isolates a sysctl ("net.ipv4.ip_forward": network),
+// or nothing when it is global to the host.
+std::optional<NamespaceType> sysctl_namespace(std::string_view key);
 
 }  // namespace agentrun::spec

@@ -17,7 +17,6 @@
 #include "runtime/cgroup/drivers.hpp"
 #include "runtime/cgroup/host_layout.hpp"
 #include "runtime/cgroup/warm_up.hpp"
-#include "runtime/container/host_namespaces.hpp"
 #include "runtime/container/launch.hpp"
 #include "runtime/container/seccomp_filters.hpp"
 #include "runtime/container/stored_plan.hpp"
@@ -206,7 +205,6 @@ Created create_container(const Store& store, const CreateRequest& request) {
   spec::Config config = spec::parse_config(document.root());
   const HostFacts host = probe_host();
   spec::validate_config(config);
-  refuse_writes_into_host_namespaces(config, "config.json");
   CgroupLayout layout = detect_cgroup_layout();
   // A systemd scope is delegated every controller systemd has; the cgroupfs
   // driver's cgroups go beside the runtime's own.

@@ -3,26 +3,33 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "spec/names.hpp"
+#include "spec/validate.hpp"
 
 namespace agentrun {
 namespace {
 
 // What the container would change in a namespace it joins: the root file
 // system is set up (and pivot_root done) in its mount namespace, the
-// hostname and domainname set in its uts namespace. Never in the runtime's
-// own, nor in pid 1's: that would be the host's.
-const char* change_in_joined(const Plan& plan, spec::NamespaceType type, bool sets_up) {
+// hostname and domainname set in its uts namespace, its sysctls in theirs.
+// Never in the runtime's own, nor in pid 1's: that would be the host's.
+std::string change_in_joined(const Plan& plan, spec::NamespaceType type, bool sets_up) {
   if (type == spec::NamespaceType::mount && sets_up)
     return "the container's root file system would be set up, and pivot_root done, in it";
   if (type == spec::NamespaceType::uts && (!plan.hostname.empty() || !plan.domainname.empty()))
     return "the container's hostname and domainname would rename the host";
-  return nullptr;
+  for (const auto& [path, value] : plan.sysctls) {
+    std::string key = path;
+    std::replace(key.begin(), key.end(), '/', '.');
+    if (spec::sysctl_namespace(key) == type) return "the container's sysctl " + key + " would be set on the host";
+  }
+  return "";
 }
 
-Status refuse_host_namespace(const NamespaceJoin& j, int fd, const char* change) {
+Status refuse_host_namespace(const NamespaceJoin& j, int fd, const std::string& change) {
   const std::string step = std::string("join ") + spec::namespace_name(j.type) + " namespace " + j.path;
   struct stat joined;
   if (::fstat(fd, &joined) < 0) return sys_error(step, errno);
@@ -53,7 +60,7 @@ Status join_namespaces(Sys& sys, const Plan& plan, bool sets_up) {
   for (const auto& j : plan.joins) {
     fds.emplace_back(::open(j.path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fds.back()) return sys_error(std::string("open ") + spec::namespace_name(j.type) + " namespace " + j.path, errno);
-    if (const char* change = change_in_joined(plan, j.type, sets_up))
+    if (const std::string change = change_in_joined(plan, j.type, sets_up); !change.empty())
       AR_TRY(refuse_host_namespace(j, fds.back().get(), change));
   }
   for (size_t i = 0; i < fds.size(); ++i) {

@@ -80,3 +80,22 @@ BOOST_AUTO_TEST_CASE(the_runtimes_own_namespace_is_not_changed) {
   BOOST_TEST(static_cast<bool>(join_namespaces(sys, mount, false)));
   BOOST_TEST(sys.calls == std::vector<std::string>{setns(CLONE_NEWNS)}, boost::test_tools::per_element());
 }
+
+// A sysctl goes into the namespace it belongs to: written into the host's
+// network or ipc namespace joined by path, it would change the host's value.
+BOOST_AUTO_TEST_CASE(no_sysctl_is_set_in_the_runtimes_own_namespace) {
+  test::RecordingSys sys;
+  Plan plan = joining({{NamespaceType::network, "/proc/self/ns/net"}, {NamespaceType::ipc, "/proc/self/ns/ipc"}});
+  plan.sysctls = {{"kernel/shmmax", "1000"}};
+  Status s = join_namespaces(sys, plan, true);
+  BOOST_TEST_REQUIRE(!s);
+  BOOST_TEST(s.error().message() ==
+             "join ipc namespace /proc/self/ns/ipc: it is the runtime's own: the container's sysctl kernel.shmmax "
+             "would be set on the host");
+  plan.sysctls = {{"net/ipv4/conf/all/log_martians", "1"}};
+  s = join_namespaces(sys, plan, true);
+  BOOST_TEST_REQUIRE(!s);
+  BOOST_TEST(s.error().message().rfind("join network namespace /proc/self/ns/net: it is the runtime's own: the "
+                                       "container's sysctl net.ipv4.conf.all.log_martians", 0) == 0u);
+  BOOST_TEST(sys.calls.empty());
+}

@@ -53,12 +53,12 @@ void apply_process_rules(const ProcessRules& rules, spec::Process& proc, Verdict
                                                            {"ambient", &caps.ambient}};
   // Each refused capability once, naming every set that asks for it.
   std::map<std::string, std::string> refused;
-  for (const auto& [set_name, set] : sets)
-    std::erase_if(*set, [&](int cap) {
+  for (const auto& set : sets)
+    std::erase_if(*set.second, [&](int cap) {
       const std::string name = spec::capability_name(cap);
       if (privileged_ok || !contains(privileged_capabilities(), name))
         return rules.capabilities && !contains(*rules.capabilities, name);
-      refused[name] += (refused[name].empty() ? "" : ", ") + std::string(set_name);
+      refused[name] += (refused[name].empty() ? "" : ", ") + std::string(set.first);
       return true;
     });
   const bool by_flag = origin.from_flag("capabilities");

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <set>
 
 #include "runtime/policy/merge.hpp"
 #include "runtime/policy/parse_policy.hpp"
@@ -113,13 +114,18 @@ Selected select_policy(const SelectionInput& in) {
   }
   // A unit property from an annotation (--systemd-cgroup) overrides what the
   // policy set: TasksMax over pidsMax, MemoryMax, DevicePolicy, DeviceAllow.
-  // Under a policy with rules annotations only tighten, which these cannot
-  // be shown to do.
+  // Under a policy with rules annotations only tighten, so only properties
+  // that govern how the scope is stopped and named pass (podman sets
+  // KillSignal and TimeoutStopUSec, CRI-O Delegate, which the scope has).
+  static const std::set<std::string> kHarmless = {
+      "KillSignal",      "FinalKillSignal", "RestartKillSignal", "SendSIGKILL", "SendSIGHUP",
+      "TimeoutStopSec",  "TimeoutStopUSec", "CollectMode",       "Description", "Delegate"};
+  const std::string prefix = "org.systemd.property.";
   if (has_rules(out.policy))
     for (const auto& [key, value] : in.annotations)
-      if (key.rfind("org.systemd.property.", 0) == 0)
-        fail("annotation " + key, "a systemd unit property can undo the limits and device rules of policy " +
-                                      shown_name(out.policy) + "; only a policy without rules (oci) takes them");
+      if (key.rfind(prefix, 0) == 0 && !kHarmless.count(key.substr(prefix.size())))
+        fail("annotation " + key, "this systemd unit property could undo the limits and device rules of policy " +
+                                      shown_name(out.policy) + "; only a policy without rules (oci) takes it");
   return out;
 }
 

@@ -268,8 +268,13 @@ BOOST_AUTO_TEST_CASE(an_unknown_agentrun_annotation_is_refused) {
   BOOST_CHECK_EXCEPTION(
       select_with(dir, std::nullopt, std::nullopt, {{"org.systemd.property.TasksMax", "uint64 18446744073709551615"}}),
       agentrun::Failure,
-      Message{"annotation org.systemd.property.TasksMax: a systemd unit property can undo the limits and device rules "
-              "of policy agent-default; only a policy without rules (oci) takes them"});
+      Message{"annotation org.systemd.property.TasksMax: this systemd unit property could undo the limits and device "
+              "rules of policy agent-default; only a policy without rules (oci) takes it"});
+  // How the scope is stopped and named is no limit: podman sets these.
+  BOOST_TEST(select_with(dir, std::nullopt, std::nullopt,
+                         {{"org.systemd.property.KillSignal", "uint32 15"},
+                          {"org.systemd.property.TimeoutStopUSec", "uint64 10000000"}})
+                 .policy.name == "agent-default");
   BOOST_TEST(select_with(dir, "oci", std::nullopt, {{"org.systemd.property.TasksMax", "uint64 5"}}).policy.name ==
              "oci");
   // Others' annotations are theirs.

@@ -12,6 +12,7 @@
 #include <rapidjson/writer.h>
 
 #include "runtime/util/child_process.hpp"
+#include "runtime/util/helper_binary.hpp"
 #include "runtime/util/sealed_exec.hpp"
 #include "spec/error.hpp"
 
@@ -27,11 +28,6 @@ constexpr size_t kMaxReply = 1 << 20;
 constexpr int64_t kSlackMs = 5000;
 
 using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
-
-bool executable_file(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
-}
 
 void write_value(Writer& w, const PropertyValue& value) {
   std::visit(
@@ -104,24 +100,7 @@ std::string string_member(const rapidjson::Document& reply, const char* name, co
 
 }  // namespace
 
-std::string find_systemd_helper() {
-  if (const char* chosen = std::getenv("AGENTRUN_SYSTEMD_HELPER"); chosen != nullptr && *chosen != '\0') {
-    if (!executable_file(chosen))
-      fail(kStep, std::string("AGENTRUN_SYSTEMD_HELPER=") + chosen + " is not an executable file");
-    return chosen;
-  }
-  std::vector<std::string> places = {std::string("/usr/local/libexec/agentrun/") + kHelperName,
-                                     std::string("/usr/libexec/agentrun/") + kHelperName};
-  const std::string installed = installed_binary_path();
-  if (installed.starts_with("/") && !installed.starts_with("/memfd:"))
-    places.insert(places.begin(), installed.substr(0, installed.rfind('/') + 1) + kHelperName);
-  std::string looked;
-  for (const auto& p : places) {
-    if (executable_file(p)) return p;
-    looked += (looked.empty() ? "" : ", ") + p;
-  }
-  fail(kStep, std::string("the helper ") + kHelperName + " was not found (looked in " + looked + ")");
-}
+std::string find_systemd_helper() { return find_helper_binary(kHelperName, "AGENTRUN_SYSTEMD_HELPER", installed_binary_path(), kStep); }
 
 int systemd_version_number(const std::string& version) {
   const size_t start = version.find_first_not_of("\"v");

@@ -17,6 +17,7 @@
 #include "runtime/cgroup/drivers.hpp"
 #include "runtime/cgroup/host_layout.hpp"
 #include "runtime/cgroup/warm_up.hpp"
+#include "runtime/container/egress_guard.hpp"
 #include "runtime/container/launch.hpp"
 #include "runtime/container/seccomp_filters.hpp"
 #include "runtime/container/stored_plan.hpp"
@@ -197,6 +198,36 @@ std::string rootfs_of(const std::string& bundle, const spec::Config& config) {
   return config.root.path.rfind('/', 0) == 0 ? config.root.path : bundle + "/" + config.root.path;
 }
 
+namespace {
+
+struct Egress {
+  policy::EgressSetup setup;
+  std::vector<std::string> resolvers;
+};
+
+// What the guard enforces, when the policy has egress rules and the
+// container a network namespace to hold them (best-effort goes on without
+// one, having warned).
+std::optional<Egress> egress_for(const policy::Applied& applied, const spec::Config& config,
+                                   const std::string& rootfs) {
+  const auto& rules = applied.policy.network.egress;
+  const bool own_namespace = std::any_of(config.linux.namespaces.begin(), config.linux.namespaces.end(),
+                                         [](const spec::Namespace& ns) { return ns.type == spec::NamespaceType::network; });
+  if (!rules || !own_namespace) return std::nullopt;
+  Egress e{policy::egress_setup(*rules, host_addresses()), {}};
+  if (e.setup.dns_proxy) {
+    e.resolvers = container_resolvers(config, rootfs);
+    if (e.resolvers.empty())
+      fail("policy " + policy::shown_name(applied.policy) + ": network.egress",
+           "allowed names are resolved through the container's resolvers, and its /etc/resolv.conf names none; "
+           "give the container a resolv.conf with a nameserver (docker and podman write one), or allow addresses "
+           "instead of names");
+  }
+  return e;
+}
+
+}  // namespace
+
 Created create_container(const Store& store, const CreateRequest& request) {
   check_container_id(request.id);
   const std::string bundle = absolute_bundle(request.bundle);
@@ -237,6 +268,7 @@ Created create_container(const Store& store, const CreateRequest& request) {
                            {store.root(), selection.config_dir}, host, layout);
   for (const auto& warning : applied.translation.warnings) log_message(LogLevel::warning, warning);
   bind_copies_without_credentials(store, lock, request.id, applied, config);
+  const std::optional<Egress> egress = egress_for(applied, config, rootfs_of(bundle, config));
   PlanOptions options = plan_options(request, bundle);
   options.chroot_without_mount_ns = !policy::has_rules(applied.policy);
   Plan plan = make_plan(config, options, host);
@@ -257,12 +289,21 @@ Created create_container(const Store& store, const CreateRequest& request) {
   if (plan.has_user_namespace()) bind_sources = open_bind_sources(linux_sys(), plan).or_throw();
   LaunchIo io{console ? console.get() : request.console_fd, start_listener.get(), cgroup->birth_dir_fd(), {}};
   for (const auto& fd : bind_sources) io.bind_sources.push_back(fd.get());
-  const InitRecords records{[&](pid_t pid, uint64_t start_time) { store.record_init(lock, request.id, pid, start_time); },
+  pid_t init = 0;
+  const InitRecords records{[&](pid_t pid, uint64_t start_time) {
+                              init = pid;
+                              store.record_init(lock, request.id, pid, start_time);
+                            },
                             record_cgroups};
+  // The guard puts its rules in the init's network namespace while the init
+  // sets up its mounts; the user's program runs only after both.
+  std::optional<EgressGuard> egress_guard;
   const InitProtocol protocol(*cgroup, records, [&] {
+    if (egress) egress_guard.emplace(store, lock, egress->setup, EgressGuardInput{request.id, init, egress->resolvers});
     store.save_file(lock, request.id, "config.json", config_text);
     store.save_file(lock, request.id, "policy.json", policy::policy_json(applied.policy));
     store.save_file(lock, request.id, "plan.json", stored_plan_json(for_exec));
+    if (egress_guard) egress_guard->wait_ready();
   });
   Launched launched = launch(plan, protocol, io);
   bind_sources.clear();
@@ -291,6 +332,7 @@ Created create_container(const Store& store, const CreateRequest& request) {
   }
   guard.release();
   cgroup_guard.armed = false;
+  if (egress_guard) egress_guard->release();
   return out;
 }
 

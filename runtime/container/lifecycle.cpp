@@ -1,3 +1,4 @@
+#include "runtime/container/egress_guard.hpp"
 #include "runtime/container/lifecycle.hpp"
 
 #include <poll.h>
@@ -237,6 +238,7 @@ void delete_container(const Store& store, const std::string& id, bool force) {
   };
   // A creating container's create died: holding the lock proves it.
   if (status != ContainerStatus::stopped) attempt([&] { kill_and_wait(r); });
+  attempt([&] { kill_egress_guard(store, id); });
   if (!r.cgroup.empty())
     attempt([&] { free_cgroups(*load_cgroups(r.cgroup), id, status == ContainerStatus::creating); });
   if (!left.empty()) {

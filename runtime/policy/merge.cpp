@@ -60,6 +60,22 @@ std::optional<T> lower(std::optional<T> a, std::optional<T> b) {
   return std::min(*a, *b);
 }
 
+// Egress allowed by both: deny if either denies by default, every deny of
+// either, and under default deny only what each lets through (as written).
+std::optional<Egress> both_egress(const std::optional<Egress>& a, const std::optional<Egress>& b) {
+  if (!a) return b;
+  if (!b) return a;
+  Egress m;
+  const bool a_denies = a->fallback == EgressDefault::deny, b_denies = b->fallback == EgressDefault::deny;
+  m.fallback = a_denies || b_denies ? EgressDefault::deny : EgressDefault::allow;
+  m.deny = unite(a->deny, b->deny);
+  m.log = std::max(a->log, b->log);
+  if (a_denies && b_denies) m.allow = *intersect(std::optional(a->allow), std::optional(b->allow));
+  else if (a_denies) m.allow = a->allow;
+  else if (b_denies) m.allow = b->allow;
+  return m;
+}
+
 }  // namespace
 
 bool path_within(const std::string& path_in, const std::string& base_in) {
@@ -99,6 +115,7 @@ Policy merge_policies(const Policy& floor, const Policy& chosen) {
   m.network.mode = no_network ? std::optional(NetworkMode::none) : (floor.network.mode ? floor.network.mode : chosen.network.mode);
   m.network.tcpConnect = intersect(floor.network.tcpConnect, chosen.network.tcpConnect);
   m.network.tcpBind = intersect(floor.network.tcpBind, chosen.network.tcpBind);
+  m.network.egress = both_egress(floor.network.egress, chosen.network.egress);
 
   m.resources.pidsMax = lower(floor.resources.pidsMax, chosen.resources.pidsMax);
   m.resources.memoryMax = lower(floor.resources.memoryMax, chosen.resources.memoryMax);

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "runtime/policy/egress_entry.hpp"
 #include "runtime/util/in_root.hpp"
 #include "spec/json_reader.hpp"
 #include "spec/json_write.hpp"
@@ -90,8 +91,48 @@ SeccompRules parse_seccomp(const JsonNode& n) {
   return s;
 }
 
+// Each entry is checked here, so that a typo names its field; the ruleset
+// is built from the strings at create (egress_ruleset.hpp).
+std::vector<std::string> egress_entries(const JsonNode& n, bool deny) {
+  std::vector<std::string> out;
+  for (const auto& item : n.items()) {
+    std::string text = item.str();
+    try {
+      const EgressEntry e = parse_egress_entry(text);
+      if (deny && (e.kind == EgressKind::dns || e.kind == EgressKind::name))
+        item.fail("\"" + text + "\": deny takes addresses, networks, link-local, metadata or host; a name is "
+                  "denied by leaving it out of allow under \"default\": \"deny\"");
+    } catch (const Failure& f) {
+      item.fail(f.error().reason);
+    }
+    out.push_back(std::move(text));
+  }
+  return out;
+}
+
+Egress parse_egress(const JsonNode& n) {
+  n.allow_only({"default", "allow", "deny", "log"});
+  Egress e;
+  if (auto v = n.get("default")) {
+    const std::string d = v->str();
+    if (d == "allow") e.fallback = EgressDefault::allow;
+    else if (d == "deny") e.fallback = EgressDefault::deny;
+    else v->fail("unknown default \"" + d + "\" (allow or deny)");
+  }
+  if (auto v = n.get("allow")) e.allow = egress_entries(*v, false);
+  if (auto v = n.get("deny")) e.deny = egress_entries(*v, true);
+  if (auto v = n.get("log")) {
+    const std::string l = v->str();
+    if (l == "none") e.log = EgressLog::none;
+    else if (l == "denied") e.log = EgressLog::denied;
+    else if (l == "all") e.log = EgressLog::all;
+    else v->fail("unknown log \"" + l + "\" (none, denied or all)");
+  }
+  return e;
+}
+
 Network parse_network(const JsonNode& n) {
-  n.allow_only({"mode", "tcpConnect", "tcpBind"});
+  n.allow_only({"mode", "tcpConnect", "tcpBind", "egress"});
   Network net;
   if (auto m = n.get("mode")) {
     const std::string mode = m->str();
@@ -101,6 +142,7 @@ Network parse_network(const JsonNode& n) {
   }
   if (auto v = n.get("tcpConnect")) net.tcpConnect = ports(*v);
   if (auto v = n.get("tcpBind")) net.tcpBind = ports(*v);
+  if (auto v = n.get("egress")) net.egress = parse_egress(*v);
   return net;
 }
 
@@ -124,6 +166,10 @@ Resources parse_resources(const JsonNode& n) {
 
 const char* isolation_name(Isolation i) { return i == Isolation::strict ? "strict" : "best-effort"; }
 
+const char* egress_log_name(EgressLog l) {
+  return l == EgressLog::none ? "none" : l == EgressLog::denied ? "denied" : "all";
+}
+
 bool has_rules(const Policy& p) {
   const auto& f = p.filesystem;
   const auto& pr = p.process;
@@ -133,6 +179,7 @@ bool has_rules(const Policy& p) {
          !f.denyExec.empty() ||
          f.execFrom || pr.noNewPrivileges || pr.allowRoot || pr.allowPrivileged || pr.capabilities ||
          !p.seccomp.baseline.empty() || !p.seccomp.plus.empty() || n.mode || n.tcpConnect || n.tcpBind ||
+         n.egress ||
          r.pidsMax || r.memoryMax || r.nofileMax;
 }
 
@@ -215,6 +262,13 @@ std::string policy_json(const Policy& p) {
       if (p.network.mode) spec::write_string(w, "mode", *p.network.mode == NetworkMode::none ? "none" : "inherit");
       if_set(w, "tcpConnect", p.network.tcpConnect);
       if_set(w, "tcpBind", p.network.tcpBind);
+      if (const auto& e = p.network.egress)
+        spec::write_object(w, "egress", [&] {
+          spec::write_string(w, "default", e->fallback == EgressDefault::deny ? "deny" : "allow");
+          spec::write_string_list(w, "allow", e->allow);
+          spec::write_string_list(w, "deny", e->deny);
+          spec::write_string(w, "log", egress_log_name(e->log));
+        });
     });
     spec::write_object(w, "resources", [&] {
       if_set(w, "pidsMax", p.resources.pidsMax);

@@ -26,6 +26,17 @@ namespace agentrun::policy {
 
 enum class Isolation { strict, best_effort };
 enum class NetworkMode { inherit, none };
+enum class EgressDefault { allow, deny };
+enum class EgressLog { none, denied, all };
+
+// Where the container may connect (policy/egress_entry.hpp has the grammar
+// of the entries, kept as written).
+struct Egress {
+  EgressDefault fallback = EgressDefault::allow;  // "default"
+  std::vector<std::string> allow;
+  std::vector<std::string> deny;
+  EgressLog log = EgressLog::denied;
+};
 
 struct Filesystem {
   std::optional<bool> readonlyRoot;
@@ -54,6 +65,7 @@ struct Network {
   std::optional<NetworkMode> mode;
   std::optional<std::vector<uint16_t>> tcpConnect;  // with Landlock: only these ports; nullopt: any
   std::optional<std::vector<uint16_t>> tcpBind;
+  std::optional<Egress> egress;  // nullopt: no egress rules
 };
 
 struct Resources {
@@ -76,6 +88,7 @@ struct Policy {
 };
 
 const char* isolation_name(Isolation i);  // "strict", "best-effort"
+const char* egress_log_name(EgressLog l);  // "none", "denied", "all"
 
 // False for a policy that sets nothing (`oci`): config.json is applied as
 // runc would. Any field set, even one that restricts nothing, makes it an

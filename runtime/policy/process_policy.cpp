@@ -24,8 +24,22 @@ void Verdicts::warn(const std::string& warning) {
   if (!contains(warnings_, warning)) warnings_.push_back(warning);
 }
 
+const std::vector<std::string>& egress_withheld_capabilities() {
+  static const std::vector<std::string> kCaps = {"CAP_NET_ADMIN", "CAP_NET_RAW"};
+  return kCaps;
+}
+
 ProcessPolicy process_policy(const Policy& p) {
-  return {shown_name(p), p.isolation, has_rules(p), p.process, p.resources.nofileMax,
+  ProcessRules rules = p.process;
+  if (p.network.egress) {
+    if (!rules.capabilities) {
+      rules.capabilities.emplace();
+      for (int cap = 0; cap <= spec::last_known_capability(); ++cap)
+        rules.capabilities->push_back(spec::capability_name(cap));
+    }
+    std::erase_if(*rules.capabilities, [](const std::string& name) { return contains(egress_withheld_capabilities(), name); });
+  }
+  return {shown_name(p), p.isolation, has_rules(p), std::move(rules), p.resources.nofileMax,
           contains(p.require, "no-new-privileges")};
 }
 

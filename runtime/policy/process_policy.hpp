@@ -43,7 +43,13 @@ struct ProcessPolicy {
   bool requires_no_new_privileges = false;
 };
 
+// The policy's process rules; under network.egress its capabilities leave
+// out egress_withheld_capabilities().
 ProcessPolicy process_policy(const Policy& p);
+
+// Capabilities that would undo egress rules: CAP_NET_ADMIN changes them and
+// marks packets as the guard's; CAP_NET_RAW sends past them (AF_PACKET).
+const std::vector<std::string>& egress_withheld_capabilities();
 
 // Capabilities that open the kernel to the container; a policy without
 // allowPrivileged refuses them.

@@ -61,7 +61,7 @@ class Translator {
   Translation run() {
     if (!c_.process) fail("config.json: process", "missing: there is nothing to run");
     if (has_rules(p_)) check_protected_mounts();
-    apply_process_rules(p_.process, *c_.process, verdicts_);
+    apply_process_rules(process_policy(p_).rules, *c_.process, verdicts_);
     judge_host_gaps(take_out_host_gaps(c_, ctx_), has_rules(p_), verdicts_);
     filesystem_rules();
     seccomp_rules();
@@ -187,8 +187,14 @@ class Translator {
   }
 
   void network_rules() {
-    if (p_.network.mode != NetworkMode::none) return;
     const spec::Namespace* ns = find_namespace(c_, spec::NamespaceType::network);
+    // Rules in the host's namespace would confine the host, not the container.
+    if (p_.network.egress && !ns)
+      violation("network.egress needs a network namespace of the container's own; config.json shares the host's "
+                "(linux.namespaces has no network entry)",
+                "add {\"type\": \"network\"} to linux.namespaces (docker and podman: leave out --network host), "
+                "or use a policy without network.egress");
+    if (p_.network.mode != NetworkMode::none) return;
     if (!ns)
       violation("network mode none needs a network namespace of its own; config.json shares the host's "
                 "(linux.namespaces has no network entry)",

@@ -1,0 +1,232 @@
+#include "runtime/container/egress_guard.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <algorithm>
+#include <climits>
+
+#include "runtime/util/child_process.hpp"
+#include "runtime/util/fd.hpp"
+#include "runtime/util/file_io.hpp"
+#include "runtime/util/helper_binary.hpp"
+#include "runtime/util/in_root.hpp"
+#include "runtime/util/proc_stat.hpp"
+#include "runtime/util/sealed_exec.hpp"
+#include "spec/json_reader.hpp"
+#include "spec/json_write.hpp"
+
+namespace agentrun {
+namespace {
+
+constexpr const char* kStep = "network.egress";
+constexpr const char* kHelperName = "agentrun-egress";
+// Loading libnftables and committing the rules takes milliseconds on a
+// host, seconds in an emulated guest.
+constexpr int64_t kReadyTimeoutMs = 30000;
+constexpr size_t kMaxLogBytes = size_t{1} << 20;
+
+std::vector<std::string> nameservers(std::string_view text) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(pos, end - pos);
+    pos = end + 1;
+    if (!line.starts_with("nameserver")) continue;
+    line.remove_prefix(10);
+    const size_t start = line.find_first_not_of(" \t");
+    if (start == 0 || start == std::string_view::npos) continue;
+    line.remove_prefix(start);
+    std::string addr(line.substr(0, line.find_first_of(" \t\r#;")));
+    if (const size_t zone = addr.find('%'); zone != std::string::npos) addr.resize(zone);
+    unsigned char buf[16];
+    if (::inet_pton(AF_INET, addr.c_str(), buf) == 1 || ::inet_pton(AF_INET6, addr.c_str(), buf) == 1)
+      out.push_back(addr);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string egress_guard_config(const policy::EgressSetup& setup, const EgressGuardInput& in,
+                                const std::string& log_file) {
+  return spec::pretty_json([&](spec::PrettyWriter& w) {
+    w.StartObject();
+    spec::write_string(w, "id", in.id);
+    spec::write_string(w, "netns", "/proc/" + std::to_string(in.init) + "/ns/net");
+    spec::write_string(w, "ruleset", setup.ruleset);
+    spec::write_string(w, "table", policy::kEgressTable);
+    spec::write_number(w, "initPid", static_cast<int64_t>(in.init));
+    if (setup.dns_proxy)
+      spec::write_object(w, "dns", [&] {
+        spec::write_number(w, "port", static_cast<int64_t>(policy::kEgressDnsPort));
+        spec::write_string_list(w, "upstream", in.resolvers);
+        spec::write_number(w, "mark", static_cast<int64_t>(policy::kEgressMark));
+        spec::write_number(w, "allowAll", setup.answer_every_name);
+        spec::write_array(w, "names", setup.names, [&](const policy::EgressName& n) {
+          w.StartObject();
+          spec::write_string(w, "pattern", n.pattern);
+          spec::write_string_list(w, "elements", n.elements);
+          w.EndObject();
+        });
+        spec::write_number(w, "minTtl", int64_t{5});
+        spec::write_number(w, "maxTtl", int64_t{3600});
+      });
+    if (setup.log)
+      spec::write_object(w, "log", [&] {
+        spec::write_number(w, "group", static_cast<int64_t>(policy::kEgressLogGroup));
+        spec::write_string(w, "file", log_file);
+        spec::write_number(w, "maxBytes", static_cast<uint64_t>(kMaxLogBytes));
+      });
+    w.EndObject();
+  });
+}
+
+std::vector<std::string> host_addresses() {
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) < 0) fail_errno(std::string(kStep) + ": list the host's addresses (host)", errno);
+  std::vector<std::string> out;
+  for (ifaddrs* a = list; a != nullptr; a = a->ifa_next) {
+    if (a->ifa_addr == nullptr) continue;
+    char text[INET6_ADDRSTRLEN];
+    const void* bytes = nullptr;
+    if (a->ifa_addr->sa_family == AF_INET) bytes = &reinterpret_cast<sockaddr_in*>(a->ifa_addr)->sin_addr;
+    else if (a->ifa_addr->sa_family == AF_INET6) bytes = &reinterpret_cast<sockaddr_in6*>(a->ifa_addr)->sin6_addr;
+    else continue;
+    if (::inet_ntop(a->ifa_addr->sa_family, bytes, text, sizeof text) == nullptr) continue;
+    const std::string s = text;
+    // The container's own loopback is its own; link-local has its entry.
+    if (s.starts_with("127.") || s == "::1" || s.starts_with("fe80:")) continue;
+    if (std::find(out.begin(), out.end(), s) == out.end()) out.push_back(s);
+  }
+  ::freeifaddrs(list);
+  return out;
+}
+
+std::vector<std::string> container_resolvers(const spec::Config& config, const std::string& rootfs) {
+  for (auto m = config.mounts.rbegin(); m != config.mounts.rend(); ++m)
+    if (clean_path(m->destination) == "/etc/resolv.conf") {
+      auto text = read_regular_file(AT_FDCWD, m->source, kMaxInputBytes);
+      if (!text) fail(std::string(kStep) + ": read the container's resolvers", text.error().message());
+      return nameservers(*text);
+    }
+  UniqueFd root(::open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) fail_errno(std::string(kStep) + ": open the rootfs " + rootfs, errno);
+  auto fd = open_in_root(root.get(), "/etc/resolv.conf", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (!fd) return {};
+  auto text = read_regular(fd->get(), "/etc/resolv.conf of the container", kMaxInputBytes);
+  if (!text) fail(std::string(kStep) + ": read the container's resolvers", text.error().message());
+  return nameservers(*text);
+}
+
+EgressGuard::EgressGuard(const Store& store, const ContainerLock& lock, const policy::EgressSetup& setup,
+                         const EgressGuardInput& in) {
+  const std::string helper = find_helper_binary(kHelperName, "AGENTRUN_EGRESS_HELPER", installed_binary_path(), kStep);
+  store.save_file(lock, in.id, "egress-guard.json",
+                  egress_guard_config(setup, in, store.file_path(in.id, "egress.log")));
+  const std::string config_path = store.file_path(in.id, "egress-guard.json");
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) < 0) fail_errno(std::string(kStep) + ": pipe to the guard", errno);
+  UniqueFd read_end(fds[0]), write_end(fds[1]);
+  const pid_t pid = ::fork();
+  if (pid < 0) fail_errno(std::string(kStep) + ": fork the guard", errno);
+  if (pid == 0) {
+    // Its own session: the caller's terminal signals are not its business.
+    ::setsid();
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    if (::dup2(write_end.get(), 3) < 0) ::_exit(127);
+    ::syscall(SYS_close_range, 4, UINT_MAX, 0);
+    char* const argv[] = {const_cast<char*>(helper.c_str()), const_cast<char*>(config_path.c_str()), nullptr};
+    char* const envp[] = {const_cast<char*>("PATH=/usr/sbin:/usr/bin:/sbin:/bin"), nullptr};
+    ::execve(helper.c_str(), argv, envp);
+    const std::string msg = "error: execute " + helper + ": " + errno_text(errno) + "\n";
+    (void)!::write(3, msg.data(), msg.size());
+    ::_exit(127);
+  }
+  pid_ = pid;
+  ready_ = read_end.release();
+  const auto st = read_proc_stat(pid);
+  store.save_file(lock, in.id, "guard.json",
+                  "{\"pid\":" + std::to_string(pid) + ",\"startTime\":" + std::to_string(st ? st->start_time : 0) + "}");
+}
+
+EgressGuard::~EgressGuard() {
+  if (ready_ >= 0) ::close(ready_);
+  if (pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+}
+
+void EgressGuard::wait_ready() {
+  std::string said;
+  const int64_t deadline = monotonic_ms() + kReadyTimeoutMs;
+  for (;;) {
+    const int64_t left = deadline - monotonic_ms();
+    if (left <= 0) fail(std::string(kStep) + ": start the guard", "it did not report within 30 s");
+    pollfd p{ready_, POLLIN, 0};
+    const int n = ::poll(&p, 1, static_cast<int>(left));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) fail_errno(std::string(kStep) + ": wait for the guard", errno);
+    if (n == 0) continue;
+    char buf[512];
+    const ssize_t got = ::read(ready_, buf, sizeof buf);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) fail_errno(std::string(kStep) + ": read the guard's answer", errno);
+    if (got > 0 && said.size() < 4096) said.append(buf, static_cast<size_t>(got));
+    if (got == 0 || said.find('\n') != std::string::npos) break;
+  }
+  if (said == "ok\n") return;
+  std::string reason = said.substr(0, said.find('\n'));
+  if (reason.starts_with("error: ")) reason.erase(0, 7);
+  if (reason.empty()) {
+    // It closed the pipe without a word: how it ended says why.
+    std::string how = "it closed its pipe";
+    for (int i = 0; i < 100; ++i) {
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        how = "it ended with " + describe_wait_status(status);
+        pid_ = 0;
+        break;
+      }
+      ::usleep(10000);
+    }
+    reason = how + " before its rules were in place";
+  }
+  fail(std::string(kStep) + ": the egress guard", reason);
+}
+
+void kill_egress_guard(const Store& store, const std::string& id) {
+  const std::string path = store.file_path(id, "guard.json");
+  auto text = read_regular_file(AT_FDCWD, path, 4096, O_NOFOLLOW);
+  if (!text) {
+    if (text.error().errnum == ENOENT) return;
+    throw Failure(text.error());
+  }
+  const spec::JsonDocument doc(*text, path);
+  const pid_t pid = doc.root().at("pid").i32();
+  const uint64_t start_time = doc.root().at("startTime").u64();
+  UniqueFd fd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  if (!fd) return;  // gone
+  const auto st = read_proc_stat(pid);
+  if (!st || st->start_time != start_time) return;  // another process now
+  if (::syscall(SYS_pidfd_send_signal, fd.get(), SIGKILL, nullptr, 0) < 0 && errno != ESRCH)
+    fail_errno("kill the egress guard of " + id + " (pid " + std::to_string(pid) + ")", errno);
+  pollfd p{fd.get(), POLLIN, 0};
+  ::poll(&p, 1, 5000);
+  ::waitpid(pid, nullptr, WNOHANG);  // when it is our child (run)
+}
+
+}  // namespace agentrun

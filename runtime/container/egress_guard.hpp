@@ -1,0 +1,64 @@
+#pragma once
+// A container's egress guard (egress-guard/agentrun-egress, docs/policy.md
+// 2.3). create starts it once the init's network namespace exists; it puts
+// the policy's nftables rules there, says "ok" on a pipe, then answers the
+// container's DNS queries and writes egress.log. It runs as the runtime's
+// child in its own session, outside the container's namespaces and
+// cgroups; delete kills it (its pid and start time are in guard.json). If
+// it dies, the rules stay: names stop resolving, nothing opens up.
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "runtime/container/store.hpp"
+#include "runtime/policy/egress_ruleset.hpp"
+#include "spec/config.hpp"
+
+namespace agentrun {
+
+// What the guard is given, apart from the rules.
+struct EgressGuardInput {
+  std::string id;
+  pid_t init = 0;
+  std::vector<std::string> resolvers;  // where allowed queries go
+};
+
+// The guard's configuration file (the contract with egress-guard/).
+std::string egress_guard_config(const policy::EgressSetup& setup, const EgressGuardInput& in,
+                                const std::string& log_file);
+
+// The addresses of this (the host's) network namespace: what `host` denies.
+std::vector<std::string> host_addresses();
+
+// The nameservers of the container's /etc/resolv.conf: config.json's bind
+// mount on it, else the file in the rootfs (resolved inside it).
+std::vector<std::string> container_resolvers(const spec::Config& config, const std::string& rootfs);
+
+class EgressGuard {
+ public:
+  // Writes egress-guard.json, starts the guard and records it in guard.json;
+  // does not wait for it.
+  EgressGuard(const Store& store, const ContainerLock& lock, const policy::EgressSetup& setup,
+              const EgressGuardInput& in);
+  EgressGuard(const EgressGuard&) = delete;
+  EgressGuard& operator=(const EgressGuard&) = delete;
+  // Kills and reaps it, unless it was released.
+  ~EgressGuard();
+
+  // Until the rules are in place; throws the guard's own error.
+  void wait_ready();
+  // The container keeps it.
+  void release() { pid_ = 0; }
+
+ private:
+  pid_t pid_ = 0;
+  int ready_ = -1;  // the pipe's read end
+};
+
+// delete: kills the guard guard.json records, if it is still that process.
+void kill_egress_guard(const Store& store, const std::string& id);
+
+}  // namespace agentrun

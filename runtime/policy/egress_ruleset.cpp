@@ -34,7 +34,9 @@ std::string verdict(bool logged, const std::string& label, bool accept) {
   std::string out = " counter";
   if (logged)
     out += " log prefix \"agentrun " + label + "\" group " + std::to_string(kEgressLogGroup);
-  return out + (accept ? " accept\n" : " drop\n");
+  // Refused at once, as a firewall that says so: a dropped SYN would leave
+  // the agent waiting for the connect to time out.
+  return out + (accept ? " accept\n" : " reject with icmpx admin-prohibited\n");
 }
 
 // One rule per network of the entry, in nft's set syntax where there are several.

@@ -28,6 +28,8 @@
 #include <cstdlib>
 #include <string>
 
+#include "net_attempts.hpp"
+
 namespace {
 
 void report(const char* name, long rc) {
@@ -98,7 +100,8 @@ long run_true() {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  if (argc > 1) return network_attempts(argc, argv);
   // Credentials and secrets.
   report("read_ssh_key", read_file("/root/.ssh/id_rsa"));
   report("read_home_ssh_key", read_file("/home/agent/.ssh/id_rsa"));

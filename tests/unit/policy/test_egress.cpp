@@ -108,8 +108,8 @@ BOOST_AUTO_TEST_CASE(default_allow_ruleset_denies_first_and_logs_denials) {
   const std::string& r = s.ruleset;
   BOOST_TEST(contains(r, "delete table inet agentrun\n"));
   BOOST_TEST(contains(r, "ip daddr { 169.254.169.254, 169.254.170.2, 100.100.100.200, 192.0.0.192 } counter log "
-                         "prefix \"agentrun deny 0\" group 1416 drop"));
-  BOOST_TEST(contains(r, "ip6 daddr { fd00:ec2::254 } counter log prefix \"agentrun deny 0\" group 1416 drop"));
+                         "prefix \"agentrun deny 0\" group 1416 reject with icmpx admin-prohibited"));
+  BOOST_TEST(contains(r, "ip6 daddr { fd00:ec2::254 } counter log prefix \"agentrun deny 0\" group 1416 reject with icmpx admin-prohibited"));
   BOOST_TEST(contains(r, "ip daddr { 192.0.2.7 } counter log prefix \"agentrun deny 1\""));
   BOOST_TEST(contains(r, "ip6 daddr { 2001:db8::7 }"));
   BOOST_TEST(contains(r, "ip daddr { 10.0.0.0/8 } tcp dport 22 counter log prefix \"agentrun deny 2\""));
@@ -133,7 +133,7 @@ BOOST_AUTO_TEST_CASE(allowlist_ruleset_sends_dns_to_the_guard) {
   BOOST_TEST(contains(r, "ip daddr . meta l4proto . th dport @names4 counter log prefix \"agentrun allow names\""));
   BOOST_TEST(contains(r, "ip6 daddr @names6_any"));
   BOOST_TEST(contains(r, "ip daddr { 192.0.2.0/24 } tcp dport 5432 counter log prefix \"agentrun allow 2\" group 1416 accept"));
-  BOOST_TEST(contains(r, "counter log prefix \"agentrun deny default\" group 1416 drop\n  }"));
+  BOOST_TEST(contains(r, "counter log prefix \"agentrun deny default\" group 1416 reject with icmpx admin-prohibited\n  }"));
   BOOST_TEST(contains(r, "meta l4proto { tcp, udp } th dport 53 redirect to :53"));
   BOOST_TEST(r.find("agentrun deny 0") < r.find("@names4"));
 }

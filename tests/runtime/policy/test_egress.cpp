@@ -1,0 +1,187 @@
+// network.egress, as the contained process sees it: a container joins a
+// network namespace by path (as under docker or a CNI plugin) that a veth
+// pair links to a local "internet" (support/egress_network.hpp), and the
+// probe tries to reach it. The guard's log is read from the state directory.
+#include <boost/test/unit_test.hpp>
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <sys/stat.h>
+
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "support/egress_network.hpp"
+#include "support/files.hpp"
+#include "support/harness.hpp"
+#include "support/needs.hpp"
+
+using test::Sandbox;
+
+namespace {
+
+const std::string kGuard = std::string(AGENTRUN_BINARY).substr(0, std::string(AGENTRUN_BINARY).rfind('/')) + "/agentrun-egress";
+
+// nftables in a network namespace of our own, and the tools the network is built with.
+test::host::Probe nftables() {
+  if (::geteuid() != 0) return {false, "needs root"};
+  for (const char* tool : {"/sbin/ip", "/usr/bin/unshare", "/usr/sbin/nft"})
+    if (!test::file_exists(tool)) return {false, std::string("needs ") + tool};
+  if (!test::file_exists(kGuard)) return {false, "needs the egress guard " + kGuard + " (not built)"};
+  const test::Output o =
+      test::run_process({"/usr/bin/unshare", "--net", "/usr/sbin/nft", "add table inet agentrun_probe"}, 20);
+  if (o.code != 0) return {false, "nftables does not work in a new network namespace: " + o.out + o.err};
+  return {true, "nftables works"};
+}
+
+std::map<std::string, std::string> results(const std::string& out) {
+  std::map<std::string, std::string> r;
+  std::istringstream in(out);
+  for (std::string line; std::getline(in, line);)
+    if (auto eq = line.find('='); eq != std::string::npos) r[line.substr(0, eq)] = line.substr(eq + 1);
+  return r;
+}
+
+struct Egress {
+  Sandbox s;
+  test::EgressNetwork net{s.dir};
+
+  // A container that sleeps in the test network under a policy with `egress`.
+  explicit Egress(const std::string& egress, const std::string& policy_extra = "") {
+    test::put_file(s.dir + "/policy.json", R"({"agentrunPolicy": 1, "name": "egress-test", "network": {"egress": )" +
+                                               egress + "}" + policy_extra + "}");
+    s.policy = s.dir + "/policy.json";
+    ::mkdir((s.rootfs + "/usr").c_str(), 0755);
+    ::mkdir((s.rootfs + "/usr/bin").c_str(), 0755);
+    test::run_process({"/bin/cp", AGENT_PROBE_BINARY, s.rootfs + "/usr/bin/agent-probe"});
+    test::put_file(s.rootfs + "/etc/resolv.conf", "nameserver 10.203.0.1\n");
+    auto cfg = test::base_config({"sleep", "120"});
+    test::set_json(cfg, "/linux/namespaces/1", R"({"type": "network", "path": ")" + net.netns_path() + R"("})");
+    test::set_json(cfg, "/linux/sysctl", R"({"net.ipv4.ping_group_range": "0 2147483647"})");
+    for (const char* set : {"bounding", "effective", "permitted"})
+      test::set_json(cfg, (std::string("/process/capabilities/") + set).c_str(),
+                     R"(["CAP_NET_RAW", "CAP_NET_ADMIN", "CAP_NET_BIND_SERVICE"])");
+    s.write_config(cfg);
+  }
+
+  test::Output start() { return s.agentrun({"run", "-d", "--bundle", s.bundle, "e"}); }
+
+  std::map<std::string, std::string> attempt(const std::vector<std::string>& attempts) {
+    std::vector<std::string> args = {"exec", "e", "/usr/bin/agent-probe"};
+    args.insert(args.end(), attempts.begin(), attempts.end());
+    const test::Output o = s.agentrun(args, 120);
+    BOOST_TEST(o.code == 0, o.err);
+    return results(o.out);
+  }
+
+  std::string log() const { return test::read_file(s.root + "/e/egress.log"); }
+};
+
+// A refusal is an ICMP "administratively prohibited", which the kernel
+// reports at once: EHOSTUNREACH for IPv4, EACCES for IPv6.
+const std::string kRefused4 = "EHOSTUNREACH", kRefused6 = "EACCES";
+
+bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(egress, *test::needs(nftables))
+
+BOOST_AUTO_TEST_CASE(metadata_is_denied_and_logged_while_the_rest_is_open) {
+  Egress e(R"({"default": "allow", "deny": ["metadata", "link-local"], "log": "denied"})");
+  e.net.set_name("metadata.google.internal", "169.254.169.254", 60);
+  const test::Output o = e.start();
+  BOOST_TEST_REQUIRE(o.code == 0, o.err);
+  auto r = e.attempt({"tcp:169.254.169.254:80", "tcp:[fd00:ec2::254]:80", "name:metadata.google.internal:80",
+                      "tcp:10.203.1.1:80", "udp:10.203.1.1:9999", "tcp:[fd77::1]:443"});
+  BOOST_TEST(r["tcp:169.254.169.254:80"] == kRefused4);
+  BOOST_TEST(r["tcp:[fd00:ec2::254]:80"] == kRefused6);
+  BOOST_TEST(r["name:metadata.google.internal:80"] == kRefused4);
+  BOOST_TEST(r["tcp:10.203.1.1:80"] == "ok");
+  BOOST_TEST(r["udp:10.203.1.1:9999"] == "ok");
+  BOOST_TEST(r["tcp:[fd77::1]:443"] == "ok");
+  // The guard writes what the kernel reported; give it a moment.
+  for (int i = 0; i < 100 && !has(e.log(), "fd00:ec2::254"); ++i) ::usleep(50000);
+  const std::string log = e.log();
+  BOOST_TEST(has(log, R"("destination":"169.254.169.254")"), log);
+  BOOST_TEST(has(log, R"("destination":"fd00:ec2::254")"), log);
+  BOOST_TEST(has(log, R"("action":"deny")"), log);
+  BOOST_TEST(!has(log, "10.203.1.1"), log);
+}
+
+BOOST_AUTO_TEST_CASE(an_allowlist_lets_through_only_what_it_names) {
+  Egress e(R"({"default": "deny", "allow": ["allowed.example.com:443", "moving.example.com:443", "10.203.1.2:8080"],
+               "log": "denied"})");
+  e.net.set_name("allowed.example.com", "10.203.1.1", 60);
+  e.net.set_name("other.example.com", "10.203.1.1", 60);
+  e.net.set_name("moving.example.com", "10.203.1.1", 1);
+  BOOST_TEST_REQUIRE(e.start().code == 0);
+  auto r = e.attempt({"name:allowed.example.com:443", "tcp:10.203.1.1:443", "tcp:10.203.1.1:80",
+                      "name:other.example.com:443", "tcp:10.203.1.2:8080", "tcp:10.203.1.2:443",
+                      "udp:10.203.1.1:9999", "icmp:10.203.1.1", "tcp:[fd77::1]:443",
+                      "dns:10.203.1.1:allowed.example.com", "dns:10.203.1.1:other.example.com",
+                      "name:moving.example.com:443"});
+  BOOST_TEST(r["name:allowed.example.com:443"] == "ok");
+  BOOST_TEST(r["tcp:10.203.1.1:443"] == "ok");  // its address, now resolved
+  BOOST_TEST(r["tcp:10.203.1.1:80"] == kRefused4);  // another port
+  BOOST_TEST(r["name:other.example.com:443"] == "dns-rcode5");  // refused
+  BOOST_TEST(r["tcp:10.203.1.2:8080"] == "ok");
+  BOOST_TEST(r["tcp:10.203.1.2:443"] == kRefused4);
+  BOOST_TEST(r["udp:10.203.1.1:9999"] == kRefused4);
+  BOOST_TEST(r["icmp:10.203.1.1"] == kRefused4);
+  BOOST_TEST(r["tcp:[fd77::1]:443"] == kRefused6);
+  // DNS to another server is answered by the guard, never by that server.
+  BOOST_TEST(r["dns:10.203.1.1:allowed.example.com"] == "ok 10.203.1.1");
+  BOOST_TEST(r["dns:10.203.1.1:other.example.com"] == "rcode5");
+  BOOST_TEST(e.net.queries("10.203.1.1").empty());
+  BOOST_TEST(r["name:moving.example.com:443"] == "ok");
+  // A name whose address changes keeps working once its TTL has passed.
+  e.net.set_name("moving.example.com", "10.203.1.2", 1);
+  ::sleep(2);
+  r = e.attempt({"name:moving.example.com:443"});
+  BOOST_TEST(r["name:moving.example.com:443"] == "ok");
+  for (int i = 0; i < 100 && !has(e.log(), "other.example.com"); ++i) ::usleep(50000);
+  const std::string log = e.log();
+  BOOST_TEST(has(log, R"("destination":"10.203.1.2","port":443)"), log);
+  BOOST_TEST(has(log, "other.example.com"), log);
+}
+
+BOOST_AUTO_TEST_CASE(a_killed_guard_leaves_egress_closed) {
+  Egress e(R"({"default": "deny", "allow": ["allowed.example.com:443"]})");
+  e.net.set_name("allowed.example.com", "10.203.1.1", 60);
+  BOOST_TEST_REQUIRE(e.start().code == 0);
+  const std::string record = test::read_file(e.s.root + "/e/guard.json");
+  const int pid = std::stoi(record.substr(record.find(':') + 1));
+  BOOST_TEST_REQUIRE(::kill(pid, SIGKILL) == 0);
+  for (int i = 0; i < 100 && ::kill(pid, 0) == 0; ++i) ::usleep(20000);
+  auto r = e.attempt({"name:allowed.example.com:443", "tcp:10.203.1.1:443", "tcp:10.203.1.1:80"});
+  BOOST_TEST(r["name:allowed.example.com:443"] != "ok");
+  BOOST_TEST(r["tcp:10.203.1.1:443"] == kRefused4);
+  BOOST_TEST(r["tcp:10.203.1.1:80"] == kRefused4);
+}
+
+BOOST_AUTO_TEST_CASE(egress_takes_the_capabilities_that_would_undo_it) {
+  Egress e(R"({"default": "allow"})");
+  BOOST_TEST_REQUIRE(e.start().code == 0);
+  const test::Output o = e.s.agentrun({"exec", "e", "/bin/grep", "^Cap", "/proc/self/status"});
+  BOOST_TEST_REQUIRE(o.code == 0, o.err);
+  // CAP_NET_BIND_SERVICE (10) stays; CAP_NET_ADMIN (12) and CAP_NET_RAW (13) go.
+  BOOST_TEST(has(o.out, "CapBnd:\t0000000000000400"), o.out);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_CASE(egress_in_the_host_network_namespace_is_refused) {
+  Sandbox s;
+  test::put_file(s.dir + "/policy.json",
+                 R"({"agentrunPolicy": 1, "name": "egress-test", "network": {"egress": {"default": "deny"}}})");
+  s.policy = s.dir + "/policy.json";
+  auto cfg = test::base_config({"true"});
+  test::set_json(cfg, "/linux/namespaces", R"([{"type": "pid"}, {"type": "mount"}, {"type": "uts"}, {"type": "ipc"}])");
+  const test::Output o = s.run(cfg);
+  BOOST_TEST(o.code != 0);
+  BOOST_TEST(has(o.err, "network.egress needs a network namespace of the container's own"), o.err);
+}

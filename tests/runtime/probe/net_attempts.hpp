@@ -1,0 +1,3 @@
+#pragma once
+// The egress tests' attempts (net_attempts.cpp): agent-probe ATTEMPT...
+int network_attempts(int argc, char** argv);

@@ -23,6 +23,7 @@
 #include "runtime/cli/features.hpp"
 #include "runtime/cli/update_request.hpp"
 #include "runtime/container/create.hpp"
+#include "runtime/container/egress_log.hpp"
 #include "runtime/container/exec.hpp"
 #include "runtime/container/foreground.hpp"
 #include "runtime/container/lifecycle.hpp"
@@ -232,10 +233,14 @@ int cmd_events(const CommandLine& cl) {
   const uint64_t interval = parse_duration_ms(cl.value("interval").value_or("5s"), "interval");
   cgroup->watch_oom();
   uint64_t ooms = cgroup->oom_kill_count();
+  // Egress records as the guard logs them, from the start of its log.
+  EgressLogTail egress(store.file_path(id, "egress.log"));
   for (;;) {
     const bool running = store.exists(id) && container_status(store, store.load(id)) != ContainerStatus::stopped;
     // Also after the end: the OOM kill may be what ended it.
     for (uint64_t n = cgroup->oom_kill_count(); ooms < n; ++ooms) print("{\"type\":\"oom\",\"id\":\"" + id + "\"}\n");
+    for (const auto& line : egress.new_lines())
+      print("{\"type\":\"egress\",\"id\":" + spec::json_quote(id) + ",\"data\":" + line + "}\n");
     if (!running) break;
     print(cgroup->stats_json(id) + "\n");
     std::fflush(stdout);
@@ -248,7 +253,15 @@ int cmd_inspect(const CommandLine& cl) {
   const Store store = store_of(cl);
   const std::string& id = cl.args[0];
   store.load(id);
-  print(read_input_file(store.file_path(id, "isolation.json"), "the container's isolation record"));
+  std::string record = read_input_file(store.file_path(id, "isolation.json"), "the container's isolation record");
+  // What the egress guard has logged so far, counted now.
+  const std::string log = store.file_path(id, "egress.log");
+  if (auto text = read_regular_file(AT_FDCWD, log, kMaxInputBytes, O_NOFOLLOW)) {
+    const size_t close = record.rfind('}');
+    if (close != std::string::npos)
+      record.insert(close, ",\n  \"egressLog\": " + egress_counts_json(count_egress_log(*text), log) + "\n");
+  }
+  print(record);
   return 0;
 }
 

@@ -322,7 +322,11 @@ Created create_container(const Store& store, const CreateRequest& request) {
   r.annotations = config.annotations;
   r.cgroup = cgroup->to_json();
   try {
-    store.save_file(lock, r.id, "isolation.json", policy::isolation_record(applied, plan, launched.blocked));
+    store.save_file(lock, r.id, "isolation.json",
+                    policy::isolation_record(applied, plan, launched.blocked,
+                                             egress ? egress_record(egress->setup, {r.id, r.pid, egress->resolvers},
+                                                                    store.file_path(r.id, "egress.log"))
+                                                    : ""));
     record_cgroups();  // state.json agrees with the records
     store.save(lock, r);
     if (!request.pid_file.empty()) write_pid_file(request.pid_file, r.pid);

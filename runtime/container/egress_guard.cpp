@@ -24,6 +24,9 @@
 #include "spec/json_reader.hpp"
 #include "spec/json_write.hpp"
 
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
 namespace agentrun {
 namespace {
 
@@ -90,6 +93,32 @@ std::string egress_guard_config(const policy::EgressSetup& setup, const EgressGu
       });
     w.EndObject();
   });
+}
+
+std::string egress_record(const policy::EgressSetup& setup, const EgressGuardInput& in, const std::string& log_file) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  spec::write_string(w, "scope", "the container's network namespace");
+  std::vector<std::string> lines;
+  for (size_t pos = 0; pos < setup.ruleset.size();) {
+    size_t end = setup.ruleset.find('\n', pos);
+    if (end == std::string::npos) end = setup.ruleset.size();
+    lines.push_back(setup.ruleset.substr(pos, end - pos));
+    pos = end + 1;
+  }
+  spec::write_string_list(w, "nftables", lines);
+  spec::write_number(w, "dnsThroughGuard", setup.dns_proxy);
+  if (setup.dns_proxy) {
+    spec::write_number(w, "anyNameResolves", setup.answer_every_name);
+    std::vector<std::string> names;
+    for (const auto& n : setup.names) names.push_back(n.pattern);
+    spec::write_string_list(w, "names", names);
+    spec::write_string_list(w, "resolvers", in.resolvers);
+  }
+  if (setup.log) spec::write_string(w, "log", log_file);
+  w.EndObject();
+  return buf.GetString();
 }
 
 std::vector<std::string> host_addresses() {

@@ -30,6 +30,10 @@ struct EgressGuardInput {
 std::string egress_guard_config(const policy::EgressSetup& setup, const EgressGuardInput& in,
                                 const std::string& log_file);
 
+// What `inspect` shows of it (isolation.json's "egress"): the rules as the
+// kernel has them, where names are resolved, and the log.
+std::string egress_record(const policy::EgressSetup& setup, const EgressGuardInput& in, const std::string& log_file);
+
 // The addresses of this (the host's) network namespace: what `host` denies.
 std::vector<std::string> host_addresses();
 

@@ -171,7 +171,8 @@ void complete_plan(Plan& plan, const Applied& applied) {
   plan.writable_binds = t.writable_binds;
 }
 
-std::string isolation_record(const Applied& applied, const Plan& plan, const std::vector<std::string>& blocked) {
+std::string isolation_record(const Applied& applied, const Plan& plan, const std::vector<std::string>& blocked,
+                             const std::string& egress) {
   return spec::pretty_json([&](spec::PrettyWriter& w) {
     w.StartObject();
     spec::write_string(w, "id", plan.id);
@@ -212,6 +213,7 @@ std::string isolation_record(const Applied& applied, const Plan& plan, const std
     for (const auto& p : applied.seccomp_profiles) profile(p.name, p.sha256, p.role.c_str());
     w.EndArray();
     if (plan.landlock) raw(w, "landlock", landlock_ruleset_json(*plan.landlock));
+    if (!egress.empty()) raw(w, "egress", egress);
     spec::write_string_list(w, "notDefended", not_defended(applied.policy));
     w.Key("process");
     w.StartObject();

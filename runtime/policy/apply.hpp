@@ -51,7 +51,9 @@ void complete_plan(Plan& plan, const Applied& applied);
 
 // What `agentrun inspect` prints: the policy, requested versus effective
 // features, seccomp profiles and hashes, Landlock, capabilities, hidden
-// paths and blocked executables (with where they stay reachable).
-std::string isolation_record(const Applied& applied, const Plan& plan, const std::vector<std::string>& blocked);
+// paths and blocked executables (with where they stay reachable), and
+// `egress`, the egress record (JSON) when there is one.
+std::string isolation_record(const Applied& applied, const Plan& plan, const std::vector<std::string>& blocked,
+                             const std::string& egress = "");
 
 }  // namespace agentrun::policy

@@ -1,6 +1,6 @@
 #pragma once
 // A container's egress guard (egress-guard/agentrun-egress, docs/policy.md
-// 2.3). create starts it once the init's network namespace exists; it puts
+// 2.5). create starts it once the init's network namespace exists; it puts
 // the policy's nftables rules there, says "ok" on a pipe, then answers the
 // container's DNS queries and writes egress.log. It runs as the runtime's
 // child in its own session, outside the container's namespaces and

@@ -1,5 +1,5 @@
 #pragma once
-// One entry of a policy's network.egress lists (docs/policy.md, 2.3):
+// One entry of a policy's network.egress lists (docs/policy.md, 2.5):
 //   dns                           any name may be resolved (through the guard)
 //   link-local, metadata, host    named address sets (egress_ruleset.cpp)
 //   github.com:443, *.example.com a name, or any name below one, resolved

@@ -209,12 +209,12 @@ struct Egress {
 // container a network namespace to hold them (best-effort goes on without
 // one, having warned).
 std::optional<Egress> egress_for(const policy::Applied& applied, const spec::Config& config,
-                                   const std::string& rootfs) {
+                                 const std::string& rootfs, const std::string& id) {
   const auto& rules = applied.policy.network.egress;
   const bool own_namespace = std::any_of(config.linux.namespaces.begin(), config.linux.namespaces.end(),
                                          [](const spec::Namespace& ns) { return ns.type == spec::NamespaceType::network; });
   if (!rules || !own_namespace) return std::nullopt;
-  Egress e{policy::egress_setup(*rules, host_addresses()), {}};
+  Egress e{policy::egress_setup(*rules, host_addresses(), id), {}};
   if (e.setup.dns_proxy) {
     e.resolvers = container_resolvers(config, rootfs);
     if (e.resolvers.empty())
@@ -268,7 +268,7 @@ Created create_container(const Store& store, const CreateRequest& request) {
                            {store.root(), selection.config_dir}, host, layout);
   for (const auto& warning : applied.translation.warnings) log_message(LogLevel::warning, warning);
   bind_copies_without_credentials(store, lock, request.id, applied, config);
-  const std::optional<Egress> egress = egress_for(applied, config, rootfs_of(bundle, config));
+  const std::optional<Egress> egress = egress_for(applied, config, rootfs_of(bundle, config), request.id);
   PlanOptions options = plan_options(request, bundle);
   options.chroot_without_mount_ns = !policy::has_rules(applied.policy);
   Plan plan = make_plan(config, options, host);

@@ -1,6 +1,7 @@
 #include "runtime/policy/egress_ruleset.hpp"
 
 #include "runtime/policy/egress_entry.hpp"
+#include "runtime/util/sha256.hpp"
 
 namespace agentrun::policy {
 namespace {
@@ -69,7 +70,8 @@ const std::vector<std::string>& link_local_networks() {
   return kNets;
 }
 
-EgressSetup egress_setup(const Egress& egress, const std::vector<std::string>& host_addresses) {
+EgressSetup egress_setup(const Egress& egress, const std::vector<std::string>& host_addresses,
+                         const std::string& owner) {
   EgressSetup s;
   const bool deny_by_default = egress.fallback == EgressDefault::deny;
   s.log = egress.log != EgressLog::none;
@@ -131,6 +133,9 @@ EgressSetup egress_setup(const Egress& egress, const std::vector<std::string>& h
          "  }\n";
   }
   r += "}\n";
+  s.digest = sha256_hex(r);
+  const std::string head = "table inet " + t + " {\n";
+  r.insert(r.rfind(head) + head.size(), "  comment \"agentrun " + owner + " " + s.digest + "\"\n");
   s.ruleset = std::move(r);
   return s;
 }

@@ -30,7 +30,12 @@ struct EgressName {
 };
 
 struct EgressSetup {
-  std::string ruleset;             // nft script: replaces the table in one transaction
+  // nft script: replaces the table in one transaction. The table's comment,
+  // "agentrun OWNER DIGEST", tells a guard that finds the table already
+  // there (containers of a pod share a network namespace) whose rules
+  // these are: DIGEST is the SHA-256 of the script without the comment.
+  std::string ruleset;
+  std::string digest;
   bool dns_proxy = false;          // queries go to the guard (default deny with names or dns)
   bool answer_every_name = false;  // "dns" is allowed
   std::vector<EgressName> names;
@@ -41,8 +46,10 @@ struct EgressSetup {
 const std::vector<std::string>& metadata_networks();
 const std::vector<std::string>& link_local_networks();
 
-// `host_addresses`: the host's own addresses (what `host` stands for).
-// Entries were checked when the policy was parsed; throws Failure if not.
-EgressSetup egress_setup(const Egress& egress, const std::vector<std::string>& host_addresses);
+// `host_addresses`: the host's own addresses (what `host` stands for);
+// `owner`: the container's id. Entries were checked when the policy was
+// parsed; throws Failure if not.
+EgressSetup egress_setup(const Egress& egress, const std::vector<std::string>& host_addresses,
+                         const std::string& owner);
 
 }  // namespace agentrun::policy

@@ -102,11 +102,12 @@ BOOST_AUTO_TEST_CASE(egress_withholds_the_capabilities_that_would_undo_it) {
 
 BOOST_AUTO_TEST_CASE(default_allow_ruleset_denies_first_and_logs_denials) {
   const EgressSetup s = egress_setup(*parse(R"({"deny": ["metadata", "host", "10.0.0.0/8:22"]})").network.egress,
-                                     {"192.0.2.7", "2001:db8::7"});
+                                     {"192.0.2.7", "2001:db8::7"}, "c1");
   BOOST_TEST(!s.dns_proxy);
   BOOST_TEST(s.log);
   const std::string& r = s.ruleset;
-  BOOST_TEST(contains(r, "delete table inet agentrun\n"));
+  BOOST_TEST(contains(r, "delete table inet agentrun\ntable inet agentrun {\n  comment \"agentrun c1 " + s.digest + "\"\n"));
+  BOOST_TEST(s.digest.size() == 64u);
   BOOST_TEST(contains(r, "ip daddr { 169.254.169.254, 169.254.170.2, 100.100.100.200, 192.0.0.192 } counter log "
                          "prefix \"agentrun deny 0\" group 1416 reject with icmpx admin-prohibited"));
   BOOST_TEST(contains(r, "ip6 daddr { fd00:ec2::254 } counter log prefix \"agentrun deny 0\" group 1416 reject with icmpx admin-prohibited"));
@@ -121,7 +122,7 @@ BOOST_AUTO_TEST_CASE(default_allow_ruleset_denies_first_and_logs_denials) {
 BOOST_AUTO_TEST_CASE(allowlist_ruleset_sends_dns_to_the_guard) {
   const EgressSetup s = egress_setup(
       *parse(R"({"default": "deny", "allow": ["github.com:443", "*.example.com", "192.0.2.0/24:5432", "dns"],
-                 "deny": ["link-local"], "log": "all"})").network.egress, {});
+                 "deny": ["link-local"], "log": "all"})").network.egress, {}, "c1");
   BOOST_TEST(s.dns_proxy);
   BOOST_TEST(s.answer_every_name);
   BOOST_REQUIRE(s.names.size() == 2u);
@@ -139,7 +140,7 @@ BOOST_AUTO_TEST_CASE(allowlist_ruleset_sends_dns_to_the_guard) {
 }
 
 BOOST_AUTO_TEST_CASE(names_allow_nothing_more_under_default_allow) {
-  const EgressSetup s = egress_setup(*parse(R"({"allow": ["github.com:443", "dns"], "log": "none"})").network.egress, {});
+  const EgressSetup s = egress_setup(*parse(R"({"allow": ["github.com:443", "dns"], "log": "none"})").network.egress, {}, "c1");
   BOOST_TEST(!s.dns_proxy);
   BOOST_TEST(s.names.empty());
   BOOST_TEST(!contains(s.ruleset, "log"));

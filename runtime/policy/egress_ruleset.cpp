@@ -108,7 +108,11 @@ EgressSetup egress_setup(const Egress& egress, const std::vector<std::string>& h
   }
   r += "  chain output {\n"
        "    type filter hook output priority filter; policy drop;\n"
-       "    oif \"lo\" accept\n";
+       "    oif \"lo\" accept\n"
+       // A query redirected to the guard: the output device was chosen
+       // before the redirect. Loopback addresses never leave the namespace.
+       "    ip daddr 127.0.0.0/8 accept\n"
+       "    ip6 daddr ::1 accept\n";
   if (s.dns_proxy) r += "    meta mark " + mark + " accept\n";
   r += "    ct state established,related accept\n"
        "    icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit } accept\n";
@@ -127,7 +131,7 @@ EgressSetup egress_setup(const Egress& egress, const std::vector<std::string>& h
   if (s.dns_proxy) {
     // Every query, to whatever server, is the guard's: only it resolves.
     r += "  chain dns {\n"
-         "    type nat hook output priority dstnat; policy accept;\n"
+         "    type nat hook output priority -100; policy accept;\n"
          "    meta mark " + mark + " return\n"
          "    meta l4proto { tcp, udp } th dport 53 redirect to :" + std::to_string(kEgressDnsPort) + "\n"
          "  }\n";

@@ -70,6 +70,7 @@ class Translator {
     landlock_rules();
     requirements();
     if (out_.landlock) landlock_shortfalls();
+    egress_rules();
     out_.warnings = verdicts_.take_warnings();
     return std::move(out_);
   }
@@ -186,15 +187,20 @@ class Translator {
     out_.seccomp_plus = p_.seccomp.plus;
   }
 
-  void network_rules() {
-    const spec::Namespace* ns = find_namespace(c_, spec::NamespaceType::network);
+  // Last: where the host's network namespace is shared, what else the
+  // policy refuses of it says more.
+  void egress_rules() {
     // Rules in the host's namespace would confine the host, not the container.
-    if (p_.network.egress && !ns)
+    if (p_.network.egress && !find_namespace(c_, spec::NamespaceType::network))
       violation("network.egress needs a network namespace of the container's own; config.json shares the host's "
                 "(linux.namespaces has no network entry)",
                 "add {\"type\": \"network\"} to linux.namespaces (docker and podman: leave out --network host), "
                 "or use a policy without network.egress");
+  }
+
+  void network_rules() {
     if (p_.network.mode != NetworkMode::none) return;
+    const spec::Namespace* ns = find_namespace(c_, spec::NamespaceType::network);
     if (!ns)
       violation("network mode none needs a network namespace of its own; config.json shares the host's "
                 "(linux.namespaces has no network entry)",

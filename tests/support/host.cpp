@@ -3,6 +3,7 @@
 #include "support/files.hpp"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/magic.h>
 #include <sched.h>
 #include <signal.h>
@@ -182,6 +183,26 @@ const Probe& user_namespaces() {
     if (status > 0 && WIFEXITED(status) && WEXITSTATUS(status) > 0)
       return Probe{false, std::string("unshare(CLONE_NEWUSER): ") + std::strerror(WEXITSTATUS(status) - 1)};
     return Probe{false, "user namespace probe failed: " + status_text(status)};
+  }();
+  return p;
+}
+
+const Probe& nftables() {
+  static const Probe p = [] {
+    if (!tool("nft").available) return Probe{false, "nft (package nftables) is not on PATH to probe nftables with"};
+    const std::string nft = tool("nft").reason;
+    const int status = in_child([&] {
+      if (::unshare(CLONE_NEWNET) != 0) return 1;
+      const int null = ::open("/dev/null", O_WRONLY);
+      ::dup2(null, 1);
+      ::dup2(null, 2);
+      ::execl(nft.c_str(), "nft", "add table inet agentrun_probe", static_cast<char*>(nullptr));
+      return 2;
+    });
+    if (status == 0) return unless_assumed_absent("nftables", {true, "nft adds a table in a new network namespace"});
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 1)
+      return Probe{false, "a new network namespace to probe nftables in: unshare(CLONE_NEWNET) failed"};
+    return Probe{false, "nftables does not work in a new network namespace (nft: " + status_text(status) + ")"};
   }();
   return p;
 }

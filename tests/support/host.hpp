@@ -24,6 +24,8 @@ const Probe& selinux();               // "selinux"
 const Probe& user_namespaces();       // "userns"
 const Probe& swap_accounting();       // "swap"
 Probe tool(const std::string& name);  // "tool:NAME": an executable on PATH
+// "nftables": nft can add a table in a new network namespace (root).
+const Probe& nftables();
 // "systemd": systemd is PID 1's init (/run/systemd/system) and answers on the system bus.
 const Probe& systemd();
 

@@ -44,10 +44,12 @@ inline boost::unit_test::precondition needs_cgroup(const std::string& controller
   return needs([controller] { return host::cgroup_controller(controller); });
 }
 
-// What agent-default needs of a host: Landlock and the pids controller.
+// What agent-default needs of a host: Landlock, the pids controller, and
+// nftables for its egress rules.
 inline boost::unit_test::precondition needs_agent_default() {
   return needs([] {
     if (auto p = host::landlock(1); !p.available) return p;
+    if (auto p = host::nftables(); !p.available) return p;
     return host::cgroup_controller("pids");
   });
 }

@@ -25,15 +25,11 @@ namespace {
 
 const std::string kGuard = std::string(AGENTRUN_BINARY).substr(0, std::string(AGENTRUN_BINARY).rfind('/')) + "/agentrun-egress";
 
-// nftables in a network namespace of our own, and the tools the network is built with.
+// nftables, the guard, and the tools the network is built with.
 test::host::Probe nftables() {
-  if (::geteuid() != 0) return {false, "needs root"};
-  for (const char* tool : {"/sbin/ip", "/usr/bin/unshare", "/usr/sbin/nft"})
-    if (!test::file_exists(tool)) return {false, std::string("needs ") + tool};
+  if (auto p = test::host::nftables(); !p.available) return p;
+  if (!test::file_exists("/sbin/ip")) return {false, "needs /sbin/ip (iproute2)"};
   if (!test::file_exists(kGuard)) return {false, "needs the egress guard " + kGuard + " (not built)"};
-  const test::Output o =
-      test::run_process({"/usr/bin/unshare", "--net", "/usr/sbin/nft", "add table inet agentrun_probe"}, 20);
-  if (o.code != 0) return {false, "nftables does not work in a new network namespace: " + o.out + o.err};
   return {true, "nftables works"};
 }
 

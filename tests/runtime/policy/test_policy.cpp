@@ -586,7 +586,9 @@ BOOST_AUTO_TEST_CASE(preflight_says_whether_a_policy_would_start,
 
 // What preflight's landlock line predicts, at create: without Landlock ABI 6
 // a container in the host's network namespace could reach the host's
-// abstract unix sockets, and agent-default refuses it.
+// abstract unix sockets, and agent-default refuses it. With it, the
+// container is refused all the same: agent-default's egress rules need a
+// network namespace of its own.
 BOOST_AUTO_TEST_CASE(the_hosts_network_namespace_needs_landlock_scopes, *test::needs_agent_default()) {
   Sandbox s;
   s.policy = "agent-default";
@@ -594,7 +596,9 @@ BOOST_AUTO_TEST_CASE(the_hosts_network_namespace_needs_landlock_scopes, *test::n
   test::set_json(cfg, "/linux/namespaces", R"([{"type": "pid"}, {"type": "mount"}, {"type": "ipc"}, {"type": "uts"}])");
   auto o = s.run(cfg, "hostnet");
   if (test::host::landlock_abi() >= 6) {
-    BOOST_TEST(o.code == 0, o.err);
+    BOOST_TEST(o.code == 1);
+    BOOST_TEST(o.err.find("policy agent-default: network.egress needs a network namespace of the container's own") !=
+                   std::string::npos, o.err);
   } else {
     BOOST_TEST(o.code == 1);
     BOOST_TEST(o.err.find("policy agent-default: config.json shares the host's network namespace, whose abstract unix "

@@ -144,6 +144,26 @@ BOOST_AUTO_TEST_CASE(an_allowlist_is_enforced_logged_and_stays_closed_without_th
   });
 }
 
+BOOST_AUTO_TEST_CASE(the_guard_ends_with_the_init) {
+  TempDir dir("egress");
+  egress_test::Net net;
+  const pid_t init = fork();
+  BOOST_TEST_REQUIRE(init >= 0);
+  if (init == 0) {
+    pause();
+    _exit(0);
+  }
+  std::string c = config(net, dir.path + "/egress.log");
+  c.replace(c.find(R"("table":)"), 0, R"("initPid":)" + std::to_string(init) + ",");
+  test::put_file(dir.path + "/config.json", c);
+  egress_test::Guard guard(dir.path + "/config.json");
+  BOOST_TEST_REQUIRE(guard.status(10s) == "ok\n");
+  BOOST_TEST(guard.wait_exit(300ms) == -1);  // still serving
+  kill(init, SIGKILL);
+  waitpid(init, nullptr, 0);
+  BOOST_TEST(guard.wait_exit(5s) == 0);
+}
+
 BOOST_AUTO_TEST_CASE(a_ruleset_nft_rejects_is_reported_on_fd_3) {
   TempDir dir("egress");
   egress_test::Net net;

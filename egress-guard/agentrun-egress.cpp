@@ -1,0 +1,188 @@
+// agentrun-egress CONFIG: the egress guard of one container (issue 15,
+// egress-guard/README.md). Enters the container's network namespace,
+// installs the ruleset, opens the DNS proxy and the NFLOG reader, says
+// "ok\n" on fd 3 (or "error: STEP: MESSAGE\n" and exits 1), then serves
+// until killed or until the container's init exits. Started by `create`,
+// killed by `delete`. Everything fails closed: if the guard dies, the
+// ruleset stays and names stop resolving.
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "egress-guard/config.hpp"
+#include "egress-guard/dns_proxy.hpp"
+#include "egress-guard/failure.hpp"
+#include "egress-guard/log_file.hpp"
+#include "egress-guard/log_lines.hpp"
+#include "egress-guard/nflog_socket.hpp"
+#include "egress-guard/nft.hpp"
+
+namespace agentrun::egress {
+namespace {
+
+constexpr int kStatusFd = 3;
+constexpr off_t kMaxConfig = 16 << 20;
+
+void harden() {
+  // Only what the runtime meant to give: stdio and the status pipe.
+  if (syscall(SYS_close_range, 4u, ~0u, 0u) != 0) fail_errno("start", "close_range 4..", errno);
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail_errno("start", "PR_SET_NO_NEW_PRIVS", errno);
+  // Replies to clients that went away must not kill the guard.
+  if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) fail_errno("start", "ignore SIGPIPE", errno);
+  // Out of the create command's process group: a signal to its terminal's
+  // group is not meant for the guard, which outlives it.
+  if (setsid() < 0 && errno != EPERM) fail_errno("start", "setsid", errno);
+}
+
+std::string read_config(const char* path) {
+  const int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) fail_errno("config", std::string("open ") + path, errno);
+  struct stat st {};
+  if (fstat(fd, &st) != 0) fail_errno("config", std::string("fstat ") + path, errno);
+  if (!S_ISREG(st.st_mode) || st.st_size > kMaxConfig) fail("config", std::string(path) + " is not a regular file of at most 16 MiB");
+  std::string text(static_cast<size_t>(st.st_size), '\0');
+  size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = read(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) fail_errno("config", std::string("read ") + path, errno);
+    if (n == 0) break;
+    done += static_cast<size_t>(n);
+  }
+  close(fd);
+  text.resize(done);
+  return text;
+}
+
+void enter_netns(const std::string& path) {
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) fail_errno("netns", "open " + path, errno);
+  // The guard stays in it: every socket it makes from here on, the
+  // upstream ones included, belongs to the container's network.
+  if (setns(fd, CLONE_NEWNET) != 0) fail_errno("netns", "setns " + path, errno);
+  close(fd);
+}
+
+// One line on the status pipe, whatever the message holds.
+void report(std::string line) {
+  for (size_t i = 0; i + 1 < line.size(); ++i)
+    if (line[i] == '\n') line[i] = ' ';
+  size_t done = 0;
+  while (done < line.size()) {
+    const ssize_t n = write(kStatusFd, line.data() + done, line.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;  // the runtime is gone; nobody to tell
+    done += static_cast<size_t>(n);
+  }
+}
+
+struct Guard {
+  Config config;
+  std::unique_ptr<Nft> nft;
+  std::unique_ptr<LogFile> log;
+  std::unique_ptr<NflogSocket> nflog;
+  std::unique_ptr<DnsProxy> dns;
+  int init_fd = -1;
+};
+
+void set_up(Guard& g, const char* config_path) {
+  g.config = parse_config(read_config(config_path));
+  if (g.config.init_pid) {
+    // Before anything else: a pid reused after the init's exit must not keep the guard.
+    g.init_fd = static_cast<int>(syscall(SYS_pidfd_open, *g.config.init_pid, 0));
+    if (g.init_fd < 0) fail_errno("init", "pidfd_open " + std::to_string(*g.config.init_pid), errno);
+  }
+  enter_netns(g.config.netns);
+  g.nft = std::make_unique<Nft>();
+  if (const std::string error = g.nft->run(g.config.ruleset); !error.empty()) fail("ruleset", error);
+  if (g.config.log) {
+    g.log = std::make_unique<LogFile>(g.config.log->file, g.config.log->max_bytes);
+    g.nflog = std::make_unique<NflogSocket>(g.config.log->group, *g.log);
+  }
+  if (g.config.dns) g.dns = std::make_unique<DnsProxy>(*g.config.dns, g.config.table, *g.nft, g.log.get());
+}
+
+// Returns when the init has exited; throws GuardError when a socket fails.
+void serve(Guard& g) {
+  std::vector<pollfd> fds;
+  if (g.init_fd >= 0) fds.push_back({g.init_fd, POLLIN, 0});
+  if (g.nflog) fds.push_back({g.nflog->fd(), POLLIN, 0});
+  if (g.dns)
+    for (int fd : g.dns->fds()) fds.push_back({fd, POLLIN, 0});
+  for (;;) {
+    if (poll(fds.data(), fds.size(), -1) < 0) {
+      if (errno == EINTR) continue;
+      fail_errno("serve", "poll", errno);
+    }
+    for (const auto& p : fds) {
+      if (p.revents == 0) continue;
+      if (p.fd == g.init_fd) return;
+      if ((p.revents & POLLNVAL) != 0) fail("serve", "a socket was closed under the guard");
+      if (g.nflog && p.fd == g.nflog->fd())
+        g.nflog->ready();
+      else
+        g.dns->ready(p.fd);
+    }
+  }
+}
+
+int run(const char* config_path) {
+  Guard g;
+  try {
+    harden();
+    set_up(g, config_path);
+  } catch (const GuardError& e) {
+    report(std::string("error: ") + e.what() + "\n");
+    return 1;
+  } catch (const std::exception& e) {
+    report(std::string("error: start: ") + e.what() + "\n");
+    return 1;
+  }
+  report("ok\n");
+  close(kStatusFd);
+  try {
+    serve(g);
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "agentrun-egress: %s\n", e.what());
+    if (g.log) {
+      timespec t{};
+      clock_gettime(CLOCK_REALTIME, &t);
+      try {
+        g.log->append(guard_error_line(iso_time(t), std::string("the guard stops: ") + e.what()));
+      } catch (const std::exception&) {
+      }
+    }
+    return 1;
+  }
+}
+
+}  // namespace
+}  // namespace agentrun::egress
+
+int main(int argc, char** argv) {
+  if (fcntl(3, F_GETFD) < 0) {
+    std::fprintf(stderr, "agentrun-egress: fd 3 (the status pipe) is not open\n");
+    return 1;
+  }
+  if (argc != 2) {
+    agentrun::egress::report("error: usage: agentrun-egress CONFIG\n");
+    return 1;
+  }
+  // _exit: worker threads may still hold the objects a normal exit would destroy.
+  _exit(agentrun::egress::run(argv[1]));
+}

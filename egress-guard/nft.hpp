@@ -1,0 +1,26 @@
+#pragma once
+// libnftables, for the ruleset and the set updates. A context talks to the
+// network namespace the calling thread is in when it runs a command.
+
+#include <string>
+
+struct nft_ctx;
+
+namespace agentrun::egress {
+
+class Nft {
+ public:
+  Nft();  // throws GuardError
+  ~Nft();
+  Nft(const Nft&) = delete;
+  Nft& operator=(const Nft&) = delete;
+
+  // Runs an nft script as one transaction: all of it or nothing. Returns ""
+  // on success, else nft's error text (never empty).
+  std::string run(const std::string& script);
+
+ private:
+  nft_ctx* ctx_;
+};
+
+}  // namespace agentrun::egress

@@ -77,8 +77,9 @@ struct Egress {
 };
 
 // A refusal is an ICMP "administratively prohibited", which the kernel
-// reports at once: EHOSTUNREACH for IPv4, EACCES for IPv6.
-const std::string kRefused4 = "EHOSTUNREACH", kRefused6 = "EACCES";
+// reports at once to a TCP connect: EHOSTUNREACH for IPv4, EACCES for IPv6.
+// A datagram's send fails with EPERM, the verdict of the output hook.
+const std::string kRefused4 = "EHOSTUNREACH", kRefused6 = "EACCES", kSendRefused = "EPERM";
 
 bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
@@ -126,8 +127,8 @@ BOOST_AUTO_TEST_CASE(an_allowlist_lets_through_only_what_it_names) {
   BOOST_TEST(r["name:other.example.com:443"] == "dns-rcode5");  // refused
   BOOST_TEST(r["tcp:10.203.1.2:8080"] == "ok");
   BOOST_TEST(r["tcp:10.203.1.2:443"] == kRefused4);
-  BOOST_TEST(r["udp:10.203.1.1:9999"] == kRefused4);
-  BOOST_TEST(r["icmp:10.203.1.1"] == kRefused4);
+  BOOST_TEST(r["udp:10.203.1.1:9999"] == kSendRefused);
+  BOOST_TEST(r["icmp:10.203.1.1"] == kSendRefused);
   BOOST_TEST(r["tcp:[fd77::1]:443"] == kRefused6);
   // DNS to another server is answered by the guard, never by that server.
   BOOST_TEST(r["dns:10.203.1.1:allowed.example.com"] == "ok 10.203.1.1");

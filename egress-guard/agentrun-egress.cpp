@@ -30,6 +30,7 @@
 #include "egress-guard/log_lines.hpp"
 #include "egress-guard/nflog_socket.hpp"
 #include "egress-guard/nft.hpp"
+#include "egress-guard/table_owner.hpp"
 
 namespace agentrun::egress {
 namespace {
@@ -97,6 +98,7 @@ struct Guard {
   std::unique_ptr<NflogSocket> nflog;
   std::unique_ptr<DnsProxy> dns;
   int init_fd = -1;
+  std::string shared_with;  // the owner of the rules found in place
 };
 
 void set_up(Guard& g, const char* config_path) {
@@ -108,6 +110,19 @@ void set_up(Guard& g, const char* config_path) {
   }
   enter_netns(g.config.netns);
   g.nft = std::make_unique<Nft>();
+  // Containers of a pod share a network namespace: the first one's guard
+  // owns the table, the others' find it there with the same rules.
+  if (const auto listed = g.nft->list("list table inet " + g.config.table)) {
+    const auto theirs = table_owner(*listed), ours = table_owner(g.config.ruleset);
+    if (theirs && ours && theirs->digest == ours->digest) {
+      g.shared_with = theirs->id;
+      return;
+    }
+    fail("ruleset", "the network namespace already holds other egress rules (" +
+                        (theirs ? "agentrun " + theirs->id + " " + theirs->digest
+                                : "table inet " + g.config.table + " without an owner") +
+                        "); containers that share a network namespace, such as a pod's, need the same egress policy");
+  }
   if (const std::string error = g.nft->run(g.config.ruleset); !error.empty()) fail("ruleset", error);
   if (g.config.log) {
     g.log = std::make_unique<LogFile>(g.config.log->file, g.config.log->max_bytes);
@@ -151,6 +166,10 @@ int run(const char* config_path) {
   } catch (const std::exception& e) {
     report(std::string("error: start: ") + e.what() + "\n");
     return 1;
+  }
+  if (!g.shared_with.empty()) {
+    report("shared " + g.shared_with + "\n");
+    return 0;
   }
   report("ok\n");
   close(kStatusFd);

@@ -38,4 +38,12 @@ std::string Nft::run(const std::string& script) {
   return joined.empty() ? "nft_run_cmd_from_buffer failed (" + std::to_string(rc) + ")" : joined;
 }
 
+std::optional<std::string> Nft::list(const std::string& command) {
+  const int rc = nft_run_cmd_from_buffer(ctx_, command.c_str());
+  nft_ctx_get_error_buffer(ctx_);
+  const char* out = nft_ctx_get_output_buffer(ctx_);
+  if (rc != 0) return std::nullopt;
+  return std::string(out != nullptr ? out : "");
+}
+
 }  // namespace agentrun::egress

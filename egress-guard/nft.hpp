@@ -2,6 +2,7 @@
 // libnftables, for the ruleset and the set updates. A context talks to the
 // network namespace the calling thread is in when it runs a command.
 
+#include <optional>
 #include <string>
 
 struct nft_ctx;
@@ -18,6 +19,9 @@ class Nft {
   // Runs an nft script as one transaction: all of it or nothing. Returns ""
   // on success, else nft's error text (never empty).
   std::string run(const std::string& script);
+  // What a listing command prints ("list table inet agentrun"), or nothing
+  // when it fails (no such table).
+  std::optional<std::string> list(const std::string& command);
 
  private:
   nft_ctx* ctx_;

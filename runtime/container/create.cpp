@@ -298,12 +298,13 @@ Created create_container(const Store& store, const CreateRequest& request) {
   // The guard puts its rules in the init's network namespace while the init
   // sets up its mounts; the user's program runs only after both.
   std::optional<EgressGuard> egress_guard;
+  std::string egress_shared_with;
   const InitProtocol protocol(*cgroup, records, [&] {
     if (egress) egress_guard.emplace(store, lock, egress->setup, EgressGuardInput{request.id, init, egress->resolvers});
     store.save_file(lock, request.id, "config.json", config_text);
     store.save_file(lock, request.id, "policy.json", policy::policy_json(applied.policy));
     store.save_file(lock, request.id, "plan.json", stored_plan_json(for_exec));
-    if (egress_guard) egress_guard->wait_ready();
+    if (egress_guard) egress_shared_with = egress_guard->wait_ready();
   });
   Launched launched = launch(plan, protocol, io);
   bind_sources.clear();
@@ -325,7 +326,8 @@ Created create_container(const Store& store, const CreateRequest& request) {
     store.save_file(lock, r.id, "isolation.json",
                     policy::isolation_record(applied, plan, launched.blocked,
                                              egress ? egress_record(egress->setup, {r.id, r.pid, egress->resolvers},
-                                                                    store.file_path(r.id, "egress.log"))
+                                                                    store.file_path(r.id, "egress.log"),
+                                                                    egress_shared_with)
                                                     : ""));
     record_cgroups();  // state.json agrees with the records
     store.save(lock, r);

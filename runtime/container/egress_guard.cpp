@@ -95,11 +95,15 @@ std::string egress_guard_config(const policy::EgressSetup& setup, const EgressGu
   });
 }
 
-std::string egress_record(const policy::EgressSetup& setup, const EgressGuardInput& in, const std::string& log_file) {
+std::string egress_record(const policy::EgressSetup& setup, const EgressGuardInput& in, const std::string& log_file,
+                          const std::string& shared_with) {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
   w.StartObject();
-  spec::write_string(w, "scope", "the container's network namespace");
+  spec::write_string(w, "scope", shared_with.empty() ? "the container's network namespace"
+                                                     : "a network namespace shared with container " + shared_with +
+                                                           ", whose guard put the same rules there and answers "
+                                                           "its DNS and logs");
   std::vector<std::string> lines;
   for (size_t pos = 0; pos < setup.ruleset.size();) {
     size_t end = setup.ruleset.find('\n', pos);
@@ -116,7 +120,7 @@ std::string egress_record(const policy::EgressSetup& setup, const EgressGuardInp
     spec::write_string_list(w, "names", names);
     spec::write_string_list(w, "resolvers", in.resolvers);
   }
-  if (setup.log) spec::write_string(w, "log", log_file);
+  if (setup.log && shared_with.empty()) spec::write_string(w, "log", log_file);
   w.EndObject();
   return buf.GetString();
 }
@@ -199,7 +203,7 @@ EgressGuard::~EgressGuard() {
   }
 }
 
-void EgressGuard::wait_ready() {
+std::string EgressGuard::wait_ready() {
   std::string said;
   const int64_t deadline = monotonic_ms() + kReadyTimeoutMs;
   for (;;) {
@@ -217,7 +221,12 @@ void EgressGuard::wait_ready() {
     if (got > 0 && said.size() < 4096) said.append(buf, static_cast<size_t>(got));
     if (got == 0 || said.find('\n') != std::string::npos) break;
   }
-  if (said == "ok\n") return;
+  if (said == "ok\n") return "";
+  if (said.starts_with("shared ") && said.ends_with("\n")) {
+    int status = 0;
+    if (::waitpid(pid_, &status, 0) == pid_) pid_ = 0;
+    return said.substr(7, said.size() - 8);
+  }
   std::string reason = said.substr(0, said.find('\n'));
   if (reason.starts_with("error: ")) reason.erase(0, 7);
   if (reason.empty()) {

@@ -32,7 +32,9 @@ std::string egress_guard_config(const policy::EgressSetup& setup, const EgressGu
 
 // What `inspect` shows of it (isolation.json's "egress"): the rules as the
 // kernel has them, where names are resolved, and the log.
-std::string egress_record(const policy::EgressSetup& setup, const EgressGuardInput& in, const std::string& log_file);
+// `shared_with`: what wait_ready() returned.
+std::string egress_record(const policy::EgressSetup& setup, const EgressGuardInput& in, const std::string& log_file,
+                          const std::string& shared_with);
 
 // The addresses of this (the host's) network namespace: what `host` denies.
 std::vector<std::string> host_addresses();
@@ -52,8 +54,11 @@ class EgressGuard {
   // Kills and reaps it, unless it was released.
   ~EgressGuard();
 
-  // Until the rules are in place; throws the guard's own error.
-  void wait_ready();
+  // Until the rules are in place; throws the guard's own error. Returns the
+  // container whose guard put the same rules in this network namespace
+  // before (a pod's containers share one): this guard has then exited.
+  // "" when the rules are this guard's.
+  std::string wait_ready();
   // The container keeps it.
   void release() { pid_ = 0; }
 

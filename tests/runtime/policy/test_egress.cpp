@@ -182,3 +182,26 @@ BOOST_AUTO_TEST_CASE(egress_in_the_host_network_namespace_is_refused) {
   BOOST_TEST(o.code != 0);
   BOOST_TEST(has(o.err, "network.egress needs a network namespace of the container's own"), o.err);
 }
+
+// A pod's containers share its network namespace: the first container's
+// rules hold for the others, whose guards find them in place; other rules
+// there are refused.
+BOOST_AUTO_TEST_CASE(containers_sharing_a_network_namespace_share_its_rules, *test::needs(nftables)) {
+  Egress e(R"({"default": "deny", "allow": ["allowed.example.com:443"]})");
+  e.net.set_name("allowed.example.com", "10.203.1.1", 60);
+  BOOST_TEST_REQUIRE(e.start().code == 0);
+  const test::Output second = e.s.agentrun({"run", "-d", "--bundle", e.s.bundle, "e2"});
+  BOOST_TEST_REQUIRE(second.code == 0, second.err);
+  BOOST_TEST(has(e.s.agentrun({"inspect", "e2"}).out, "shared with container e,"));
+  const test::Output o =
+      e.s.agentrun({"exec", "e2", "/usr/bin/agent-probe", "name:allowed.example.com:443", "tcp:10.203.1.1:80"});
+  auto r = results(o.out);
+  BOOST_TEST(r["name:allowed.example.com:443"] == "ok");
+  BOOST_TEST(r["tcp:10.203.1.1:80"] == kRefused4);
+  test::put_file(e.s.dir + "/other.json", R"({"agentrunPolicy": 1, "name": "other", "network": {"egress": {"default": "allow"}}})");
+  e.s.policy = e.s.dir + "/other.json";
+  const test::Output third = e.s.agentrun({"run", "-d", "--bundle", e.s.bundle, "e3"});
+  BOOST_TEST(third.code != 0);
+  BOOST_TEST(has(third.err, "the network namespace already holds other egress rules (agentrun e "), third.err);
+  BOOST_TEST(!test::file_exists(e.s.root + "/e3"));
+}

@@ -112,8 +112,11 @@ void set_up(Guard& g, const char* config_path) {
   g.nft = std::make_unique<Nft>();
   // Containers of a pod share a network namespace: the first one's guard
   // owns the table, the others' find it there with the same rules.
-  if (const auto listed = g.nft->list("list table inet " + g.config.table)) {
-    const auto theirs = table_owner(*listed), ours = table_owner(g.config.ruleset);
+  // A container of the same id (restarted in its pod) takes its table back.
+  const auto listed = g.nft->list("list table inet " + g.config.table);
+  const auto theirs = listed ? table_owner(*listed) : std::nullopt;
+  if (listed && !(theirs && theirs->id == g.config.id)) {
+    const auto ours = table_owner(g.config.ruleset);
     if (theirs && ours && theirs->digest == ours->digest) {
       g.shared_with = theirs->id;
       return;

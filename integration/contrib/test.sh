@@ -29,9 +29,11 @@ bash -n "$top/contrib/bash-completion/agentrun"; check "bash completion is valid
 # The operator config and the installed policy, as agentrun reads them.
 mkdir -p "$work/etc/policies"
 cp "$top/contrib/agentrun-config.json" "$work/etc/config.json"
-cp "$top/contrib/policies/team-build.json" "$work/etc/policies/"
+cp "$top/contrib/policies/team-build.json" "$top/contrib/policies/agent-egress.json" "$work/etc/policies/"
 out=$(AGENTRUN_CONFIG_DIR="$work/etc" "$agentrun" preflight --format json --policy team-build)
 check_contains "the example policy is accepted, merged with the floor" '"policy":"team-build+agent-default"' "$out"
+out=$(AGENTRUN_CONFIG_DIR="$work/etc" "$agentrun" preflight --format json --policy agent-egress)
+check_contains "the egress example is accepted, merged with the floor" '"policy":"agent-egress+agent-default"' "$out"
 
 cmake --install "$(dirname "$agentrun")" --prefix "$work/prefix" >/dev/null
 for f in bin/agentrun share/man/man8/agentrun.8 share/bash-completion/completions/agentrun \

@@ -180,6 +180,11 @@ EgressGuard::EgressGuard(const Store& store, const ContainerLock& lock, const po
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
     if (::dup2(write_end.get(), 3) < 0) ::_exit(127);
+    // Not the runtime's stdout and stderr: a shim reads those until they
+    // close, which would wait for the guard's end. It reports on fd 3 and
+    // logs to its file.
+    const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null < 0 || ::dup2(null, 0) < 0 || ::dup2(null, 1) < 0 || ::dup2(null, 2) < 0) ::_exit(127);
     ::syscall(SYS_close_range, 4, UINT_MAX, 0);
     char* const argv[] = {const_cast<char*>(helper.c_str()), const_cast<char*>(config_path.c_str()), nullptr};
     char* const envp[] = {const_cast<char*>("PATH=/usr/sbin:/usr/bin:/sbin:/bin"), nullptr};

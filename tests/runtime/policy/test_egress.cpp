@@ -45,11 +45,16 @@ struct Egress {
   Sandbox s;
   test::EgressNetwork net{s.dir};
 
-  // A container that sleeps in the test network under a policy with `egress`.
-  explicit Egress(const std::string& egress, const std::string& policy_extra = "") {
-    test::put_file(s.dir + "/policy.json", R"({"agentrunPolicy": 1, "name": "egress-test", "network": {"egress": )" +
-                                               egress + "}" + policy_extra + "}");
-    s.policy = s.dir + "/policy.json";
+  // A container that sleeps in the test network under a policy with
+  // `egress`, or under `policy` (a name or a path) when egress is "".
+  explicit Egress(const std::string& egress, const std::string& policy = "") {
+    if (egress.empty()) {
+      s.policy = policy;
+    } else {
+      test::put_file(s.dir + "/policy.json",
+                     R"({"agentrunPolicy": 1, "name": "egress-test", "network": {"egress": )" + egress + "}}");
+      s.policy = s.dir + "/policy.json";
+    }
     ::mkdir((s.rootfs + "/usr").c_str(), 0755);
     ::mkdir((s.rootfs + "/usr/bin").c_str(), 0755);
     test::run_process({"/bin/cp", AGENT_PROBE_BINARY, s.rootfs + "/usr/bin/agent-probe"});
@@ -57,9 +62,11 @@ struct Egress {
     auto cfg = test::base_config({"sleep", "120"});
     test::set_json(cfg, "/linux/namespaces/1", R"({"type": "network", "path": ")" + net.netns_path() + R"("})");
     test::set_json(cfg, "/linux/sysctl", R"({"net.ipv4.ping_group_range": "0 2147483647"})");
-    for (const char* set : {"bounding", "effective", "permitted"})
-      test::set_json(cfg, (std::string("/process/capabilities/") + set).c_str(),
-                     R"(["CAP_NET_RAW", "CAP_NET_ADMIN", "CAP_NET_BIND_SERVICE"])");
+    // What egress takes away, asked for (agent-default refuses CAP_NET_ADMIN outright).
+    if (!egress.empty())
+      for (const char* set : {"bounding", "effective", "permitted"})
+        test::set_json(cfg, (std::string("/process/capabilities/") + set).c_str(),
+                       R"(["CAP_NET_RAW", "CAP_NET_ADMIN", "CAP_NET_BIND_SERVICE"])");
     s.write_config(cfg);
   }
 
@@ -167,6 +174,40 @@ BOOST_AUTO_TEST_CASE(egress_takes_the_capabilities_that_would_undo_it) {
   BOOST_TEST_REQUIRE(o.code == 0, o.err);
   // CAP_NET_BIND_SERVICE (10) stays; CAP_NET_ADMIN (12) and CAP_NET_RAW (13) go.
   BOOST_TEST(has(o.out, "CapBnd:\t0000000000000400"), o.out);
+}
+
+// agent-default itself, as a coding agent gets it.
+BOOST_AUTO_TEST_CASE(agent_default_refuses_the_metadata_service, *test::needs_agent_default()) {
+  Egress e("", "agent-default");
+  e.net.set_name("metadata.google.internal", "169.254.169.254", 60);
+  BOOST_TEST_REQUIRE(e.start().code == 0);
+  auto r = e.attempt({"tcp:169.254.169.254:80", "tcp:[fd00:ec2::254]:80", "name:metadata.google.internal:80",
+                      "tcp:10.203.1.1:443"});
+  BOOST_TEST(r["tcp:169.254.169.254:80"] == kRefused4);
+  BOOST_TEST(r["tcp:[fd00:ec2::254]:80"] == kRefused6);
+  BOOST_TEST(r["name:metadata.google.internal:80"] == kRefused4);
+  BOOST_TEST(r["tcp:10.203.1.1:443"] == "ok");
+  for (int i = 0; i < 100 && !has(e.log(), "fd00:ec2::254"); ++i) ::usleep(50000);
+  BOOST_TEST(has(e.log(), R"("destination":"169.254.169.254")"), e.log());
+  const test::Output inspect = e.s.agentrun({"inspect", "e"});
+  BOOST_TEST(has(inspect.out, "\"egressLog\""), inspect.out);
+  BOOST_TEST(has(inspect.out, "169.254.169.254"), inspect.out);
+}
+
+// The example of contrib/policies: registries and a git host by name, nothing else.
+BOOST_AUTO_TEST_CASE(the_egress_example_policy_lets_through_what_it_names) {
+  Egress e("", std::string(AGENTRUN_SOURCE_DIR) + "/contrib/policies/agent-egress.json");
+  e.net.set_name("registry.npmjs.org", "10.203.1.1", 30);
+  e.net.set_name("github.com", "10.203.1.2", 30);
+  e.net.set_name("example.com", "10.203.1.1", 30);
+  BOOST_TEST_REQUIRE(e.start().code == 0);
+  auto r = e.attempt({"name:registry.npmjs.org:443", "name:github.com:443", "name:github.com:80", "name:example.com:443",
+                      "tcp:169.254.169.254:80"});
+  BOOST_TEST(r["name:registry.npmjs.org:443"] == "ok");
+  BOOST_TEST(r["name:github.com:443"] == "ok");
+  BOOST_TEST(r["name:github.com:80"] == kRefused4);
+  BOOST_TEST(r["name:example.com:443"] == "dns-rcode5");
+  BOOST_TEST(r["tcp:169.254.169.254:80"] == kRefused4);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

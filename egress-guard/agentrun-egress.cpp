@@ -115,7 +115,8 @@ void set_up(Guard& g, const char* config_path) {
   // A container of the same id (restarted in its pod) takes its table back.
   const auto listed = g.nft->list("list table inet " + g.config.table);
   const auto theirs = listed ? table_owner(*listed) : std::nullopt;
-  if (listed && !(theirs && theirs->id == g.config.id)) {
+  // (The comment keeps an id's first 80 characters.)
+  if (listed && !(theirs && theirs->id == g.config.id.substr(0, 80))) {
     const auto ours = table_owner(g.config.ruleset);
     if (theirs && ours && theirs->digest == ours->digest) {
       g.shared_with = theirs->id;

@@ -296,7 +296,8 @@ Created create_container(const Store& store, const CreateRequest& request) {
                             },
                             record_cgroups};
   // The guard puts its rules in the init's network namespace while the init
-  // sets up its mounts; the user's program runs only after both.
+  // sets up its mounts; create ends, and the user's program can run, only
+  // after both. An init that fails says why before the guard is asked.
   std::optional<EgressGuard> egress_guard;
   std::string egress_shared_with;
   const InitProtocol protocol(*cgroup, records, [&] {
@@ -304,7 +305,6 @@ Created create_container(const Store& store, const CreateRequest& request) {
     store.save_file(lock, request.id, "config.json", config_text);
     store.save_file(lock, request.id, "policy.json", policy::policy_json(applied.policy));
     store.save_file(lock, request.id, "plan.json", stored_plan_json(for_exec));
-    if (egress_guard) egress_shared_with = egress_guard->wait_ready();
   });
   Launched launched = launch(plan, protocol, io);
   bind_sources.clear();
@@ -323,6 +323,7 @@ Created create_container(const Store& store, const CreateRequest& request) {
   r.annotations = config.annotations;
   r.cgroup = cgroup->to_json();
   try {
+    if (egress_guard) egress_shared_with = egress_guard->wait_ready();
     store.save_file(lock, r.id, "isolation.json",
                     policy::isolation_record(applied, plan, launched.blocked,
                                              egress ? egress_record(egress->setup, {r.id, r.pid, egress->resolvers},

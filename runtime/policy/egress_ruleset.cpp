@@ -137,9 +137,12 @@ EgressSetup egress_setup(const Egress& egress, const std::vector<std::string>& h
          "  }\n";
   }
   r += "}\n";
-  s.digest = sha256_hex(r);
+  // nft keeps at most 128 bytes of comment: 128 bits of digest, and the
+  // owner's id cut short (docker's ids are 64 characters).
+  s.digest = sha256_hex(r).substr(0, 32);
   const std::string head = "table inet " + t + " {\n";
-  r.insert(r.rfind(head) + head.size(), "  comment \"agentrun " + owner + " " + s.digest + "\"\n");
+  r.insert(r.rfind(head) + head.size(),
+           "  comment \"agentrun " + owner.substr(0, kEgressOwnerChars) + " " + s.digest + "\"\n");
   s.ruleset = std::move(r);
   return s;
 }

@@ -12,6 +12,7 @@
 // log is none, sent to the guard's log group with the prefix
 // "agentrun deny N" (N: its index in deny) or "agentrun deny default".
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,7 @@ inline constexpr const char* kEgressTable = "agentrun";
 inline constexpr unsigned kEgressMark = 1416;      // SO_MARK of the guard's upstream queries
 inline constexpr unsigned kEgressLogGroup = 1416;  // NFLOG group, per network namespace
 inline constexpr unsigned kEgressDnsPort = 53;
+inline constexpr size_t kEgressOwnerChars = 80;  // of the owner's id in the table's comment
 
 struct EgressName {
   std::string pattern;                // "github.com", "*.example.com"
@@ -33,7 +35,8 @@ struct EgressSetup {
   // nft script: replaces the table in one transaction. The table's comment,
   // "agentrun OWNER DIGEST", tells a guard that finds the table already
   // there (containers of a pod share a network namespace) whose rules
-  // these are: DIGEST is the SHA-256 of the script without the comment.
+  // these are: DIGEST is the SHA-256 of the script without the comment,
+  // cut to 32 hex digits, OWNER the id's first kEgressOwnerChars.
   std::string ruleset;
   std::string digest;
   bool dns_proxy = false;          // queries go to the guard (default deny with names or dns)

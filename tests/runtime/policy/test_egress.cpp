@@ -246,3 +246,20 @@ BOOST_AUTO_TEST_CASE(containers_sharing_a_network_namespace_share_its_rules, *te
   BOOST_TEST(has(third.err, "the network namespace already holds other egress rules (agentrun e "), third.err);
   BOOST_TEST(!test::file_exists(e.s.root + "/e3"));
 }
+
+// mode none: a network namespace with only loopback, and the rules in it.
+BOOST_AUTO_TEST_CASE(egress_in_a_namespace_without_a_network, *test::needs(nftables)) {
+  Sandbox s;
+  test::put_file(s.dir + "/policy.json", R"({"agentrunPolicy": 1, "name": "none-egress", "network": {"mode": "none",
+      "egress": {"default": "deny", "allow": ["10.0.0.0/8:443"]}}})");
+  s.policy = s.dir + "/policy.json";
+  s.write_config(test::base_config({"sleep", "60"}));
+  const test::Output o = s.agentrun({"run", "-d", "--bundle", s.bundle, "n"});
+  BOOST_TEST_REQUIRE(o.code == 0, o.err);
+  const test::Output inspect = s.agentrun({"inspect", "n"});
+  BOOST_TEST(has(inspect.out, "ip daddr { 10.0.0.0/8 } tcp dport 443"), inspect.out);
+  BOOST_TEST(has(inspect.out, "the container's network namespace"), inspect.out);
+  const test::Output lo = s.agentrun({"exec", "n", "/bin/cat", "/proc/net/dev"});
+  BOOST_TEST(has(lo.out, "lo:"));
+  BOOST_TEST(!has(lo.out, "eth0"));
+}

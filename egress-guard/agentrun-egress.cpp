@@ -72,6 +72,14 @@ std::string read_config(const char* path) {
 void enter_netns(const std::string& path) {
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) fail_errno("netns", "open " + path, errno);
+  // The runtime's own namespace is the host's (docker's host network joins
+  // it by path): rules there would confine the host, never the container.
+  struct stat target {}, own {};
+  if (fstat(fd, &target) != 0) fail_errno("netns", "fstat " + path, errno);
+  if (stat("/proc/self/ns/net", &own) != 0) fail_errno("netns", "stat /proc/self/ns/net", errno);
+  if (target.st_dev == own.st_dev && target.st_ino == own.st_ino)
+    fail("netns", path + " is the runtime's own network namespace (the host's): egress rules there would confine "
+                         "the host");
   // The guard stays in it: every socket it makes from here on, the
   // upstream ones included, belongs to the container's network.
   if (setns(fd, CLONE_NEWNET) != 0) fail_errno("netns", "setns " + path, errno);

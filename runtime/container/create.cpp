@@ -200,6 +200,14 @@ std::string rootfs_of(const std::string& bundle, const spec::Config& config) {
 
 namespace {
 
+// Whether two paths name the same namespace (nsfs: device and inode).
+bool same_namespace(const std::string& a, const std::string& b) {
+  struct stat sa, sb;
+  if (::stat(a.c_str(), &sa) != 0) fail_errno("network.egress: stat " + a, errno);
+  if (::stat(b.c_str(), &sb) != 0) fail_errno("network.egress: stat " + b, errno);
+  return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
 struct Egress {
   policy::EgressSetup setup;
   std::vector<std::string> resolvers;
@@ -211,9 +219,21 @@ struct Egress {
 std::optional<Egress> egress_for(const policy::Applied& applied, const spec::Config& config,
                                  const std::string& rootfs, const std::string& id) {
   const auto& rules = applied.policy.network.egress;
-  const bool own_namespace = std::any_of(config.linux.namespaces.begin(), config.linux.namespaces.end(),
-                                         [](const spec::Namespace& ns) { return ns.type == spec::NamespaceType::network; });
-  if (!rules || !own_namespace) return std::nullopt;
+  const auto ns = std::find_if(config.linux.namespaces.begin(), config.linux.namespaces.end(),
+                               [](const spec::Namespace& n) { return n.type == spec::NamespaceType::network; });
+  if (!rules || ns == config.linux.namespaces.end()) return std::nullopt;
+  // docker's host network joins the host's namespace by path: as if shared.
+  if (!ns->path.empty() && same_namespace(ns->path, "/proc/self/ns/net")) {
+    const std::string what = "network.egress needs a network namespace of the container's own; config.json joins " +
+                             ns->path + ", which is the host's (the runtime's own)";
+    const std::string fix = "join another network namespace (docker and podman: leave out --network host), or use a "
+                            "policy without network.egress";
+    if (applied.policy.isolation == policy::Isolation::strict)
+      fail("policy " + policy::shown_name(applied.policy), what + "; " + fix);
+    log_message(LogLevel::warning, "policy " + policy::shown_name(applied.policy) + " (best-effort): " + what +
+                                       ": no egress rules");
+    return std::nullopt;
+  }
   Egress e{policy::egress_setup(*rules, host_addresses(), id), {}};
   if (e.setup.dns_proxy) {
     e.resolvers = container_resolvers(config, rootfs);

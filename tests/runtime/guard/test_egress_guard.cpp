@@ -185,6 +185,17 @@ BOOST_AUTO_TEST_CASE(a_namespace_that_is_not_there_is_reported_on_fd_3) {
   BOOST_TEST(guard.wait_exit(5s) == 1);
 }
 
+// The host's namespace (the guard's own at start): never given rules.
+BOOST_AUTO_TEST_CASE(the_guards_own_namespace_is_refused) {
+  TempDir dir("egress");
+  test::put_file(dir.path + "/config.json",
+                 R"({"id":"x","netns":"/proc/self/ns/net","ruleset":"table inet agentrun {}","table":"agentrun"})");
+  egress_test::Guard guard(dir.path + "/config.json");
+  BOOST_TEST(guard.status(10s) == "error: netns: /proc/self/ns/net is the runtime's own network namespace (the "
+                                  "host's): egress rules there would confine the host\n");
+  BOOST_TEST(guard.wait_exit(5s) == 1);
+}
+
 BOOST_AUTO_TEST_CASE(an_unknown_key_in_the_config_is_reported_on_fd_3) {
   TempDir dir("egress");
   test::put_file(dir.path + "/config.json", R"({"id":"x","netns":"/n","ruleset":"x","table":"t","mode":"open"})");

@@ -263,3 +263,23 @@ BOOST_AUTO_TEST_CASE(egress_in_a_namespace_without_a_network, *test::needs(nftab
   BOOST_TEST(has(lo.out, "lo:"));
   BOOST_TEST(!has(lo.out, "eth0"));
 }
+
+// docker's host network joins the host's namespace by path
+// (/var/run/docker/netns/default): as refused as sharing it, and the
+// host's nftables are left alone.
+BOOST_AUTO_TEST_CASE(joining_the_hosts_network_namespace_by_path_is_refused, *test::needs(nftables)) {
+  Sandbox s;
+  test::put_file(s.dir + "/policy.json",
+                 R"({"agentrunPolicy": 1, "name": "egress-test", "network": {"egress": {"default": "allow"}}})");
+  s.policy = s.dir + "/policy.json";
+  auto cfg = test::base_config({"true"});
+  test::set_json(cfg, "/linux/namespaces/1",
+                 R"({"type": "network", "path": "/proc/)" + std::to_string(::getpid()) + R"(/ns/net"})");
+  const test::Output o = s.run(cfg);
+  BOOST_TEST(o.code != 0);
+  BOOST_TEST(has(o.err, "network.egress needs a network namespace of the container's own; config.json joins /proc/"),
+             o.err);
+  BOOST_TEST(has(o.err, "which is the host's (the runtime's own)"), o.err);
+  const test::Output tables = test::run_process({test::host::tool("nft").reason, "list", "tables"});
+  BOOST_TEST(!has(tables.out, "inet agentrun"), tables.out);
+}

@@ -223,9 +223,10 @@ std::optional<Egress> egress_for(const policy::Applied& applied, const spec::Con
                                [](const spec::Namespace& n) { return n.type == spec::NamespaceType::network; });
   if (!rules || ns == config.linux.namespaces.end()) return std::nullopt;
   // docker's host network joins the host's namespace by path: as if shared.
-  if (!ns->path.empty() && same_namespace(ns->path, "/proc/self/ns/net")) {
+  if (!ns->path.empty() &&
+      (same_namespace(ns->path, "/proc/self/ns/net") || same_namespace(ns->path, "/proc/1/ns/net"))) {
     const std::string what = "network.egress needs a network namespace of the container's own; config.json joins " +
-                             ns->path + ", which is the host's (the runtime's own)";
+                             ns->path + ", which is the host's (the runtime's own, or its PID 1's)";
     const std::string fix = "join another network namespace (docker and podman: leave out --network host), or use a "
                             "policy without network.egress";
     if (applied.policy.isolation == policy::Isolation::strict)

@@ -200,11 +200,13 @@ std::string rootfs_of(const std::string& bundle, const spec::Config& config) {
 
 namespace {
 
-// Whether two paths name the same namespace (nsfs: device and inode).
-bool same_namespace(const std::string& a, const std::string& b) {
+// Whether `path` names the same namespace as `reference` (nsfs: device and
+// inode). A reference this process may not see (PID 1's, from inside a
+// sandbox that hides it) is not that namespace.
+bool same_namespace(const std::string& path, const std::string& reference) {
   struct stat sa, sb;
-  if (::stat(a.c_str(), &sa) != 0) fail_errno("network.egress: stat " + a, errno);
-  if (::stat(b.c_str(), &sb) != 0) fail_errno("network.egress: stat " + b, errno);
+  if (::stat(path.c_str(), &sa) != 0) fail_errno("network.egress: stat " + path, errno);
+  if (::stat(reference.c_str(), &sb) != 0) return false;
   return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 

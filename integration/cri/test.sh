@@ -42,11 +42,15 @@ check_contains "CRI: a pod annotation tightens the policy, and the refusal names
 
 # A pod with its own network (CNI), containers joining the sandbox's
 # namespaces by path, under agent-default asked for by annotation.
-out=$(client pod 'cat /root/.ssh/id_ed25519 2>/dev/null || echo hidden; grep -c . /proc/self/status >/dev/null; grep Seccomp_filters /proc/self/status | tr -d "\t"; ls /sys/class/net | tr "\n" " "; ps | grep -c "[t]rap"' agent-default)
+out=$(client pod 'cat /root/.ssh/id_ed25519 2>/dev/null || echo hidden; grep -c . /proc/self/status >/dev/null; grep Seccomp_filters /proc/self/status | tr -d "\t"; ls /sys/class/net | tr "\n" " "; ps | grep -c "[t]rap"; busybox nc -w 3 10.231.0.1 22 </dev/null 2>&1' agent-default)
 check_contains "CRI: pod network, agent-default in force: credentials hidden" "exec_stdout=hidden" "$out"
 check_contains "CRI: pod network, agent-default in force: stacked seccomp filters" "Seccomp_filters:$(agent_filters)" "$out"
 check_contains "CRI: the pod's own network (eth0 from CNI)" "eth0" "$out"
 check_contains "CRI: the pod's shared pid namespace (the sandbox's process is visible)" "eth0 lo 1" "$out"
 check_contains "CRI: pod network, agent-default in force: exec with a tty" "tty_exec=/dev/pts/" "$out"
+# The pod's egress rules (agent-default's: the host's own addresses are
+# refused at once) hold for the container: the node's address on the pod
+# network, which would otherwise say "Connection refused".
+check_contains "CRI: pod network, agent-default in force: the node's own address refused" "No route to host" "$out"
 check_contains "CRI: pod network, removal" "removed=yes" "$out"
 finish

@@ -135,7 +135,9 @@ void set_up(Guard& g, const char* config_path) {
                                 : "table inet " + g.config.table + " without an owner") +
                         "); containers that share a network namespace, such as a pod's, need the same egress policy");
   }
-  if (const std::string error = g.nft->run(g.config.ruleset); !error.empty()) fail("ruleset", error);
+  // Its own table, from before a restart, is replaced in the same transaction.
+  const std::string script = listed ? "delete table inet " + g.config.table + "\n" + g.config.ruleset : g.config.ruleset;
+  if (const std::string error = g.nft->run(script); !error.empty()) fail("ruleset", error);
   if (g.config.log) {
     g.log = std::make_unique<LogFile>(g.config.log->file, g.config.log->max_bytes);
     g.nflog = std::make_unique<NflogSocket>(g.config.log->group, *g.log);

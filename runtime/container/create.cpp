@@ -312,19 +312,20 @@ Created create_container(const Store& store, const CreateRequest& request) {
   if (plan.has_user_namespace()) bind_sources = open_bind_sources(linux_sys(), plan).or_throw();
   LaunchIo io{console ? console.get() : request.console_fd, start_listener.get(), cgroup->birth_dir_fd(), {}};
   for (const auto& fd : bind_sources) io.bind_sources.push_back(fd.get());
-  pid_t init = 0;
-  const InitRecords records{[&](pid_t pid, uint64_t start_time) {
-                              init = pid;
-                              store.record_init(lock, request.id, pid, start_time);
-                            },
-                            record_cgroups};
-  // The guard puts its rules in the init's network namespace while the init
-  // sets up its mounts; create ends, and the user's program can run, only
-  // after both. An init that fails says why before the guard is asked.
+  // The guard puts its rules in the init's network namespace, which exists
+  // once the init does, while the init joins its cgroups and sets up its
+  // mounts; create ends, and the user's program can run, only after both.
+  // An init that fails says why before the guard is asked.
   std::optional<EgressGuard> egress_guard;
   std::string egress_shared_with;
+  const InitRecords records{[&](pid_t pid, uint64_t start_time) {
+                              store.record_init(lock, request.id, pid, start_time);
+                              if (egress)
+                                egress_guard.emplace(store, lock, egress->setup,
+                                                     EgressGuardInput{request.id, pid, egress->resolvers});
+                            },
+                            record_cgroups};
   const InitProtocol protocol(*cgroup, records, [&] {
-    if (egress) egress_guard.emplace(store, lock, egress->setup, EgressGuardInput{request.id, init, egress->resolvers});
     store.save_file(lock, request.id, "config.json", config_text);
     store.save_file(lock, request.id, "policy.json", policy::policy_json(applied.policy));
     store.save_file(lock, request.id, "plan.json", stored_plan_json(for_exec));

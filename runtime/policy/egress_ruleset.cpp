@@ -99,7 +99,9 @@ EgressSetup egress_setup(const Egress& egress, const std::vector<std::string>& h
   if (!s.dns_proxy) s.names.clear(), s.answer_every_name = false;
 
   const std::string t = kEgressTable, mark = std::to_string(kEgressMark);
-  std::string r = "table inet " + t + "\ndelete table inet " + t + "\ntable inet " + t + " {\n";
+  // No "delete table" before it: deleting a table waits for an RCU grace
+  // period (10 ms here). The guard adds it where a table is to be replaced.
+  std::string r = "table inet " + t + " {\n";
   if (s.dns_proxy) {
     r += "  set names4 { type ipv4_addr . inet_proto . inet_service; flags timeout; }\n"
          "  set names6 { type ipv6_addr . inet_proto . inet_service; flags timeout; }\n"

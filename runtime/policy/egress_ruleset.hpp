@@ -32,7 +32,7 @@ struct EgressName {
 };
 
 struct EgressSetup {
-  // nft script: replaces the table in one transaction. The table's comment,
+  // nft script that makes the table in one transaction. The table's comment,
   // "agentrun OWNER DIGEST", tells a guard that finds the table already
   // there (containers of a pod share a network namespace) whose rules
   // these are: DIGEST is the SHA-256 of the script without the comment,

@@ -283,3 +283,19 @@ BOOST_AUTO_TEST_CASE(joining_the_hosts_network_namespace_by_path_is_refused, *te
   const test::Output tables = test::run_process({test::host::tool("nft").reason, "list", "tables"});
   BOOST_TEST(!has(tables.out, "inet agentrun"), tables.out);
 }
+
+// The namespace outlives the container (a pod's, docker's restart): the
+// same container started again replaces its own rules, and its new guard
+// answers.
+BOOST_AUTO_TEST_CASE(a_container_started_again_takes_its_rules_back, *test::needs(nftables)) {
+  Egress e(R"({"default": "deny", "allow": ["allowed.example.com:443"]})");
+  e.net.set_name("allowed.example.com", "10.203.1.1", 60);
+  BOOST_TEST_REQUIRE(e.start().code == 0);
+  BOOST_TEST_REQUIRE(e.s.agentrun({"delete", "--force", "e"}).code == 0);
+  const test::Output again = e.start();
+  BOOST_TEST_REQUIRE(again.code == 0, again.err);
+  BOOST_TEST(!has(e.s.agentrun({"inspect", "e"}).out, "shared with"));
+  auto r = e.attempt({"name:allowed.example.com:443", "tcp:10.203.1.1:80"});
+  BOOST_TEST(r["name:allowed.example.com:443"] == "ok");
+  BOOST_TEST(r["tcp:10.203.1.1:80"] == kRefused4);
+}

@@ -106,7 +106,7 @@ BOOST_AUTO_TEST_CASE(default_allow_ruleset_denies_first_and_logs_denials) {
   BOOST_TEST(!s.dns_proxy);
   BOOST_TEST(s.log);
   const std::string& r = s.ruleset;
-  BOOST_TEST(contains(r, "delete table inet agentrun\ntable inet agentrun {\n  comment \"agentrun c1 " + s.digest + "\"\n"));
+  BOOST_TEST(r.starts_with("table inet agentrun {\n  comment \"agentrun c1 " + s.digest + "\"\n"));
   BOOST_TEST(s.digest.size() == 32u);
   // nft's limit on a comment, with a docker id.
   const EgressSetup docker = egress_setup(Egress{}, {}, std::string(64, 'f'));

@@ -192,6 +192,11 @@ BOOST_AUTO_TEST_CASE(agent_default_refuses_the_metadata_service, *test::needs_ag
   const test::Output inspect = e.s.agentrun({"inspect", "e"});
   BOOST_TEST(has(inspect.out, "\"egressLog\""), inspect.out);
   BOOST_TEST(has(inspect.out, "169.254.169.254"), inspect.out);
+  // events streams the log's records, from its start (it runs until the
+  // container stops: the time limit ends it).
+  const test::Output events = e.s.agentrun({"events", "--interval", "1s", "e"}, 3);
+  BOOST_TEST(has(events.out, R"({"type":"egress","id":"e","data":{)"), events.out);
+  BOOST_TEST(has(events.out, R"("destination":"169.254.169.254")"), events.out);
 }
 
 // The example of contrib/policies: registries and a git host by name, nothing else.

@@ -37,6 +37,21 @@ std::vector<std::string> absolute_paths(const JsonNode& n, bool home_allowed = f
   return out;
 }
 
+// A string that must name one of `choices`: the value it names.
+template <class E>
+E choice(const JsonNode& v, const std::string& what, std::initializer_list<std::pair<std::string_view, E>> choices) {
+  const std::string s = v.str();
+  std::string names;
+  size_t i = 0;
+  for (const auto& [name, value] : choices) {
+    if (s == name) return value;
+    if (i > 0) names += i + 1 == choices.size() ? " or " : ", ";
+    names += name;
+    ++i;
+  }
+  v.fail("unknown " + what + " \"" + s + "\" (" + names + ")");
+}
+
 std::optional<bool> opt_bool(const JsonNode& n, std::string_view key) {
   auto v = n.get(key);
   return v ? std::optional<bool>(v->boolean()) : std::nullopt;
@@ -113,33 +128,20 @@ std::vector<std::string> egress_entries(const JsonNode& n, bool deny) {
 Egress parse_egress(const JsonNode& n) {
   n.allow_only({"default", "allow", "deny", "log"});
   Egress e;
-  if (auto v = n.get("default")) {
-    const std::string d = v->str();
-    if (d == "allow") e.fallback = EgressDefault::allow;
-    else if (d == "deny") e.fallback = EgressDefault::deny;
-    else v->fail("unknown default \"" + d + "\" (allow or deny)");
-  }
+  if (auto v = n.get("default"))
+    e.fallback = choice<EgressDefault>(*v, "default", {{"allow", EgressDefault::allow}, {"deny", EgressDefault::deny}});
   if (auto v = n.get("allow")) e.allow = egress_entries(*v, false);
   if (auto v = n.get("deny")) e.deny = egress_entries(*v, true);
-  if (auto v = n.get("log")) {
-    const std::string l = v->str();
-    if (l == "none") e.log = EgressLog::none;
-    else if (l == "denied") e.log = EgressLog::denied;
-    else if (l == "all") e.log = EgressLog::all;
-    else v->fail("unknown log \"" + l + "\" (none, denied or all)");
-  }
+  if (auto v = n.get("log"))
+    e.log = choice<EgressLog>(*v, "log", {{"none", EgressLog::none}, {"denied", EgressLog::denied}, {"all", EgressLog::all}});
   return e;
 }
 
 Network parse_network(const JsonNode& n) {
   n.allow_only({"mode", "tcpConnect", "tcpBind", "egress"});
   Network net;
-  if (auto m = n.get("mode")) {
-    const std::string mode = m->str();
-    if (mode == "inherit") net.mode = NetworkMode::inherit;
-    else if (mode == "none") net.mode = NetworkMode::none;
-    else m->fail("unknown network mode \"" + mode + "\" (inherit or none)");
-  }
+  if (auto m = n.get("mode"))
+    net.mode = choice<NetworkMode>(*m, "network mode", {{"inherit", NetworkMode::inherit}, {"none", NetworkMode::none}});
   if (auto v = n.get("tcpConnect")) net.tcpConnect = ports(*v);
   if (auto v = n.get("tcpBind")) net.tcpBind = ports(*v);
   if (auto v = n.get("egress")) net.egress = parse_egress(*v);
@@ -193,12 +195,8 @@ Policy parse_policy(std::string_view text, const std::string& label) {
   Policy p;
   p.name = n.at("name").str();
   if (auto d = n.get("description")) p.description = d->str();
-  if (auto iso = n.get("isolation")) {
-    const std::string v = iso->str();
-    if (v == "strict") p.isolation = Isolation::strict;
-    else if (v == "best-effort") p.isolation = Isolation::best_effort;
-    else iso->fail("unknown isolation \"" + v + "\" (strict or best-effort)");
-  }
+  if (auto iso = n.get("isolation"))
+    p.isolation = choice<Isolation>(*iso, "isolation", {{"strict", Isolation::strict}, {"best-effort", Isolation::best_effort}});
   if (auto req = n.get("require"))
     for (const auto& item : req->items()) {
       std::string f = item.str();

@@ -33,13 +33,6 @@ test::host::Probe nftables() {
   return {true, "nftables works"};
 }
 
-std::map<std::string, std::string> results(const std::string& out) {
-  std::map<std::string, std::string> r;
-  std::istringstream in(out);
-  for (std::string line; std::getline(in, line);)
-    if (auto eq = line.find('='); eq != std::string::npos) r[line.substr(0, eq)] = line.substr(eq + 1);
-  return r;
-}
 
 struct Egress {
   Sandbox s;
@@ -77,7 +70,7 @@ struct Egress {
     args.insert(args.end(), attempts.begin(), attempts.end());
     const test::Output o = s.agentrun(args, 120);
     BOOST_TEST(o.code == 0, o.err);
-    return results(o.out);
+    return test::probe_results(o.out);
   }
 
   std::string log() const { return test::read_file(s.root + "/e/egress.log"); }
@@ -241,7 +234,7 @@ BOOST_AUTO_TEST_CASE(containers_sharing_a_network_namespace_share_its_rules, *te
   BOOST_TEST(has(e.s.agentrun({"inspect", "e2"}).out, "shared with container e,"));
   const test::Output o =
       e.s.agentrun({"exec", "e2", "/usr/bin/agent-probe", "name:allowed.example.com:443", "tcp:10.203.1.1:80"});
-  auto r = results(o.out);
+  auto r = test::probe_results(o.out);
   BOOST_TEST(r["name:allowed.example.com:443"] == "ok");
   BOOST_TEST(r["tcp:10.203.1.1:80"] == kRefused4);
   test::put_file(e.s.dir + "/other.json", R"({"agentrunPolicy": 1, "name": "other", "network": {"egress": {"default": "allow"}}})");

@@ -63,13 +63,6 @@ rapidjson::Document agent_bundle(const Sandbox& s, const std::vector<std::string
   return cfg;
 }
 
-std::map<std::string, std::string> results(const std::string& out) {
-  std::map<std::string, std::string> r;
-  std::istringstream lines(out);
-  for (std::string line; std::getline(lines, line);)
-    if (auto eq = line.find('='); eq != std::string::npos) r[line.substr(0, eq)] = line.substr(eq + 1);
-  return r;
-}
 
 void expect(const std::map<std::string, std::string>& seen, const std::string& check, std::set<std::string> allowed) {
   auto it = seen.find(check);
@@ -117,10 +110,10 @@ std::map<std::string, std::string> probe_under(const std::string& policy, bool b
   auto cfg = agent_bundle(s, by_exec ? std::vector<std::string>{"sleep", "60"}
                                      : std::vector<std::string>{"/usr/bin/agent-probe"});
   if (policy == "oci") test::set_json(cfg, "/root/readonly", "false");
-  if (!by_exec) return results(s.run(cfg, "abi").out);
+  if (!by_exec) return test::probe_results(s.run(cfg, "abi").out);
   s.write_config(cfg);
   BOOST_TEST_REQUIRE(s.agentrun({"run", "-d", "--bundle", s.bundle, "abi"}).code == 0);
-  return results(s.agentrun({"exec", "abi", "/usr/bin/agent-probe"}).out);
+  return test::probe_results(s.agentrun({"exec", "abi", "/usr/bin/agent-probe"}).out);
 }
 
 // What agent-default requires of the host (policies/agent-default.json) beyond
@@ -146,7 +139,7 @@ BOOST_AUTO_TEST_CASE(agent_default_refuses_every_escape_and_keeps_the_work_possi
   s.policy = "agent-default";
   auto o = s.run(agent_bundle(s), "agent");
   BOOST_TEST_REQUIRE(o.code == 0, o.err);
-  expect_agent_default(results(o.out));
+  expect_agent_default(test::probe_results(o.out));
   BOOST_TEST(s.leftovers().empty());
 }
 
@@ -167,7 +160,7 @@ BOOST_AUTO_TEST_CASE(blocked_names_no_longer_run_and_their_neighbours_do, *test:
   ::symlink("/bin/busybox", (s.rootfs + "/usr/bin/nc").c_str());
   auto o = s.run(cfg, "blocked");
   BOOST_TEST_REQUIRE(o.code == 0, o.err);
-  const std::map<std::string, std::string> seen = results(o.out);
+  const std::map<std::string, std::string> seen = test::probe_results(o.out);
   for (const auto& [check, value] : std::map<std::string, std::string>{{"wget", "126"},
                                                                        {"nc", "126"},
                                                                        {"read", "1"},
@@ -186,7 +179,7 @@ BOOST_AUTO_TEST_CASE(the_probe_sees_the_difference_under_oci) {
   s.policy = "oci";
   auto cfg = agent_bundle(s);
   test::set_json(cfg, "/root/readonly", "false");
-  auto r = results(s.run(cfg, "plain").out);
+  auto r = test::probe_results(s.run(cfg, "plain").out);
   expect(r, "read_ssh_key", {"ok"});
   expect(r, "read_workspace_env", {"ok"});
   expect(r, "write_root", {"ok"});
@@ -223,7 +216,7 @@ BOOST_AUTO_TEST_CASE(exec_is_confined_like_the_first_process, *test::needs_agent
   BOOST_TEST_REQUIRE(s.agentrun({"run", "-d", "--bundle", s.bundle, "ex"}).code == 0);
   auto o = s.agentrun({"exec", "ex", "/usr/bin/agent-probe"});
   BOOST_TEST_REQUIRE(o.code == 0, o.err);
-  expect_agent_default(results(o.out));
+  expect_agent_default(test::probe_results(o.out));
   // A process started by exec may still signal the container's own (docker exec ... kill).
   BOOST_TEST(s.agentrun({"exec", "ex", "kill", "-0", "1"}).code == 0);
 }
@@ -356,7 +349,7 @@ BOOST_AUTO_TEST_CASE(the_loader_runs_nothing_from_a_writable_mount, *test::needs
   test::run_process({"/bin/cp", "/bin/true", a.s.dir + "/data/copy"});
   auto o = a.s.run(a.cfg, "ld");
   BOOST_TEST(o.code == 0, o.err);
-  const auto seen = results(o.out);
+  const auto seen = test::probe_results(o.out);
   BOOST_TEST(seen.at("usr") == "0", o.out);
   BOOST_TEST(seen.at("data") != "0", o.out);
   BOOST_TEST(seen.at("direct") != "0", o.out);
@@ -378,7 +371,7 @@ BOOST_AUTO_TEST_CASE(credentials_found_by_pattern_are_hidden, *test::needs_agent
   write(a.s.rootfs + "/root/.bash_history", "export TOKEN=1\n");
   auto o = a.s.run(a.cfg, "pat");
   BOOST_TEST(o.code == 0, o.err);
-  const auto seen = results(o.out);
+  const auto seen = test::probe_results(o.out);
   BOOST_TEST(seen.at("env") == "", o.out);
   BOOST_TEST(seen.at("hist") == "", o.out);
   BOOST_TEST(seen.at("work") == "int main;", o.out);
@@ -409,7 +402,7 @@ BOOST_AUTO_TEST_CASE(repo_hooks_in_the_workspace_stay_read_only, *test::needs_ag
   write(a.s.dir + "/workspace/.envrc", "");
   auto o = a.s.run(a.cfg, "hooks");
   BOOST_TEST(o.code == 0, o.err);
-  const auto seen = results(o.out);
+  const auto seen = test::probe_results(o.out);
   BOOST_TEST(seen.at("hook") != "0", o.out);
   BOOST_TEST(seen.at("config") != "0", o.out);
   BOOST_TEST(seen.at("envrc") != "0", o.out);
@@ -482,7 +475,7 @@ BOOST_AUTO_TEST_CASE(agent_strict_needs_a_non_root_user_namespace_and_no_network
   s.write_config(cfg);
   auto o = s.agentrun({"run", "--bundle", s.bundle, "st"});
   BOOST_TEST_REQUIRE(o.code == 0, o.err);
-  auto r = results(o.out);
+  auto r = test::probe_results(o.out);
   expect(r, "memfd_create", {"EPERM"});
   expect(r, "read_home_ssh_key", {"ENOENT"});  // ~ is the home of uid 1000 here
   expect(r, "write_workspace", {"ok"});
@@ -522,7 +515,7 @@ BOOST_AUTO_TEST_CASE(selection_refusals, *test::needs_agent_default()) {
   s.write_config(cfg);
   auto merged = s.agentrun({"run", "--bundle", s.bundle, "x"});
   BOOST_TEST_REQUIRE(merged.code == 0, merged.err);
-  expect_agent_default(results(merged.out));
+  expect_agent_default(test::probe_results(merged.out));
   BOOST_TEST(s.leftovers().empty());
 }
 

@@ -375,4 +375,12 @@ bool file_exists(const std::string& path) {
   return ::lstat(path.c_str(), &st) == 0;
 }
 
+std::map<std::string, std::string> probe_results(const std::string& out) {
+  std::map<std::string, std::string> r;
+  std::istringstream lines(out);
+  for (std::string line; std::getline(lines, line);)
+    if (auto eq = line.find('='); eq != std::string::npos) r[line.substr(0, eq)] = line.substr(eq + 1);
+  return r;
+}
+
 }  // namespace test

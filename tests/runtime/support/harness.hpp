@@ -8,6 +8,7 @@
 
 #include "support/files.hpp"
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -88,5 +89,8 @@ boost::unit_test::precondition needs_cgroupfs_driver();
 std::vector<int> processes_running(const std::string& fragment);
 
 bool file_exists(const std::string& path);
+
+// The probe's report (agent_probe, net_attempts): "name=result" lines.
+std::map<std::string, std::string> probe_results(const std::string& out);
 
 }  // namespace test

@@ -1,5 +1,6 @@
 # A small CRI client, as kubelet drives a runtime handler: a pod sandbox on
-# the host network or on its own (CNI), a container, ExecSync, then removal.
+# the host network or on its own (CNI), a container (on its own network, a
+# second one beside it), ExecSync, then removal.
 # Prints one "key=value" line per observation.
 # Usage: client.py STUBS_DIR SOCKET HANDLER node|pod COMMAND [POLICY_ANNOTATION]
 import os
@@ -62,6 +63,24 @@ def observe(pod):
         tty, result = streamed_exec(cid, ["sh", "-c", "tty; read line"], tty=True)
         print("tty_exec=" + tty)
         print("tty_exec_status=" + result)
+        if sys.argv[4] == "pod":
+            second(pod)
+        rt.StopContainer(api.StopContainerRequest(container_id=cid, timeout=2))
+    finally:
+        rt.RemoveContainer(api.RemoveContainerRequest(container_id=cid))
+
+
+def second(pod):
+    """A second container of the pod, beside the first: the same command."""
+    other = api.ContainerConfig()
+    other.CopyFrom(config)
+    other.metadata.name = "second"
+    other.log_path = "second.log"
+    cid = rt.CreateContainer(api.CreateContainerRequest(pod_sandbox_id=pod, config=other, sandbox_config=sandbox)).container_id
+    try:
+        rt.StartContainer(api.StartContainerRequest(container_id=cid))
+        out = rt.ExecSync(api.ExecSyncRequest(container_id=cid, cmd=["sh", "-c", sys.argv[5]], timeout=10))
+        print("second_stdout=" + out.stdout.decode().replace("\n", " ").strip())
         rt.StopContainer(api.StopContainerRequest(container_id=cid, timeout=2))
     finally:
         rt.RemoveContainer(api.RemoveContainerRequest(container_id=cid))

@@ -52,5 +52,8 @@ check_contains "CRI: pod network, agent-default in force: exec with a tty" "tty_
 # refused at once) hold for the container: the node's address on the pod
 # network, which would otherwise say "Connection refused".
 check_contains "CRI: pod network, agent-default in force: the node's own address refused" "No route to host" "$out"
+second=$(echo "$out" | grep '^second_stdout=')
+check_contains "CRI: a second container of the pod, agent-default in force" "second_stdout=hidden Seccomp_filters:$(agent_filters) eth0 lo" "$second"
+check_contains "CRI: a second container of the pod: the pod's egress rules hold for it too" "No route to host" "$second"
 check_contains "CRI: pod network, removal" "removed=yes" "$out"
 finish

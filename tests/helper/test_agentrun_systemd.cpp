@@ -8,10 +8,13 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <systemd/sd-bus.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -227,6 +230,16 @@ std::string find_helper() {
   return "";
 }
 
+bool accepts(const std::string& path) {
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  std::strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
+  const bool ok = fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  if (fd >= 0) ::close(fd);
+  return ok;
+}
+
 void stop_process(pid_t pid) {
   if (pid <= 0) return;
   ::kill(pid, SIGKILL);
@@ -241,6 +254,15 @@ struct FakeSystemd {
   SystemdClient client{find_helper()};
 
   FakeSystemd() {
+    try {
+      start();
+    } catch (...) {  // a failed check leaves no daemon holding the test's output open
+      stop_process(manager);
+      stop_process(daemon);
+      throw;
+    }
+  }
+  void start() {
     std::ofstream(dir.path + "/bus.conf")
         << "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
            " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
@@ -252,12 +274,13 @@ struct FakeSystemd {
     if (daemon == 0) {
       // Its complaints (it cannot raise its descriptor limit as nobody) go to a file.
       const int log = ::open((dir.path + "/dbus-daemon.log").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-      if (log < 0 || ::dup2(log, 2) < 0) ::_exit(126);
+      if (log < 0 || ::dup2(log, 1) < 0 || ::dup2(log, 2) < 0) ::_exit(126);
       const std::string config = "--config-file=" + dir.path + "/bus.conf";
       ::execlp("dbus-daemon", "dbus-daemon", "--nofork", "--nopidfile", config.c_str(), nullptr);
       ::_exit(127);
     }
-    test::wait_for([&] { return exists(dir.path + "/bus"); }, 10s, "the private dbus-daemon's socket");
+    // Its socket exists from bind(), before it listens: a connect says it does.
+    test::wait_for([&] { return accepts(dir.path + "/bus"); }, 10s, "the private dbus-daemon's socket");
     int ready[2];
     BOOST_TEST_REQUIRE(::pipe(ready) == 0);
     manager = ::fork();

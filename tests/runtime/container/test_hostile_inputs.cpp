@@ -76,7 +76,8 @@ BOOST_AUTO_TEST_CASE(a_deeply_nested_state_file_hides_no_other_container) {
 // A config that joins the runtime's own network namespace by path and sets
 // a sysctl there changed the host's value, under every policy; runc
 // refuses it. Refused before the namespace is joined; nothing is left and
-// the host's value is unchanged. agent-default needs what it needs of the host.
+// the host's value is unchanged. agent-default needs what it needs of the host
+// (and refuses the host's namespace for its egress rules before that).
 static void refuse_a_sysctl_in_the_hosts_namespace(const std::string& policy) {
   const std::string host_file = "/proc/sys/net/ipv4/conf/all/log_martians";
   const std::string before = test::read_file(host_file);
@@ -91,9 +92,14 @@ static void refuse_a_sysctl_in_the_hosts_namespace(const std::string& policy) {
     test::set_json(cfg, "/linux/sysctl", R"({"net.ipv4.conf.all.log_martians": ")" + other + R"("})");
     auto o = s.run(cfg, "sysctl");
     BOOST_TEST(o.code == 1, policy);
-    BOOST_TEST(o.err.find("join network namespace /proc/self/ns/net: it is the runtime's own: the container's sysctl "
-                          "net.ipv4.conf.all.log_martians would be set on the host") != std::string::npos,
-               policy << ": " << o.err);
+    // agent-default's egress rules refuse the host's namespace first, at create.
+    const std::string refusal =
+        policy == "agent-default"
+            ? "network.egress needs a network namespace of the container's own; config.json joins /proc/self/ns/net, "
+              "which is the host's"
+            : "join network namespace /proc/self/ns/net: it is the runtime's own: the container's sysctl "
+              "net.ipv4.conf.all.log_martians would be set on the host";
+    BOOST_TEST(o.err.find(refusal) != std::string::npos, policy << ": " << o.err);
     BOOST_TEST(test::read_file(host_file) == before, policy);
     if (test::read_file(host_file) != before) std::ofstream(host_file) << before;  // a failed run puts the host back
     BOOST_TEST(s.leftovers().empty());

@@ -40,4 +40,13 @@ std::unique_ptr<CgroupManager> load_cgroups(const std::string& json, std::shared
   return CgroupfsManager::from_json(json, std::move(fs));
 }
 
+const CgroupDrivers& host_cgroup_drivers() {
+  struct HostDrivers : CgroupDrivers {
+    std::unique_ptr<CgroupManager> plan(const CgroupRequest& request) const override { return plan_cgroups(request); }
+    std::unique_ptr<CgroupManager> load(const std::string& json) const override { return load_cgroups(json); }
+  };
+  static const HostDrivers drivers;
+  return drivers;
+}
+
 }  // namespace agentrun

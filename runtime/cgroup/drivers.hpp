@@ -15,4 +15,8 @@ std::unique_ptr<CgroupManager> plan_cgroups(const CgroupRequest& request, std::s
 // The manager a container's state describes (CgroupManager::to_json).
 std::unique_ptr<CgroupManager> load_cgroups(const std::string& json, std::shared_ptr<CgroupFs> fs = nullptr);
 
+// The two above on the host's cgroup file system, as the interface the
+// container wing takes.
+const CgroupDrivers& host_cgroup_drivers();
+
 }  // namespace agentrun

@@ -82,4 +82,15 @@ struct CgroupRequest {
   std::string cache_dir;  // where facts about the host may be kept between runs (the state root)
 };
 
+// Makes a container's CgroupManager: a new one for `create`, or the one a
+// container's state describes (CgroupManager::to_json). main hands the
+// host's drivers (drivers.hpp) to the commands: the container wing sees only
+// this interface.
+class CgroupDrivers {
+ public:
+  virtual ~CgroupDrivers() = default;
+  virtual std::unique_ptr<CgroupManager> plan(const CgroupRequest& request) const = 0;
+  virtual std::unique_ptr<CgroupManager> load(const std::string& json) const = 0;
+};
+
 }  // namespace agentrun

@@ -99,18 +99,18 @@ struct ForegroundTerminal {
   }
 };
 
-int cmd_create(const CommandLine& cl) {
+int cmd_create(const CommandLine& cl, const Wiring& wiring) {
   not_dumpable();
-  create_container(store_of(cl), create_request(cl));
+  create_container(store_of(cl), create_request(cl), wiring.cgroups, wiring.container_init);
   return 0;
 }
 
-int cmd_start(const CommandLine& cl) {
-  start_created_container(store_of(cl), cl.args[0]);
+int cmd_start(const CommandLine& cl, const Wiring& wiring) {
+  start_created_container(store_of(cl), wiring.cgroups, cl.args[0]);
   return 0;
 }
 
-int cmd_run(const CommandLine& cl) {
+int cmd_run(const CommandLine& cl, const Wiring& wiring) {
   not_dumpable();
   const Store store = store_of(cl);
   CreateRequest request = create_request(cl);
@@ -119,25 +119,26 @@ int cmd_run(const CommandLine& cl) {
   tty.open_if(!detach && request.console_socket.empty());
   request.console_fd = tty.theirs.get();
   if (!detach) block_forwarded_signals();
-  Created created = create_container(store, request);
+  Created created = create_container(store, request, wiring.cgroups, wiring.container_init);
   const std::string& id = request.id;
   UniqueFd master;
   try {
     master = tty.master(created.terminal);
-    start_created_container(store, id);
+    start_created_container(store, wiring.cgroups, id);
   } catch (const Failure&) {
-    delete_container(store, id, true);
+    delete_container(store, wiring.cgroups, id, true);
     throw;
   }
   if (detach) return 0;
   int code = wait_in_foreground(created.record.pid, std::move(master));
-  if (!flag_enabled(cl.options, "keep")) delete_container(store, id, true);
+  if (!flag_enabled(cl.options, "keep")) delete_container(store, wiring.cgroups, id, true);
   return code;
 }
 
-int cmd_exec(const CommandLine& cl) {
+int cmd_exec(const CommandLine& cl, const Wiring& wiring) {
   not_dumpable();
-  const ExecTarget target = exec_target(store_of(cl), cl.args[0], flag_enabled(cl.options, "ignore-paused"));
+  const ExecTarget target =
+      exec_target(store_of(cl), wiring.cgroups, cl.args[0], flag_enabled(cl.options, "ignore-paused"));
   const spec::Process process =
       exec_process(cl, [&target] { return container_process(target.plan, target.plan_file); });
   ExecOptions options;
@@ -149,28 +150,28 @@ int cmd_exec(const CommandLine& cl) {
   tty.open_if(!detach && options.console_socket.empty() && process.terminal);
   options.console_fd = tty.theirs.get();
   if (!detach) block_forwarded_signals();
-  Launched launched = exec_in_container(target, process, options);
+  Launched launched = exec_in_container(target, process, options, wiring.exec_init);
   UniqueFd master = tty.master(process.terminal);
   write_pid_file_if_asked(cl, launched.pid);
   if (detach) return 0;
   return wait_in_foreground(launched.pid, std::move(master));
 }
 
-int cmd_pause(const CommandLine& cl) {
-  pause_container(store_of(cl), cl.args[0]);
+int cmd_pause(const CommandLine& cl, const Wiring& wiring) {
+  pause_container(store_of(cl), wiring.cgroups, cl.args[0]);
   return 0;
 }
 
-int cmd_resume(const CommandLine& cl) {
-  resume_container(store_of(cl), cl.args[0]);
+int cmd_resume(const CommandLine& cl, const Wiring& wiring) {
+  resume_container(store_of(cl), wiring.cgroups, cl.args[0]);
   return 0;
 }
 
 // `ps`: the host's ps, rows kept for the container's processes (as runc).
-int cmd_ps(const CommandLine& cl) {
+int cmd_ps(const CommandLine& cl, const Wiring& wiring) {
   const Store store = store_of(cl);
   const ContainerRecord r = store.load(cl.args[0]);
-  const std::vector<pid_t> pids = container_cgroup_of(r)->processes();
+  const std::vector<pid_t> pids = container_cgroup_of(wiring.cgroups, r)->processes();
   const std::string format = cl.value("format").value_or("table");
   if (format == "json") {
     std::string out = "[";
@@ -185,7 +186,7 @@ int cmd_ps(const CommandLine& cl) {
   return 0;
 }
 
-int cmd_update(const CommandLine& cl) {
+int cmd_update(const CommandLine& cl, const Wiring& wiring) {
   const Store store = store_of(cl);
   const std::string& id = cl.args[0];
   std::string text;
@@ -194,14 +195,14 @@ int cmd_update(const CommandLine& cl) {
   const spec::Resources resources = update_resources(cl, text);
   ContainerLock lock = store.lock(id);
   const ContainerRecord r = store.load(id);
-  if (container_status(store, r) == ContainerStatus::stopped) fail("update container " + id, "it is stopped");
+  if (container_status(store, wiring.cgroups, r) == ContainerStatus::stopped) fail("update container " + id, "it is stopped");
   // The policy the container was created with, not --policy: its limits are
   // ceilings, and a refusal comes before anything is written.
   const policy::LimitedUpdate limited =
       policy::limit_update(stored_policy(store, id), resources,
                            cl.has("resources") ? policy::UpdateSource::resources_file : policy::UpdateSource::flags);
   for (const auto& warning : limited.warnings) log_message(LogLevel::warning, warning);
-  container_cgroup_of(r)->update(limited.resources);
+  container_cgroup_of(wiring.cgroups, r)->update(limited.resources);
   return 0;
 }
 
@@ -221,11 +222,11 @@ void wait_for_interval_or_oom(const CgroupManager& cgroup, uint64_t interval_ms,
 // `events`: one stats record with --stats; otherwise a record every
 // interval and an "oom" event whenever the kernel OOM-killed a process,
 // until the container stops.
-int cmd_events(const CommandLine& cl) {
+int cmd_events(const CommandLine& cl, const Wiring& wiring) {
   const Store store = store_of(cl);
   const std::string& id = cl.args[0];
   const ContainerRecord r = store.load(id);
-  const auto cgroup = container_cgroup_of(r);
+  const auto cgroup = container_cgroup_of(wiring.cgroups, r);
   if (flag_enabled(cl.options, "stats")) {
     print(cgroup->stats_json(id) + "\n");
     return 0;
@@ -236,7 +237,8 @@ int cmd_events(const CommandLine& cl) {
   // Egress records as the guard logs them, from the start of its log.
   EgressLogTail egress(store.file_path(id, "egress.log"));
   for (;;) {
-    const bool running = store.exists(id) && container_status(store, store.load(id)) != ContainerStatus::stopped;
+    const bool running =
+        store.exists(id) && container_status(store, wiring.cgroups, store.load(id)) != ContainerStatus::stopped;
     // Also after the end: the OOM kill may be what ended it.
     for (uint64_t n = cgroup->oom_kill_count(); ooms < n; ++ooms) print("{\"type\":\"oom\",\"id\":\"" + id + "\"}\n");
     for (const auto& line : egress.new_lines())
@@ -249,7 +251,7 @@ int cmd_events(const CommandLine& cl) {
   return 0;
 }
 
-int cmd_inspect(const CommandLine& cl) {
+int cmd_inspect(const CommandLine& cl, const Wiring&) {
   const Store store = store_of(cl);
   const std::string& id = cl.args[0];
   store.load(id);
@@ -267,7 +269,7 @@ int cmd_inspect(const CommandLine& cl) {
 
 // Every feature with what the host says, then whether the policy's
 // requirements are met here; the exit status says whether it would start.
-int cmd_preflight(const CommandLine& cl) {
+int cmd_preflight(const CommandLine& cl, const Wiring&) {
   const std::string format = cl.value("format").value_or("table");
   if (format != "table" && format != "json") fail("preflight --format", "expects table or json, not \"" + format + "\"");
   const auto flag = cl.value("policy") ? cl.value("policy") : global_policy(cl);
@@ -301,25 +303,25 @@ int cmd_preflight(const CommandLine& cl) {
   return starts ? 0 : 1;
 }
 
-int cmd_state(const CommandLine& cl) {
+int cmd_state(const CommandLine& cl, const Wiring& wiring) {
   const Store store = store_of(cl);
-  print(container_state_json(store, store.load(cl.args[0]), true) + "\n");
+  print(container_state_json(store, wiring.cgroups, store.load(cl.args[0]), true) + "\n");
   return 0;
 }
 
-int cmd_kill(const CommandLine& cl) {
+int cmd_kill(const CommandLine& cl, const Wiring& wiring) {
   int signal = SIGTERM;
   if (cl.args.size() > 1) {
     auto s = spec::signal_from_string(cl.args[1]);
     if (!s) fail("kill", "unknown signal \"" + cl.args[1] + "\"");
     signal = *s;
   }
-  kill_container(store_of(cl), cl.args[0], signal, flag_enabled(cl.options, "all"));
+  kill_container(store_of(cl), wiring.cgroups, cl.args[0], signal, flag_enabled(cl.options, "all"));
   return 0;
 }
 
-int cmd_delete(const CommandLine& cl) {
-  delete_container(store_of(cl), cl.args[0], flag_enabled(cl.options, "force"));
+int cmd_delete(const CommandLine& cl, const Wiring& wiring) {
+  delete_container(store_of(cl), wiring.cgroups, cl.args[0], flag_enabled(cl.options, "force"));
   return 0;
 }
 
@@ -328,11 +330,11 @@ std::string pad(std::string s, size_t width) {
   return s;
 }
 
-int cmd_list(const CommandLine& cl) {
+int cmd_list(const CommandLine& cl, const Wiring& wiring) {
   const Store store = store_of(cl);
   const std::string format = cl.value("format").value_or("table");
   if (format != "table" && format != "json") fail("list --format", "expects table or json, not \"" + format + "\"");
-  const std::vector<Listed> listed = list_containers(store);
+  const std::vector<Listed> listed = list_containers(store, wiring.cgroups);
   for (const auto& l : listed)
     if (!l.problem.empty()) log_message(LogLevel::warning, l.problem);
   if (flag_enabled(cl.options, "quiet")) {
@@ -356,7 +358,7 @@ int cmd_list(const CommandLine& cl) {
   return 0;
 }
 
-int cmd_spec(const CommandLine& cl) {
+int cmd_spec(const CommandLine& cl, const Wiring&) {
   const std::string bundle = cl.value("bundle").value_or(".");
   const std::string path = bundle + "/config.json";
   const std::string text = default_spec_json(flag_enabled(cl.options, "rootless"), ::getuid(), ::getgid());
@@ -372,15 +374,15 @@ int cmd_spec(const CommandLine& cl) {
   return 0;
 }
 
-int cmd_features(const CommandLine&) {
+int cmd_features(const CommandLine&, const Wiring&) {
   print(features_json(probe_host()));
   return 0;
 }
 
 }  // namespace
 
-int run_command(const CommandLine& cl) {
-  static const std::pair<const char*, int (*)(const CommandLine&)> kCommands[] = {
+int run_command(const CommandLine& cl, const Wiring& wiring) {
+  static const std::pair<const char*, int (*)(const CommandLine&, const Wiring&)> kCommands[] = {
       {"create", cmd_create}, {"start", cmd_start},   {"run", cmd_run},   {"state", cmd_state},
       {"kill", cmd_kill},     {"delete", cmd_delete}, {"list", cmd_list}, {"spec", cmd_spec},
       {"features", cmd_features}, {"exec", cmd_exec},     {"pause", cmd_pause}, {"resume", cmd_resume},
@@ -388,7 +390,7 @@ int run_command(const CommandLine& cl) {
       {"inspect", cmd_inspect},   {"preflight", cmd_preflight},
   };
   for (const auto& [name, fn] : kCommands)
-    if (cl.command == name) return fn(cl);
+    if (cl.command == name) return fn(cl, wiring);
   fail("unknown command \"" + cl.command + "\"", "see agentrun --help");
 }
 

@@ -4,8 +4,10 @@
 #include <string>
 #include <vector>
 
+#include "runtime/cgroup/drivers.hpp"
 #include "runtime/cli/command_line.hpp"
 #include "runtime/cli/commands.hpp"
+#include "runtime/init/container_init.hpp"
 #include "runtime/util/log.hpp"
 #include "runtime/util/sealed_exec.hpp"
 #include "spec/error.hpp"
@@ -38,7 +40,9 @@ int main(int argc, char** argv) {
       std::fputs((c ? command_usage_text(*c) : usage_text()).c_str(), cl.help ? stdout : stderr);
       return cl.help ? 0 : 1;
     }
-    return run_command(cl);
+    // The composition root: the wings below see the cgroup drivers and the
+    // init only through the interfaces these are handed down as.
+    return run_command(cl, {host_cgroup_drivers(), container_init, exec_init});
   } catch (const Failure& f) {
     log_message(LogLevel::error, f.what());
   } catch (const std::exception& e) {

@@ -14,14 +14,12 @@
 #include <functional>
 
 #include "hooks/hooks.hpp"
-#include "runtime/cgroup/drivers.hpp"
 #include "runtime/cgroup/host_layout.hpp"
 #include "runtime/cgroup/warm_up.hpp"
 #include "runtime/container/egress_guard.hpp"
 #include "runtime/container/launch.hpp"
 #include "runtime/container/seccomp_filters.hpp"
 #include "runtime/container/stored_plan.hpp"
-#include "runtime/init/container_init.hpp"
 #include "runtime/init/rootfs.hpp"
 #include "runtime/policy/apply.hpp"
 #include "runtime/policy/host_probe.hpp"
@@ -136,13 +134,14 @@ struct InitRecords {
 // createRuntime hooks, reports what it blocked, and says when it is ready.
 class InitProtocol : public Protocol {
  public:
-  InitProtocol(CgroupManager& cgroup, InitRecords records, std::function<void()> while_init_sets_up)
-      : cgroup_(cgroup), records_(std::move(records)), while_init_sets_up_(std::move(while_init_sets_up)) {}
+  InitProtocol(InitEntry init, CgroupManager& cgroup, InitRecords records, std::function<void()> while_init_sets_up)
+      : init_(init), cgroup_(cgroup), records_(std::move(records)), while_init_sets_up_(std::move(while_init_sets_up)) {}
 
   bool sets_up_container() const override { return true; }
 
   [[noreturn]] void run_child(const Plan& plan, InitIo io) const override {
-    container_init(linux_sys(), plan, std::move(io));
+    init_(linux_sys(), plan, std::move(io));
+    std::abort();  // the init's entry does not return
   }
 
   void converse(const Plan& plan, Conversation& c, Launched& out) const override {
@@ -169,6 +168,7 @@ class InitProtocol : public Protocol {
   }
 
  private:
+  InitEntry init_;
   CgroupManager& cgroup_;
   InitRecords records_;
   std::function<void()> while_init_sets_up_;
@@ -186,11 +186,12 @@ int parse_preserve_fds(const std::string& value) {
   return n;
 }
 
-std::unique_ptr<CgroupManager> container_cgroup(const Store& store, const CgroupLayout& layout,
-                                                const spec::Config& config, const CreateRequest& request) {
+std::unique_ptr<CgroupManager> container_cgroup(const Store& store, const CgroupDrivers& cgroups,
+                                                const CgroupLayout& layout, const spec::Config& config,
+                                                const CreateRequest& request) {
   auto own = read_whole_file(AT_FDCWD, "/proc/self/cgroup");
   if (!own) throw Failure(own.error());
-  return plan_cgroups({layout, parse_proc_cgroup(*own), config.linux.cgroupsPath, request.id, request.systemd_cgroup,
+  return cgroups.plan({layout, parse_proc_cgroup(*own), config.linux.cgroupsPath, request.id, request.systemd_cgroup,
                        config.annotations, store.root()});
 }
 
@@ -251,7 +252,8 @@ std::optional<Egress> egress_for(const policy::Applied& applied, const spec::Con
 
 }  // namespace
 
-Created create_container(const Store& store, const CreateRequest& request) {
+Created create_container(const Store& store, const CreateRequest& request, const CgroupDrivers& cgroups,
+                         InitEntry init_entry) {
   check_container_id(request.id);
   const std::string bundle = absolute_bundle(request.bundle);
   const std::string config_text = read_input_file(bundle + "/config.json", "config.json");
@@ -269,7 +271,7 @@ Created create_container(const Store& store, const CreateRequest& request) {
   store.ensure_root();  // it holds the seccomp cache
   ContainerLock lock = store.create(request.id);
   StateGuard guard(store, request.id);
-  const std::unique_ptr<CgroupManager> cgroup = container_cgroup(store, layout, config, request);
+  const std::unique_ptr<CgroupManager> cgroup = container_cgroup(store, cgroups, layout, config, request);
   CgroupGuard cgroup_guard{*cgroup};
   // Where the cgroups go, before and after they are made: a create killed
   // from now on leaves a record that `delete` frees them by.
@@ -325,7 +327,7 @@ Created create_container(const Store& store, const CreateRequest& request) {
                                                      EgressGuardInput{request.id, pid, egress->resolvers});
                             },
                             record_cgroups};
-  const InitProtocol protocol(*cgroup, records, [&] {
+  const InitProtocol protocol(init_entry, *cgroup, records, [&] {
     store.save_file(lock, request.id, "config.json", config_text);
     store.save_file(lock, request.id, "policy.json", policy::policy_json(applied.policy));
     store.save_file(lock, request.id, "plan.json", stored_plan_json(for_exec));

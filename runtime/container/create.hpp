@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "runtime/container/launch.hpp"
 #include "runtime/container/store.hpp"
 #include "runtime/util/fd.hpp"
 #include "spec/config.hpp"
@@ -31,7 +32,10 @@ struct Created {
   bool terminal = false;  // the process has a terminal
 };
 
-Created create_container(const Store& store, const CreateRequest& request);
+// `cgroups` makes the container's cgroups and `init_entry` is the entry of its
+// init (container_init), both chosen by main.
+Created create_container(const Store& store, const CreateRequest& request, const CgroupDrivers& cgroups,
+                         InitEntry init_entry);
 
 // The absolute host path of the container's root.
 std::string rootfs_of(const std::string& bundle, const spec::Config& config);

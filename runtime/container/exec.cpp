@@ -3,11 +3,10 @@
 #include <fcntl.h>
 
 #include <cerrno>
+#include <cstdlib>
 
-#include "runtime/cgroup/drivers.hpp"
 #include "runtime/cgroup/warm_up.hpp"
 #include "runtime/container/seccomp_listener.hpp"
-#include "runtime/init/container_init.hpp"
 #include "runtime/plan/seccomp_sequence.hpp"
 #include "runtime/util/file_io.hpp"
 #include "runtime/util/log.hpp"
@@ -23,12 +22,13 @@ namespace {
 // it executes the user's program.
 class ExecProtocol : public Protocol {
  public:
-  explicit ExecProtocol(const CgroupManager* cgroup) : cgroup_(cgroup) {}
+  ExecProtocol(InitEntry init, const CgroupManager* cgroup) : init_(init), cgroup_(cgroup) {}
 
   bool sets_up_container() const override { return false; }
 
   [[noreturn]] void run_child(const Plan& plan, InitIo io) const override {
-    exec_init(linux_sys(), plan, std::move(io));
+    init_(linux_sys(), plan, std::move(io));
+    std::abort();  // the init's entry does not return
   }
 
   void converse(const Plan& plan, Conversation& c, Launched& out) const override {
@@ -43,6 +43,7 @@ class ExecProtocol : public Protocol {
   }
 
  private:
+  InitEntry init_;
   const CgroupManager* cgroup_;
 };
 
@@ -67,9 +68,9 @@ StoredPlan load_plan(const std::string& path, const std::string& id) {
 
 }  // namespace
 
-ExecTarget exec_target(const Store& store, const std::string& id, bool ignore_paused) {
+ExecTarget exec_target(const Store& store, const CgroupDrivers& cgroups, const std::string& id, bool ignore_paused) {
   ExecTarget t{store.load(id), nullptr, {}, store.file_path(id, "plan.json")};
-  if (!t.record.cgroup.empty()) t.cgroup = load_cgroups(t.record.cgroup);
+  if (!t.record.cgroup.empty()) t.cgroup = cgroups.load(t.record.cgroup);
   const ContainerStatus status = store.status(t.record, t.cgroup.get());
   const bool paused_ok = status == ContainerStatus::paused && ignore_paused;
   if (status != ContainerStatus::created && status != ContainerStatus::running && !paused_ok)
@@ -86,7 +87,8 @@ ExecTarget exec_target(const Store& store, const std::string& id, bool ignore_pa
   return t;
 }
 
-Launched exec_in_container(const ExecTarget& target, spec::Process process, const ExecOptions& options) {
+Launched exec_in_container(const ExecTarget& target, spec::Process process, const ExecOptions& options,
+                           InitEntry init_entry) {
   const ContainerRecord& r = target.record;
   const CgroupManager* cgroup = target.cgroup.get();
   CgroupWarmUp warm_up(cgroup ? cgroup->accounting_only_dir() : "");
@@ -104,7 +106,7 @@ Launched exec_in_container(const ExecTarget& target, spec::Process process, cons
   if (!init) fail("exec in container " + r.id, "its init has exited");
   LaunchIo io;
   io.console_socket = console ? console.get() : options.console_fd;
-  return launch(plan, ExecProtocol(cgroup), io);
+  return launch(plan, ExecProtocol(init_entry, cgroup), io);
 }
 
 }  // namespace agentrun

@@ -30,7 +30,8 @@ struct ExecTarget {
 // runtime from a writable file, and for one without a plan this binary
 // reads: created by an agentrun that stored none (before plan.json) or
 // another version of it. Such a container has to be created again.
-ExecTarget exec_target(const Store& store, const std::string& id, bool ignore_paused);
+// `cgroups` loads the container's cgroups from its state.
+ExecTarget exec_target(const Store& store, const CgroupDrivers& cgroups, const std::string& id, bool ignore_paused);
 
 struct ExecOptions {
   policy::ProcessOrigin origin;  // where the process's settings came from, for refusals
@@ -41,7 +42,9 @@ struct ExecOptions {
 
 // Starts `process` in the container: it joins every namespace of the
 // container and is confined as its first process. Returns once the process
-// executes (it is this process's child), or throws.
-Launched exec_in_container(const ExecTarget& target, spec::Process process, const ExecOptions& options);
+// executes (it is this process's child), or throws. `init_entry` is the entry of
+// the process's side (exec_init), chosen by main.
+Launched exec_in_container(const ExecTarget& target, spec::Process process, const ExecOptions& options,
+                           InitEntry init_entry);
 
 }  // namespace agentrun

@@ -28,6 +28,7 @@
 #include "runtime/init/sync.hpp"
 #include "runtime/plan/plan.hpp"
 #include "runtime/util/fd.hpp"
+#include "runtime/util/sys.hpp"
 
 namespace agentrun {
 
@@ -46,6 +47,11 @@ struct Launched {
 };
 
 class Protocol;
+
+// One of the init's entries (init/container_init.hpp), which main hands
+// down: container/ starts the init but does not include it. An entry does
+// not return.
+using InitEntry = void (*)(Sys& sys, const Plan& plan, InitIo io);
 
 // The runtime's end of the channel to the new process, and the processes to
 // kill and reap if the launch fails.

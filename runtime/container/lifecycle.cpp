@@ -13,7 +13,6 @@
 #include <optional>
 
 #include "hooks/hooks.hpp"
-#include "runtime/cgroup/drivers.hpp"
 #include "runtime/container/seccomp_listener.hpp"
 #include "runtime/init/sync.hpp"
 #include "runtime/policy/parse_policy.hpp"
@@ -36,8 +35,8 @@ void signal_pidfd(int pidfd, int signal, const std::string& step) {
     fail_errno(step, errno);
 }
 
-void signal_all(const ContainerRecord& r, int signal) {
-  if (!r.cgroup.empty()) load_cgroups(r.cgroup)->signal_all(signal);
+void signal_all(const CgroupDrivers& cgroups, const ContainerRecord& r, int signal) {
+  if (!r.cgroup.empty()) cgroups.load(r.cgroup)->signal_all(signal);
 }
 
 // The init is not our child: wait on its pidfd, which becomes readable when it exits.
@@ -66,15 +65,15 @@ void wait_until_empty(const CgroupManager& cgroup, const std::string& id) {
   fail("wait for container " + id + " to exit", "processes remain in its cgroup 10 seconds after SIGKILL");
 }
 
-void kill_and_wait(const ContainerRecord& r) {
+void kill_and_wait(const CgroupDrivers& cgroups, const ContainerRecord& r) {
   UniqueFd init = open_init(r);
   if (!init) return;
   // With a pid namespace of its own the kernel kills the rest with the init.
-  if (!r.own_pid_namespace) signal_all(r, SIGKILL);
+  if (!r.own_pid_namespace) signal_all(cgroups, r, SIGKILL);
   signal_pidfd(init.get(), SIGKILL, "kill container " + r.id);
   // A paused container's processes die only when thawed.
   std::unique_ptr<CgroupManager> cgroup;
-  if (!r.cgroup.empty()) cgroup = load_cgroups(r.cgroup);
+  if (!r.cgroup.empty()) cgroup = cgroups.load(r.cgroup);
   if (cgroup) cgroup->thaw();
   wait_for_exit(init.get(), r.id);
   if (cgroup) wait_until_empty(*cgroup, r.id);
@@ -96,14 +95,14 @@ void run_poststop_hooks(const Store& store, const ContainerRecord& r) {
 
 // The init has loaded a filter that notifies: a container whose listener
 // never got the fd would run without its supervisor, so it is stopped.
-void hand_off_listener(const ContainerRecord& r, const spec::Config& config, int fd) {
+void hand_off_listener(const CgroupDrivers& cgroups, const ContainerRecord& r, const spec::Config& config, int fd) {
   if (!config.linux.seccomp) fail("start container " + r.id, "its init sent a seccomp notify fd it has no listener for");
   const spec::Seccomp& s = *config.linux.seccomp;
   try {
     forward_seccomp_listener({s.listenerPath, s.listenerMetadata, r.oci_version, hook_state(r, "created", r.pid), r.pid}, fd);
   } catch (const Failure&) {
     // Stopped before `start` returns, so that its failure reads as stopped.
-    kill_and_wait(r);
+    kill_and_wait(cgroups, r);
     throw;
   }
 }
@@ -120,10 +119,10 @@ policy::Policy stored_policy(const Store& store, const std::string& id) {
                               "policy of container " + id);
 }
 
-void start_created_container(const Store& store, const std::string& id) {
+void start_created_container(const Store& store, const CgroupDrivers& cgroups, const std::string& id) {
   ContainerLock lock = store.lock(id);
   ContainerRecord r = store.load(id);
-  switch (container_status(store, r)) {
+  switch (container_status(store, cgroups, r)) {
     case ContainerStatus::created: break;
     case ContainerStatus::running:
     case ContainerStatus::paused: fail("start container " + id, "it is already running");
@@ -143,21 +142,21 @@ void start_created_container(const Store& store, const std::string& id) {
     if (!reply) throw Failure(reply.error());
     if (reply->type == MsgType::error) throw Failure(reply->error);
     if (reply->type != MsgType::seccomp_listener || !reply->fd) fail("start container " + id, "unexpected message from its init");
-    hand_off_listener(r, config, reply->fd.get());
+    hand_off_listener(cgroups, r, config, reply->fd.get());
   }
 
   run_hooks_warning(config.hooks.poststart, "poststart", hook_state(r, "running", r.pid));
 }
 
-void kill_container(const Store& store, const std::string& id, int signal, bool all) {
+void kill_container(const Store& store, const CgroupDrivers& cgroups, const std::string& id, int signal, bool all) {
   ContainerRecord r = store.load(id);
-  ContainerStatus status = container_status(store, r);
+  ContainerStatus status = container_status(store, cgroups, r);
   if (status == ContainerStatus::stopped || status == ContainerStatus::creating)
     fail("kill container " + id, "container not running");
   UniqueFd init = open_init(r);
   if (!init) fail("kill container " + id, "container not running");
   const std::string step = "send signal " + std::to_string(signal) + " to container " + id;
-  if (all) signal_all(r, signal);
+  if (all) signal_all(cgroups, r, signal);
   signal_pidfd(init.get(), signal, step);
 }
 
@@ -173,11 +172,11 @@ struct Found {
   std::vector<std::string> unknown;  // what delete cannot tell, and why
 };
 
-Found find_container(const Store& store, const std::string& id) {
+Found find_container(const Store& store, const CgroupDrivers& cgroups, const std::string& id) {
   Found f;
   try {
     f.record = store.load(id);
-    f.status = container_status(store, f.record);
+    f.status = container_status(store, cgroups, f.record);
     f.from_state = f.status != ContainerStatus::creating;
     if (f.from_state) return f;
   } catch (const Failure& e) {
@@ -214,14 +213,14 @@ void free_cgroups(CgroupManager& cgroup, const std::string& id, bool create_died
 
 }  // namespace
 
-void delete_container(const Store& store, const std::string& id, bool force) {
+void delete_container(const Store& store, const CgroupDrivers& cgroups, const std::string& id, bool force) {
   check_container_id(id);
   if (!store.exists(id)) {
     if (force) return;
     fail("container \"" + id + "\"", "does not exist");
   }
   ContainerLock lock = store.lock(id);
-  Found found = find_container(store, id);
+  Found found = find_container(store, cgroups, id);
   const ContainerRecord& r = found.record;
   const ContainerStatus status = found.status;
   if ((status == ContainerStatus::running || status == ContainerStatus::paused) && !force)
@@ -237,10 +236,10 @@ void delete_container(const Store& store, const std::string& id, bool force) {
     }
   };
   // A creating container's create died: holding the lock proves it.
-  if (status != ContainerStatus::stopped) attempt([&] { kill_and_wait(r); });
+  if (status != ContainerStatus::stopped) attempt([&] { kill_and_wait(cgroups, r); });
   attempt([&] { kill_egress_guard(store, id); });
   if (!r.cgroup.empty())
-    attempt([&] { free_cgroups(*load_cgroups(r.cgroup), id, status == ContainerStatus::creating); });
+    attempt([&] { free_cgroups(*cgroups.load(r.cgroup), id, status == ContainerStatus::creating); });
   if (!left.empty()) {
     std::string what;
     for (const auto& l : left) what += (what.empty() ? "" : "; ") + l;
@@ -252,49 +251,50 @@ void delete_container(const Store& store, const std::string& id, bool force) {
   store.remove(id);
 }
 
-ContainerStatus container_status(const Store& store, const ContainerRecord& r) {
-  const std::unique_ptr<CgroupManager> cgroup = r.cgroup.empty() ? nullptr : load_cgroups(r.cgroup);
+ContainerStatus container_status(const Store& store, const CgroupDrivers& cgroups, const ContainerRecord& r) {
+  const std::unique_ptr<CgroupManager> cgroup = r.cgroup.empty() ? nullptr : cgroups.load(r.cgroup);
   return store.status(r, cgroup.get());
 }
 
-std::unique_ptr<CgroupManager> container_cgroup_of(const ContainerRecord& r) {
+std::unique_ptr<CgroupManager> container_cgroup_of(const CgroupDrivers& cgroups, const ContainerRecord& r) {
   if (r.cgroup.empty()) fail("container " + r.id, "has no cgroup");
-  return load_cgroups(r.cgroup);
+  return cgroups.load(r.cgroup);
 }
 
-void pause_container(const Store& store, const std::string& id) {
+void pause_container(const Store& store, const CgroupDrivers& cgroups, const std::string& id) {
   ContainerLock lock = store.lock(id);
   ContainerRecord r = store.load(id);
-  const ContainerStatus status = container_status(store, r);
+  const ContainerStatus status = container_status(store, cgroups, r);
   if (status != ContainerStatus::running && status != ContainerStatus::created)
     fail("pause container " + id, std::string("it is ") + status_name(status));
-  container_cgroup_of(r)->freeze();
+  container_cgroup_of(cgroups, r)->freeze();
 }
 
-void resume_container(const Store& store, const std::string& id) {
+void resume_container(const Store& store, const CgroupDrivers& cgroups, const std::string& id) {
   ContainerLock lock = store.lock(id);
   ContainerRecord r = store.load(id);
-  const ContainerStatus status = container_status(store, r);
+  const ContainerStatus status = container_status(store, cgroups, r);
   if (status != ContainerStatus::paused) fail("resume container " + id, std::string("it is ") + status_name(status));
-  container_cgroup_of(r)->thaw();
+  container_cgroup_of(cgroups, r)->thaw();
 }
 
-std::string container_state_json(const Store& store, const ContainerRecord& r, bool pretty) {
-  const ContainerStatus status = container_status(store, r);
+std::string container_state_json(const Store& store, const CgroupDrivers& cgroups, const ContainerRecord& r,
+                                 bool pretty) {
+  const ContainerStatus status = container_status(store, cgroups, r);
   spec::State st{r.oci_version, r.id, status_name(status), status == ContainerStatus::stopped ? 0 : r.pid,
                  r.bundle, r.annotations, spec::StateDetails{r.rootfs, r.created, r.owner}};
   return spec::state_json(st, pretty);
 }
 
-std::vector<Listed> list_containers(const Store& store) {
+std::vector<Listed> list_containers(const Store& store, const CgroupDrivers& cgroups) {
   std::vector<Listed> out;
   for (const auto& id : store.ids()) {
     Listed l;
     try {
       l.record = store.load(id);
-      const ContainerStatus status = container_status(store, l.record);
+      const ContainerStatus status = container_status(store, cgroups, l.record);
       l.status = status_name(status);
-      l.state_json = container_state_json(store, l.record, false);
+      l.state_json = container_state_json(store, cgroups, l.record, false);
       if (status == ContainerStatus::stopped) l.record.pid = 0;
     } catch (const Failure& f) {
       // One unreadable container must not hide the others, nor be hidden:

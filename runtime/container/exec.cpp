@@ -8,6 +8,7 @@
 #include "runtime/cgroup/warm_up.hpp"
 #include "runtime/container/seccomp_listener.hpp"
 #include "runtime/plan/seccomp_sequence.hpp"
+#include "runtime/policy/confine_process.hpp"
 #include "runtime/util/file_io.hpp"
 #include "runtime/util/log.hpp"
 #include "runtime/util/sealed_exec.hpp"

@@ -9,21 +9,12 @@
 #include <string>
 #include <vector>
 
+#include "runtime/policy/host_gap.hpp"
 #include "runtime/policy/process_origin.hpp"
 #include "runtime/policy/translate_context.hpp"
 #include "spec/config.hpp"
 
 namespace agentrun::policy {
-
-struct HostGap {
-  std::string what;  // "config.json: <field>: <what is left out and why>"
-  // Leaving it out gives the container less isolation than config.json asked
-  // for: an agent policy refuses it (or records it under best-effort), with
-  // these words and what to change.
-  bool lessens_isolation = false;
-  std::string refusal;
-  std::string fix;
-};
 
 std::vector<HostGap> take_out_host_gaps(spec::Config& config, const TranslateContext& host);
 

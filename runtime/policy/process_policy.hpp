@@ -2,7 +2,7 @@
 // What a policy asks of each process of a container, apart from its other
 // rules: the translation applies it to the container's process at create,
 // which stores it (process_policy()) so that every process `exec` starts
-// later is confined the same way (confine_process()) without the policy
+// later is confined the same way (confine_process.hpp) without the policy
 // being read again. The rest of the policy concerns the container as a
 // whole and was decided once, at create.
 
@@ -10,8 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "runtime/plan/plan.hpp"
-#include "runtime/policy/host_gaps.hpp"
+#include "runtime/policy/host_gap.hpp"
 #include "runtime/policy/policy.hpp"
 #include "runtime/policy/process_origin.hpp"
 #include "spec/config.hpp"
@@ -65,10 +64,5 @@ void default_nofile(std::optional<uint64_t> nofile_max, spec::Process& process);
 // Why the process lacks the required no_new_privs, "" when it has it.
 std::string no_new_privileges_shortfall(const spec::Process& process, const ProcessOrigin& origin = {});
 std::string no_new_privileges_fix(const ProcessOrigin& origin = {});
-
-// exec: every step above on `process`, with what create learnt of the host.
-// Throws under strict; returns the warnings.
-std::vector<std::string> confine_process(const ProcessPolicy& policy, spec::Process& process, const HostFacts& host,
-                                         const ProcessOrigin& origin);
 
 }  // namespace agentrun::policy

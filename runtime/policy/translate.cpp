@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <sstream>
 
+#include "runtime/policy/host_gaps.hpp"
 #include "runtime/policy/merge.hpp"
 #include "runtime/policy/process_policy.hpp"
 #include "runtime/util/in_root.hpp"

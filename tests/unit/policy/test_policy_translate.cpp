@@ -11,6 +11,7 @@
 #include "runtime/policy/parse_policy.hpp"
 #include "runtime/policy/policy.hpp"
 #include "runtime/policy/preflight.hpp"
+#include "runtime/policy/confine_process.hpp"
 #include "runtime/policy/process_policy.hpp"
 #include "runtime/policy/select.hpp"
 #include "runtime/policy/translate.hpp"

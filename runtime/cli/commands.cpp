@@ -3,8 +3,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,13 +17,9 @@
 #include "runtime/cgroup/host_layout.hpp"
 #include "runtime/cgroup/report.hpp"
 #include "runtime/cli/default_spec.hpp"
-#include "runtime/cli/exec_process.hpp"
 #include "runtime/cli/features.hpp"
 #include "runtime/cli/update_request.hpp"
-#include "runtime/container/create.hpp"
 #include "runtime/container/egress_log.hpp"
-#include "runtime/container/exec.hpp"
-#include "runtime/container/foreground.hpp"
 #include "runtime/container/lifecycle.hpp"
 #include "runtime/container/ps.hpp"
 #include "runtime/container/store.hpp"
@@ -35,7 +29,6 @@
 #include "runtime/policy/update_limits.hpp"
 #include "runtime/util/file_io.hpp"
 #include "runtime/util/log.hpp"
-#include "runtime/util/unix_socket.hpp"
 #include "spec/error.hpp"
 #include "spec/json_reader.hpp"
 #include "spec/json_write.hpp"
@@ -46,132 +39,26 @@ namespace {
 
 void print(const std::string& s) { std::fwrite(s.data(), 1, s.size(), stdout); }
 
-Store store_of(const CommandLine& cl) {
-  auto it = cl.global.find("root");
-  return Store(it == cl.global.end() ? "/run/agentrun" : it->second);
-}
-
-std::optional<std::string> global_policy(const CommandLine& cl) {
-  auto it = cl.global.find("policy");
-  return it == cl.global.end() ? std::nullopt : std::optional<std::string>(it->second);
-}
-
-CreateRequest create_request(const CommandLine& cl) {
-  CreateRequest r;
-  r.id = cl.args.at(0);
-  r.bundle = cl.value("bundle").value_or(".");
-  r.console_socket = cl.value("console-socket").value_or("");
-  r.pid_file = cl.value("pid-file").value_or("");
-  r.no_pivot = flag_enabled(cl.options, "no-pivot");
-  r.no_new_keyring = flag_enabled(cl.options, "no-new-keyring");
-  r.systemd_cgroup = flag_enabled(cl.global, "systemd-cgroup");
-  r.policy = global_policy(cl);
-  if (auto n = cl.value("preserve-fds")) r.preserve_fds = parse_preserve_fds(*n);
-  if (cl.has("pidfd-socket")) fail("--pidfd-socket", "not supported yet");
-  return r;
-}
-
-// A process that enters a container must not be inspectable from inside
-// it (its memory, its /proc/PID/exe): the init inherits this.
-void not_dumpable() {
-  if (::prctl(PR_SET_DUMPABLE, 0) < 0) fail_errno("make the runtime non-dumpable", errno);
-}
-
-void write_pid_file_if_asked(const CommandLine& cl, pid_t pid) {
-  if (auto path = cl.value("pid-file")) write_pid_file(*path, pid);
-}
-
-// What `run` and `exec` share in the foreground: the runtime relays the
-// terminal itself when no console socket was given.
-struct ForegroundTerminal {
-  UniqueFd ours, theirs;
-  void open_if(bool needed) {
-    if (!needed) return;
-    int pair[2];
-    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) fail_errno("create a terminal socket", errno);
-    ours.reset(pair[0]);
-    theirs.reset(pair[1]);
-  }
-  UniqueFd master(bool terminal) {
-    theirs.reset();
-    if (!terminal || !ours) return UniqueFd();
-    return receive_fd(ours.get()).or_throw();
-  }
-};
-
-int cmd_create(const CommandLine& cl, const Wiring& wiring) {
-  not_dumpable();
-  create_container(store_of(cl), create_request(cl), wiring.cgroups, wiring.container_init);
+int cmd_start(const CommandLine& cl, const CgroupDrivers& cgroups) {
+  start_created_container(store_of(cl), cgroups, cl.args[0]);
   return 0;
 }
 
-int cmd_start(const CommandLine& cl, const Wiring& wiring) {
-  start_created_container(store_of(cl), wiring.cgroups, cl.args[0]);
+int cmd_pause(const CommandLine& cl, const CgroupDrivers& cgroups) {
+  pause_container(store_of(cl), cgroups, cl.args[0]);
   return 0;
 }
 
-int cmd_run(const CommandLine& cl, const Wiring& wiring) {
-  not_dumpable();
-  const Store store = store_of(cl);
-  CreateRequest request = create_request(cl);
-  const bool detach = flag_enabled(cl.options, "detach");
-  ForegroundTerminal tty;
-  tty.open_if(!detach && request.console_socket.empty());
-  request.console_fd = tty.theirs.get();
-  if (!detach) block_forwarded_signals();
-  Created created = create_container(store, request, wiring.cgroups, wiring.container_init);
-  const std::string& id = request.id;
-  UniqueFd master;
-  try {
-    master = tty.master(created.terminal);
-    start_created_container(store, wiring.cgroups, id);
-  } catch (const Failure&) {
-    delete_container(store, wiring.cgroups, id, true);
-    throw;
-  }
-  if (detach) return 0;
-  int code = wait_in_foreground(created.record.pid, std::move(master));
-  if (!flag_enabled(cl.options, "keep")) delete_container(store, wiring.cgroups, id, true);
-  return code;
-}
-
-int cmd_exec(const CommandLine& cl, const Wiring& wiring) {
-  not_dumpable();
-  const ExecTarget target =
-      exec_target(store_of(cl), wiring.cgroups, cl.args[0], flag_enabled(cl.options, "ignore-paused"));
-  const spec::Process process =
-      exec_process(cl, [&target] { return container_process(target.plan, target.plan_file); });
-  ExecOptions options;
-  options.origin = exec_process_origin(cl);
-  options.console_socket = cl.value("console-socket").value_or("");
-  if (auto n = cl.value("preserve-fds")) options.preserve_fds = parse_preserve_fds(*n);
-  const bool detach = flag_enabled(cl.options, "detach");
-  ForegroundTerminal tty;
-  tty.open_if(!detach && options.console_socket.empty() && process.terminal);
-  options.console_fd = tty.theirs.get();
-  if (!detach) block_forwarded_signals();
-  Launched launched = exec_in_container(target, process, options, wiring.exec_init);
-  UniqueFd master = tty.master(process.terminal);
-  write_pid_file_if_asked(cl, launched.pid);
-  if (detach) return 0;
-  return wait_in_foreground(launched.pid, std::move(master));
-}
-
-int cmd_pause(const CommandLine& cl, const Wiring& wiring) {
-  pause_container(store_of(cl), wiring.cgroups, cl.args[0]);
-  return 0;
-}
-
-int cmd_resume(const CommandLine& cl, const Wiring& wiring) {
-  resume_container(store_of(cl), wiring.cgroups, cl.args[0]);
+int cmd_resume(const CommandLine& cl, const CgroupDrivers& cgroups) {
+  resume_container(store_of(cl), cgroups, cl.args[0]);
   return 0;
 }
 
 // `ps`: the host's ps, rows kept for the container's processes (as runc).
-int cmd_ps(const CommandLine& cl, const Wiring& wiring) {
+int cmd_ps(const CommandLine& cl, const CgroupDrivers& cgroups) {
   const Store store = store_of(cl);
   const ContainerRecord r = store.load(cl.args[0]);
-  const std::vector<pid_t> pids = container_cgroup_of(wiring.cgroups, r)->processes();
+  const std::vector<pid_t> pids = container_cgroup_of(cgroups, r)->processes();
   const std::string format = cl.value("format").value_or("table");
   if (format == "json") {
     std::string out = "[";
@@ -186,7 +73,7 @@ int cmd_ps(const CommandLine& cl, const Wiring& wiring) {
   return 0;
 }
 
-int cmd_update(const CommandLine& cl, const Wiring& wiring) {
+int cmd_update(const CommandLine& cl, const CgroupDrivers& cgroups) {
   const Store store = store_of(cl);
   const std::string& id = cl.args[0];
   std::string text;
@@ -195,14 +82,14 @@ int cmd_update(const CommandLine& cl, const Wiring& wiring) {
   const spec::Resources resources = update_resources(cl, text);
   ContainerLock lock = store.lock(id);
   const ContainerRecord r = store.load(id);
-  if (container_status(store, wiring.cgroups, r) == ContainerStatus::stopped) fail("update container " + id, "it is stopped");
+  if (container_status(store, cgroups, r) == ContainerStatus::stopped) fail("update container " + id, "it is stopped");
   // The policy the container was created with, not --policy: its limits are
   // ceilings, and a refusal comes before anything is written.
   const policy::LimitedUpdate limited =
       policy::limit_update(stored_policy(store, id), resources,
                            cl.has("resources") ? policy::UpdateSource::resources_file : policy::UpdateSource::flags);
   for (const auto& warning : limited.warnings) log_message(LogLevel::warning, warning);
-  container_cgroup_of(wiring.cgroups, r)->update(limited.resources);
+  container_cgroup_of(cgroups, r)->update(limited.resources);
   return 0;
 }
 
@@ -222,11 +109,11 @@ void wait_for_interval_or_oom(const CgroupManager& cgroup, uint64_t interval_ms,
 // `events`: one stats record with --stats; otherwise a record every
 // interval and an "oom" event whenever the kernel OOM-killed a process,
 // until the container stops.
-int cmd_events(const CommandLine& cl, const Wiring& wiring) {
+int cmd_events(const CommandLine& cl, const CgroupDrivers& cgroups) {
   const Store store = store_of(cl);
   const std::string& id = cl.args[0];
   const ContainerRecord r = store.load(id);
-  const auto cgroup = container_cgroup_of(wiring.cgroups, r);
+  const auto cgroup = container_cgroup_of(cgroups, r);
   if (flag_enabled(cl.options, "stats")) {
     print(cgroup->stats_json(id) + "\n");
     return 0;
@@ -238,7 +125,7 @@ int cmd_events(const CommandLine& cl, const Wiring& wiring) {
   EgressLogTail egress(store.file_path(id, "egress.log"));
   for (;;) {
     const bool running =
-        store.exists(id) && container_status(store, wiring.cgroups, store.load(id)) != ContainerStatus::stopped;
+        store.exists(id) && container_status(store, cgroups, store.load(id)) != ContainerStatus::stopped;
     // Also after the end: the OOM kill may be what ended it.
     for (uint64_t n = cgroup->oom_kill_count(); ooms < n; ++ooms) print("{\"type\":\"oom\",\"id\":\"" + id + "\"}\n");
     for (const auto& line : egress.new_lines())
@@ -251,7 +138,7 @@ int cmd_events(const CommandLine& cl, const Wiring& wiring) {
   return 0;
 }
 
-int cmd_inspect(const CommandLine& cl, const Wiring&) {
+int cmd_inspect(const CommandLine& cl, const CgroupDrivers&) {
   const Store store = store_of(cl);
   const std::string& id = cl.args[0];
   store.load(id);
@@ -269,7 +156,7 @@ int cmd_inspect(const CommandLine& cl, const Wiring&) {
 
 // Every feature with what the host says, then whether the policy's
 // requirements are met here; the exit status says whether it would start.
-int cmd_preflight(const CommandLine& cl, const Wiring&) {
+int cmd_preflight(const CommandLine& cl, const CgroupDrivers&) {
   const std::string format = cl.value("format").value_or("table");
   if (format != "table" && format != "json") fail("preflight --format", "expects table or json, not \"" + format + "\"");
   const auto flag = cl.value("policy") ? cl.value("policy") : global_policy(cl);
@@ -303,25 +190,25 @@ int cmd_preflight(const CommandLine& cl, const Wiring&) {
   return starts ? 0 : 1;
 }
 
-int cmd_state(const CommandLine& cl, const Wiring& wiring) {
+int cmd_state(const CommandLine& cl, const CgroupDrivers& cgroups) {
   const Store store = store_of(cl);
-  print(container_state_json(store, wiring.cgroups, store.load(cl.args[0]), true) + "\n");
+  print(container_state_json(store, cgroups, store.load(cl.args[0]), true) + "\n");
   return 0;
 }
 
-int cmd_kill(const CommandLine& cl, const Wiring& wiring) {
+int cmd_kill(const CommandLine& cl, const CgroupDrivers& cgroups) {
   int signal = SIGTERM;
   if (cl.args.size() > 1) {
     auto s = spec::signal_from_string(cl.args[1]);
     if (!s) fail("kill", "unknown signal \"" + cl.args[1] + "\"");
     signal = *s;
   }
-  kill_container(store_of(cl), wiring.cgroups, cl.args[0], signal, flag_enabled(cl.options, "all"));
+  kill_container(store_of(cl), cgroups, cl.args[0], signal, flag_enabled(cl.options, "all"));
   return 0;
 }
 
-int cmd_delete(const CommandLine& cl, const Wiring& wiring) {
-  delete_container(store_of(cl), wiring.cgroups, cl.args[0], flag_enabled(cl.options, "force"));
+int cmd_delete(const CommandLine& cl, const CgroupDrivers& cgroups) {
+  delete_container(store_of(cl), cgroups, cl.args[0], flag_enabled(cl.options, "force"));
   return 0;
 }
 
@@ -330,11 +217,11 @@ std::string pad(std::string s, size_t width) {
   return s;
 }
 
-int cmd_list(const CommandLine& cl, const Wiring& wiring) {
+int cmd_list(const CommandLine& cl, const CgroupDrivers& cgroups) {
   const Store store = store_of(cl);
   const std::string format = cl.value("format").value_or("table");
   if (format != "table" && format != "json") fail("list --format", "expects table or json, not \"" + format + "\"");
-  const std::vector<Listed> listed = list_containers(store, wiring.cgroups);
+  const std::vector<Listed> listed = list_containers(store, cgroups);
   for (const auto& l : listed)
     if (!l.problem.empty()) log_message(LogLevel::warning, l.problem);
   if (flag_enabled(cl.options, "quiet")) {
@@ -358,7 +245,7 @@ int cmd_list(const CommandLine& cl, const Wiring& wiring) {
   return 0;
 }
 
-int cmd_spec(const CommandLine& cl, const Wiring&) {
+int cmd_spec(const CommandLine& cl, const CgroupDrivers&) {
   const std::string bundle = cl.value("bundle").value_or(".");
   const std::string path = bundle + "/config.json";
   const std::string text = default_spec_json(flag_enabled(cl.options, "rootless"), ::getuid(), ::getgid());
@@ -374,23 +261,32 @@ int cmd_spec(const CommandLine& cl, const Wiring&) {
   return 0;
 }
 
-int cmd_features(const CommandLine&, const Wiring&) {
+int cmd_features(const CommandLine&, const CgroupDrivers&) {
   print(features_json(probe_host()));
   return 0;
 }
 
 }  // namespace
 
-int run_command(const CommandLine& cl, const Wiring& wiring) {
-  static const std::pair<const char*, int (*)(const CommandLine&, const Wiring&)> kCommands[] = {
-      {"create", cmd_create}, {"start", cmd_start},   {"run", cmd_run},   {"state", cmd_state},
-      {"kill", cmd_kill},     {"delete", cmd_delete}, {"list", cmd_list}, {"spec", cmd_spec},
-      {"features", cmd_features}, {"exec", cmd_exec},     {"pause", cmd_pause}, {"resume", cmd_resume},
-      {"ps", cmd_ps},             {"update", cmd_update}, {"events", cmd_events},
-      {"inspect", cmd_inspect},   {"preflight", cmd_preflight},
+Store store_of(const CommandLine& cl) {
+  auto it = cl.global.find("root");
+  return Store(it == cl.global.end() ? "/run/agentrun" : it->second);
+}
+
+std::optional<std::string> global_policy(const CommandLine& cl) {
+  auto it = cl.global.find("policy");
+  return it == cl.global.end() ? std::nullopt : std::optional<std::string>(it->second);
+}
+
+int run_command(const CommandLine& cl, const CgroupDrivers& cgroups) {
+  static const std::pair<const char*, int (*)(const CommandLine&, const CgroupDrivers&)> kCommands[] = {
+      {"start", cmd_start},   {"state", cmd_state},   {"kill", cmd_kill},       {"delete", cmd_delete},
+      {"list", cmd_list},     {"spec", cmd_spec},     {"features", cmd_features}, {"pause", cmd_pause},
+      {"resume", cmd_resume}, {"ps", cmd_ps},         {"update", cmd_update},   {"events", cmd_events},
+      {"inspect", cmd_inspect}, {"preflight", cmd_preflight},
   };
   for (const auto& [name, fn] : kCommands)
-    if (cl.command == name) return fn(cl, wiring);
+    if (cl.command == name) return fn(cl, cgroups);
   fail("unknown command \"" + cl.command + "\"", "see agentrun --help");
 }
 

@@ -21,6 +21,7 @@
 #include "runtime/util/in_root.hpp"
 #include "runtime/util/proc_stat.hpp"
 #include "runtime/util/sealed_exec.hpp"
+#include "runtime/util/text_lines.hpp"
 #include "spec/json_reader.hpp"
 #include "spec/json_write.hpp"
 
@@ -39,12 +40,7 @@ constexpr size_t kMaxLogBytes = size_t{1} << 20;
 
 std::vector<std::string> nameservers(std::string_view text) {
   std::vector<std::string> out;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(pos, end - pos);
-    pos = end + 1;
+  for (std::string_view line : text_lines(text)) {
     if (!line.starts_with("nameserver")) continue;
     line.remove_prefix(10);
     const size_t start = line.find_first_not_of(" \t");
@@ -105,12 +101,7 @@ std::string egress_record(const policy::EgressSetup& setup, const EgressGuardInp
                                                            ", whose guard put the same rules there and answers "
                                                            "its DNS and logs");
   std::vector<std::string> lines;
-  for (size_t pos = 0; pos < setup.ruleset.size();) {
-    size_t end = setup.ruleset.find('\n', pos);
-    if (end == std::string::npos) end = setup.ruleset.size();
-    lines.push_back(setup.ruleset.substr(pos, end - pos));
-    pos = end + 1;
-  }
+  for (std::string_view line : text_lines(setup.ruleset)) lines.emplace_back(line);
   spec::write_string_list(w, "nftables", lines);
   spec::write_number(w, "dnsThroughGuard", setup.dns_proxy);
   if (setup.dns_proxy) {
@@ -196,8 +187,7 @@ EgressGuard::EgressGuard(const Store& store, const ContainerLock& lock, const po
   pid_ = pid;
   ready_ = read_end.release();
   const auto st = read_proc_stat(pid);
-  store.save_file(lock, in.id, "guard.json",
-                  "{\"pid\":" + std::to_string(pid) + ",\"startTime\":" + std::to_string(st ? st->start_time : 0) + "}");
+  store.record_process(lock, in.id, "guard.json", pid, st ? st->start_time : 0);
 }
 
 EgressGuard::~EgressGuard() {
@@ -261,10 +251,8 @@ void kill_egress_guard(const Store& store, const std::string& id) {
   const spec::JsonDocument doc(*text, path);
   const pid_t pid = doc.root().at("pid").i32();
   const uint64_t start_time = doc.root().at("startTime").u64();
-  UniqueFd fd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
-  if (!fd) return;  // gone
-  const auto st = read_proc_stat(pid);
-  if (!st || st->start_time != start_time) return;  // another process now
+  const UniqueFd fd = open_process(pid, start_time);
+  if (!fd) return;  // gone, or another process now
   if (::syscall(SYS_pidfd_send_signal, fd.get(), SIGKILL, nullptr, 0) < 0 && errno != ESRCH)
     fail_errno("kill the egress guard of " + id + " (pid " + std::to_string(pid) + ")", errno);
   pollfd p{fd.get(), POLLIN, 0};

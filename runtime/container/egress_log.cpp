@@ -7,6 +7,7 @@
 #include <rapidjson/document.h>
 
 #include "runtime/util/fd.hpp"
+#include "runtime/util/text_lines.hpp"
 #include "spec/json_write.hpp"
 
 namespace agentrun {
@@ -23,10 +24,8 @@ std::string_view member(const rapidjson::Value& v, const char* key) {
 
 EgressCounts count_egress_log(std::string_view text) {
   EgressCounts c;
-  size_t pos = 0;
-  for (size_t end; (end = text.find('\n', pos)) != std::string_view::npos; pos = end + 1) {
+  for (std::string_view line : text_lines(text, true)) {
     rapidjson::Document d;
-    const std::string_view line = text.substr(pos, end - pos);
     d.Parse(line.data(), line.size());
     if (d.HasParseError() || !d.IsObject()) {
       ++c.unreadable;
@@ -65,10 +64,10 @@ std::vector<std::string> EgressLogTail::new_lines() {
   const ssize_t got = ::pread(fd.get(), chunk.data(), chunk.size(), static_cast<off_t>(offset_));
   if (got <= 0) return out;
   chunk.resize(static_cast<size_t>(got));
-  size_t pos = 0;
-  for (size_t end; (end = chunk.find('\n', pos)) != std::string::npos; pos = end + 1)
-    out.push_back(chunk.substr(pos, end - pos));
-  offset_ += pos;  // a line still being written is read next time
+  for (std::string_view line : text_lines(chunk, true)) {
+    out.emplace_back(line);
+    offset_ += line.size() + 1;  // a line still being written is read next time
+  }
   return out;
 }
 

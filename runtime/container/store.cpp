@@ -141,9 +141,14 @@ ContainerRecord Store::load(const std::string& id) const {
   return r;
 }
 
-void Store::record_init(const ContainerLock& lock, const std::string& id, pid_t pid, uint64_t start_time) const {
-  write_atomically(lock.dir_fd(), dir(id), "init.json",
+void Store::record_process(const ContainerLock& lock, const std::string& id, const std::string& name, pid_t pid,
+                           uint64_t start_time) const {
+  write_atomically(lock.dir_fd(), dir(id), name,
                    "{\"pid\":" + std::to_string(pid) + ",\"startTime\":" + std::to_string(start_time) + "}");
+}
+
+void Store::record_init(const ContainerLock& lock, const std::string& id, pid_t pid, uint64_t start_time) const {
+  record_process(lock, id, "init.json", pid, start_time);
 }
 
 void Store::record_cgroups(const ContainerLock& lock, const std::string& id, const std::string& cgroup_json) const {
@@ -185,13 +190,15 @@ void Store::save_file(const ContainerLock& lock, const std::string& id, const st
   write_atomically(lock.dir_fd(), dir(id), name, text);
 }
 
-UniqueFd open_init(const ContainerRecord& r) {
-  UniqueFd fd(static_cast<int>(::syscall(SYS_pidfd_open, r.pid, 0)));
+UniqueFd open_process(pid_t pid, uint64_t start_time) {
+  UniqueFd fd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
   if (!fd) return fd;
-  auto st = read_proc_stat(r.pid);
-  if (!st || st->start_time != r.start_time) fd.reset();
+  auto st = read_proc_stat(pid);
+  if (!st || st->start_time != start_time) fd.reset();
   return fd;
 }
+
+UniqueFd open_init(const ContainerRecord& r) { return open_process(r.pid, r.start_time); }
 
 ContainerStatus Store::status(const ContainerRecord& r, const CgroupManager* cgroup) const {
   if (r.pid == 0) return ContainerStatus::creating;

@@ -94,6 +94,9 @@ class Store {
   ContainerRecord load(const std::string& id) const;
   void save(const ContainerLock& lock, const ContainerRecord& record) const;
   void record_init(const ContainerLock& lock, const std::string& id, pid_t pid, uint64_t start_time) const;
+  // A process of the container's as init.json records one (guard.json).
+  void record_process(const ContainerLock& lock, const std::string& id, const std::string& name, pid_t pid,
+                      uint64_t start_time) const;
   void record_cgroups(const ContainerLock& lock, const std::string& id, const std::string& cgroup_json) const;
   Acquired acquired(const std::string& id) const;
   // A file of the container's (config.json, policy.json, isolation.json), written atomically.
@@ -112,7 +115,9 @@ class Store {
   std::string root_;
 };
 
-// A pidfd for the container's init, only if the recorded pid still names it.
+// A pidfd for the process, only if `pid` still names the one that started
+// at `start_time`; for the container's init, open_init.
+UniqueFd open_process(pid_t pid, uint64_t start_time);
 UniqueFd open_init(const ContainerRecord& r);
 
 std::string record_json(const ContainerRecord& r);

@@ -1,5 +1,6 @@
 // agentrun-egress CONFIG: the egress guard of one container (issue 15,
-// egress-guard/README.md). Enters the container's network namespace,
+// egress-guard/README.md). Once the runtime says "go" on fd 0, reads
+// CONFIG, enters the container's network namespace,
 // installs the ruleset, opens the DNS proxy and the NFLOG reader, says
 // "ok\n" on fd 3 (or "error: STEP: MESSAGE\n" and exits 1), then serves
 // until killed or until the container's init exits. Started by `create`,
@@ -21,6 +22,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "egress-guard/config.hpp"
@@ -35,6 +37,7 @@
 namespace agentrun::egress {
 namespace {
 
+constexpr int kGoFd = 0;
 constexpr int kStatusFd = 3;
 constexpr off_t kMaxConfig = 16 << 20;
 
@@ -109,19 +112,10 @@ struct Guard {
   std::string shared_with;  // the owner of the rules found in place
 };
 
-void set_up(Guard& g, const char* config_path) {
-  g.config = parse_config(read_config(config_path));
-  if (g.config.init_pid) {
-    // Before anything else: a pid reused after the init's exit must not keep the guard.
-    g.init_fd = static_cast<int>(syscall(SYS_pidfd_open, *g.config.init_pid, 0));
-    if (g.init_fd < 0) fail_errno("init", "pidfd_open " + std::to_string(*g.config.init_pid), errno);
-  }
-  enter_netns(g.config.netns);
-  g.nft = std::make_unique<Nft>();
-  // Containers of a pod share a network namespace: the first one's guard
-  // owns the table, the others' find it there with the same rules.
-  // A container of the same id (restarted in its pod) takes its table back.
-  const auto listed = g.nft->list("list table inet " + g.config.table);
+// Containers of a pod share a network namespace: the first one's guard
+// owns the table, the others' find it there with the same rules. A
+// container of the same id (restarted in its pod) takes its table back.
+void install_over(Guard& g, const std::optional<std::string>& listed) {
   const auto theirs = listed ? table_owner(*listed) : std::nullopt;
   // (The comment keeps an id's first 80 characters.)
   if (listed && !(theirs && theirs->id == g.config.id.substr(0, 80))) {
@@ -138,6 +132,45 @@ void set_up(Guard& g, const char* config_path) {
   // Its own table, from before a restart, is replaced in the same transaction.
   const std::string script = listed ? "delete table inet " + g.config.table + "\n" + g.config.ruleset : g.config.ruleset;
   if (const std::string error = g.nft->run(script); !error.empty()) fail("ruleset", error);
+}
+
+void install(Guard& g) {
+  // Usually the namespace is new: one transaction makes the table, and
+  // fails if the table is there already. Only then is it listed (a ruleset
+  // nft refuses is then tried alone, for nft's message about its lines).
+  if (const auto exclusive = create_table_first(g.config.table, g.config.ruleset))
+    if (g.nft->run(*exclusive).empty()) return;
+  install_over(g, g.nft->list("list table inet " + g.config.table));
+}
+
+// The runtime starts the guard before the container's init exists, so that
+// loading libnftables overlaps its own work. Once the init (and with it the
+// network namespace) exists, it completes CONFIG and says "go" on fd 0; an
+// end of file instead means create failed before that.
+void await_go() {
+  char said[3];
+  size_t got = 0;
+  while (got < sizeof said) {
+    const ssize_t n = read(kGoFd, said + got, sizeof said - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) fail("start", "the runtime went away before the container's init existed");
+    got += static_cast<size_t>(n);
+  }
+  if (std::string_view(said, got) != "go\n") fail("start", "the runtime did not say go on fd 0");
+}
+
+void set_up(Guard& g, const char* config_path) {
+  await_go();
+  g.config = parse_config(read_config(config_path));
+  if (g.config.init_pid) {
+    // Before anything else: a pid reused after the init's exit must not keep the guard.
+    g.init_fd = static_cast<int>(syscall(SYS_pidfd_open, *g.config.init_pid, 0));
+    if (g.init_fd < 0) fail_errno("init", "pidfd_open " + std::to_string(*g.config.init_pid), errno);
+  }
+  enter_netns(g.config.netns);
+  g.nft = std::make_unique<Nft>();
+  install(g);
+  if (!g.shared_with.empty()) return;  // its owner's guard serves the namespace
   if (g.config.log) {
     g.log = std::make_unique<LogFile>(g.config.log->file, g.config.log->max_bytes);
     g.nflog = std::make_unique<NflogSocket>(g.config.log->group, *g.log);

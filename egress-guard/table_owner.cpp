@@ -16,4 +16,10 @@ std::optional<TableOwner> table_owner(const std::string& text) {
   return TableOwner{words.substr(0, space), words.substr(space + 1)};
 }
 
+std::optional<std::string> create_table_first(const std::string& table, const std::string& ruleset) {
+  const auto owner = table_owner(ruleset);
+  if (!owner) return std::nullopt;
+  return "create table inet " + table + " { comment \"agentrun " + owner->id + " " + owner->digest + "\"; }\n" + ruleset;
+}
+
 }  // namespace agentrun::egress

@@ -17,4 +17,10 @@ struct TableOwner {
 // there is none or it is not an owner's.
 std::optional<TableOwner> table_owner(const std::string& text);
 
+// The ruleset as one transaction that fails (EEXIST) when the namespace
+// already holds the table: it is created first, with the ruleset's owner
+// comment (a table made without one keeps none). Nothing when the ruleset
+// names no owner.
+std::optional<std::string> create_table_first(const std::string& table, const std::string& ruleset);
+
 }  // namespace agentrun::egress

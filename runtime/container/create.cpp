@@ -294,6 +294,13 @@ Created create_container(const Store& store, const CreateRequest& request, const
   for (const auto& warning : applied.translation.warnings) log_message(LogLevel::warning, warning);
   bind_copies_without_credentials(store, lock, request.id, applied, config);
   const std::optional<Egress> egress = egress_for(applied, config, rootfs_of(bundle, config), request.id);
+  // The guard loads its libraries while the plan is made and the init
+  // cloned; it puts its rules in the init's network namespace, which exists
+  // once the init does, while the init joins its cgroups and sets up its
+  // mounts. create ends, and the user's program can run, only after both.
+  // An init that fails says why before the guard is waited for.
+  std::optional<EgressGuard> egress_guard;
+  if (egress) egress_guard.emplace(store, lock, request.id);
   PlanOptions options = plan_options(request, bundle);
   options.chroot_without_mount_ns = !policy::has_rules(applied.policy);
   Plan plan = make_plan(config, options, host);
@@ -314,17 +321,12 @@ Created create_container(const Store& store, const CreateRequest& request, const
   if (plan.has_user_namespace()) bind_sources = open_bind_sources(linux_sys(), plan).or_throw();
   LaunchIo io{console ? console.get() : request.console_fd, start_listener.get(), cgroup->birth_dir_fd(), {}};
   for (const auto& fd : bind_sources) io.bind_sources.push_back(fd.get());
-  // The guard puts its rules in the init's network namespace, which exists
-  // once the init does, while the init joins its cgroups and sets up its
-  // mounts; create ends, and the user's program can run, only after both.
-  // An init that fails says why before the guard is asked.
-  std::optional<EgressGuard> egress_guard;
   std::string egress_shared_with;
   const InitRecords records{[&](pid_t pid, uint64_t start_time) {
                               store.record_init(lock, request.id, pid, start_time);
-                              if (egress)
-                                egress_guard.emplace(store, lock, egress->setup,
-                                                     EgressGuardInput{request.id, pid, egress->resolvers});
+                              if (egress_guard)
+                                egress_guard->go(store, lock, egress->setup,
+                                                 EgressGuardInput{request.id, pid, egress->resolvers});
                             },
                             record_cgroups};
   const InitProtocol protocol(init_entry, *cgroup, records, [&] {

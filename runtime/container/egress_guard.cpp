@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -153,15 +154,16 @@ std::vector<std::string> container_resolvers(const spec::Config& config, const s
   return nameservers(*text);
 }
 
-EgressGuard::EgressGuard(const Store& store, const ContainerLock& lock, const policy::EgressSetup& setup,
-                         const EgressGuardInput& in) {
+EgressGuard::EgressGuard(const Store& store, const ContainerLock& lock, const std::string& id) {
   const std::string helper = find_helper_binary(kHelperName, "AGENTRUN_EGRESS_HELPER", installed_binary_path(), kStep);
-  store.save_file(lock, in.id, "egress-guard.json",
-                  egress_guard_config(setup, in, store.file_path(in.id, "egress.log")));
-  const std::string config_path = store.file_path(in.id, "egress-guard.json");
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) < 0) fail_errno(std::string(kStep) + ": pipe to the guard", errno);
-  UniqueFd read_end(fds[0]), write_end(fds[1]);
+  const std::string config_path = store.file_path(id, "egress-guard.json");
+  int status[2], go[2];
+  if (::pipe2(status, O_CLOEXEC) < 0) fail_errno(std::string(kStep) + ": pipe from the guard", errno);
+  UniqueFd read_end(status[0]), write_end(status[1]);
+  // A socket, not a pipe: sending to a guard that died fails without SIGPIPE.
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, go) < 0)
+    fail_errno(std::string(kStep) + ": socket to the guard", errno);
+  UniqueFd go_read(go[0]), go_write(go[1]);
   const pid_t pid = ::fork();
   if (pid < 0) fail_errno(std::string(kStep) + ": fork the guard", errno);
   if (pid == 0) {
@@ -170,12 +172,14 @@ EgressGuard::EgressGuard(const Store& store, const ContainerLock& lock, const po
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    if (::dup2(write_end.get(), 3) < 0) ::_exit(127);
     // Not the runtime's stdout and stderr: a shim reads those until they
-    // close, which would wait for the guard's end. It reports on fd 3 and
-    // logs to its file.
+    // close, which would wait for the guard's end. It hears go on fd 0,
+    // reports on fd 3 and logs to its file.
+    const auto place = [](int fd, int at) { return fd == at ? ::fcntl(fd, F_SETFD, 0) : ::dup2(fd, at); };
     const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-    if (null < 0 || ::dup2(null, 0) < 0 || ::dup2(null, 1) < 0 || ::dup2(null, 2) < 0) ::_exit(127);
+    if (null < 0 || place(go_read.get(), 0) < 0 || place(write_end.get(), 3) < 0 || place(null, 1) < 0 ||
+        place(null, 2) < 0)
+      ::_exit(127);
     ::syscall(SYS_close_range, 4, UINT_MAX, 0);
     char* const argv[] = {const_cast<char*>(helper.c_str()), const_cast<char*>(config_path.c_str()), nullptr};
     char* const envp[] = {const_cast<char*>("PATH=/usr/sbin:/usr/bin:/sbin:/bin"), nullptr};
@@ -186,16 +190,30 @@ EgressGuard::EgressGuard(const Store& store, const ContainerLock& lock, const po
   }
   pid_ = pid;
   ready_ = read_end.release();
+  go_ = go_write.release();
   const auto st = read_proc_stat(pid);
-  store.record_process(lock, in.id, "guard.json", pid, st ? st->start_time : 0);
+  store.record_process(lock, id, "guard.json", pid, st ? st->start_time : 0);
 }
 
 EgressGuard::~EgressGuard() {
-  if (ready_ >= 0) ::close(ready_);
+  for (int fd : {ready_, go_})
+    if (fd >= 0) ::close(fd);
   if (pid_ > 0) {
     ::kill(pid_, SIGKILL);
     ::waitpid(pid_, nullptr, 0);
   }
+}
+
+void EgressGuard::go(const Store& store, const ContainerLock& lock, const policy::EgressSetup& setup,
+                     const EgressGuardInput& in) {
+  store.save_file(lock, in.id, "egress-guard.json",
+                  egress_guard_config(setup, in, store.file_path(in.id, "egress.log")));
+  // A guard that died meanwhile (EPIPE) says why in wait_ready.
+  const ssize_t n = ::send(go_, "go\n", 3, MSG_NOSIGNAL);
+  const int err = errno;
+  ::close(go_);
+  go_ = -1;
+  if (n < 0 && err != EPIPE) fail_errno(std::string(kStep) + ": tell the guard to go", err);
 }
 
 std::string EgressGuard::wait_ready() {

@@ -1,7 +1,7 @@
 #pragma once
 // A container's egress guard (egress-guard/agentrun-egress, docs/policy.md
-// 2.5). create starts it once the init's network namespace exists; it puts
-// the policy's nftables rules there, says "ok" on a pipe, then answers the
+// 2.5). create starts it early and lets it go once the init's network
+// namespace exists; it puts the policy's nftables rules there, says "ok" on a pipe, then answers the
 // container's DNS queries and writes egress.log. It runs as the runtime's
 // child in its own session, outside the container's namespaces and
 // cgroups; delete kills it (its pid and start time are in guard.json). If
@@ -45,15 +45,18 @@ std::vector<std::string> container_resolvers(const spec::Config& config, const s
 
 class EgressGuard {
  public:
-  // Writes egress-guard.json, starts the guard and records it in guard.json;
-  // does not wait for it.
-  EgressGuard(const Store& store, const ContainerLock& lock, const policy::EgressSetup& setup,
-              const EgressGuardInput& in);
+  // Starts the guard and records it in guard.json; it loads its libraries
+  // meanwhile and waits for go().
+  EgressGuard(const Store& store, const ContainerLock& lock, const std::string& id);
   EgressGuard(const EgressGuard&) = delete;
   EgressGuard& operator=(const EgressGuard&) = delete;
   // Kills and reaps it, unless it was released.
   ~EgressGuard();
 
+  // Once the init exists: writes egress-guard.json and lets the guard go;
+  // does not wait for it.
+  void go(const Store& store, const ContainerLock& lock, const policy::EgressSetup& setup,
+          const EgressGuardInput& in);
   // Until the rules are in place; throws the guard's own error. Returns the
   // container whose guard put the same rules in this network namespace
   // before (a pod's containers share one): this guard has then exited.
@@ -64,7 +67,8 @@ class EgressGuard {
 
  private:
   pid_t pid_ = 0;
-  int ready_ = -1;  // the pipe's read end
+  int ready_ = -1;  // the status pipe's read end
+  int go_ = -1;     // the write end of the guard's fd 0
 };
 
 // delete: kills the guard guard.json records, if it is still that process.

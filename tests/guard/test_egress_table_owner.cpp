@@ -18,3 +18,13 @@ BOOST_AUTO_TEST_CASE(anything_else_has_no_owner) {
                            "comment \"agentrun a b"})
     BOOST_TEST(!table_owner(text), text);
 }
+
+BOOST_AUTO_TEST_CASE(the_table_is_created_first_with_the_rulesets_owner) {
+  const std::string ruleset = "table inet agentrun {\n  comment \"agentrun c1 d1\"\n  chain output {\n  }\n}\n";
+  const auto script = agentrun::egress::create_table_first("agentrun", ruleset);
+  BOOST_REQUIRE(script);
+  BOOST_TEST(*script == "create table inet agentrun { comment \"agentrun c1 d1\"; }\n" + ruleset);
+  // Its owner is the ruleset's, so that a later guard finds it.
+  BOOST_TEST(table_owner(script->substr(0, script->find('\n')))->id == "c1");
+  BOOST_TEST(!agentrun::egress::create_table_first("agentrun", "table inet agentrun {\n}\n"));
+}

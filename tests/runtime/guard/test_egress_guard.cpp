@@ -175,6 +175,49 @@ BOOST_AUTO_TEST_CASE(a_ruleset_nft_rejects_is_reported_on_fd_3) {
   BOOST_TEST(guard.wait_exit(5s) == 1);
 }
 
+// The runtime's rulesets name their owner: the table is created first, in
+// the same transaction, so that a namespace holding one already is noticed.
+BOOST_AUTO_TEST_CASE(an_owned_ruleset_nft_rejects_is_reported_and_an_owned_table_is_shared) {
+  TempDir dir("egress");
+  egress_test::Net net;
+  const std::string owned = "table inet agentrun {\n  comment \"agentrun first d1\"\n";
+  test::put_file(dir.path + "/bad.json",
+                 config(net, dir.path + "/egress.log", owned + "  chain output { bogus }\n}\n"));
+  egress_test::Guard bad(dir.path + "/bad.json");
+  const std::string status = bad.status(10s);
+  BOOST_TEST(status.starts_with("error: ruleset: Error: syntax error"), status);
+  BOOST_TEST(bad.wait_exit(5s) == 1);
+
+  const std::string rules = owned + "  chain output {\n    type filter hook output priority 0; policy accept;\n  }\n}\n";
+  test::put_file(dir.path + "/first.json", config(net, dir.path + "/egress.log", rules));
+  egress_test::Guard first(dir.path + "/first.json");
+  BOOST_TEST_REQUIRE(first.status(10s) == "ok\n");
+  // Another container's guard with the same rules (the digest) finds them there.
+  std::string second_config = config(net, dir.path + "/egress2.log", rules);
+  second_config.replace(second_config.find("egress-test"), 11, "second-one!");
+  test::put_file(dir.path + "/second.json", second_config);
+  egress_test::Guard second(dir.path + "/second.json");
+  BOOST_TEST(second.status(10s) == "shared first\n");
+  BOOST_TEST(second.wait_exit(5s) == 0);
+}
+
+// A create that fails before its init exists closes fd 0 without "go".
+BOOST_AUTO_TEST_CASE(without_go_the_guard_leaves_the_namespace_alone) {
+  TempDir dir("egress");
+  egress_test::Net net;
+  test::put_file(dir.path + "/config.json", config(net, dir.path + "/egress.log"));
+  egress_test::Guard guard(dir.path + "/config.json", "");
+  BOOST_TEST(guard.status(10s) == "error: start: the runtime went away before the container's init existed\n");
+  BOOST_TEST(guard.wait_exit(5s) == 1);
+  net.in_container([] {
+    nft_ctx* ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+    nft_ctx_buffer_output(ctx);
+    nft_ctx_buffer_error(ctx);
+    BOOST_TEST(nft_run_cmd_from_buffer(ctx, "list table inet agentrun") != 0);
+    nft_ctx_free(ctx);
+  });
+}
+
 BOOST_AUTO_TEST_CASE(a_namespace_that_is_not_there_is_reported_on_fd_3) {
   TempDir dir("egress");
   test::put_file(dir.path + "/config.json",

@@ -253,20 +253,25 @@ class Net {
   std::vector<pid_t> servers_;
 };
 
-// agentrun-egress CONFIG with fd 3 the write end of a pipe, as `create` starts it.
+// agentrun-egress CONFIG with fd 3 the write end of a pipe, as `create`
+// starts it; `go` is what it reads on fd 0 ("go\n" once create's init exists).
 class Guard {
  public:
-  explicit Guard(const std::string& config) {
-    int p[2];
+  explicit Guard(const std::string& config, const std::string& go = "go\n") {
+    int p[2], g[2];
     BOOST_TEST_REQUIRE(pipe2(p, O_CLOEXEC) == 0);
+    BOOST_TEST_REQUIRE(pipe2(g, O_CLOEXEC) == 0);
+    BOOST_TEST_REQUIRE(write(g[1], go.data(), go.size()) == static_cast<ssize_t>(go.size()));
+    close(g[1]);
     pid_ = fork();
     BOOST_TEST_REQUIRE(pid_ >= 0);
     if (pid_ == 0) {
-      if (dup2(p[1], 3) != 3) _exit(126);
+      if (dup2(g[0], 0) != 0 || dup2(p[1], 3) != 3) _exit(126);
       execl(AGENTRUN_EGRESS_BINARY, "agentrun-egress", config.c_str(), static_cast<char*>(nullptr));
       _exit(127);
     }
     close(p[1]);
+    close(g[0]);
     status_fd_ = p[0];
   }
   ~Guard() {

@@ -5,6 +5,7 @@
 #include <ifaddrs.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <spawn.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -164,30 +165,34 @@ EgressGuard::EgressGuard(const Store& store, const ContainerLock& lock, const st
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, go) < 0)
     fail_errno(std::string(kStep) + ": socket to the guard", errno);
   UniqueFd go_read(go[0]), go_write(go[1]);
-  const pid_t pid = ::fork();
-  if (pid < 0) fail_errno(std::string(kStep) + ": fork the guard", errno);
-  if (pid == 0) {
-    // Its own session: the caller's terminal signals are not its business.
-    ::setsid();
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    // Not the runtime's stdout and stderr: a shim reads those until they
-    // close, which would wait for the guard's end. It hears go on fd 0,
-    // reports on fd 3 and logs to its file.
-    const auto place = [](int fd, int at) { return fd == at ? ::fcntl(fd, F_SETFD, 0) : ::dup2(fd, at); };
-    const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-    if (null < 0 || place(go_read.get(), 0) < 0 || place(write_end.get(), 3) < 0 || place(null, 1) < 0 ||
-        place(null, 2) < 0)
-      ::_exit(127);
-    ::syscall(SYS_close_range, 4, UINT_MAX, 0);
-    char* const argv[] = {const_cast<char*>(helper.c_str()), const_cast<char*>(config_path.c_str()), nullptr};
-    char* const envp[] = {const_cast<char*>("PATH=/usr/sbin:/usr/bin:/sbin:/bin"), nullptr};
-    ::execve(helper.c_str(), argv, envp);
-    const std::string msg = "error: execute " + helper + ": " + errno_text(errno) + "\n";
-    (void)!::write(3, msg.data(), msg.size());
-    ::_exit(127);
-  }
+  // Spawned (vfork and exec), not forked: no copy of the runtime's memory
+  // to make, and no copy-on-write faults after it.
+  // Its own session: the caller's terminal signals are not its business.
+  // Not the runtime's stdout and stderr: a shim reads those until they
+  // close, which would wait for the guard's end. It hears go on fd 0,
+  // reports on fd 3 and logs to its file.
+  posix_spawnattr_t attr;
+  posix_spawn_file_actions_t actions;
+  sigset_t none;
+  sigemptyset(&none);
+  int rc = ::posix_spawnattr_init(&attr);
+  if (rc == 0) rc = ::posix_spawn_file_actions_init(&actions);
+  if (rc != 0) fail_errno(std::string(kStep) + ": start the guard", rc);
+  for (int r : {::posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK),
+                ::posix_spawnattr_setsigmask(&attr, &none),
+                ::posix_spawn_file_actions_adddup2(&actions, go_read.get(), 0),
+                ::posix_spawn_file_actions_adddup2(&actions, write_end.get(), 3),
+                ::posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_RDWR, 0),
+                ::posix_spawn_file_actions_adddup2(&actions, 1, 2),
+                ::posix_spawn_file_actions_addclosefrom_np(&actions, 4)})
+    if (rc == 0) rc = r;
+  char* const argv[] = {const_cast<char*>(helper.c_str()), const_cast<char*>(config_path.c_str()), nullptr};
+  char* const envp[] = {const_cast<char*>("PATH=/usr/sbin:/usr/bin:/sbin:/bin"), nullptr};
+  pid_t pid = 0;
+  if (rc == 0) rc = ::posix_spawn(&pid, helper.c_str(), &actions, &attr, argv, envp);
+  ::posix_spawn_file_actions_destroy(&actions);
+  ::posix_spawnattr_destroy(&attr);
+  if (rc != 0) fail_errno(std::string(kStep) + ": execute " + helper, rc);
   pid_ = pid;
   ready_ = read_end.release();
   go_ = go_write.release();

@@ -5,9 +5,8 @@
 #include <boost/test/unit_test.hpp>
 
 #include <signal.h>
-#include <unistd.h>
-
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <map>
 #include <sstream>
@@ -158,6 +157,27 @@ BOOST_AUTO_TEST_CASE(a_killed_guard_leaves_egress_closed) {
   BOOST_TEST(r["name:allowed.example.com:443"] != "ok");
   BOOST_TEST(r["tcp:10.203.1.1:443"] == kRefused4);
   BOOST_TEST(r["tcp:10.203.1.1:80"] == kRefused4);
+}
+
+// The guard is started before the init and told to go once the init
+// exists: one that fails, or ends without a word, refuses the container,
+// which leaves nothing behind (the sandbox checks).
+BOOST_AUTO_TEST_CASE(a_guard_that_fails_refuses_the_container) {
+  Egress e(R"({"default": "deny"})");
+  const std::vector<std::pair<std::string, std::string>> helpers = {
+      {"#!/bin/sh\nread go\n[ \"$go\" = go ] && echo 'error: ruleset: refused by the test' >&3\nexit 1\n",
+       "network.egress: the egress guard: ruleset: refused by the test"},
+      {"#!/bin/sh\nexit 3\n", "network.egress: the egress guard: it ended with exit status 3 before its rules were in place"}};
+  for (const auto& [script, said] : helpers) {
+    const std::string helper = e.s.dir + "/failing-guard";
+    test::put_file(helper, script);
+    BOOST_TEST_REQUIRE(::chmod(helper.c_str(), 0755) == 0);
+    const test::Output o = e.s.command({"/usr/bin/env", "AGENTRUN_EGRESS_HELPER=" + helper, AGENTRUN_BINARY, "--root",
+                                        e.s.root, "--policy", e.s.policy, "run", "-d", "--bundle", e.s.bundle, "e"});
+    BOOST_TEST(o.code != 0);
+    BOOST_TEST(has(o.err, said), o.err);
+    BOOST_TEST(!test::file_exists(e.s.root + "/e"));
+  }
 }
 
 BOOST_AUTO_TEST_CASE(egress_takes_the_capabilities_that_would_undo_it) {

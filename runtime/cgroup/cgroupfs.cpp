@@ -55,6 +55,7 @@ std::unique_ptr<CgroupfsManager> CgroupfsManager::plan(const CgroupLayout& layou
   cg->mode_ = layout.mode;
   cg->unified_controllers_ = layout.unified_controllers;
   cg->fs_ = std::move(fs);
+  cg->default_path_ = cgroups_path.empty();
   const auto own = [&](const std::string& key) {
     const auto it = own_cgroups.find(key);
     if (it == own_cgroups.end())
@@ -88,18 +89,20 @@ std::string CgroupfsManager::dir_of(const std::string& controller) const {
 }
 
 // Usually only the last level is missing: it is tried first, and the walk
-// goes up only on ENOENT (every mkdir on cgroupfs takes its locks).
-void CgroupfsManager::mkdir_p(const std::string& dir) {
+// goes up only on ENOENT (every mkdir on cgroupfs takes its locks). What it
+// makes is recorded for destroy(), except the default paths' shared
+// "agentrun/" parent (`keep`).
+void CgroupfsManager::mkdir_p(const std::string& dir, bool keep) {
   int err = fs_->make_dir(dir);
-  // A few tries: another container's delete may remove a shared parent meanwhile.
+  // A few tries: another runtime's cleanup may remove a parent meanwhile.
   for (int attempt = 0; err == ENOENT && attempt < 3; ++attempt) {
     const std::string parent = parent_of(dir);
     if (parent.empty() || parent == dir) throw Failure(Error{"cgroup: mkdir " + dir, "", err});
-    mkdir_p(parent);
+    mkdir_p(parent, default_path_ && parent.ends_with("/agentrun"));
     err = fs_->make_dir(dir);
   }
-  if (err == 0) created_.push_back(dir);
-  else if (err != EEXIST) throw Failure(Error{"cgroup: mkdir " + dir, "", err});
+  if (err == 0 && !keep) created_.push_back(dir);
+  else if (err != 0 && err != EEXIST) throw Failure(Error{"cgroup: mkdir " + dir, "", err});
 }
 
 // A v1 cpuset cgroup starts with no cpus and mems, and no task can join it
@@ -119,7 +122,7 @@ void CgroupfsManager::inherit_cpuset(const std::string& leaf) const {
 
 void CgroupfsManager::create() {
   for (const auto& dir : distinct_dirs()) {
-    mkdir_p(dir);
+    mkdir_p(dir, false);
     if (dir == dir_of("cpuset")) inherit_cpuset(dir);
   }
 }
@@ -274,7 +277,7 @@ void CgroupfsManager::remove_tree(const std::string& dir, bool leaf) const {
     }
   }
   if (err == 0 || err == ENOENT) return;
-  // A shared parent such as "agentrun/" may hold other containers.
+  // A parent it made for a cgroupsPath may hold other containers by now.
   if (!leaf && (err == ENOTEMPTY || err == EBUSY || err == EEXIST)) return;
   throw Failure(Error{"cgroup: remove " + dir, "", err});
 }
@@ -290,12 +293,6 @@ void CgroupfsManager::destroy() {
     }
   }
   if (first) throw *first;
-  // The shared "agentrun/" parent of default paths goes with its last
-  // container, whichever created it (it stays while another one is in it).
-  for (const auto& [controller, dir] : dirs_) {
-    const std::string parent = parent_of(dir);
-    if (parent.size() > 9 && parent.compare(parent.size() - 9, 9, "/agentrun") == 0) fs_->remove_dir(parent);
-  }
   created_.clear();
 }
 

@@ -349,10 +349,14 @@ std::vector<std::string> Sandbox::leftovers() const {
     if (cmdline.find(dir) != std::string::npos || environ.find(tag()) != std::string::npos)
       out.push_back("process " + std::to_string(pid) + ": " + cmdline);
   }
-  // Whatever the runtime made below the sandbox's cgroups, and any process still in them.
+  // Whatever the runtime made below the sandbox's cgroups, and any process
+  // still in them; but for the shared agentrun/ that default paths go in,
+  // which stays by design, once empty (the destructor removes it).
   for (const auto& cg : cgroups_) {
     for (const auto& below : cgroups_below(cg))
-      if (std::find(joined_.begin(), joined_.end(), below) == joined_.end()) out.push_back("cgroup " + below);
+      if (std::find(joined_.begin(), joined_.end(), below) == joined_.end() &&
+          !(below == cg + "/agentrun" && cgroups_below(below).empty()))
+        out.push_back("cgroup " + below);
   }
   for (const auto& cg : joined_) {
     std::istringstream procs(read_file(cg + "/cgroup.procs"));

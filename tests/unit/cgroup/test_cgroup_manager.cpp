@@ -97,7 +97,7 @@ BOOST_AUTO_TEST_CASE(v1_lifecycle) {
   BOOST_TEST(cg->dirs().at("name=systemd") == r + "/systemd/agentrun/c1");
 
   cg->create();
-  BOOST_TEST(cg->created().size() == 16u);  // agentrun and agentrun/c1 in eight hierarchies
+  BOOST_TEST(cg->created().size() == 8u);  // agentrun/c1 in eight hierarchies (agentrun/ is shared)
   BOOST_TEST(fs::is_directory(r + "/memory/own/agentrun/c1"));
   // New cpuset levels inherit the parent's cpus and mems.
   BOOST_TEST(read_file(r + "/cpuset/agentrun/cpuset.cpus") == "0-1");
@@ -164,8 +164,11 @@ BOOST_AUTO_TEST_CASE(v1_lifecycle) {
 
   fake->make_dir(mem + "nested");  // made by the container itself
   again->destroy();
-  for (const char* h : {"memory/own", "cpu,cpuacct", "cpuset", "pids", "freezer", "devices", "blkio", "systemd"})
-    BOOST_TEST(!fs::exists(r + "/" + h + "/agentrun"), h);
+  // The shared agentrun/ stays.
+  for (const char* h : {"memory/own", "cpu,cpuacct", "cpuset", "pids", "freezer", "devices", "blkio", "systemd"}) {
+    BOOST_TEST(!fs::exists(r + "/" + h + "/agentrun/c1"), h);
+    BOOST_TEST(fs::is_directory(r + "/" + h + "/agentrun"), h);
+  }
   BOOST_TEST(fs::is_directory(r + "/memory/own"));
 }
 
@@ -178,8 +181,10 @@ BOOST_AUTO_TEST_CASE(v1_shared_parent_and_errors) {
   auto b = CgroupfsManager::plan(layout, kOwnV1, "", "b", fake);
   a->create();
   b->create();
-  BOOST_TEST(b->created().size() == 8u);  // agentrun/ was already there
-  a->destroy();                           // agentrun/ stays: b is in it
+  // The shared agentrun/ is never a container's: a made it, but it is not a's to remove.
+  BOOST_TEST(a->created().size() == 8u);
+  BOOST_TEST(b->created().size() == 8u);
+  a->destroy();
   BOOST_TEST(fs::is_directory(r + "/pids/agentrun/b"));
   BOOST_TEST(!fs::exists(r + "/pids/agentrun/a"));
 
@@ -192,9 +197,9 @@ BOOST_AUTO_TEST_CASE(v1_shared_parent_and_errors) {
   swappiness.memory->swappiness = 10;
   expect_failure([&] { b->apply(swappiness); }, "cgroup memory: write memory.swappiness = 10 in " + r +
                                                    "/memory/own/agentrun/b: no such file or directory");
-  b->destroy();  // the last one out removes agentrun/, though a made it
+  b->destroy();  // agentrun/ stays after the last one, as docker's docker/ does
   BOOST_TEST(!fs::exists(r + "/pids/agentrun/b"));
-  BOOST_TEST(!fs::exists(r + "/pids/agentrun"));
+  BOOST_TEST(fs::is_directory(r + "/pids/agentrun"));
 
   expect_failure([&] { CgroupfsManager::plan(layout, {{"memory", "/"}}, "x", "x", fake); },
                  "cgroup: hierarchy \"blkio\" is mounted but this process's cgroup in it is not in /proc/self/cgroup");

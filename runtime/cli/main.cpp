@@ -94,14 +94,14 @@ int cmd_run(const CommandLine& cl, const CgroupDrivers& cgroups) {
   UniqueFd master;
   try {
     master = tty.master(created.terminal);
-    start_created_container(store, cgroups, id);
+    start_created_container(store, cgroups, id, &created.record);
   } catch (const Failure&) {
     delete_container(store, cgroups, id, true);
     throw;
   }
   if (detach) return 0;
   int code = wait_in_foreground(created.record.pid, std::move(master));
-  if (!flag_enabled(cl.options, "keep")) delete_container(store, cgroups, id, true);
+  if (!flag_enabled(cl.options, "keep")) delete_container(store, cgroups, id, true, &created.record);
   return code;
 }
 

@@ -119,16 +119,19 @@ policy::Policy stored_policy(const Store& store, const std::string& id) {
                               "policy of container " + id);
 }
 
-void start_created_container(const Store& store, const CgroupDrivers& cgroups, const std::string& id) {
+void start_created_container(const Store& store, const CgroupDrivers& cgroups, const std::string& id,
+                             const ContainerRecord* created) {
   ContainerLock lock = store.lock(id);
-  ContainerRecord r = store.load(id);
-  switch (container_status(store, cgroups, r)) {
-    case ContainerStatus::created: break;
-    case ContainerStatus::running:
-    case ContainerStatus::paused: fail("start container " + id, "it is already running");
-    case ContainerStatus::stopped: fail("start container " + id, "it has stopped");
-    case ContainerStatus::creating: fail("start container " + id, "it is still being created");
-  }
+  // Just created by this process (run): the start socket decides, since a
+  // container started or deleted meanwhile has none.
+  const ContainerRecord r = created ? *created : store.load(id);
+  if (!created) switch (container_status(store, cgroups, r)) {
+      case ContainerStatus::created: break;
+      case ContainerStatus::running:
+      case ContainerStatus::paused: fail("start container " + id, "it is already running");
+      case ContainerStatus::stopped: fail("start container " + id, "it has stopped");
+      case ContainerStatus::creating: fail("start container " + id, "it is still being created");
+    }
   const std::string sock = store.start_socket(id);
   SyncChannel conn(connect_unix(sock, SOCK_SEQPACKET, "connect to the container's init"));
   // Once asked, a container is started or failed: it never reads as created again.
@@ -213,14 +216,16 @@ void free_cgroups(CgroupManager& cgroup, const std::string& id, bool create_died
 
 }  // namespace
 
-void delete_container(const Store& store, const CgroupDrivers& cgroups, const std::string& id, bool force) {
+void delete_container(const Store& store, const CgroupDrivers& cgroups, const std::string& id, bool force,
+                      const ContainerRecord* reaped) {
   check_container_id(id);
   if (!store.exists(id)) {
     if (force) return;
     fail("container \"" + id + "\"", "does not exist");
   }
   ContainerLock lock = store.lock(id);
-  Found found = find_container(store, cgroups, id);
+  // A container whose init this process reaped (run) is known, and stopped.
+  Found found = reaped ? Found{*reaped, ContainerStatus::stopped, true, {}, {}} : find_container(store, cgroups, id);
   const ContainerRecord& r = found.record;
   const ContainerStatus status = found.status;
   if ((status == ContainerStatus::running || status == ContainerStatus::paused) && !force)

@@ -5,8 +5,8 @@
 #include <ifaddrs.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <spawn.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -14,7 +14,6 @@
 
 #include <cerrno>
 #include <algorithm>
-#include <climits>
 
 #include "runtime/util/child_process.hpp"
 #include "runtime/util/fd.hpp"

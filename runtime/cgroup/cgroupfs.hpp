@@ -66,7 +66,7 @@ class CgroupfsManager : public CgroupManager {
   std::vector<std::string> created_;  // in creation order
   // Without a linux.cgroupsPath the container's cgroups are <own>/agentrun/ID.
   // That agentrun/ is shared and stays, as docker's docker/ does: making and
-  // removing it with every container cost a start about 0.5 ms (bench/run)
+  // removing it with every container cost a start about 0.6 ms (bench/run)
   // on a v1 host, and an administrator's limits on it would go with it.
   bool default_path_ = false;
   // The OOM announcements watch_oom() asked for: v2's memory.events (poll

@@ -174,9 +174,12 @@ EgressGuard::EgressGuard(const Store& store, const ContainerLock& lock, const st
   posix_spawn_file_actions_t actions;
   sigset_t none;
   sigemptyset(&none);
-  int rc = ::posix_spawnattr_init(&attr);
-  if (rc == 0) rc = ::posix_spawn_file_actions_init(&actions);
-  if (rc != 0) fail_errno(std::string(kStep) + ": start the guard", rc);
+  if (int rc = ::posix_spawnattr_init(&attr); rc != 0) fail_errno(std::string(kStep) + ": start the guard", rc);
+  int rc = ::posix_spawn_file_actions_init(&actions);
+  if (rc != 0) {
+    ::posix_spawnattr_destroy(&attr);
+    fail_errno(std::string(kStep) + ": start the guard", rc);
+  }
   for (int r : {::posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK),
                 ::posix_spawnattr_setsigmask(&attr, &none),
                 ::posix_spawn_file_actions_adddup2(&actions, go_read.get(), 0),

@@ -209,6 +209,20 @@ BOOST_AUTO_TEST_CASE(v1_shared_parent_and_errors) {
 
 // A systemd scope's directories: those systemd made (memory here) and
 // those of a create killed before it recorded any go with the scope.
+// Only the default paths' agentrun/ is shared: parents create made for a
+// cgroupsPath, one named agentrun among them, go with the container.
+BOOST_AUTO_TEST_CASE(parents_made_for_a_cgroups_path_go_with_the_container) {
+  TempDir t("cgroup-test");
+  const std::string r = t.path;
+  auto fake = std::make_shared<FakeCgroupFs>();
+  auto cg = CgroupfsManager::plan(fake_v1(r), kOwnV1, "/team/agentrun/c3", "c3", fake);
+  cg->create();
+  BOOST_TEST(cg->created().size() == 24u);  // team, team/agentrun and the leaf in eight hierarchies
+  cg->destroy();
+  BOOST_TEST(!fs::exists(r + "/pids/team"));
+  BOOST_TEST(!fs::exists(r + "/memory/team"));
+}
+
 BOOST_AUTO_TEST_CASE(owned_leaves_go_though_not_recorded) {
   TempDir t("cgroup-test");
   const std::string r = t.path;

@@ -78,7 +78,7 @@ std::string v2_delegation_gap(const std::string& root, const std::string& dir, c
   }
 }
 
-CgroupLayout detect_cgroup_layout() {
+CgroupLayout detect_cgroup_layout(std::vector<MountInfo>* cgroup_mounts) {
   auto mounts = read_mountinfo();
   if (mounts.empty()) fail("cgroup", "cannot read /proc/self/mountinfo");
   auto layout = parse_cgroup_layout(mounts, "");
@@ -87,6 +87,9 @@ CgroupLayout detect_cgroup_layout() {
     if (!text) throw Failure(std::move(text).error());
     layout = parse_cgroup_layout(mounts, *text);
   }
+  if (cgroup_mounts)
+    for (auto& m : mounts)
+      if (m.fstype == "cgroup" || m.fstype == "cgroup2") cgroup_mounts->push_back(std::move(m));
   return layout;
 }
 

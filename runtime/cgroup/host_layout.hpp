@@ -13,8 +13,9 @@ namespace agentrun {
 
 // Throws Failure when no cgroup file system is mounted.
 CgroupLayout parse_cgroup_layout(const std::vector<MountInfo>& mounts, const std::string& unified_controllers_text);
-// Reads /proc/self/mountinfo and <unified>/cgroup.controllers.
-CgroupLayout detect_cgroup_layout();
+// Reads /proc/self/mountinfo and <unified>/cgroup.controllers. Given
+// `cgroup_mounts`, adds the cgroup and cgroup2 mounts it read there.
+CgroupLayout detect_cgroup_layout(std::vector<MountInfo>* cgroup_mounts = nullptr);
 
 // Fills layout.unified_blocked (cgroup v2 alone): only what the cgroupfs
 // driver's create and preflight need, so exec and the systemd driver do not

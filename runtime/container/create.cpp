@@ -261,7 +261,8 @@ Created create_container(const Store& store, const CreateRequest& request, const
   spec::Config config = spec::parse_config(document.root());
   const HostFacts host = probe_host();
   spec::validate_config(config);
-  CgroupLayout layout = detect_cgroup_layout();
+  std::vector<MountInfo> cgroup_mounts;
+  CgroupLayout layout = detect_cgroup_layout(&cgroup_mounts);
   // A systemd scope is delegated every controller systemd has; the cgroupfs
   // driver's cgroups go beside the runtime's own.
   if (!request.systemd_cgroup) mark_blocked_controllers(layout);
@@ -308,6 +309,7 @@ Created create_container(const Store& store, const CreateRequest& request, const
   policy::complete_plan(plan, applied);
   compile_seccomp_filters(plan, store.root());
   plan.runtime_binary = runtime_binary_id();
+  plan.host_cgroup_mounts = std::move(cgroup_mounts);
   const StoredPlan for_exec{exec_base(plan), policy::process_policy(applied.policy), host,
                             document.root().at("process").json()};
 

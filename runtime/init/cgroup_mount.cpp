@@ -87,12 +87,12 @@ Result<UniqueFd> fresh_mount(Sys& sys, const char* type, const char* key, const 
 
 }  // namespace
 
-Status mount_cgroups(Sys& sys, int target, const MountStep& m, bool own_cgroup_ns, const std::string& own_cgroups) {
+Status mount_cgroups(Sys& sys, int target, const MountStep& m, bool own_cgroup_ns, const std::string& own_cgroups,
+                     const std::vector<MountInfo>& host_mounts) {
   const std::string step = "mount cgroup on " + m.destination;
-  auto mounts = read_mountinfo();
   const auto own = parse_own_cgroups(own_cgroups);
   std::vector<const MountInfo*> v1, v2;
-  for (const auto& mi : mounts) {
+  for (const auto& mi : host_mounts) {
     if (mi.mount_point.compare(0, 14, "/sys/fs/cgroup") != 0) continue;
     if (mi.fstype == "cgroup") v1.push_back(&mi);
     if (mi.fstype == "cgroup2") v2.push_back(&mi);

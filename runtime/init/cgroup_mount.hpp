@@ -13,6 +13,8 @@ namespace agentrun {
 
 // `own_cgroups`: the init's /proc/self/cgroup read before it entered its
 // cgroup namespace, so that the paths are the host's.
-Status mount_cgroups(Sys& sys, int target, const MountStep& m, bool own_cgroup_ns, const std::string& own_cgroups);
+// `host_mounts`: the host's cgroup file systems (Plan::host_cgroup_mounts).
+Status mount_cgroups(Sys& sys, int target, const MountStep& m, bool own_cgroup_ns, const std::string& own_cgroups,
+                     const std::vector<MountInfo>& host_mounts);
 
 }  // namespace agentrun

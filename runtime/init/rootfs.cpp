@@ -15,7 +15,7 @@
 #include "runtime/init/mount_calls.hpp"
 #include "runtime/util/copy_tree.hpp"
 #include "runtime/util/in_root.hpp"
-#include "runtime/util/mountinfo.hpp"
+#include "runtime/util/mount_root.hpp"
 
 namespace agentrun {
 namespace {
@@ -170,7 +170,8 @@ Status mount_one(RootfsSetup& s, const MountStep& m, UniqueFd bind_source) {
       return mount_bind(s, m, std::move(bind_source));
     case MountKind::cgroup: {
       AR_TRY_ASSIGN(UniqueFd target, mount_target(s, m, TargetKind::directory));
-      return mount_cgroups(s.sys, target.get(), m, s.plan.creates(spec::NamespaceType::cgroup), s.own_cgroups);
+      return mount_cgroups(s.sys, target.get(), m, s.plan.creates(spec::NamespaceType::cgroup), s.own_cgroups,
+                           s.plan.host_cgroup_mounts);
     }
     case MountKind::filesystem:
       return mount_filesystem(s, m);
@@ -273,12 +274,12 @@ unsigned long propagation_before_pivot(unsigned long propagation) {
 // stays a slave when the root is to be one, as runc does, so that the host's
 // later mounts still reach it.
 Status make_parent_mount_unshared(Sys& sys, const std::string& rootfs, unsigned long propagation) {
-  auto mounts = read_mountinfo();
-  const MountInfo* parent = mount_containing(mounts, rootfs);
-  if (!parent) return plain_error("find the mount of " + rootfs, "not in /proc/self/mountinfo");
+  AR_TRY_ASSIGN(UniqueFd parent, open_mount_root(rootfs));
   const bool slave = propagation & MS_SLAVE;
-  return sys_status(sys.mount(nullptr, parent->mount_point.c_str(), nullptr, slave ? MS_SLAVE : MS_PRIVATE, nullptr),
-                    "make " + parent->mount_point + (slave ? " a slave mount" : " private") + " for the rootfs");
+  mount_attr attr{};
+  attr.propagation = slave ? MS_SLAVE : MS_PRIVATE;
+  return sys_status(sys.mount_setattr(parent.get(), "", AT_EMPTY_PATH, attr),
+                    "make the mount holding " + rootfs + (slave ? " a slave mount" : " private") + " for the rootfs");
 }
 
 }  // namespace

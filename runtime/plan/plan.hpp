@@ -16,6 +16,7 @@
 #include "runtime/confine/landlock_rules.hpp"
 #include "runtime/confine/mount_options.hpp"
 #include "runtime/confine/seccomp_compile.hpp"
+#include "runtime/util/mount_entry.hpp"
 #include "runtime/util/sys.hpp"
 #include "spec/config.hpp"
 
@@ -151,6 +152,9 @@ struct Plan {
   // The runtime's own binary (device, inode): never the container's program,
   // which would run, and show through /proc/PID/exe, the host's file.
   std::optional<std::pair<dev_t, ino_t>> runtime_binary;
+  // The host's cgroup file systems, as create read them (CgroupLayout): what
+  // a cgroup mount binds, without reading /proc/self/mountinfo again.
+  std::vector<MountInfo> host_cgroup_mounts;
 
   bool creates(spec::NamespaceType t) const;
   bool has_user_namespace() const;

@@ -24,11 +24,6 @@ std::string unescape(std::string_view s) {
   return out;
 }
 
-bool under(const std::string& path, const std::string& dir) {
-  if (dir == "/") return true;
-  return path.compare(0, dir.size(), dir) == 0 && (path.size() == dir.size() || path[dir.size()] == '/');
-}
-
 }  // namespace
 
 std::vector<MountInfo> parse_mountinfo(std::string_view text) {
@@ -54,15 +49,6 @@ std::vector<MountInfo> parse_mountinfo(std::string_view text) {
 std::vector<MountInfo> read_mountinfo() {
   auto text = read_whole_file(AT_FDCWD, "/proc/self/mountinfo");
   return text ? parse_mountinfo(*text) : std::vector<MountInfo>{};
-}
-
-const MountInfo* mount_containing(const std::vector<MountInfo>& mounts, const std::string& path) {
-  const MountInfo* best = nullptr;
-  for (const auto& m : mounts) {
-    if (!under(path, m.mount_point)) continue;
-    if (!best || m.mount_point.size() >= best->mount_point.size()) best = &m;
-  }
-  return best;
 }
 
 }  // namespace agentrun

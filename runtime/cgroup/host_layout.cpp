@@ -1,6 +1,12 @@
 #include "runtime/cgroup/host_layout.hpp"
 
 #include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <optional>
 
 #include <sstream>
 
@@ -78,8 +84,29 @@ std::string v2_delegation_gap(const std::string& root, const std::string& dir, c
   }
 }
 
+bool in_unified_hierarchy_only(const std::string& text) {
+  return text.starts_with("0::") && text.find('\n') + 1 == text.size();
+}
+
+namespace {
+
+// /sys/fs/cgroup as mountinfo would list it, where it is the root of the
+// one cgroup2 hierarchy: only the root cgroup has no cgroup.type (in a
+// cgroup namespace its root is another cgroup, and mountinfo is read).
+std::optional<MountInfo> usual_unified_mount() {
+  auto own = read_whole_file(AT_FDCWD, "/proc/self/cgroup");
+  if (!own || !in_unified_hierarchy_only(*own)) return std::nullopt;
+  struct statfs st {};
+  if (::statfs("/sys/fs/cgroup", &st) != 0 || st.f_type != CGROUP2_SUPER_MAGIC) return std::nullopt;
+  if (::faccessat(AT_FDCWD, "/sys/fs/cgroup/cgroup.type", F_OK, 0) == 0 || errno != ENOENT) return std::nullopt;
+  return MountInfo{0, 0, "/", "/sys/fs/cgroup", "cgroup2", "cgroup2", "rw"};
+}
+
+}  // namespace
+
 CgroupLayout detect_cgroup_layout(std::vector<MountInfo>* cgroup_mounts) {
-  auto mounts = read_mountinfo();
+  auto usual = usual_unified_mount();
+  auto mounts = usual ? std::vector<MountInfo>{*usual} : read_mountinfo();
   if (mounts.empty()) fail("cgroup", "cannot read /proc/self/mountinfo");
   auto layout = parse_cgroup_layout(mounts, "");
   if (!layout.unified.empty()) {

@@ -14,8 +14,13 @@ namespace agentrun {
 // Throws Failure when no cgroup file system is mounted.
 CgroupLayout parse_cgroup_layout(const std::vector<MountInfo>& mounts, const std::string& unified_controllers_text);
 // Reads /proc/self/mountinfo and <unified>/cgroup.controllers. Given
-// `cgroup_mounts`, adds the cgroup and cgroup2 mounts it read there.
+// `cgroup_mounts`, adds the cgroup and cgroup2 mounts it read there. The
+// usual cgroup v2 host needs no mountinfo (whose cost grows with every
+// mount on the host): the caller is in no v1 hierarchy, and /sys/fs/cgroup
+// is a cgroup2 mount of the hierarchy's root.
 CgroupLayout detect_cgroup_layout(std::vector<MountInfo>* cgroup_mounts = nullptr);
+// Whether /proc/self/cgroup (`text`) names the unified hierarchy alone.
+bool in_unified_hierarchy_only(const std::string& text);
 
 // Fills layout.unified_blocked (cgroup v2 alone): only what the cgroupfs
 // driver's create and preflight need, so exec and the systemd driver do not

@@ -1,5 +1,9 @@
 #include <boost/test/unit_test.hpp>
 
+#include <set>
+#include <string>
+#include <vector>
+
 #include "runtime/cgroup/host_layout.hpp"
 #include "runtime/cgroup/path.hpp"
 #include "spec/error.hpp"
@@ -76,9 +80,38 @@ BOOST_AUTO_TEST_CASE(no_cgroups_at_all) {
                  "cgroup: no cgroup file system is mounted");
 }
 
+// Whichever way it was read (the usual v2 host's without mountinfo), the
+// layout and the cgroup mounts are what mountinfo says.
 BOOST_AUTO_TEST_CASE(detects_this_host) {
-  const auto l = detect_cgroup_layout();
+  std::vector<MountInfo> mounts;
+  const auto l = detect_cgroup_layout(&mounts);
   BOOST_TEST((!l.v1.empty() || !l.unified.empty()));
+  const auto listed = read_mountinfo();
+  const auto expected = parse_cgroup_layout(listed, "");
+  BOOST_TEST(cgroup_mode_name(l.mode) == cgroup_mode_name(expected.mode));
+  BOOST_TEST(l.unified == expected.unified);
+  BOOST_TEST((l.v1 == expected.v1));
+  // What a cgroup mount binds: each v1 hierarchy, the first cgroup2 mount.
+  std::set<std::string> seen, used;
+  for (const auto& m : mounts) seen.insert(m.mount_point + " " + m.root + " " + m.fstype);
+  bool unified = false;
+  for (const auto& m : listed) {
+    if (!m.mount_point.starts_with("/sys/fs/cgroup")) continue;
+    if (m.fstype == "cgroup" || (m.fstype == "cgroup2" && !unified))
+      used.insert(m.mount_point + " " + m.root + " " + m.fstype);
+    unified = unified || m.fstype == "cgroup2";
+  }
+  for (const auto& m : used) BOOST_TEST(seen.count(m) == 1u, m);
+}
+
+BOOST_AUTO_TEST_CASE(the_unified_hierarchy_alone) {
+  BOOST_TEST(in_unified_hierarchy_only("0::/user.slice/session-1.scope\n"));
+  BOOST_TEST(in_unified_hierarchy_only("0::/\n"));
+  BOOST_TEST(!in_unified_hierarchy_only("1:name=systemd:/\n0::/\n"));
+  BOOST_TEST(!in_unified_hierarchy_only("0::/\n1:name=systemd:/\n"));
+  BOOST_TEST(!in_unified_hierarchy_only("12:pids:/\n"));
+  BOOST_TEST(!in_unified_hierarchy_only("0::/"));
+  BOOST_TEST(!in_unified_hierarchy_only(""));
 }
 
 BOOST_AUTO_TEST_CASE(proc_self_cgroup) {

@@ -2,8 +2,6 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <ifaddrs.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -20,6 +18,7 @@
 #include "runtime/util/file_io.hpp"
 #include "runtime/util/helper_binary.hpp"
 #include "runtime/util/in_root.hpp"
+#include "runtime/util/interface_addresses.hpp"
 #include "runtime/util/proc_stat.hpp"
 #include "runtime/util/sealed_exec.hpp"
 #include "runtime/util/text_lines.hpp"
@@ -118,23 +117,14 @@ std::string egress_record(const policy::EgressSetup& setup, const EgressGuardInp
 }
 
 std::vector<std::string> host_addresses() {
-  ifaddrs* list = nullptr;
-  if (::getifaddrs(&list) < 0) fail_errno(std::string(kStep) + ": list the host's addresses (host)", errno);
+  auto listed = interface_addresses();
+  if (!listed) fail(std::string(kStep) + ": `host`", listed.error().message());
   std::vector<std::string> out;
-  for (ifaddrs* a = list; a != nullptr; a = a->ifa_next) {
-    if (a->ifa_addr == nullptr) continue;
-    char text[INET6_ADDRSTRLEN];
-    const void* bytes = nullptr;
-    if (a->ifa_addr->sa_family == AF_INET) bytes = &reinterpret_cast<sockaddr_in*>(a->ifa_addr)->sin_addr;
-    else if (a->ifa_addr->sa_family == AF_INET6) bytes = &reinterpret_cast<sockaddr_in6*>(a->ifa_addr)->sin6_addr;
-    else continue;
-    if (::inet_ntop(a->ifa_addr->sa_family, bytes, text, sizeof text) == nullptr) continue;
-    const std::string s = text;
+  for (std::string& a : *listed) {
     // The container's own loopback is its own; link-local has its entry.
-    if (s.starts_with("127.") || s == "::1" || s.starts_with("fe80:")) continue;
-    if (std::find(out.begin(), out.end(), s) == out.end()) out.push_back(s);
+    if (a.starts_with("127.") || a == "::1" || a.starts_with("fe80:")) continue;
+    if (std::find(out.begin(), out.end(), a) == out.end()) out.push_back(std::move(a));
   }
-  ::freeifaddrs(list);
   return out;
 }
 

@@ -1,0 +1,75 @@
+#include "runtime/util/interface_addresses.hpp"
+
+#include <arpa/inet.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "runtime/util/fd.hpp"
+
+namespace agentrun {
+namespace {
+
+constexpr const char* kStep = "list the host's addresses";
+
+// One RTM_NEWADDR: IFA_LOCAL is the interface's own IPv4 address where
+// IFA_ADDRESS is a point-to-point peer's; IPv6 has IFA_ADDRESS alone.
+void add_address(const nlmsghdr* h, std::vector<std::string>& out) {
+  const auto* ifa = static_cast<const ifaddrmsg*>(NLMSG_DATA(h));
+  if (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6) return;
+  const void* local = nullptr;
+  const void* address = nullptr;
+  int left = static_cast<int>(IFA_PAYLOAD(h));
+  for (const rtattr* a = IFA_RTA(ifa); RTA_OK(a, left); a = RTA_NEXT(a, left)) {
+    const size_t want = ifa->ifa_family == AF_INET ? 4 : 16;
+    if (RTA_PAYLOAD(a) < want) continue;
+    if (a->rta_type == IFA_LOCAL) local = RTA_DATA(a);
+    if (a->rta_type == IFA_ADDRESS) address = RTA_DATA(a);
+  }
+  const void* bytes = local ? local : address;
+  char text[INET6_ADDRSTRLEN];
+  if (bytes && ::inet_ntop(ifa->ifa_family, bytes, text, sizeof text)) out.emplace_back(text);
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> interface_addresses() {
+  UniqueFd fd(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
+  if (!fd) return sys_error(std::string(kStep) + ": netlink socket", errno);
+  struct {
+    nlmsghdr header;
+    ifaddrmsg body;
+  } request{};
+  request.header.nlmsg_len = sizeof request;
+  request.header.nlmsg_type = RTM_GETADDR;
+  request.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  request.header.nlmsg_seq = 1;
+  request.body.ifa_family = AF_UNSPEC;
+  sockaddr_nl kernel{};
+  kernel.nl_family = AF_NETLINK;
+  if (::sendto(fd.get(), &request, sizeof request, 0, reinterpret_cast<const sockaddr*>(&kernel), sizeof kernel) < 0)
+    return sys_error(std::string(kStep) + ": send RTM_GETADDR", errno);
+  std::vector<std::string> out;
+  alignas(nlmsghdr) char buf[32768];
+  for (;;) {
+    const ssize_t got = ::recv(fd.get(), buf, sizeof buf, 0);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) return sys_error(std::string(kStep) + ": receive", errno);
+    if (got == 0) return plain_error(kStep, "the dump ended without NLMSG_DONE");
+    int left = static_cast<int>(got);
+    for (const auto* h = reinterpret_cast<const nlmsghdr*>(buf); NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
+      if (h->nlmsg_seq != request.header.nlmsg_seq) continue;
+      if (h->nlmsg_type == NLMSG_DONE) return out;
+      if (h->nlmsg_type == NLMSG_ERROR) {
+        const auto* e = static_cast<const nlmsgerr*>(NLMSG_DATA(h));
+        return sys_error(std::string(kStep) + ": RTM_GETADDR", e->error < 0 ? -e->error : EPROTO);
+      }
+      if (h->nlmsg_type == RTM_NEWADDR) add_address(h, out);
+    }
+  }
+}
+
+}  // namespace agentrun

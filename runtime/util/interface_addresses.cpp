@@ -6,7 +6,7 @@
 #include <sys/socket.h>
 
 #include <cerrno>
-#include <cstring>
+#include <optional>
 
 #include "runtime/util/fd.hpp"
 
@@ -34,9 +34,9 @@ void add_address(const nlmsghdr* h, std::vector<std::string>& out) {
   if (bytes && ::inet_ntop(ifa->ifa_family, bytes, text, sizeof text)) out.emplace_back(text);
 }
 
-}  // namespace
-
-Result<std::vector<std::string>> interface_addresses() {
+// One dump; nullopt when the kernel marks it interrupted (an address came
+// or went meanwhile), which may have left one out.
+Result<std::optional<std::vector<std::string>>> dump_addresses() {
   UniqueFd fd(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
   if (!fd) return sys_error(std::string(kStep) + ": netlink socket", errno);
   struct {
@@ -53,16 +53,20 @@ Result<std::vector<std::string>> interface_addresses() {
   if (::sendto(fd.get(), &request, sizeof request, 0, reinterpret_cast<const sockaddr*>(&kernel), sizeof kernel) < 0)
     return sys_error(std::string(kStep) + ": send RTM_GETADDR", errno);
   std::vector<std::string> out;
+  bool interrupted = false;
   alignas(nlmsghdr) char buf[32768];
   for (;;) {
-    const ssize_t got = ::recv(fd.get(), buf, sizeof buf, 0);
+    // MSG_TRUNC: the reply's whole length, so that a cut one is an error, never a shorter list.
+    const ssize_t got = ::recv(fd.get(), buf, sizeof buf, MSG_TRUNC);
     if (got < 0 && errno == EINTR) continue;
     if (got < 0) return sys_error(std::string(kStep) + ": receive", errno);
     if (got == 0) return plain_error(kStep, "the dump ended without NLMSG_DONE");
+    if (static_cast<size_t>(got) > sizeof buf) return plain_error(kStep, "a reply does not fit in 32 KiB");
     int left = static_cast<int>(got);
     for (const auto* h = reinterpret_cast<const nlmsghdr*>(buf); NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
       if (h->nlmsg_seq != request.header.nlmsg_seq) continue;
-      if (h->nlmsg_type == NLMSG_DONE) return out;
+      interrupted = interrupted || (h->nlmsg_flags & NLM_F_DUMP_INTR);
+      if (h->nlmsg_type == NLMSG_DONE) return interrupted ? std::nullopt : std::optional(std::move(out));
       if (h->nlmsg_type == NLMSG_ERROR) {
         const auto* e = static_cast<const nlmsgerr*>(NLMSG_DATA(h));
         return sys_error(std::string(kStep) + ": RTM_GETADDR", e->error < 0 ? -e->error : EPROTO);
@@ -70,6 +74,16 @@ Result<std::vector<std::string>> interface_addresses() {
       if (h->nlmsg_type == RTM_NEWADDR) add_address(h, out);
     }
   }
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> interface_addresses() {
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    AR_TRY_ASSIGN(auto dumped, dump_addresses());
+    if (dumped) return std::move(*dumped);
+  }
+  return plain_error(kStep, "the addresses kept changing during five dumps");
 }
 
 }  // namespace agentrun

@@ -256,23 +256,29 @@ std::string EgressGuard::wait_ready() {
   fail(std::string(kStep) + ": the egress guard", reason);
 }
 
-void kill_egress_guard(const Store& store, const std::string& id) {
+KilledGuard kill_egress_guard(const Store& store, const std::string& id) {
   const std::string path = store.file_path(id, "guard.json");
   auto text = read_regular_file(AT_FDCWD, path, 4096, O_NOFOLLOW);
   if (!text) {
-    if (text.error().errnum == ENOENT) return;
+    if (text.error().errnum == ENOENT) return {};
     throw Failure(text.error());
   }
   const spec::JsonDocument doc(*text, path);
   const pid_t pid = doc.root().at("pid").i32();
   const uint64_t start_time = doc.root().at("startTime").u64();
-  const UniqueFd fd = open_process(pid, start_time);
-  if (!fd) return;  // gone, or another process now
+  UniqueFd fd = open_process(pid, start_time);
+  if (!fd) return {};  // gone, or another process now
   if (::syscall(SYS_pidfd_send_signal, fd.get(), SIGKILL, nullptr, 0) < 0 && errno != ESRCH)
     fail_errno("kill the egress guard of " + id + " (pid " + std::to_string(pid) + ")", errno);
-  pollfd p{fd.get(), POLLIN, 0};
+  return KilledGuard(std::move(fd), pid);
+}
+
+void KilledGuard::await_end() {
+  if (!pidfd_) return;
+  pollfd p{pidfd_.get(), POLLIN, 0};
   ::poll(&p, 1, 5000);
-  ::waitpid(pid, nullptr, WNOHANG);  // when it is our child (run)
+  ::waitpid(pid_, nullptr, WNOHANG);
+  pidfd_.reset();
 }
 
 }  // namespace agentrun

@@ -15,6 +15,7 @@
 
 #include "runtime/container/store.hpp"
 #include "runtime/policy/egress_ruleset.hpp"
+#include "runtime/util/fd.hpp"
 #include "spec/config.hpp"
 
 namespace agentrun {
@@ -71,7 +72,22 @@ class EgressGuard {
   int go_ = -1;     // the write end of the guard's fd 0
 };
 
-// delete: kills the guard guard.json records, if it is still that process.
-void kill_egress_guard(const Store& store, const std::string& id);
+// delete: the guard guard.json records, if it is still that process,
+// killed. Its end is awaited apart (await_end), so that delete frees the
+// cgroups while the guard's vCPU wakes to die: the state directory, where
+// the guard writes egress.log, goes only after it.
+class KilledGuard {
+ public:
+  KilledGuard() = default;
+  KilledGuard(UniqueFd pidfd, pid_t pid) : pidfd_(std::move(pidfd)), pid_(pid) {}
+  // Waits (up to 5 s) until it has exited, and reaps it when it is this
+  // process's child (run).
+  void await_end();
+
+ private:
+  UniqueFd pidfd_;
+  pid_t pid_ = 0;
+};
+KilledGuard kill_egress_guard(const Store& store, const std::string& id);
 
 }  // namespace agentrun

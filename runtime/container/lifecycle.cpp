@@ -242,9 +242,11 @@ void delete_container(const Store& store, const CgroupDrivers& cgroups, const st
   };
   // A creating container's create died: holding the lock proves it.
   if (status != ContainerStatus::stopped) attempt([&] { kill_and_wait(cgroups, r); });
-  attempt([&] { kill_egress_guard(store, id); });
+  KilledGuard guard;
+  attempt([&] { guard = kill_egress_guard(store, id); });
   if (!r.cgroup.empty())
     attempt([&] { free_cgroups(*cgroups.load(r.cgroup), id, status == ContainerStatus::creating); });
+  guard.await_end();
   if (!left.empty()) {
     std::string what;
     for (const auto& l : left) what += (what.empty() ? "" : "; ") + l;

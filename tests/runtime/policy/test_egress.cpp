@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/util/proc_stat.hpp"
 #include "support/egress_network.hpp"
 #include "support/files.hpp"
 #include "support/harness.hpp"
@@ -157,6 +158,39 @@ BOOST_AUTO_TEST_CASE(a_killed_guard_leaves_egress_closed) {
   BOOST_TEST(r["name:allowed.example.com:443"] != "ok");
   BOOST_TEST(r["tcp:10.203.1.1:443"] == kRefused4);
   BOOST_TEST(r["tcp:10.203.1.1:80"] == kRefused4);
+}
+
+// delete frees the cgroups while the killed guard dies, and returns only
+// once it has: the state directory it logs to goes after it. A stand-in
+// guard holding 1 GiB takes tens of milliseconds to die, which a delete
+// that did not wait would not outlast.
+BOOST_AUTO_TEST_CASE(delete_returns_once_the_guard_has_ended, *test::needs_tool("python3")) {
+  Egress e(R"({"default": "deny"})");
+  const std::string helper = e.s.dir + "/slow-dying-guard";
+  test::put_file(helper, "#!/bin/sh\nread go\n[ \"$go\" = go ] || exit 1\necho ok >&3\n"
+                         "exec " + test::host::tool("python3").reason +
+                         " -c 'import time; b = b\"x\" * (1 << 30); time.sleep(120)'\n");
+  BOOST_TEST_REQUIRE(::chmod(helper.c_str(), 0755) == 0);
+  const test::Output o = e.s.command({"/usr/bin/env", "AGENTRUN_EGRESS_HELPER=" + helper, AGENTRUN_BINARY, "--root",
+                                      e.s.root, "--policy", e.s.policy, "run", "-d", "--bundle", e.s.bundle, "e"});
+  BOOST_TEST_REQUIRE(o.code == 0, o.err);
+  const std::string record = test::read_file(e.s.root + "/e/guard.json");
+  const int pid = std::stoi(record.substr(record.find(':') + 1));
+  const auto resident = [pid] {
+    std::istringstream status(test::read_file("/proc/" + std::to_string(pid) + "/status"));
+    for (std::string line; std::getline(status, line);)
+      if (line.starts_with("VmRSS:")) return std::stol(line.substr(6));
+    return 0L;
+  };
+  for (int i = 0; i < 300 && resident() < (1L << 20); ++i) ::usleep(100000);
+  const auto before = agentrun::read_proc_stat(pid);
+  BOOST_TEST_REQUIRE((before && resident() >= (1L << 20)), "the stand-in guard holds 1 GiB");
+  BOOST_TEST_REQUIRE(e.s.agentrun({"delete", "--force", "e"}).code == 0);
+  // Gone, or a zombie that its new parent has not reaped yet.
+  const auto after = agentrun::read_proc_stat(pid);
+  BOOST_TEST((!after || after->start_time != before->start_time || after->state == 'Z'),
+             "the guard (pid " << pid << ") was still ending after delete returned");
+  BOOST_TEST(!test::file_exists(e.s.root + "/e"));
 }
 
 // The guard is started before the init and told to go once the init

@@ -90,18 +90,19 @@ int cmd_run(const CommandLine& cl, const CgroupDrivers& cgroups) {
   request.console_fd = tty.theirs.get();
   if (!detach) block_forwarded_signals();
   Created created = create_container(store, request, cgroups, container_init);
+  const KnownContainer known{created.record, created.config};
   const std::string& id = request.id;
   UniqueFd master;
   try {
     master = tty.master(created.terminal);
-    start_created_container(store, cgroups, id, &created.record);
+    start_created_container(store, cgroups, id, &known);
   } catch (const Failure&) {
     delete_container(store, cgroups, id, true);
     throw;
   }
   if (detach) return 0;
   int code = wait_in_foreground(created.record.pid, std::move(master));
-  if (!flag_enabled(cl.options, "keep")) delete_container(store, cgroups, id, true, &created.record);
+  if (!flag_enabled(cl.options, "keep")) delete_container(store, cgroups, id, true, &known);
   return code;
 }
 

@@ -370,6 +370,7 @@ Created create_container(const Store& store, const CreateRequest& request, const
   guard.release();
   cgroup_guard.armed = false;
   if (egress_guard) egress_guard->release();
+  out.config = std::move(config);
   return out;
 }
 

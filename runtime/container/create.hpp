@@ -29,6 +29,9 @@ struct CreateRequest {
 
 struct Created {
   ContainerRecord record;
+  // As the container runs it: the policy applied. Its hooks and its seccomp
+  // listener are those the init and `start` act on.
+  spec::Config config;
   bool terminal = false;  // the process has a terminal
 };
 

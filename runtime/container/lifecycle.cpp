@@ -84,10 +84,18 @@ void run_hooks_warning(const std::vector<spec::Hook>& hooks, const std::string& 
   for (const Error& e : run_every_hook(hooks, kind, state)) log_message(LogLevel::warning, e.message());
 }
 
-void run_poststop_hooks(const Store& store, const ContainerRecord& r) {
+// The config.json `known` holds, else the stored one, kept in `read`.
+const spec::Config& config_of(const Store& store, const std::string& id, const KnownContainer* known,
+                              std::optional<spec::Config>& read) {
+  if (known) return known->config;
+  return read.emplace(stored_config(store, id));
+}
+
+void run_poststop_hooks(const Store& store, const ContainerRecord& r, const KnownContainer* known) {
   // The container is gone either way.
   try {
-    run_hooks_warning(stored_config(store, r.id).hooks.poststop, "poststop", hook_state(r, "stopped", 0));
+    std::optional<spec::Config> read;
+    run_hooks_warning(config_of(store, r.id, known, read).hooks.poststop, "poststop", hook_state(r, "stopped", 0));
   } catch (const Failure& f) {
     log_message(LogLevel::warning, f.what());
   }
@@ -120,11 +128,11 @@ policy::Policy stored_policy(const Store& store, const std::string& id) {
 }
 
 void start_created_container(const Store& store, const CgroupDrivers& cgroups, const std::string& id,
-                             const ContainerRecord* created) {
+                             const KnownContainer* created) {
   ContainerLock lock = store.lock(id);
   // Just created by this process (run): the start socket decides, since a
   // container started or deleted meanwhile has none.
-  const ContainerRecord r = created ? *created : store.load(id);
+  const ContainerRecord r = created ? created->record : store.load(id);
   if (!created) switch (container_status(store, cgroups, r)) {
       case ContainerStatus::created: break;
       case ContainerStatus::running:
@@ -137,7 +145,8 @@ void start_created_container(const Store& store, const CgroupDrivers& cgroups, c
   // Once asked, a container is started or failed: it never reads as created again.
   if (::unlink(sock.c_str()) < 0) fail_errno("remove " + sock, errno);
   conn.send(MsgType::start).or_throw();
-  const spec::Config config = stored_config(store, id);
+  std::optional<spec::Config> read;
+  const spec::Config& config = config_of(store, id, created, read);
   for (;;) {
     auto reply = conn.receive();
     // The connection closes on a successful exec (it is close-on-exec).
@@ -217,7 +226,7 @@ void free_cgroups(CgroupManager& cgroup, const std::string& id, bool create_died
 }  // namespace
 
 void delete_container(const Store& store, const CgroupDrivers& cgroups, const std::string& id, bool force,
-                      const ContainerRecord* reaped) {
+                      const KnownContainer* reaped) {
   check_container_id(id);
   if (!store.exists(id)) {
     if (force) return;
@@ -225,7 +234,8 @@ void delete_container(const Store& store, const CgroupDrivers& cgroups, const st
   }
   ContainerLock lock = store.lock(id);
   // A container whose init this process reaped (run) is known, and stopped.
-  Found found = reaped ? Found{*reaped, ContainerStatus::stopped, true, {}, {}} : find_container(store, cgroups, id);
+  Found found =
+      reaped ? Found{reaped->record, ContainerStatus::stopped, true, {}, {}} : find_container(store, cgroups, id);
   const ContainerRecord& r = found.record;
   const ContainerStatus status = found.status;
   if ((status == ContainerStatus::running || status == ContainerStatus::paused) && !force)
@@ -253,7 +263,7 @@ void delete_container(const Store& store, const CgroupDrivers& cgroups, const st
     fail("delete container " + id, "could not free everything, so its state directory " + store.dir(id) +
                                        " is kept: " + what);
   }
-  if (found.from_state && r.pid != 0) run_poststop_hooks(store, r);
+  if (found.from_state && r.pid != 0) run_poststop_hooks(store, r, reaped);
   if (!found.broken.empty()) log_message(LogLevel::warning, "poststop hooks of container " + id + " not run: " + found.broken);
   store.remove(id);
 }

@@ -20,13 +20,18 @@ spec::Config stored_config(const Store& store, const std::string& id);
 // the floor): what caps its updates.
 policy::Policy stored_policy(const Store& store, const std::string& id);
 
+// A container this process has just created (run): its record, and its
+// config as create applied it (Created). Neither is read again.
+struct KnownContainer {
+  const ContainerRecord& record;
+  const spec::Config& config;
+};
+
 // Releases a created container's init to execute the user's process and
 // runs the poststart hooks. An error from the init (a failing
 // startContainer hook, a failed exec) is thrown with its own message.
-// `created`: the record of a container this process has just created (run),
-// which is then not read again.
 void start_created_container(const Store& store, const CgroupDrivers& cgroups, const std::string& id,
-                             const ContainerRecord* created = nullptr);
+                             const KnownContainer* created = nullptr);
 
 // Sends `signal` to the container's init, or with `all` to every process of
 // the container. The container must be created or running.
@@ -38,10 +43,10 @@ void kill_container(const Store& store, const CgroupDrivers& cgroups, const std:
 // state.json is missing, unreadable or not this container's, what create
 // recorded as it acquired it (Store::acquired) is freed instead. Fails,
 // naming each, when something could not be freed or its record could not
-// be read; the state directory is then kept. `reaped`: the record of a
-// container whose init this process has reaped (run), not read again.
+// be read; the state directory is then kept. `reaped`: a container whose
+// init this process has reaped (run).
 void delete_container(const Store& store, const CgroupDrivers& cgroups, const std::string& id, bool force,
-                      const ContainerRecord* reaped = nullptr);
+                      const KnownContainer* reaped = nullptr);
 
 // The container's status (Store::status), its cgroups asked whether they are frozen.
 ContainerStatus container_status(const Store& store, const CgroupDrivers& cgroups, const ContainerRecord& r);

@@ -442,7 +442,7 @@ BOOST_AUTO_TEST_CASE(rootfs_on_a_shared_mount_does_not_propagate_to_the_host) {
   BOOST_TEST_REQUIRE(::mount(s.rootfs.c_str(), s.rootfs.c_str(), nullptr, MS_BIND, nullptr) == 0);
   BOOST_TEST_REQUIRE(::mount(nullptr, s.rootfs.c_str(), nullptr, MS_SHARED, nullptr) == 0);
   BOOST_TEST_REQUIRE(::symlink(s.dir.c_str(), (s.dir + "/via").c_str()) == 0);
-  for (const std::string root : {std::string("rootfs"), s.dir + "/via/bundle/rootfs"})
+  for (const std::string& root : {std::string("rootfs"), s.dir + "/via/bundle/rootfs"})
     for (const char* propagation : {"private", "slave", "unbindable"}) {
       auto cfg = test::base_config({"echo", "ran"});
       test::set_string(cfg, "/root/path", root);

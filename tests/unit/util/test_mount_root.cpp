@@ -40,7 +40,7 @@ BOOST_AUTO_TEST_CASE(the_mount_root_is_the_mount_point_mountinfo_lists) {
   TempDir dir("mount-root");
   BOOST_TEST_REQUIRE(::mkdir((dir.path + "/a").c_str(), 0755) == 0);
   BOOST_TEST_REQUIRE(::mkdir((dir.path + "/a/b").c_str(), 0755) == 0);
-  for (const std::string path : {std::string("/"), std::string("/proc"), std::string("/proc/self/fd"),
+  for (const std::string& path : {std::string("/"), std::string("/proc"), std::string("/proc/self/fd"),
                                  std::string("/dev"), dir.path, dir.path + "/a/b"}) {
     const std::string expected = listed_mount_point(path);
     BOOST_TEST_REQUIRE(!expected.empty(), path);

@@ -13,7 +13,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <sstream>
 #include <thread>
 
 #include "runtime/cgroup/device_bpf.hpp"
@@ -23,6 +22,7 @@
 #include "runtime/cgroup/writes.hpp"
 #include "runtime/util/file_io.hpp"
 #include "runtime/util/log.hpp"
+#include "runtime/util/text_lines.hpp"
 #include "spec/error.hpp"
 #include "spec/json_reader.hpp"
 #include "spec/json_write.hpp"
@@ -36,8 +36,8 @@ using Clock = std::chrono::steady_clock;
 void sleep_ms(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
 
 bool listed(const std::optional<std::string>& text, const std::string& word) {
-  std::istringstream in(text.value_or(""));
-  for (std::string w; in >> w;)
+  if (!text) return false;
+  for (std::string_view w : text_words(*text))
     if (w == word) return true;
   return false;
 }
@@ -181,8 +181,12 @@ std::vector<pid_t> CgroupfsManager::processes() const {
   std::set<pid_t> pids;
   // A cgroup that is gone holds nothing: systemd removes a scope's once it is empty.
   for (const auto& dir : distinct_dirs()) {
-    std::istringstream in(read_opt(*fs_, dir, "cgroup.procs").value_or(""));
-    for (pid_t p; in >> p;) pids.insert(p);
+    const std::string procs = read_opt(*fs_, dir, "cgroup.procs").value_or("");
+    for (std::string_view w : text_words(procs)) {
+      const auto pid = number_of<pid_t>(w);
+      if (!pid) break;
+      pids.insert(*pid);
+    }
   }
   return {pids.begin(), pids.end()};
 }

@@ -6,8 +6,8 @@
 
 #include <limits>
 #include <memory>
-#include <sstream>
 
+#include "runtime/util/text_lines.hpp"
 #include "spec/error.hpp"
 
 namespace agentrun::cgroup_files {
@@ -54,10 +54,12 @@ void write(CgroupFs& fs, const std::string& controller, const std::string& dir, 
 
 std::map<std::string, uint64_t> key_values(const std::string& text) {
   std::map<std::string, uint64_t> out;
-  std::istringstream in(text);
-  std::string key;
-  uint64_t value;
-  while (in >> key >> value) out[key] = value;
+  const std::vector<std::string_view> w = text_words(text);
+  for (size_t i = 0; i + 1 < w.size(); i += 2) {
+    const auto value = number_of<uint64_t>(w[i + 1]);
+    if (!value) break;
+    out[std::string(w[i])] = *value;
+  }
   return out;
 }
 

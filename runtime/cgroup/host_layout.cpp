@@ -8,9 +8,8 @@
 #include <cerrno>
 #include <optional>
 
-#include <sstream>
-
 #include "runtime/util/file_io.hpp"
+#include "runtime/util/text_lines.hpp"
 #include "spec/error.hpp"
 
 namespace agentrun {
@@ -25,16 +24,9 @@ const std::set<std::string>& v1_controller_names() {
   return names;
 }
 
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  std::string item;
-  std::istringstream in(s);
-  while (std::getline(in, item, sep)) out.push_back(item);
-  return out;
-}
-
 void add_v1_mount(CgroupLayout& layout, const MountInfo& m, bool prefer) {
-  for (const auto& opt : split(m.super_options, ',')) {
+  for (std::string_view field : text_fields(m.super_options, ',')) {
+    const std::string opt(field);
     const bool named = opt.rfind("name=", 0) == 0;
     if (!named && !v1_controller_names().count(opt)) continue;
     // A hierarchy may be mounted several times (bind mounts of subtrees):
@@ -60,8 +52,7 @@ CgroupLayout parse_cgroup_layout(const std::vector<MountInfo>& mounts, const std
     }
   }
   if (layout.v1.empty() && layout.unified.empty()) fail("cgroup", "no cgroup file system is mounted");
-  std::istringstream in(unified_controllers_text);
-  for (std::string c; in >> c;) layout.unified_controllers.insert(c);
+  for (std::string_view c : text_words(unified_controllers_text)) layout.unified_controllers.emplace(c);
   layout.mode = layout.v1.empty() ? CgroupMode::v2 : layout.unified.empty() ? CgroupMode::v1 : CgroupMode::hybrid;
   return layout;
 }
@@ -69,8 +60,8 @@ CgroupLayout parse_cgroup_layout(const std::vector<MountInfo>& mounts, const std
 std::string v2_delegation_gap(const std::string& root, const std::string& dir, const std::string& controller) {
   const auto has = [&](const std::string& d, const char* file) {
     auto text = read_whole_file(AT_FDCWD, d + "/" + file);
-    std::istringstream in(text ? *text : "");
-    for (std::string c; in >> c;)
+    if (!text) return false;
+    for (std::string_view c : text_words(*text))
       if (c == controller) return true;
     return false;
   };
@@ -133,18 +124,17 @@ void mark_blocked_controllers(CgroupLayout& layout) {
 
 std::map<std::string, std::string> parse_proc_cgroup(const std::string& text) {
   std::map<std::string, std::string> out;
-  std::istringstream lines(text);
-  for (std::string line; std::getline(lines, line);) {
+  for (std::string_view line : text_lines(text)) {
     const auto a = line.find(':');
-    const auto b = a == std::string::npos ? a : line.find(':', a + 1);
-    if (b == std::string::npos) continue;
-    const std::string controllers = line.substr(a + 1, b - a - 1);
-    const std::string path = line.substr(b + 1);
+    const auto b = a == std::string_view::npos ? a : line.find(':', a + 1);
+    if (b == std::string_view::npos) continue;
+    const std::string_view controllers = line.substr(a + 1, b - a - 1);
+    const std::string path(line.substr(b + 1));
     if (controllers.empty()) {
       out[""] = path;
       continue;
     }
-    for (const auto& c : split(controllers, ',')) out[c] = path;
+    for (std::string_view c : text_fields(controllers, ',')) out[std::string(c)] = path;
   }
   return out;
 }

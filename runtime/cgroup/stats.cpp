@@ -6,10 +6,10 @@
 #include <rapidjson/writer.h>
 
 #include <limits>
-#include <sstream>
 #include <vector>
 
 #include "runtime/cgroup/files.hpp"
+#include "runtime/util/text_lines.hpp"
 
 namespace agentrun {
 namespace {
@@ -50,8 +50,12 @@ void cpu_stats(Json& w, CgroupFs& fs, const std::string& cpuacct, const std::str
     w.Key("total"), w.Uint64(number(read_opt(fs, cpuacct, "cpuacct.usage")));
     w.Key("percpu");
     w.StartArray();
-    std::istringstream per(read_opt(fs, cpuacct, "cpuacct.usage_percpu").value_or(""));
-    for (uint64_t v; per >> v;) w.Uint64(v);
+    const std::string percpu = read_opt(fs, cpuacct, "cpuacct.usage_percpu").value_or("");
+    for (std::string_view v : text_words(percpu)) {
+      const auto n = number_of<uint64_t>(v);
+      if (!n) break;
+      w.Uint64(*n);
+    }
     w.EndArray();
     // cpuacct.stat counts clock ticks.
     const auto ticks = key_values(read_opt(fs, cpuacct, "cpuacct.stat").value_or(""));
@@ -111,15 +115,25 @@ void io_entries(Json& w, const char* name, const std::vector<IoEntry>& list) {
   w.EndArray();
 }
 
+// "8:0": a device's major and minor number.
+std::optional<std::pair<uint64_t, uint64_t>> device_of(std::string_view word) {
+  const size_t colon = word.find(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  const auto major = number_of<uint64_t>(word.substr(0, colon)), minor = number_of<uint64_t>(word.substr(colon + 1));
+  if (!major || !minor) return std::nullopt;
+  return std::pair(*major, *minor);
+}
+
 // v1 "8:0 Read 4096" lines (the device-less "Total N" line is left out).
 std::vector<IoEntry> v1_io_entries(const std::optional<std::string>& text) {
   std::vector<IoEntry> out;
-  std::istringstream lines(text.value_or(""));
-  for (std::string line; std::getline(lines, line);) {
-    IoEntry e;
-    char colon;
-    std::istringstream f(line);
-    if (f >> e.major >> colon >> e.minor >> e.op >> e.value && colon == ':') out.push_back(e);
+  if (!text) return out;
+  for (std::string_view line : text_lines(*text)) {
+    const std::vector<std::string_view> w = text_words(line);
+    if (w.size() < 3) continue;
+    const auto device = device_of(w[0]);
+    const auto value = number_of<uint64_t>(w[2]);
+    if (device && value) out.push_back({device->first, device->second, std::string(w[1]), *value});
   }
   return out;
 }
@@ -133,17 +147,17 @@ void blkio_stats(Json& w, CgroupFs& fs, const std::string& dir, bool v2) {
     static const std::map<std::string, std::pair<bool, const char*>> keys = {
         {"rbytes", {true, "Read"}}, {"wbytes", {true, "Write"}},   {"dbytes", {true, "Discard"}},
         {"rios", {false, "Read"}},  {"wios", {false, "Write"}},    {"dios", {false, "Discard"}}};
-    std::istringstream lines(read_opt(fs, dir, "io.stat").value_or(""));
-    for (std::string line; std::getline(lines, line);) {
-      std::istringstream f(line);
-      uint64_t major, minor;
-      char colon;
-      if (!(f >> major >> colon >> minor) || colon != ':') continue;
-      for (std::string kv; f >> kv;) {
-        const auto eq = kv.find('=');
-        const auto it = keys.find(kv.substr(0, eq));
-        if (eq == std::string::npos || it == keys.end()) continue;
-        (it->second.first ? bytes : ios).push_back({major, minor, it->second.second, number(kv.substr(eq + 1))});
+    const std::string stat = read_opt(fs, dir, "io.stat").value_or("");
+    for (std::string_view line : text_lines(stat)) {
+      const std::vector<std::string_view> w = text_words(line);
+      const auto device = w.empty() ? std::nullopt : device_of(w[0]);
+      if (!device) continue;
+      for (size_t i = 1; i < w.size(); ++i) {
+        const auto eq = w[i].find('=');
+        const auto it = keys.find(std::string(w[i].substr(0, eq)));
+        if (eq == std::string_view::npos || it == keys.end()) continue;
+        (it->second.first ? bytes : ios)
+            .push_back({device->first, device->second, it->second.second, number(std::string(w[i].substr(eq + 1)))});
       }
     }
   } else {

@@ -3,8 +3,6 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <sstream>
-
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -13,6 +11,7 @@
 #include "runtime/cgroup/systemd_annotations.hpp"
 #include "runtime/cgroup/systemd_client.hpp"
 #include "runtime/util/file_io.hpp"
+#include "runtime/util/text_lines.hpp"
 #include "spec/error.hpp"
 #include "spec/json_write.hpp"
 #include "spec/json_reader.hpp"
@@ -30,10 +29,9 @@ int cached_systemd_version(const std::string& dir) {
   const std::string path = dir + "/.systemd-version";  // dot names are the runtime's own
   if (!dir.empty() && !key.empty())
     if (auto cached = read_whole_file(AT_FDCWD, path)) {
-      std::istringstream in(*cached);
-      std::string cached_key;
-      int version = -1;
-      if (in >> cached_key >> version && cached_key == key && version > 0) return version;
+      const std::vector<std::string_view> w = text_words(*cached);
+      const std::optional<int> version = w.size() >= 2 ? number_of<int>(w[1]) : std::nullopt;
+      if (version && w[0] == key && *version > 0) return *version;
     }
   const int version = systemd_version_number(SystemdClient().probe());
   // Best effort: without the cache the next create asks again.

@@ -6,23 +6,13 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <sstream>
 
 #include "runtime/util/fd.hpp"
 #include "runtime/util/file_io.hpp"
+#include "runtime/util/text_lines.hpp"
 #include "spec/error.hpp"
 
 namespace agentrun {
-namespace {
-
-std::vector<std::string> words(const std::string& line) {
-  std::istringstream in(line);
-  std::vector<std::string> out;
-  for (std::string w; in >> w;) out.push_back(w);
-  return out;
-}
-
-}  // namespace
 
 std::string run_ps(const std::vector<std::string>& args) {
   int out[2];
@@ -48,19 +38,18 @@ std::string run_ps(const std::vector<std::string>& args) {
 }
 
 std::string filter_ps_output(const std::string& output, const std::vector<pid_t>& pids) {
-  std::istringstream lines(output);
-  std::string header;
-  std::getline(lines, header);
-  const auto columns = words(header);
+  const std::vector<std::string_view> lines = text_lines(output);
+  const std::string header(lines.empty() ? std::string_view() : lines[0]);
+  const auto columns = text_words(header);
   const auto pid_column = std::find(columns.begin(), columns.end(), "PID");
   if (pid_column == columns.end()) fail("ps", "its output has no PID column (use options that show it)");
   const size_t index = static_cast<size_t>(pid_column - columns.begin());
   std::string out = header + "\n";
-  for (std::string line; std::getline(lines, line);) {
-    const auto fields = words(line);
+  for (size_t i = 1; i < lines.size(); ++i) {
+    const auto fields = text_words(lines[i]);
     if (fields.size() <= index) continue;
-    const pid_t pid = std::atoi(fields[index].c_str());
-    if (std::find(pids.begin(), pids.end(), pid) != pids.end()) out += line + "\n";
+    const pid_t pid = number_of<pid_t>(fields[index]).value_or(0);
+    if (std::find(pids.begin(), pids.end(), pid) != pids.end()) out += std::string(lines[i]) + "\n";
   }
   return out;
 }

@@ -5,11 +5,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <sstream>
-
 #include "runtime/init/mount_calls.hpp"
 #include "runtime/util/fd.hpp"
 #include "runtime/util/mountinfo.hpp"
+#include "runtime/util/text_lines.hpp"
 
 namespace agentrun {
 namespace {
@@ -19,30 +18,27 @@ struct OwnCgroup {
   std::string path;
 };
 
-std::vector<std::string> split(const std::string& s, char sep) {
+// The non-empty items of a comma-separated list.
+std::vector<std::string> items(std::string_view list) {
   std::vector<std::string> out;
-  std::istringstream in(s);
-  std::string item;
-  while (std::getline(in, item, sep))
-    if (!item.empty()) out.push_back(item);
+  for (std::string_view item : text_fields(list, ','))
+    if (!item.empty()) out.emplace_back(item);
   return out;
 }
 
 std::vector<OwnCgroup> parse_own_cgroups(const std::string& text) {
   std::vector<OwnCgroup> out;
-  std::istringstream lines(text);
-  std::string line;
-  while (std::getline(lines, line)) {
+  for (std::string_view line : text_lines(text)) {
     auto first = line.find(':');
     auto second = line.find(':', first + 1);
     if (first == std::string::npos || second == std::string::npos) continue;
-    out.push_back({split(line.substr(first + 1, second - first - 1), ','), line.substr(second + 1)});
+    out.push_back({items(line.substr(first + 1, second - first - 1)), std::string(line.substr(second + 1))});
   }
   return out;
 }
 
 bool has_option(const std::string& options, const std::string& name) {
-  for (const auto& o : split(options, ','))
+  for (const auto& o : items(options))
     if (o == name) return true;
   return false;
 }
@@ -125,7 +121,7 @@ Status mount_cgroups(Sys& sys, int target, const MountStep& m, bool own_cgroup_n
     AR_TRY_ASSIGN(std::string source, own_directory(*mi, own));
     AR_TRY(bind_hierarchy(sys, top.get(), name, source, m));
     // Co-mounted controllers ("cpu,cpuacct") are reachable by each name.
-    auto parts = split(name, ',');
+    auto parts = items(name);
     for (size_t i = 0; parts.size() > 1 && i < parts.size(); ++i)
       if (::symlinkat(name.c_str(), top.get(), parts[i].c_str()) < 0 && errno != EEXIST)
         return sys_error(step + ": link " + parts[i], errno);

@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <sstream>
 
 #include "hooks/hooks.hpp"
 #include "runtime/confine/landlock.hpp"
@@ -26,6 +25,7 @@
 #include "runtime/util/in_root.hpp"
 #include "runtime/util/procfs.hpp"
 #include "runtime/util/signals.hpp"
+#include "runtime/util/text_lines.hpp"
 #include "spec/state.hpp"
 
 namespace agentrun {
@@ -55,14 +55,9 @@ std::string home_of(uid_t uid) {
   // The image's file: a FIFO or a link to /dev/zero there must not hang the init.
   auto passwd = read_regular_file(AT_FDCWD, "/etc/passwd", kMaxInputBytes);
   if (!passwd) return "/";
-  std::istringstream lines(*passwd);
-  std::string line;
-  while (std::getline(lines, line)) {
-    std::vector<std::string> f;
-    std::istringstream fields(line);
-    std::string item;
-    while (std::getline(fields, item, ':')) f.push_back(item);
-    if (f.size() >= 6 && f[2] == std::to_string(uid)) return f[5].empty() ? "/" : f[5];
+  for (std::string_view line : text_lines(*passwd)) {
+    const std::vector<std::string_view> f = text_fields(line, ':');
+    if (f.size() >= 6 && f[2] == std::to_string(uid)) return f[5].empty() ? "/" : std::string(f[5]);
   }
   return "/";
 }
@@ -227,11 +222,9 @@ Result<std::string> check_executable(const std::string& name, const std::string&
 
 Result<std::string> find_executable(const std::string& name, const std::string& path_env) {
   if (name.find('/') != std::string::npos) return check_executable(name, name);
-  std::istringstream dirs(path_env);
-  std::string dir;
-  while (std::getline(dirs, dir, ':')) {
+  for (std::string_view dir : text_fields(path_env, ':')) {
     if (dir.empty() || dir[0] != '/') continue;  // relative entries would depend on the cwd
-    auto found = check_executable(name, dir + "/" + name);
+    auto found = check_executable(name, std::string(dir) + "/" + name);
     if (found) return found;
   }
   return plain_error("exec: \"" + name + "\"", "executable file not found in $PATH");

@@ -4,7 +4,8 @@
 
 #include <algorithm>
 #include <set>
-#include <sstream>
+
+#include "runtime/util/text_lines.hpp"
 
 namespace agentrun::policy {
 
@@ -68,9 +69,8 @@ bool is_glob(const std::string& pattern) { return pattern.find_first_of("*?[") !
 
 std::vector<std::string> path_components(const std::string& path) {
   std::vector<std::string> out;
-  std::istringstream in(path);
-  for (std::string c; std::getline(in, c, '/');)
-    if (!c.empty()) out.push_back(c);
+  for (std::string_view c : text_fields(path, '/'))
+    if (!c.empty()) out.emplace_back(c);
   return out;
 }
 

@@ -3,7 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <sstream>
+
+#include "runtime/util/text_lines.hpp"
 
 namespace agentrun::policy {
 namespace {
@@ -49,10 +50,10 @@ bool secret_key(const std::string& line) {
 }  // namespace
 
 std::optional<std::string> without_git_credentials(std::string_view config_text) {
-  std::istringstream in{std::string(config_text)};
-  std::string out, line;
+  std::string out;
   bool changed = false;
-  while (std::getline(in, line)) {
+  for (std::string_view text_line : text_lines(config_text)) {
+    const std::string line(text_line);
     std::string kept = secret_key(line) ? line.substr(0, line.find_first_not_of(" \t")) + "# a secret was here (agentrun)"
                                         : without_userinfo(line);
     changed = changed || kept != line;

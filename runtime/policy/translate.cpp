@@ -1,12 +1,12 @@
 #include "runtime/policy/translate.hpp"
 
 #include <algorithm>
-#include <sstream>
 
 #include "runtime/policy/host_gaps.hpp"
 #include "runtime/policy/merge.hpp"
 #include "runtime/policy/process_policy.hpp"
 #include "runtime/util/in_root.hpp"
+#include "runtime/util/text_lines.hpp"
 #include "spec/error.hpp"
 #include "spec/names.hpp"
 
@@ -135,9 +135,8 @@ class Translator {
     out_.deny_exec = fs.denyExec;
     for (const auto& e : c_.process->env)
       if (e.rfind("PATH=", 0) == 0) {
-        std::istringstream dirs(e.substr(5));
-        for (std::string d; std::getline(dirs, d, ':');)
-          if (!d.empty() && d[0] == '/' && !contains(out_.path_dirs, d)) out_.path_dirs.push_back(d);
+        for (std::string_view d : text_fields(std::string_view(e).substr(5), ':'))
+          if (d.starts_with('/') && !contains(out_.path_dirs, std::string(d))) out_.path_dirs.emplace_back(d);
       }
   }
 
@@ -339,12 +338,9 @@ class Translator {
 };
 
 std::string passwd_home(const std::string& passwd, uint32_t uid) {
-  std::istringstream lines(passwd);
-  for (std::string line; std::getline(lines, line);) {
-    std::vector<std::string> f;
-    std::istringstream fields(line);
-    for (std::string item; std::getline(fields, item, ':');) f.push_back(item);
-    if (f.size() >= 6 && f[2] == std::to_string(uid) && !f[5].empty() && f[5][0] == '/') return f[5];
+  for (std::string_view line : text_lines(passwd)) {
+    const std::vector<std::string_view> f = text_fields(line, ':');
+    if (f.size() >= 6 && f[2] == std::to_string(uid) && f[5].starts_with('/')) return std::string(f[5]);
   }
   return "";
 }

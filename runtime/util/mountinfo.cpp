@@ -3,9 +3,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <sstream>
+#include <algorithm>
 
 #include "runtime/util/file_io.hpp"
+#include "runtime/util/text_lines.hpp"
 
 namespace agentrun {
 namespace {
@@ -28,20 +29,15 @@ std::string unescape(std::string_view s) {
 
 std::vector<MountInfo> parse_mountinfo(std::string_view text) {
   std::vector<MountInfo> out;
-  std::istringstream lines{std::string(text)};
-  std::string line;
-  while (std::getline(lines, line)) {
-    std::istringstream f(line);
-    MountInfo m;
-    std::string major_minor, options, field;
-    if (!(f >> m.id >> m.parent >> major_minor >> m.root >> m.mount_point >> options)) continue;
-    while (f >> field && field != "-") {
-    }
-    if (!(f >> m.fstype >> m.source >> m.super_options)) continue;
-    m.root = unescape(m.root);
-    m.mount_point = unescape(m.mount_point);
-    m.source = unescape(m.source);
-    out.push_back(std::move(m));
+  for (std::string_view line : text_lines(text)) {
+    // id parent major:minor root mount-point options [optional fields] - fstype source super-options
+    const std::vector<std::string_view> f = text_words(line);
+    if (f.size() < 6) continue;
+    const auto dash = std::find(f.begin() + 6, f.end(), "-");
+    const auto id = number_of<int>(f[0]), parent = number_of<int>(f[1]);
+    if (!id || !parent || f.end() - dash < 4) continue;
+    out.push_back({*id, *parent, unescape(f[3]), unescape(f[4]), std::string(dash[1]), unescape(dash[2]),
+                   std::string(dash[3])});
   }
   return out;
 }

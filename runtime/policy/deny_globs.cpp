@@ -5,8 +5,6 @@
 #include <algorithm>
 #include <set>
 
-#include "runtime/util/text_lines.hpp"
-
 namespace agentrun::policy {
 
 const std::vector<std::string> kGlobPrunedDirs = {".git", "node_modules"};
@@ -69,8 +67,11 @@ bool is_glob(const std::string& pattern) { return pattern.find_first_of("*?[") !
 
 std::vector<std::string> path_components(const std::string& path) {
   std::vector<std::string> out;
-  for (std::string_view c : text_fields(path, '/'))
-    if (!c.empty()) out.emplace_back(c);
+  for (size_t pos = 0; pos < path.size();) {
+    const size_t end = std::min(path.find('/', pos), path.size());
+    if (end > pos) out.push_back(path.substr(pos, end - pos));
+    pos = end + 1;
+  }
   return out;
 }
 

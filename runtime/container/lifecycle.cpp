@@ -84,7 +84,8 @@ void run_hooks_warning(const std::vector<spec::Hook>& hooks, const std::string& 
   for (const Error& e : run_every_hook(hooks, kind, state)) log_message(LogLevel::warning, e.message());
 }
 
-// The config.json `known` holds, else the stored one, kept in `read`.
+// The config `known` holds (as create applied it), else the stored
+// config.json, parsed into `read`.
 const spec::Config& config_of(const Store& store, const std::string& id, const KnownContainer* known,
                               std::optional<spec::Config>& read) {
   if (known) return known->config;

@@ -40,6 +40,27 @@ Result<Pipes> make_pipes(const std::string& step) {
   return Pipes{UniqueFd(in[0]), UniqueFd(in[1]), UniqueFd(out[0]), UniqueFd(out[1])};
 }
 
+// A child may close its stdin unread, or end first (a hook that never reads
+// the state): the write then fails with EPIPE. Its SIGPIPE, whose default
+// action would end the runtime (or the init running the hook), is held back
+// and taken off.
+ssize_t write_to_child(int fd, const char* data, size_t size) {
+  sigset_t pipe_signal, before;
+  sigemptyset(&pipe_signal);
+  sigaddset(&pipe_signal, SIGPIPE);
+  if (::sigprocmask(SIG_BLOCK, &pipe_signal, &before) < 0) return -1;
+  const ssize_t w = ::write(fd, data, size);
+  const int err = errno;
+  if (w < 0 && err == EPIPE) {
+    const timespec now{};
+    while (::sigtimedwait(&pipe_signal, nullptr, &now) < 0 && errno == EINTR) {
+    }
+  }
+  ::sigprocmask(SIG_SETMASK, &before, nullptr);
+  errno = err;
+  return w;
+}
+
 // Feeds stdin, collects output and waits for the child until `deadline_ms`
 // (0: none). Returns the wait status, or an error after killing it.
 Result<int> supervise(pid_t pid, Pipes& p, const std::string& input, int64_t deadline_ms, size_t max_output,
@@ -80,7 +101,7 @@ Result<int> supervise(pid_t pid, Pipes& p, const std::string& input, int64_t dea
       else output.append(buf, std::min(static_cast<size_t>(r), max_output - std::min(max_output, output.size())));
     }
     if (fds[2].revents) {
-      ssize_t w = ::write(p.stdin_write.get(), input.data() + written, input.size() - written);
+      ssize_t w = write_to_child(p.stdin_write.get(), input.data() + written, input.size() - written);
       if (w > 0) written += static_cast<size_t>(w);
       if (w < 0 && errno != EAGAIN) written = input.size();  // the child closed its stdin
     }

@@ -162,14 +162,14 @@ BOOST_AUTO_TEST_CASE(a_killed_guard_leaves_egress_closed) {
 
 // delete frees the cgroups while the killed guard dies, and returns only
 // once it has: the state directory it logs to goes after it. A stand-in
-// guard holding 1 GiB takes tens of milliseconds to die, which a delete
+// guard holding 256 MiB takes milliseconds to die, which a delete
 // that did not wait would not outlast.
 BOOST_AUTO_TEST_CASE(delete_returns_once_the_guard_has_ended, *test::needs_tool("python3")) {
   Egress e(R"({"default": "deny"})");
   const std::string helper = e.s.dir + "/slow-dying-guard";
   test::put_file(helper, "#!/bin/sh\nread go\n[ \"$go\" = go ] || exit 1\necho ok >&3\n"
                          "exec " + test::host::tool("python3").reason +
-                         " -c 'import time; b = b\"x\" * (1 << 30); time.sleep(120)'\n");
+                         " -c 'import time; b = b\"x\" * (1 << 28); time.sleep(120)'\n");
   BOOST_TEST_REQUIRE(::chmod(helper.c_str(), 0755) == 0);
   const test::Output o = e.s.command({"/usr/bin/env", "AGENTRUN_EGRESS_HELPER=" + helper, AGENTRUN_BINARY, "--root",
                                       e.s.root, "--policy", e.s.policy, "run", "-d", "--bundle", e.s.bundle, "e"});
@@ -182,9 +182,9 @@ BOOST_AUTO_TEST_CASE(delete_returns_once_the_guard_has_ended, *test::needs_tool(
       if (line.starts_with("VmRSS:")) return std::stol(line.substr(6));
     return 0L;
   };
-  for (int i = 0; i < 300 && resident() < (1L << 20); ++i) ::usleep(100000);
+  for (int i = 0; i < 300 && resident() < (1L << 18); ++i) ::usleep(100000);
   const auto before = agentrun::read_proc_stat(pid);
-  BOOST_TEST_REQUIRE((before && resident() >= (1L << 20)), "the stand-in guard holds 1 GiB");
+  BOOST_TEST_REQUIRE((before && resident() >= (1L << 18)), "the stand-in guard holds 256 MiB");
   BOOST_TEST_REQUIRE(e.s.agentrun({"delete", "--force", "e"}).code == 0);
   // Gone, or a zombie that its new parent has not reaped yet.
   const auto after = agentrun::read_proc_stat(pid);

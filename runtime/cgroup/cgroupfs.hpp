@@ -14,6 +14,7 @@
 
 #include "runtime/cgroup/cgroup_fs.hpp"
 #include "runtime/cgroup/manager.hpp"
+#include "runtime/cgroup/oom_kills.hpp"
 #include "runtime/util/fd.hpp"
 
 namespace agentrun {
@@ -73,8 +74,7 @@ class CgroupfsManager : public CgroupManager {
   // says POLLPRI), or an eventfd the kernel signals (v1).
   UniqueFd oom_fd_;
   bool oom_eventfd_ = false;
-  mutable uint64_t last_oom_kills_ = 0;  // the count once the cgroup is gone
-  mutable uint64_t oom_notices_ = 0;     // v1's OOM announcements (wait_for_oom)
+  mutable uint64_t oom_notices_ = 0;  // v1's OOM announcements (wait_for_oom)
   std::shared_ptr<CgroupFs> fs_;
 
  private:
@@ -94,6 +94,8 @@ class CgroupfsV1 final : public CgroupfsManager {
 
  private:
   void apply_v1(const spec::Resources& r) const;
+
+  mutable uint64_t last_oom_kills_ = 0;  // the count once the cgroup is gone
 };
 
 class CgroupfsV2 final : public CgroupfsManager {
@@ -102,10 +104,15 @@ class CgroupfsV2 final : public CgroupfsManager {
   void apply(const spec::Resources& r) override { apply_unified(r); }
   int birth_dir_fd() const override { return dir_fd_.get(); }
   void signal_all(int signal) override;
+  // memory.events of the directory and of its parent (oom_kills.hpp).
+  void watch_oom() override;
   uint64_t oom_kill_count() const override;
+  void wait_for_oom(int timeout_ms) const override;
 
  private:
   UniqueFd dir_fd_;  // the container's directory, for CLONE_INTO_CGROUP
+  UniqueFd parent_events_fd_;
+  mutable OomKills oom_kills_;
 };
 
 }  // namespace agentrun

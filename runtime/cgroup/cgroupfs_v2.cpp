@@ -26,13 +26,36 @@ void CgroupfsV2::signal_all(int signal) {
   CgroupfsManager::signal_all(signal);
 }
 
+void CgroupfsV2::watch_oom() {
+  CgroupfsManager::watch_oom();
+  if (oom_fd_)
+    parent_events_fd_.reset(::open((cgroup_files::parent_of(dir_of("")) + "/memory.events").c_str(), O_RDONLY | O_CLOEXEC));
+}
+
 uint64_t CgroupfsV2::oom_kill_count() const {
   if (!oom_fd_) return cgroup_files::value_of(cgroup_files::read_opt(*fs_, dir_of(""), "memory.events"), "oom_kill");
-  // The cgroup may be gone (ENODEV): the last count read stays.
+  if (oom_kills_.is_gone()) return oom_kills_.kills();
   char buf[512];
+  // The parent before the leaf: a kill between the two reads is in the leaf's.
+  std::optional<uint64_t> parent_kills;
+  if (parent_events_fd_) {
+    const ssize_t n = ::pread(parent_events_fd_.get(), buf, sizeof buf - 1, 0);
+    if (n > 0) parent_kills = cgroup_files::value_of(std::string(buf, static_cast<size_t>(n)), "oom_kill");
+  }
   const ssize_t n = ::pread(oom_fd_.get(), buf, sizeof buf - 1, 0);
-  if (n > 0) last_oom_kills_ = cgroup_files::value_of(std::string(buf, static_cast<size_t>(n)), "oom_kill");
-  return last_oom_kills_;
+  if (n > 0) {
+    const std::string text(buf, static_cast<size_t>(n));
+    oom_kills_.read(cgroup_files::value_of(text, "oom"), cgroup_files::value_of(text, "oom_kill"), parent_kills);
+  } else if (n < 0 && errno == ENODEV) {  // kernfs: the cgroup was removed
+    oom_kills_.gone(parent_kills);
+  }
+  return oom_kills_.kills();
+}
+
+// Once the cgroup is gone nothing more is announced, and poll would return at once.
+void CgroupfsV2::wait_for_oom(int timeout_ms) const {
+  if (oom_kills_.is_gone()) return CgroupManager::wait_for_oom(timeout_ms);
+  CgroupfsManager::wait_for_oom(timeout_ms);
 }
 
 }  // namespace agentrun

@@ -55,8 +55,8 @@ class CgroupManager {
   virtual uint64_t oom_kill_count() const = 0;
   // Asks the kernel to announce OOM kills (v2: memory.events; v1: an
   // eventfd on memory.oom_control), so that wait_for_oom wakes at once: an
-  // OOM kill that empties a systemd scope removes its cgroup moments later
-  // (and with it the count, unless v2's file was open).
+  // OOM kill that empties a systemd scope removes its cgroup moments later,
+  // and with it the count (v2: oom_kills.hpp).
   virtual void watch_oom() {}
   // Returns after `timeout_ms`, or earlier when an OOM kill may have happened.
   virtual void wait_for_oom(int timeout_ms) const;

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 
 #include "support/cgroup_files.hpp"
 #include "support/harness.hpp"
@@ -54,19 +55,31 @@ class Stream {
   bool wait_for_text(const std::string& text, std::chrono::milliseconds timeout) {
     return test::poll_until(
         [&] {
-          pollfd p{fd_, POLLIN, 0};
-          char buf[4096];
-          if (::poll(&p, 1, 20) > 0) {
-            ssize_t n = ::read(fd_, buf, sizeof buf);
-            if (n > 0) out.append(buf, static_cast<size_t>(n));
-          }
+          read_some();
           return out.find(text) != std::string::npos;
         },
         timeout);
   }
+  // Reads until the command closes its output (it ended) or `timeout` passes.
+  bool wait_for_end(std::chrono::milliseconds timeout) {
+    return test::poll_until([&] { return read_some() == 0; }, timeout);
+  }
+  // The end of the output, for a failure's message.
+  std::string tail() const { return out.substr(out.size() > 600 ? out.size() - 600 : 0); }
   std::string out;
 
  private:
+  // What the command wrote within 20 ms, added to `out`: read(2)'s result
+  // (0 at the end of the output), or -1 when nothing came.
+  ssize_t read_some() {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, 20) <= 0) return -1;
+    char buf[4096];
+    const ssize_t n = ::read(fd_, buf, sizeof buf);
+    if (n > 0) out.append(buf, static_cast<size_t>(n));
+    return n;
+  }
+
   pid_t pid_ = -1;
   int fd_ = -1;
 };
@@ -265,19 +278,61 @@ BOOST_AUTO_TEST_CASE(events_stats_ps_and_kill_all,
   BOOST_TEST(s.leftovers().empty());
 }
 
+namespace {
+
+// A shell that fills its memory with 100 MB.
+constexpr char kMemoryBomb[] = "x=$(head -c 100000000 /dev/zero | tr '\\000' a)";
+
+// Runs `script` in a container of 16 MiB, swap included, without a pid
+// namespace, once `events` streams from it; returns that stream. The script's
+// errors go nowhere: the init's word on a killed child ("Killed") would go
+// to a pipe no one reads, and SIGPIPE would end it.
+std::unique_ptr<Stream> events_of_a_memory_bomb(const Sandbox& s, const std::string& id, const std::string& script) {
+  auto cfg = test::base_config({"sh", "-c", "exec 2>/dev/null; while [ ! -e /tmp/go ]; do sleep 0.02; done; " + script});
+  test::set_json(cfg, "/root/readonly", "false");
+  test::set_json(cfg, "/linux/namespaces", R"([{"type": "mount"}, {"type": "ipc"}, {"type": "uts"}])");
+  test::set_json(cfg, "/linux/resources", R"({"memory": {"limit": 16777216, "swap": 16777216}})");
+  run_detached(s, cfg, id);
+  auto events = std::make_unique<Stream>(
+      std::vector<std::string>{AGENTRUN_BINARY, "--root", s.root, "--policy", s.policy, "events", "--interval", "100ms", id});
+  BOOST_TEST_REQUIRE(events->wait_for_text(R"({"type":"stats","id":")" + id + "\"", 10s), events->out);
+  test::run_process({"/bin/touch", s.rootfs + "/tmp/go"});
+  return events;
+}
+
+}  // namespace
+
+// The bomb is a child of the init, and it and its pipeline volunteer
+// (oom_score_adj 1000): a second OOM while the first victim dies would
+// otherwise take the init, the largest process left.
 BOOST_AUTO_TEST_CASE(events_stream_reports_an_oom_kill,
                      *test::needs(test::host::swap_accounting)) {
   Sandbox s;
-  // The memory bomb waits for the test's word, given once `events` streams.
-  auto cfg = test::base_config(
-      {"sh", "-c", "while [ ! -e /tmp/go ]; do sleep 0.02; done; x=$(head -c 100000000 /dev/zero | tr '\\000' a); sleep 60"});
-  test::set_json(cfg, "/linux/namespaces", R"([{"type": "mount"}, {"type": "ipc"}, {"type": "uts"}])");
-  test::set_json(cfg, "/linux/resources", R"({"memory": {"limit": 16777216, "swap": 16777216}})");
-  run_detached(s, cfg, "evo");
-  Stream events({AGENTRUN_BINARY, "--root", s.root, "--policy", s.policy, "events", "--interval", "100ms", "evo"});
-  BOOST_TEST_REQUIRE(events.wait_for_text(R"({"type":"stats","id":"evo")", 10s), events.out);
-  test::run_process({"/bin/touch", s.rootfs + "/tmp/go"});
-  BOOST_TEST(events.wait_for_text(R"({"type":"oom","id":"evo"})", 20s), events.out.substr(0, 300));
+  auto events = events_of_a_memory_bomb(s, "evo",
+                                        std::string("{ echo 1000 > /proc/self/oom_score_adj; ") + kMemoryBomb +
+                                            "; } & wait; echo survived > /tmp/after; sleep 60");
+  BOOST_TEST(events->wait_for_text(R"({"type":"oom","id":"evo"})", 20s), events->tail());
+  // The kill took the bomb, not the container: its init went on.
+  test::wait_for([&] { return test::file_exists(s.rootfs + "/tmp/after"); }, 10s, "the init to go on after the OOM kill");
+  auto state = s.agentrun({"state", "evo"});
+  BOOST_TEST(state.out.find(R"("status": "running")") != std::string::npos, state.out);
+  BOOST_TEST(s.agentrun({"delete", "--force", "evo"}).code == 0);
+  BOOST_TEST(events->wait_for_end(10s), "events goes on after delete: " << events->tail());
+  BOOST_TEST(s.leftovers().empty());
+}
+
+// An OOM kill that takes the init ends the container, and `events` reports
+// it before it ends too. Under the systemd driver, systemd removes the scope
+// with its count within milliseconds: oom_kills.hpp says what events infers
+// then, and unit_test_oom_kills proves it.
+BOOST_AUTO_TEST_CASE(events_reports_the_oom_kill_that_ends_the_container,
+                     *test::needs(test::host::swap_accounting) * test::needs_cgroupfs_driver()) {
+  Sandbox s;
+  auto events = events_of_a_memory_bomb(s, "evi", std::string(kMemoryBomb) + "; sleep 60");
+  BOOST_TEST(events->wait_for_end(20s), events->tail());
+  BOOST_TEST(events->out.find(R"({"type":"oom","id":"evi"})") != std::string::npos, events->tail());
+  BOOST_TEST(s.agentrun({"delete", "evi"}).code == 0);
+  BOOST_TEST(s.leftovers().empty());
 }
 
 BOOST_AUTO_TEST_CASE(cgroups_path_and_bad_resources, *test::needs_cgroup("pids") * test::needs_cgroupfs_driver()) {

@@ -4,6 +4,9 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <optional>
+#include <string>
+
 #include "runtime/cgroup/cgroupfs.hpp"
 #include "runtime/cgroup/files.hpp"
 #include "runtime/util/file_io.hpp"
@@ -32,23 +35,31 @@ void CgroupfsV2::watch_oom() {
     parent_events_fd_.reset(::open((cgroup_files::parent_of(dir_of("")) + "/memory.events").c_str(), O_RDONLY | O_CLOEXEC));
 }
 
+namespace {
+
+// An interface file read again through its open descriptor; nullopt when it
+// cannot be, errno saying why (ENODEV: kernfs, the cgroup was removed).
+std::optional<std::string> read_again(int fd) {
+  char buf[512];
+  const ssize_t n = ::pread(fd, buf, sizeof buf, 0);
+  if (n == 0) errno = 0;
+  if (n <= 0) return std::nullopt;
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+}  // namespace
+
 uint64_t CgroupfsV2::oom_kill_count() const {
   if (!oom_fd_) return cgroup_files::value_of(cgroup_files::read_opt(*fs_, dir_of(""), "memory.events"), "oom_kill");
   if (oom_kills_.is_gone()) return oom_kills_.kills();
-  char buf[512];
   // The parent before the leaf: a kill between the two reads is in the leaf's.
   std::optional<uint64_t> parent_kills;
-  if (parent_events_fd_) {
-    const ssize_t n = ::pread(parent_events_fd_.get(), buf, sizeof buf - 1, 0);
-    if (n > 0) parent_kills = cgroup_files::value_of(std::string(buf, static_cast<size_t>(n)), "oom_kill");
-  }
-  const ssize_t n = ::pread(oom_fd_.get(), buf, sizeof buf - 1, 0);
-  if (n > 0) {
-    const std::string text(buf, static_cast<size_t>(n));
-    oom_kills_.read(cgroup_files::value_of(text, "oom"), cgroup_files::value_of(text, "oom_kill"), parent_kills);
-  } else if (n < 0 && errno == ENODEV) {  // kernfs: the cgroup was removed
+  if (const auto parent = parent_events_fd_ ? read_again(parent_events_fd_.get()) : std::nullopt)
+    parent_kills = cgroup_files::value_of(parent, "oom_kill");
+  if (const auto leaf = read_again(oom_fd_.get()))
+    oom_kills_.read(cgroup_files::value_of(leaf, "oom"), cgroup_files::value_of(leaf, "oom_kill"), parent_kills);
+  else if (errno == ENODEV)
     oom_kills_.gone(parent_kills);
-  }
   return oom_kills_.kills();
 }
 

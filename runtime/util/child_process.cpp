@@ -52,8 +52,8 @@ ssize_t write_to_child(int fd, const char* data, size_t size) {
   const ssize_t w = ::write(fd, data, size);
   const int err = errno;
   if (w < 0 && err == EPIPE) {
-    const timespec now{};
-    while (::sigtimedwait(&pipe_signal, nullptr, &now) < 0 && errno == EINTR) {
+    const timespec no_wait{};
+    while (::sigtimedwait(&pipe_signal, nullptr, &no_wait) < 0 && errno == EINTR) {
     }
   }
   ::sigprocmask(SIG_SETMASK, &before, nullptr);

@@ -1,7 +1,7 @@
 // agentrun-egress CONFIG: the egress guard of one container (issue 15,
 // egress-guard/README.md). Once the runtime says "go" on fd 0, reads
 // CONFIG, enters the container's network namespace,
-// installs the ruleset, opens the DNS proxy and the NFLOG reader, says
+// installs the ruleset (unless the runtime has), opens the DNS proxy and the NFLOG reader, says
 // "ok\n" on fd 3 (or "error: STEP: MESSAGE\n" and exits 1), then serves
 // until killed or until the container's init exits. Started by `create`,
 // killed by `delete`. Everything fails closed: if the guard dies, the
@@ -169,16 +169,18 @@ void set_up(Guard& g, const char* config_path) {
     if (g.init_fd < 0) fail_errno("init", "pidfd_open " + std::to_string(*g.config.init_pid), errno);
   }
   enter_netns(g.config.netns);
-  g.nft = std::make_unique<Nft>();
-  install(g);
-  if (!g.shared_with.empty()) return;  // its owner's guard serves the namespace
+  if (!g.config.ruleset.empty()) {
+    g.nft = std::make_unique<Nft>();
+    install(g);
+    if (!g.shared_with.empty()) return;  // its owner's guard serves the namespace
+  }
   if (g.config.log) {
     g.log = std::make_unique<LogFile>(g.config.log->file, g.config.log->max_bytes);
     g.nflog = std::make_unique<NflogSocket>(g.config.log->group, *g.log);
   }
   if (g.config.dns) {
     g.dns = std::make_unique<DnsProxy>(*g.config.dns, g.config.table, *g.nft, g.log.get());
-  } else {
+  } else if (g.nft) {
     // Only the DNS proxy changes rules later. The guard lives as long as the
     // container: libnftables' context and cache, and the heap they leave,
     // go back (two thirds of its private memory).

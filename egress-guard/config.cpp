@@ -158,8 +158,10 @@ Config parse_config(std::string_view json) {
   c.id = string_of(doc, "id", "");
   c.netns = string_of(doc, "netns", "");
   if (!c.netns.starts_with("/")) bad("netns", "must be an absolute path");
-  c.ruleset = string_of(doc, "ruleset", "");
-  if (c.ruleset.empty()) bad("ruleset", "is empty");
+  // Without it the runtime has put the rules in; the guard only logs.
+  const bool has_ruleset = find(doc, "ruleset") != nullptr;
+  c.ruleset = string_of(doc, "ruleset", "", false);
+  if (has_ruleset && c.ruleset.empty()) bad("ruleset", "is empty");
   c.table = string_of(doc, "table", "");
   if (!nft_safe(c.table, "_-")) bad("table", "is not a plain nftables table name");
   if (const Value* pid = find(doc, "initPid")) {
@@ -167,6 +169,8 @@ Config parse_config(std::string_view json) {
     c.init_pid = static_cast<pid_t>(pid->GetUint());
   }
   if (const Value* dns = find(doc, "dns")) c.dns = dns_of(*dns);
+  // Its sets are the guard's to make and to fill.
+  if (c.dns && c.ruleset.empty()) bad("dns", "needs the ruleset");
   if (const Value* log = find(doc, "log")) c.log = log_of(*log);
   return c;
 }

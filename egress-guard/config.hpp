@@ -44,7 +44,7 @@ struct LogConfig {
 struct Config {
   std::string id;
   std::string netns;
-  std::string ruleset;
+  std::string ruleset;  // "": the runtime has put the rules in (no dns then)
   std::string table;
   std::optional<pid_t> init_pid;
   std::optional<DnsConfig> dns;

@@ -16,6 +16,7 @@
 #include "hooks/hooks.hpp"
 #include "runtime/cgroup/host_layout.hpp"
 #include "runtime/cgroup/warm_up.hpp"
+#include "runtime/confine/nft_install.hpp"
 #include "runtime/container/egress_guard.hpp"
 #include "runtime/container/launch.hpp"
 #include "runtime/container/seccomp_filters.hpp"
@@ -295,13 +296,15 @@ Created create_container(const Store& store, const CreateRequest& request, const
   for (const auto& warning : applied.translation.warnings) log_message(LogLevel::warning, warning);
   bind_copies_without_credentials(store, lock, request.id, applied, config);
   const std::optional<Egress> egress = egress_for(applied, config, rootfs_of(bundle, config), request.id);
-  // The guard loads its libraries while the plan is made and the init
-  // cloned; it puts its rules in the init's network namespace, which exists
-  // once the init does, while the init joins its cgroups and sets up its
-  // mounts. create ends, and the user's program can run, only after both.
-  // An init that fails says why before the guard is waited for.
+  // The guard, where there is one to log or to answer DNS, loads its
+  // libraries while the plan is made and the init cloned. The rules go in
+  // the init's network namespace, which exists once the init does, while
+  // the init sets up its mounts: the runtime puts them in, or, with names
+  // to resolve, the guard. create ends, and the user's program can run,
+  // only after both. An init that fails says why before the guard is
+  // waited for.
   std::optional<EgressGuard> egress_guard;
-  if (egress) egress_guard.emplace(store, lock, request.id);
+  if (egress && (egress->setup.dns_proxy || egress->setup.log)) egress_guard.emplace(store, lock, request.id);
   PlanOptions options = plan_options(request, bundle);
   options.chroot_without_mount_ns = !policy::has_rules(applied.policy);
   Plan plan = make_plan(config, options, host);
@@ -324,14 +327,24 @@ Created create_container(const Store& store, const CreateRequest& request, const
   LaunchIo io{console ? console.get() : request.console_fd, start_listener.get(), cgroup->birth_dir_fd(), {}};
   for (const auto& fd : bind_sources) io.bind_sources.push_back(fd.get());
   std::string egress_shared_with;
+  pid_t init_pid = 0;
+  const auto guard_go = [&] {
+    egress_guard->go(store, lock, egress->setup, EgressGuardInput{request.id, init_pid, egress->resolvers});
+  };
   const InitRecords records{[&](pid_t pid, uint64_t start_time) {
                               store.record_init(lock, request.id, pid, start_time);
-                              if (egress_guard)
-                                egress_guard->go(store, lock, egress->setup,
-                                                 EgressGuardInput{request.id, pid, egress->resolvers});
+                              init_pid = pid;
+                              if (egress_guard && !egress->setup.table) guard_go();
                             },
                             record_cgroups};
   const InitProtocol protocol(init_entry, *cgroup, records, [&] {
+    if (egress && egress->setup.table) {
+      egress_shared_with =
+          nft::install_table("/proc/" + std::to_string(init_pid) + "/ns/net", *egress->setup.table);
+      // The same rules are there, and their owner's guard logs for the namespace.
+      if (!egress_shared_with.empty()) egress_guard.reset();
+      if (egress_guard) guard_go();
+    }
     store.save_file(lock, request.id, "config.json", config_text);
     store.save_file(lock, request.id, "policy.json", policy::policy_json(applied.policy));
     store.save_file(lock, request.id, "plan.json", stored_plan_json(for_exec));

@@ -63,7 +63,7 @@ std::string egress_guard_config(const policy::EgressSetup& setup, const EgressGu
     w.StartObject();
     spec::write_string(w, "id", in.id);
     spec::write_string(w, "netns", "/proc/" + std::to_string(in.init) + "/ns/net");
-    spec::write_string(w, "ruleset", setup.ruleset);
+    if (!setup.table) spec::write_string(w, "ruleset", setup.ruleset);
     spec::write_string(w, "table", policy::kEgressTable);
     spec::write_number(w, "initPid", static_cast<int64_t>(in.init));
     if (setup.dns_proxy)

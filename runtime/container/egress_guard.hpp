@@ -1,8 +1,11 @@
 #pragma once
 // A container's egress guard (egress-guard/agentrun-egress, docs/policy.md
-// 2.5). create starts it early and lets it go once the init's network
-// namespace exists; it puts the policy's nftables rules there, says "ok" on a pipe, then answers the
-// container's DNS queries and writes egress.log. It runs as the runtime's
+// 2.5), where the policy logs or allows names. create starts it early and
+// lets it go once the init's network namespace exists and, unless the
+// guard is to answer DNS, the runtime has put the rules there itself
+// (confine/nft_install.hpp); the guard puts them in when it answers DNS,
+// says "ok" on a pipe, then answers the container's DNS queries and writes
+// egress.log. It runs as the runtime's
 // child in its own session, outside the container's namespaces and
 // cgroups; delete kills it (its pid and start time are in guard.json). If
 // it dies, the rules stay: names stop resolving, nothing opens up.

@@ -13,9 +13,11 @@
 // "agentrun deny N" (N: its index in deny) or "agentrun deny default".
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "runtime/confine/nft_table.hpp"
 #include "runtime/policy/policy.hpp"
 
 namespace agentrun::policy {
@@ -43,6 +45,10 @@ struct EgressSetup {
   bool answer_every_name = false;  // "dns" is allowed
   std::vector<EgressName> names;
   bool log = false;
+  // The same rules as data, which the runtime puts in itself
+  // (confine/nft_install.hpp); none when the guard answers DNS: its name
+  // sets and redirect are made by the guard, with libnftables.
+  std::optional<nft::Table> table;
 };
 
 // The addresses `metadata` and `link-local` stand for.

@@ -112,12 +112,20 @@ BOOST_AUTO_TEST_CASE(default_allow_ruleset_denies_first_and_logs_denials) {
   const EgressSetup docker = egress_setup(Egress{}, {}, std::string(64, 'f'));
   const size_t start = docker.ruleset.find("comment \"") + 9, end = docker.ruleset.find('"', start);
   BOOST_TEST(end - start <= 128u);
-  BOOST_TEST(contains(r, "ip daddr { 169.254.169.254, 169.254.170.2, 100.100.100.200, 192.0.0.192 } counter log "
-                         "prefix \"agentrun deny 0\" group 1416 reject with icmpx admin-prohibited"));
-  BOOST_TEST(contains(r, "ip6 daddr { fd00:ec2::254 } counter log prefix \"agentrun deny 0\" group 1416 reject with icmpx admin-prohibited"));
-  BOOST_TEST(contains(r, "ip daddr { 192.0.2.7 } counter log prefix \"agentrun deny 1\""));
-  BOOST_TEST(contains(r, "ip6 daddr { 2001:db8::7 }"));
-  BOOST_TEST(contains(r, "ip daddr { 10.0.0.0/8 } tcp dport 22 counter log prefix \"agentrun deny 2\""));
+  // One rule per network, in the entry's order.
+  for (const char* network : {"169.254.169.254", "169.254.170.2", "100.100.100.200", "192.0.0.192"})
+    BOOST_TEST(contains(r, std::string("    ip daddr ") + network +
+                               " counter log prefix \"agentrun deny 0\" group 1416 reject with icmpx admin-prohibited\n"));
+  BOOST_TEST(contains(r, "ip6 daddr fd00:ec2::254 counter log prefix \"agentrun deny 0\" group 1416 reject with icmpx admin-prohibited"));
+  BOOST_TEST(contains(r, "ip daddr 192.0.2.7 counter log prefix \"agentrun deny 1\""));
+  BOOST_TEST(contains(r, "ip6 daddr 2001:db8::7 counter"));
+  BOOST_TEST(contains(r, "ip daddr 10.0.0.0/8 tcp dport 22 counter log prefix \"agentrun deny 2\""));
+  BOOST_TEST(contains(r, "    icmpv6 type nd-neighbor-solicit accept\n"));
+  // The runtime puts the same rules in itself: the table holds each line of the chain.
+  BOOST_REQUIRE(s.table.has_value());
+  BOOST_TEST(s.table->comment == "agentrun c1 " + s.digest);
+  BOOST_TEST(s.table->rules.size() == 3u + 4u + 5u + 2u + 1u + 1u);
+  for (const auto& rule : s.table->rules) BOOST_TEST(contains(r, "    " + agentrun::nft::rule_text(rule) + "\n"));
   BOOST_TEST(contains(r, "    counter accept\n  }"));  // the default, not logged under "denied"
   BOOST_TEST(!contains(r, "redirect"));
   BOOST_TEST(r.find("deny 0") < r.find("counter accept\n  }"));
@@ -137,7 +145,8 @@ BOOST_AUTO_TEST_CASE(allowlist_ruleset_sends_dns_to_the_guard) {
   BOOST_TEST(contains(r, "meta mark 1416 accept"));
   BOOST_TEST(contains(r, "ip daddr . meta l4proto . th dport @names4 counter log prefix \"agentrun allow names\""));
   BOOST_TEST(contains(r, "ip6 daddr @names6_any"));
-  BOOST_TEST(contains(r, "ip daddr { 192.0.2.0/24 } tcp dport 5432 counter log prefix \"agentrun allow 2\" group 1416 accept"));
+  BOOST_TEST(contains(r, "ip daddr 192.0.2.0/24 tcp dport 5432 counter log prefix \"agentrun allow 2\" group 1416 accept"));
+  BOOST_TEST(!s.table.has_value());  // the guard makes the sets and the redirect
   BOOST_TEST(contains(r, "counter log prefix \"agentrun deny default\" group 1416 reject with icmpx admin-prohibited\n  }"));
   BOOST_TEST(contains(r, "meta l4proto { tcp, udp } th dport 53 redirect to :53"));
   BOOST_TEST(r.find("agentrun deny 0") < r.find("@names4"));

@@ -1,0 +1,185 @@
+#include "runtime/confine/nft_install.hpp"
+
+#include <fcntl.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netlink.h>
+#include <poll.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <functional>
+#include <vector>
+
+#include "runtime/confine/nft_batch.hpp"
+#include "runtime/util/fd.hpp"
+#include "runtime/util/child_process.hpp"
+#include "spec/error.hpp"
+
+namespace agentrun::nft {
+namespace {
+
+constexpr const char* kStep = "network.egress: put the rules in the container's network namespace";
+// Milliseconds on a host; an emulated guest may take seconds.
+constexpr int64_t kAnswerTimeoutMs = 30000;
+
+struct Owner {
+  std::string id, digest;
+};
+
+std::optional<Owner> owner_of(const std::string& comment) {
+  constexpr std::string_view kHead = "agentrun ";
+  if (!comment.starts_with(kHead)) return std::nullopt;
+  const std::string words = comment.substr(kHead.size());
+  const size_t space = words.find(' ');
+  if (space == std::string::npos || space == 0 || space + 1 == words.size() ||
+      words.find(' ', space + 1) != std::string::npos)
+    return std::nullopt;
+  return Owner{words.substr(0, space), words.substr(space + 1)};
+}
+
+// A netfilter socket of the namespace at `netns`: a socket belongs to the
+// namespace of the thread that makes it, which then goes back to its own.
+UniqueFd socket_in(const std::string& netns) {
+  UniqueFd target(::open(netns.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!target) fail_errno(std::string(kStep) + ": open " + netns, errno);
+  UniqueFd own(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+  if (!own) fail_errno(std::string(kStep) + ": open /proc/thread-self/ns/net", errno);
+  struct stat t {}, o {};
+  if (::fstat(target.get(), &t) != 0 || ::fstat(own.get(), &o) != 0) fail_errno(std::string(kStep) + ": fstat " + netns, errno);
+  // Rules in the runtime's own namespace (the host's) would confine the host, never the container.
+  if (t.st_dev == o.st_dev && t.st_ino == o.st_ino)
+    fail(kStep, netns + " is the runtime's own network namespace (the host's)");
+  if (::setns(target.get(), CLONE_NEWNET) != 0) fail_errno(std::string(kStep) + ": setns " + netns, errno);
+  UniqueFd s(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER));
+  const int err = errno;
+  if (::setns(own.get(), CLONE_NEWNET) != 0)
+    fail_errno(std::string(kStep) + ": setns back to the runtime's network namespace", errno);
+  if (!s) fail_errno(std::string(kStep) + ": socket NETLINK_NETFILTER", err);
+  // Acknowledgements without a copy of the request.
+  const int one = 1;
+  if (::setsockopt(s.get(), SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one) != 0)
+    fail_errno(std::string(kStep) + ": NETLINK_CAP_ACK", errno);
+  return s;
+}
+
+void send_all(int s, const std::vector<uint8_t>& bytes) {
+  sockaddr_nl kernel{};
+  kernel.nl_family = AF_NETLINK;
+  for (;;) {
+    const ssize_t n =
+        ::sendto(s, bytes.data(), bytes.size(), 0, reinterpret_cast<const sockaddr*>(&kernel), sizeof kernel);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) fail_errno(std::string(kStep) + ": send to nf_tables", errno);
+    if (static_cast<size_t>(n) != bytes.size()) fail(kStep, "nf_tables took part of the batch");
+    return;
+  }
+}
+
+// Reads the kernel's messages until `take` says it has what it waits for.
+void receive(int s, const std::function<bool(const nlmsghdr&)>& take) {
+  std::vector<char> buf(1 << 16);
+  const int64_t deadline = monotonic_ms() + kAnswerTimeoutMs;
+  for (;;) {
+    const int64_t left = deadline - monotonic_ms();
+    if (left <= 0) fail(kStep, "nf_tables did not answer within 30 s");
+    pollfd p{s, POLLIN, 0};
+    const int ready = ::poll(&p, 1, static_cast<int>(left));
+    if (ready < 0 && errno != EINTR) fail_errno(std::string(kStep) + ": poll", errno);
+    if (ready <= 0) continue;
+    const ssize_t n = ::recv(s, buf.data(), buf.size(), 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) fail_errno(std::string(kStep) + ": receive from nf_tables", errno);
+    int len = static_cast<int>(n);
+    for (auto* h = reinterpret_cast<const nlmsghdr*>(buf.data()); NLMSG_OK(h, len); h = NLMSG_NEXT(h, len))
+      if (take(*h)) return;
+  }
+}
+
+int error_of(const nlmsghdr& h) {
+  if (h.nlmsg_len < NLMSG_LENGTH(sizeof(nlmsgerr))) fail(kStep, "a short answer from nf_tables");
+  return -static_cast<const nlmsgerr*>(NLMSG_DATA(&h))->error;
+}
+
+struct Refusal {
+  int errnum = 0;
+  std::string step;
+};
+
+// Sends the batch; the first of its messages the kernel refused, or the
+// commit, if that failed. errnum 0: the transaction is in.
+Refusal apply(int s, const Batch& b) {
+  send_all(s, b.bytes);
+  size_t waiting = b.steps.size();
+  std::vector<int> answers(b.steps.size(), -1);
+  Refusal commit;
+  receive(s, [&](const nlmsghdr& h) {
+    if (h.nlmsg_type != NLMSG_ERROR) return false;
+    const int err = error_of(h);
+    if (h.nlmsg_seq == b.begin_seq && err != 0) {
+      commit = {err, "commit the transaction"};
+      return true;
+    }
+    for (size_t i = 0; i < b.steps.size(); ++i)
+      if (b.steps[i].first == h.nlmsg_seq && answers[i] < 0) {
+        answers[i] = err;
+        --waiting;
+      }
+    return waiting == 0;
+  });
+  for (size_t i = 0; i < answers.size(); ++i)
+    if (answers[i] > 0) return {answers[i], b.steps[i].second};
+  return commit;
+}
+
+std::optional<std::string> listed_comment(int s, const std::string& table, uint32_t seq) {
+  send_all(s, get_table_request(table, seq));
+  std::optional<std::string> comment;
+  receive(s, [&](const nlmsghdr& h) {
+    if (h.nlmsg_seq != seq) return false;
+    if (h.nlmsg_type == ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWTABLE) &&
+        h.nlmsg_len >= NLMSG_LENGTH(sizeof(nfgenmsg))) {
+      const auto* attrs = static_cast<const uint8_t*>(NLMSG_DATA(&h)) + NLMSG_ALIGN(sizeof(nfgenmsg));
+      comment = table_comment(attrs, h.nlmsg_len - NLMSG_LENGTH(NLMSG_ALIGN(sizeof(nfgenmsg))));
+      return false;
+    }
+    if (h.nlmsg_type != NLMSG_ERROR) return false;
+    if (const int err = error_of(h); err != 0) fail_errno(std::string(kStep) + ": list table inet " + table, err);
+    return true;
+  });
+  return comment;
+}
+
+}  // namespace
+
+FoundTable judge_found_table(const std::optional<std::string>& theirs, const std::string& ours) {
+  const auto them = theirs ? owner_of(*theirs) : std::nullopt;
+  const auto us = owner_of(ours);
+  if (them && us && them->id == us->id) return {FoundTable::Action::replace, "", ""};
+  if (them && us && them->digest == us->digest) return {FoundTable::Action::share, them->id, ""};
+  return {FoundTable::Action::refuse, "",
+          "the network namespace already holds other egress rules (" +
+              (them ? "agentrun " + them->id + " " + them->digest : std::string("a table of that name without an owner")) +
+              "); containers that share a network namespace, such as a pod's, need the same egress policy"};
+}
+
+std::string install_table(const std::string& netns, const Table& table) {
+  const UniqueFd s = socket_in(netns);
+  // A new namespace, the usual case, takes the table in one exchange.
+  const Batch create = table_batch(table, false, 1);
+  Refusal r = apply(s.get(), create);
+  if (r.errnum == 0) return "";
+  if (r.errnum != EEXIST || r.step != create.steps.front().second) fail_errno(std::string(kStep) + ": " + r.step, r.errnum);
+  const FoundTable found = judge_found_table(listed_comment(s.get(), table.name, 1000), table.comment);
+  if (found.action == FoundTable::Action::share) return found.owner;
+  if (found.action == FoundTable::Action::refuse) fail("network.egress: ruleset", found.reason);
+  // Its own table, from before a restart: replaced in one transaction (a
+  // deletion waits for an RCU grace period, which only this case pays).
+  r = apply(s.get(), table_batch(table, true, 2000));
+  if (r.errnum != 0) fail_errno(std::string(kStep) + ": " + r.step, r.errnum);
+  return "";
+}
+
+}  // namespace agentrun::nft

@@ -356,3 +356,44 @@ BOOST_AUTO_TEST_CASE(a_container_started_again_takes_its_rules_back, *test::need
   BOOST_TEST(r["name:allowed.example.com:443"] == "ok");
   BOOST_TEST(r["tcp:10.203.1.1:80"] == kRefused4);
 }
+
+// Rules of addresses alone are the runtime's to put in (no guard answers
+// DNS). A second container of the namespace with the same rules shares
+// them, and its guard, not needed, is gone; other rules are refused.
+BOOST_AUTO_TEST_CASE(containers_sharing_a_namespace_share_the_rules_the_runtime_put_in, *test::needs(nftables)) {
+  Egress e(R"({"default": "deny", "allow": ["10.203.1.1:443"]})");
+  BOOST_TEST_REQUIRE(e.start().code == 0);
+  const test::Output second = e.s.agentrun({"run", "-d", "--bundle", e.s.bundle, "e2"});
+  BOOST_TEST_REQUIRE(second.code == 0, second.err);
+  BOOST_TEST(has(e.s.agentrun({"inspect", "e2"}).out, "shared with container e,"));
+  const std::string record = test::read_file(e.s.root + "/e2/guard.json");
+  BOOST_TEST(::kill(std::stoi(record.substr(record.find(':') + 1)), 0) != 0, "e2's guard still runs");
+  auto r = test::probe_results(
+      e.s.agentrun({"exec", "e2", "/usr/bin/agent-probe", "tcp:10.203.1.1:443", "tcp:10.203.1.1:80"}).out);
+  BOOST_TEST(r["tcp:10.203.1.1:443"] == "ok");
+  BOOST_TEST(r["tcp:10.203.1.1:80"] == kRefused4);
+  test::put_file(e.s.dir + "/other.json",
+                 R"({"agentrunPolicy": 1, "name": "other", "network": {"egress": {"default": "allow"}}})");
+  e.s.policy = e.s.dir + "/other.json";
+  const test::Output third = e.s.agentrun({"run", "-d", "--bundle", e.s.bundle, "e3"});
+  BOOST_TEST(third.code != 0);
+  BOOST_TEST(has(third.err, "the network namespace already holds other egress rules (agentrun e "), third.err);
+  BOOST_TEST(!test::file_exists(e.s.root + "/e3"));
+}
+
+// Nothing to log and no names: no guard at all. Started again in the same
+// namespace, the container takes its own rules back.
+BOOST_AUTO_TEST_CASE(rules_that_log_nothing_need_no_guard, *test::needs(nftables)) {
+  Egress e(R"({"default": "deny", "allow": ["10.203.1.1:443"], "log": "none"})");
+  for (int start = 0; start < 2; ++start) {
+    const test::Output o = e.start();
+    BOOST_TEST_REQUIRE(o.code == 0, o.err);
+    BOOST_TEST(!test::file_exists(e.s.root + "/e/guard.json"));
+    auto r = e.attempt({"tcp:10.203.1.1:443", "tcp:10.203.1.1:80", "tcp:10.203.1.2:443"});
+    BOOST_TEST(r["tcp:10.203.1.1:443"] == "ok");
+    BOOST_TEST(r["tcp:10.203.1.1:80"] == kRefused4);
+    BOOST_TEST(r["tcp:10.203.1.2:443"] == kRefused4);
+    BOOST_TEST(!has(e.s.agentrun({"inspect", "e"}).out, "shared with"));
+    BOOST_TEST_REQUIRE(e.s.agentrun({"delete", "--force", "e"}).code == 0);
+  }
+}

@@ -1,6 +1,7 @@
 #pragma once
-// libnftables, for the ruleset and the set updates. A context talks to the
-// network namespace the calling thread is in when it runs a command.
+// libnftables, for the ruleset and the set updates, loaded (dlopen) when the
+// first context is made. A context talks to the network namespace the
+// calling thread is in when it runs a command.
 
 #include <optional>
 #include <string>

@@ -266,8 +266,9 @@ Result<Prepared> prepare_process(Sys& sys, const Plan& plan, int procfs) {
 // A program path that leads to the runtime's binary (/proc/self/exe, or a
 // link to it) would make the container's process the host's agentrun, which
 // its other processes could then reopen for writing once it is no longer
-// running (runc CVE-2019-5736): create skips the read-only copy when nothing
-// of the container's can reach the init, so the program is checked instead.
+// running (runc CVE-2019-5736). create, run and exec run from a read-only
+// copy (main.cpp), so that file would be the copy; the program is refused
+// all the same, should the copy ever be skipped.
 Status refuse_runtime_binary(const Plan& plan, const std::string& executable) {
   struct stat st;
   if (!plan.runtime_binary || ::stat(executable.c_str(), &st) < 0) return {};

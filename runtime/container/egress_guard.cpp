@@ -98,8 +98,8 @@ std::string egress_record(const policy::EgressSetup& setup, const EgressGuardInp
   w.StartObject();
   spec::write_string(w, "scope", shared_with.empty() ? "the container's network namespace"
                                                      : "a network namespace shared with container " + shared_with +
-                                                           ", whose guard put the same rules there and answers "
-                                                           "its DNS and logs");
+                                                           ", which put the same rules there and whose guard "
+                                                           "answers its DNS and logs");
   std::vector<std::string> lines;
   for (std::string_view line : text_lines(setup.ruleset)) lines.emplace_back(line);
   spec::write_string_list(w, "nftables", lines);

@@ -83,6 +83,25 @@ const std::string kRefused4 = "EHOSTUNREACH", kRefused6 = "EACCES", kSendRefused
 
 bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
+// A second container of e's network namespace, e2, runs under e's rules
+// (`allowed` gets through, `refused` is refused); a third whose policy
+// differs is refused and leaves nothing.
+void share_then_refuse(Egress& e, const std::string& allowed, const std::string& refused) {
+  const test::Output second = e.s.agentrun({"run", "-d", "--bundle", e.s.bundle, "e2"});
+  BOOST_TEST_REQUIRE(second.code == 0, second.err);
+  BOOST_TEST(has(e.s.agentrun({"inspect", "e2"}).out, "shared with container e,"));
+  auto r = test::probe_results(e.s.agentrun({"exec", "e2", "/usr/bin/agent-probe", allowed, refused}).out);
+  BOOST_TEST(r[allowed] == "ok");
+  BOOST_TEST(r[refused] == kRefused4);
+  test::put_file(e.s.dir + "/other.json",
+                 R"({"agentrunPolicy": 1, "name": "other", "network": {"egress": {"default": "allow"}}})");
+  e.s.policy = e.s.dir + "/other.json";
+  const test::Output third = e.s.agentrun({"run", "-d", "--bundle", e.s.bundle, "e3"});
+  BOOST_TEST(third.code != 0);
+  BOOST_TEST(has(third.err, "the network namespace already holds other egress rules (agentrun e "), third.err);
+  BOOST_TEST(!test::file_exists(e.s.root + "/e3"));
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(egress, *test::needs(nftables))
@@ -288,20 +307,7 @@ BOOST_AUTO_TEST_CASE(containers_sharing_a_network_namespace_share_its_rules, *te
   Egress e(R"({"default": "deny", "allow": ["allowed.example.com:443"]})");
   e.net.set_name("allowed.example.com", "10.203.1.1", 60);
   BOOST_TEST_REQUIRE(e.start().code == 0);
-  const test::Output second = e.s.agentrun({"run", "-d", "--bundle", e.s.bundle, "e2"});
-  BOOST_TEST_REQUIRE(second.code == 0, second.err);
-  BOOST_TEST(has(e.s.agentrun({"inspect", "e2"}).out, "shared with container e,"));
-  const test::Output o =
-      e.s.agentrun({"exec", "e2", "/usr/bin/agent-probe", "name:allowed.example.com:443", "tcp:10.203.1.1:80"});
-  auto r = test::probe_results(o.out);
-  BOOST_TEST(r["name:allowed.example.com:443"] == "ok");
-  BOOST_TEST(r["tcp:10.203.1.1:80"] == kRefused4);
-  test::put_file(e.s.dir + "/other.json", R"({"agentrunPolicy": 1, "name": "other", "network": {"egress": {"default": "allow"}}})");
-  e.s.policy = e.s.dir + "/other.json";
-  const test::Output third = e.s.agentrun({"run", "-d", "--bundle", e.s.bundle, "e3"});
-  BOOST_TEST(third.code != 0);
-  BOOST_TEST(has(third.err, "the network namespace already holds other egress rules (agentrun e "), third.err);
-  BOOST_TEST(!test::file_exists(e.s.root + "/e3"));
+  share_then_refuse(e, "name:allowed.example.com:443", "tcp:10.203.1.1:80");
 }
 
 // mode none: a network namespace with only loopback, and the rules in it.
@@ -363,22 +369,9 @@ BOOST_AUTO_TEST_CASE(a_container_started_again_takes_its_rules_back, *test::need
 BOOST_AUTO_TEST_CASE(containers_sharing_a_namespace_share_the_rules_the_runtime_put_in, *test::needs(nftables)) {
   Egress e(R"({"default": "deny", "allow": ["10.203.1.1:443"]})");
   BOOST_TEST_REQUIRE(e.start().code == 0);
-  const test::Output second = e.s.agentrun({"run", "-d", "--bundle", e.s.bundle, "e2"});
-  BOOST_TEST_REQUIRE(second.code == 0, second.err);
-  BOOST_TEST(has(e.s.agentrun({"inspect", "e2"}).out, "shared with container e,"));
+  share_then_refuse(e, "tcp:10.203.1.1:443", "tcp:10.203.1.1:80");
   const std::string record = test::read_file(e.s.root + "/e2/guard.json");
   BOOST_TEST(::kill(std::stoi(record.substr(record.find(':') + 1)), 0) != 0, "e2's guard still runs");
-  auto r = test::probe_results(
-      e.s.agentrun({"exec", "e2", "/usr/bin/agent-probe", "tcp:10.203.1.1:443", "tcp:10.203.1.1:80"}).out);
-  BOOST_TEST(r["tcp:10.203.1.1:443"] == "ok");
-  BOOST_TEST(r["tcp:10.203.1.1:80"] == kRefused4);
-  test::put_file(e.s.dir + "/other.json",
-                 R"({"agentrunPolicy": 1, "name": "other", "network": {"egress": {"default": "allow"}}})");
-  e.s.policy = e.s.dir + "/other.json";
-  const test::Output third = e.s.agentrun({"run", "-d", "--bundle", e.s.bundle, "e3"});
-  BOOST_TEST(third.code != 0);
-  BOOST_TEST(has(third.err, "the network namespace already holds other egress rules (agentrun e "), third.err);
-  BOOST_TEST(!test::file_exists(e.s.root + "/e3"));
 }
 
 // Nothing to log and no names: no guard at all. Started again in the same

@@ -14,8 +14,9 @@
 #include <vector>
 
 #include "runtime/confine/nft_batch.hpp"
-#include "runtime/util/fd.hpp"
 #include "runtime/util/child_process.hpp"
+#include "runtime/util/fd.hpp"
+#include "runtime/util/netlink_messages.hpp"
 #include "spec/error.hpp"
 
 namespace agentrun::nft {
@@ -80,7 +81,7 @@ void send_all(int s, const std::vector<uint8_t>& bytes) {
 
 // Reads the kernel's messages until `take` says it has what it waits for.
 void receive(int s, const std::function<bool(const nlmsghdr&)>& take) {
-  std::vector<char> buf(1 << 16);
+  std::vector<nlmsghdr> buf((1 << 16) / sizeof(nlmsghdr));
   const int64_t deadline = monotonic_ms() + kAnswerTimeoutMs;
   for (;;) {
     const int64_t left = deadline - monotonic_ms();
@@ -89,12 +90,11 @@ void receive(int s, const std::function<bool(const nlmsghdr&)>& take) {
     const int ready = ::poll(&p, 1, static_cast<int>(left));
     if (ready < 0 && errno != EINTR) fail_errno(std::string(kStep) + ": poll", errno);
     if (ready <= 0) continue;
-    const ssize_t n = ::recv(s, buf.data(), buf.size(), 0);
+    const ssize_t n = ::recv(s, buf.data(), buf.size() * sizeof(nlmsghdr), 0);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) fail_errno(std::string(kStep) + ": receive from nf_tables", errno);
-    int len = static_cast<int>(n);
-    for (auto* h = reinterpret_cast<const nlmsghdr*>(buf.data()); NLMSG_OK(h, len); h = NLMSG_NEXT(h, len))
-      if (take(*h)) return;
+    for (const nlmsghdr& h : NetlinkMessages(buf.data(), static_cast<size_t>(n)))
+      if (take(h)) return;
   }
 }
 

@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "runtime/util/fd.hpp"
+#include "runtime/util/netlink_messages.hpp"
 
 namespace agentrun {
 namespace {
@@ -62,16 +63,16 @@ Result<std::optional<std::vector<std::string>>> dump_addresses() {
     if (got < 0) return sys_error(std::string(kStep) + ": receive", errno);
     if (got == 0) return plain_error(kStep, "the dump ended without NLMSG_DONE");
     if (static_cast<size_t>(got) > sizeof buf) return plain_error(kStep, "a reply does not fit in 32 KiB");
-    int left = static_cast<int>(got);
-    for (const auto* h = reinterpret_cast<const nlmsghdr*>(buf); NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
-      if (h->nlmsg_seq != request.header.nlmsg_seq) continue;
-      interrupted = interrupted || (h->nlmsg_flags & NLM_F_DUMP_INTR);
-      if (h->nlmsg_type == NLMSG_DONE) return interrupted ? std::nullopt : std::optional(std::move(out));
-      if (h->nlmsg_type == NLMSG_ERROR) {
-        const auto* e = static_cast<const nlmsgerr*>(NLMSG_DATA(h));
-        return sys_error(std::string(kStep) + ": RTM_GETADDR", e->error < 0 ? -e->error : EPROTO);
+    for (const nlmsghdr& h : NetlinkMessages(buf, static_cast<size_t>(got))) {
+      if (h.nlmsg_seq != request.header.nlmsg_seq) continue;
+      interrupted = interrupted || (h.nlmsg_flags & NLM_F_DUMP_INTR);
+      if (h.nlmsg_type == NLMSG_DONE) return interrupted ? std::nullopt : std::optional(std::move(out));
+      if (h.nlmsg_type == NLMSG_ERROR) {
+        const auto* e = static_cast<const nlmsgerr*>(NLMSG_DATA(&h));
+        const bool whole = h.nlmsg_len >= NLMSG_LENGTH(sizeof(nlmsgerr));
+        return sys_error(std::string(kStep) + ": RTM_GETADDR", whole && e->error < 0 ? -e->error : EPROTO);
       }
-      if (h->nlmsg_type == RTM_NEWADDR) add_address(h, out);
+      if (h.nlmsg_type == RTM_NEWADDR) add_address(&h, out);
     }
   }
 }

@@ -108,6 +108,15 @@ class Expressions {
     });
   }
   void cmp_u8(uint8_t v) { cmp(NFT_CMP_EQ, &v, 1); }
+  // from <= reg 1 <= to
+  void range(const void* from, const void* to, size_t len) {
+    expr("range", [&] {
+      w_.put_u32(NFTA_RANGE_SREG, NFT_REG_1);
+      w_.put_u32(NFTA_RANGE_OP, NFT_RANGE_EQ);
+      data(NFTA_RANGE_FROM_DATA, from, len);
+      data(NFTA_RANGE_TO_DATA, to, len);
+    });
+  }
   // reg 1 = (reg 1 & mask) ^ 0
   void bitwise(const void* mask, size_t len) {
     const uint8_t zero[16] = {};
@@ -218,12 +227,10 @@ void expressions(Expressions& e, const Rule& r) {
     } else if (r.port_from != 0) {
       const uint16_t from = htons(r.port_from), to = htons(r.port_to);
       e.payload(NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
-      if (r.port_from == r.port_to) {
+      if (r.port_from == r.port_to)
         e.cmp(NFT_CMP_EQ, &from, 2);
-      } else {
-        e.cmp(NFT_CMP_GTE, &from, 2);
-        e.cmp(NFT_CMP_LTE, &to, 2);
-      }
+      else
+        e.range(&from, &to, 2);
     }
     if (r.counter) e.counter();
     if (!r.log_prefix.empty()) e.log(r.log_prefix, r.log_group);

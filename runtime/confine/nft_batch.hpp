@@ -1,7 +1,8 @@
 #pragma once
 // A Table (nft_table.hpp) as one nf_tables transaction: the netlink batch
-// the kernel commits whole or not at all, in the expressions nft 1.0
-// makes of the same text. Pure: bytes in, bytes out; nft_install sends it.
+// the kernel commits whole or not at all, in the expressions nft 1.1
+// makes of the same text (a port range is one `range`, where nft 1.0 made
+// two comparisons). Pure: bytes in, bytes out; nft_install sends it.
 
 #include <cstdint>
 #include <optional>

@@ -3,8 +3,8 @@
 // runtime puts in itself), written two ways: as nft text, which is what
 // `inspect` shows and what the table's digest is taken of, and as the
 // nf_tables netlink messages the kernel takes (nft_batch.hpp), in the
-// expressions nft 1.0 makes of that text. The runtime test
-// nft_batch_matches_nft holds the two to the same bytecode.
+// expressions nft makes of that text. The runtime test nft_install holds
+// the two to the same bytecode.
 
 #include <array>
 #include <cstdint>

@@ -213,10 +213,11 @@ void serve(Guard& g) {
   }
 }
 
-int run(const char* config_path) {
+int run(const char* config_path, bool makes_rules) {
   Guard g;
   try {
     harden();
+    if (makes_rules) load_nftables();
     set_up(g, config_path);
   } catch (const GuardError& e) {
     report(std::string("error: ") + e.what() + "\n");
@@ -256,10 +257,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "agentrun-egress: fd 3 (the status pipe) is not open\n");
     return 1;
   }
-  if (argc != 2) {
-    agentrun::egress::report("error: usage: agentrun-egress CONFIG\n");
+  const bool makes_rules = argc == 3 && std::string_view(argv[1]) == "--nftables";
+  if (argc != 2 && !makes_rules) {
+    agentrun::egress::report("error: usage: agentrun-egress [--nftables] CONFIG\n");
     return 1;
   }
   // _exit: worker threads may still hold the objects a normal exit would destroy.
-  _exit(agentrun::egress::run(argv[1]));
+  _exit(agentrun::egress::run(argv[argc - 1], makes_rules));
 }

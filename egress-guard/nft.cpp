@@ -46,6 +46,8 @@ const Library& library() {
 
 }  // namespace
 
+void load_nftables() { library(); }
+
 Nft::Nft() : ctx_(library().ctx_new(NFT_CTX_DEFAULT)) {
   if (ctx_ == nullptr) fail("nftables", "nft_ctx_new failed");
   // Buffered, so that errors reach the caller's message and nothing reaches

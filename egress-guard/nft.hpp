@@ -10,6 +10,10 @@ struct nft_ctx;
 
 namespace agentrun::egress {
 
+// Loads libnftables now, or throws GuardError: a guard that is to make
+// rules does it while it waits for go, off the container's start.
+void load_nftables();
+
 class Nft {
  public:
   Nft();  // throws GuardError

@@ -304,7 +304,8 @@ Created create_container(const Store& store, const CreateRequest& request, const
   // only after both. An init that fails says why before the guard is
   // waited for.
   std::optional<EgressGuard> egress_guard;
-  if (egress && (egress->setup.dns_proxy || egress->setup.log)) egress_guard.emplace(store, lock, request.id);
+  if (egress && (egress->setup.dns_proxy || egress->setup.log))
+    egress_guard.emplace(store, lock, request.id, !egress->setup.table);
   PlanOptions options = plan_options(request, bundle);
   options.chroot_without_mount_ns = !policy::has_rules(applied.policy);
   Plan plan = make_plan(config, options, host);

@@ -144,7 +144,7 @@ std::vector<std::string> container_resolvers(const spec::Config& config, const s
   return nameservers(*text);
 }
 
-EgressGuard::EgressGuard(const Store& store, const ContainerLock& lock, const std::string& id) {
+EgressGuard::EgressGuard(const Store& store, const ContainerLock& lock, const std::string& id, bool makes_rules) {
   const std::string helper = find_helper_binary(kHelperName, "AGENTRUN_EGRESS_HELPER", installed_binary_path(), kStep);
   const std::string config_path = store.file_path(id, "egress-guard.json");
   int status[2], go[2];
@@ -178,10 +178,13 @@ EgressGuard::EgressGuard(const Store& store, const ContainerLock& lock, const st
                 ::posix_spawn_file_actions_adddup2(&actions, 1, 2),
                 ::posix_spawn_file_actions_addclosefrom_np(&actions, 4)})
     if (rc == 0) rc = r;
-  char* const argv[] = {const_cast<char*>(helper.c_str()), const_cast<char*>(config_path.c_str()), nullptr};
+  std::vector<char*> argv = {const_cast<char*>(helper.c_str())};
+  if (makes_rules) argv.push_back(const_cast<char*>("--nftables"));
+  argv.push_back(const_cast<char*>(config_path.c_str()));
+  argv.push_back(nullptr);
   char* const envp[] = {const_cast<char*>("PATH=/usr/sbin:/usr/bin:/sbin:/bin"), nullptr};
   pid_t pid = 0;
-  if (rc == 0) rc = ::posix_spawn(&pid, helper.c_str(), &actions, &attr, argv, envp);
+  if (rc == 0) rc = ::posix_spawn(&pid, helper.c_str(), &actions, &attr, argv.data(), envp);
   ::posix_spawn_file_actions_destroy(&actions);
   ::posix_spawnattr_destroy(&attr);
   if (rc != 0) fail_errno(std::string(kStep) + ": execute " + helper, rc);

@@ -50,8 +50,8 @@ std::vector<std::string> container_resolvers(const spec::Config& config, const s
 class EgressGuard {
  public:
   // Starts the guard and records it in guard.json; it loads its libraries
-  // meanwhile and waits for go().
-  EgressGuard(const Store& store, const ContainerLock& lock, const std::string& id);
+  // meanwhile (libnftables when it `makes_rules`) and waits for go().
+  EgressGuard(const Store& store, const ContainerLock& lock, const std::string& id, bool makes_rules);
   EgressGuard(const EgressGuard&) = delete;
   EgressGuard& operator=(const EgressGuard&) = delete;
   // Kills and reaps it, unless it was released.

@@ -1,7 +1,7 @@
-// agentrun-egress CONFIG: the egress guard of one container (issue 15,
-// egress-guard/README.md). Once the runtime says "go" on fd 0, reads
-// CONFIG, enters the container's network namespace,
-// installs the ruleset (unless the runtime has), opens the DNS proxy and the NFLOG reader, says
+// agentrun-egress [--nftables] CONFIG: the egress guard of one container
+// (issue 15, egress-guard/README.md). Once the runtime says "go" on fd 0,
+// reads CONFIG, enters the container's network namespace, installs the
+// ruleset (unless the runtime has), opens the DNS proxy and the NFLOG reader, says
 // "ok\n" on fd 3 (or "error: STEP: MESSAGE\n" and exits 1), then serves
 // until killed or until the container's init exits. Started by `create`,
 // killed by `delete`. Everything fails closed: if the guard dies, the

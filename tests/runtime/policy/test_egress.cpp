@@ -74,6 +74,15 @@ struct Egress {
   }
 
   std::string log() const { return test::read_file(s.root + "/e/egress.log"); }
+  // The pid guard.json records for container `id`.
+  int guard_pid(const std::string& id = "e") const {
+    const std::string record = test::read_file(s.root + "/" + id + "/guard.json");
+    return std::stoi(record.substr(record.find(':') + 1));
+  }
+  // Whether the guard has libnftables mapped.
+  bool guard_maps_nftables() const {
+    return test::read_file("/proc/" + std::to_string(guard_pid()) + "/maps").find("libnftables") != std::string::npos;
+  }
 };
 
 // A refusal is an ICMP "administratively prohibited", which the kernel
@@ -140,6 +149,7 @@ BOOST_AUTO_TEST_CASE(an_allowlist_lets_through_only_what_it_names) {
                       "udp:10.203.1.1:9999", "icmp:10.203.1.1", "tcp:[fd77::1]:443",
                       "dns:10.203.1.1:allowed.example.com", "dns:10.203.1.1:other.example.com",
                       "name:moving.example.com:443"});
+  BOOST_TEST(e.guard_maps_nftables());  // it makes the rules and fills the sets
   BOOST_TEST(r["name:allowed.example.com:443"] == "ok");
   BOOST_TEST(r["tcp:10.203.1.1:443"] == "ok");  // its address, now resolved
   BOOST_TEST(r["tcp:10.203.1.1:80"] == kRefused4);  // another port
@@ -169,8 +179,7 @@ BOOST_AUTO_TEST_CASE(a_killed_guard_leaves_egress_closed) {
   Egress e(R"({"default": "deny", "allow": ["allowed.example.com:443"]})");
   e.net.set_name("allowed.example.com", "10.203.1.1", 60);
   BOOST_TEST_REQUIRE(e.start().code == 0);
-  const std::string record = test::read_file(e.s.root + "/e/guard.json");
-  const int pid = std::stoi(record.substr(record.find(':') + 1));
+  const int pid = e.guard_pid();
   BOOST_TEST_REQUIRE(::kill(pid, SIGKILL) == 0);
   for (int i = 0; i < 100 && ::kill(pid, 0) == 0; ++i) ::usleep(20000);
   auto r = e.attempt({"name:allowed.example.com:443", "tcp:10.203.1.1:443", "tcp:10.203.1.1:80"});
@@ -193,8 +202,7 @@ BOOST_AUTO_TEST_CASE(delete_returns_once_the_guard_has_ended, *test::needs_tool(
   const test::Output o = e.s.command({"/usr/bin/env", "AGENTRUN_EGRESS_HELPER=" + helper, AGENTRUN_BINARY, "--root",
                                       e.s.root, "--policy", e.s.policy, "run", "-d", "--bundle", e.s.bundle, "e"});
   BOOST_TEST_REQUIRE(o.code == 0, o.err);
-  const std::string record = test::read_file(e.s.root + "/e/guard.json");
-  const int pid = std::stoi(record.substr(record.find(':') + 1));
+  const int pid = e.guard_pid();
   const auto resident = [pid] {
     std::istringstream status(test::read_file("/proc/" + std::to_string(pid) + "/status"));
     for (std::string line; std::getline(status, line);)
@@ -255,6 +263,8 @@ BOOST_AUTO_TEST_CASE(agent_default_refuses_the_metadata_service, *test::needs_ag
   BOOST_TEST(r["tcp:10.203.1.1:443"] == "ok");
   for (int i = 0; i < 100 && !has(e.log(), "fd00:ec2::254"); ++i) ::usleep(50000);
   BOOST_TEST(has(e.log(), R"("destination":"169.254.169.254")"), e.log());
+  // The runtime put the rules in: the guard only logs, without libnftables.
+  BOOST_TEST(!e.guard_maps_nftables());
   const test::Output inspect = e.s.agentrun({"inspect", "e"});
   BOOST_TEST(has(inspect.out, "\"egressLog\""), inspect.out);
   BOOST_TEST(has(inspect.out, "169.254.169.254"), inspect.out);
@@ -370,8 +380,7 @@ BOOST_AUTO_TEST_CASE(containers_sharing_a_namespace_share_the_rules_the_runtime_
   Egress e(R"({"default": "deny", "allow": ["10.203.1.1:443"]})");
   BOOST_TEST_REQUIRE(e.start().code == 0);
   share_then_refuse(e, "tcp:10.203.1.1:443", "tcp:10.203.1.1:80");
-  const std::string record = test::read_file(e.s.root + "/e2/guard.json");
-  BOOST_TEST(::kill(std::stoi(record.substr(record.find(':') + 1)), 0) != 0, "e2's guard still runs");
+  BOOST_TEST(::kill(e.guard_pid("e2"), 0) != 0, "e2's guard still runs");
 }
 
 // Nothing to log and no names: no guard at all. Started again in the same

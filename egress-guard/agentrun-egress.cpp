@@ -34,6 +34,7 @@
 #include "egress-guard/nflog_socket.hpp"
 #include "egress-guard/nft.hpp"
 #include "egress-guard/table_owner.hpp"
+#include "runtime/confine/nft_owner.hpp"
 
 namespace agentrun::egress {
 namespace {
@@ -117,18 +118,14 @@ struct Guard {
 // owns the table, the others' find it there with the same rules. A
 // container of the same id (restarted in its pod) takes its table back.
 void install_over(Guard& g, const std::optional<std::string>& listed) {
-  const auto theirs = listed ? table_owner(*listed) : std::nullopt;
-  // (The comment keeps an id's first 80 characters.)
-  if (listed && !(theirs && theirs->id == g.config.id.substr(0, 80))) {
-    const auto ours = table_owner(g.config.ruleset);
-    if (theirs && ours && theirs->digest == ours->digest) {
-      g.shared_with = theirs->id;
+  if (listed) {
+    const nft::FoundTable found =
+        nft::judge_found_table(table_comment(*listed), table_comment(g.config.ruleset).value_or(""));
+    if (found.action == nft::FoundTable::Action::share) {
+      g.shared_with = found.owner;
       return;
     }
-    fail("ruleset", "the network namespace already holds other egress rules (" +
-                        (theirs ? "agentrun " + theirs->id + " " + theirs->digest
-                                : "table inet " + g.config.table + " without an owner") +
-                        "); containers that share a network namespace, such as a pod's, need the same egress policy");
+    if (found.action == nft::FoundTable::Action::refuse) fail("ruleset", found.reason);
   }
   // Its own table, from before a restart, is replaced in the same transaction.
   const std::string script = listed ? "delete table inet " + g.config.table + "\n" + g.config.ruleset : g.config.ruleset;

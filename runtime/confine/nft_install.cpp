@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "runtime/confine/nft_batch.hpp"
+#include "runtime/confine/nft_owner.hpp"
 #include "runtime/util/child_process.hpp"
 #include "runtime/util/fd.hpp"
 #include "runtime/util/netlink_messages.hpp"
@@ -25,21 +26,6 @@ namespace {
 constexpr const char* kStep = "network.egress: put the rules in the container's network namespace";
 // Milliseconds on a host; an emulated guest may take seconds.
 constexpr int64_t kAnswerTimeoutMs = 30000;
-
-struct Owner {
-  std::string id, digest;
-};
-
-std::optional<Owner> owner_of(const std::string& comment) {
-  constexpr std::string_view kHead = "agentrun ";
-  if (!comment.starts_with(kHead)) return std::nullopt;
-  const std::string words = comment.substr(kHead.size());
-  const size_t space = words.find(' ');
-  if (space == std::string::npos || space == 0 || space + 1 == words.size() ||
-      words.find(' ', space + 1) != std::string::npos)
-    return std::nullopt;
-  return Owner{words.substr(0, space), words.substr(space + 1)};
-}
 
 // A netfilter socket of the namespace at `netns`: a socket belongs to the
 // namespace of the thread that makes it, which then goes back to its own.
@@ -153,17 +139,6 @@ std::optional<std::string> listed_comment(int s, const std::string& table, uint3
 }
 
 }  // namespace
-
-FoundTable judge_found_table(const std::optional<std::string>& theirs, const std::string& ours) {
-  const auto them = theirs ? owner_of(*theirs) : std::nullopt;
-  const auto us = owner_of(ours);
-  if (them && us && them->id == us->id) return {FoundTable::Action::replace, "", ""};
-  if (them && us && them->digest == us->digest) return {FoundTable::Action::share, them->id, ""};
-  return {FoundTable::Action::refuse, "",
-          "the network namespace already holds other egress rules (" +
-              (them ? "agentrun " + them->id + " " + them->digest : std::string("a table of that name without an owner")) +
-              "); containers that share a network namespace, such as a pod's, need the same egress policy"};
-}
 
 std::string install_table(const std::string& netns, const Table& table) {
   const UniqueFd s = socket_in(netns);

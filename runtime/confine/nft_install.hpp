@@ -5,9 +5,8 @@
 // kernel's answer to each of its messages.
 //
 // A namespace may hold the table already: the containers of a pod share
-// one, and a container started again in its pod finds its own. The
-// table's comment, "agentrun OWNER DIGEST", says whose it is and which
-// rules it holds (the owner's id cut to its first 80 characters).
+// one, and a container started again in its pod finds its own; its comment
+// says which (nft_owner.hpp).
 
 #include <optional>
 #include <string>
@@ -15,16 +14,6 @@
 #include "runtime/confine/nft_table.hpp"
 
 namespace agentrun::nft {
-
-struct FoundTable {
-  enum class Action { share, replace, refuse } action = Action::refuse;
-  std::string owner;   // share: the container whose rules they are
-  std::string reason;  // refuse: what is there
-};
-
-// What to do about a table of ours found in place, from its comment
-// (nullopt: none) and the comment of the table we would make.
-FoundTable judge_found_table(const std::optional<std::string>& theirs, const std::string& ours);
 
 // Returns "" when the table is now this one, or the owner whose table,
 // with the same rules, is there already. Throws Failure, with the step

@@ -192,8 +192,11 @@ BOOST_AUTO_TEST_CASE(an_owned_ruleset_nft_rejects_is_reported_and_an_owned_table
   test::put_file(dir.path + "/first.json", config(net, dir.path + "/egress.log", rules));
   egress_test::Guard first(dir.path + "/first.json");
   BOOST_TEST_REQUIRE(first.status(10s) == "ok\n");
-  // Another container's guard with the same rules (the digest) finds them there.
-  std::string second_config = config(net, dir.path + "/egress2.log", rules);
+  // Another container's guard with the same rules (the digest) finds them
+  // there: its ruleset names it as the owner, as the runtime writes it.
+  std::string second_rules = rules;
+  second_rules.replace(second_rules.find("agentrun first"), 14, "agentrun second-one!");
+  std::string second_config = config(net, dir.path + "/egress2.log", second_rules);
   second_config.replace(second_config.find("egress-test"), 11, "second-one!");
   test::put_file(dir.path + "/second.json", second_config);
   egress_test::Guard second(dir.path + "/second.json");

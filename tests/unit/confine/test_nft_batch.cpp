@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "runtime/confine/nft_batch.hpp"
-#include "runtime/confine/nft_install.hpp"
+#include "runtime/confine/nft_owner.hpp"
 #include "spec/error.hpp"
 
 using namespace agentrun::nft;
@@ -150,6 +150,6 @@ BOOST_AUTO_TEST_CASE(a_table_in_place_is_shared_replaced_or_refused_by_its_comme
   BOOST_TEST(other.reason.find("(agentrun c1 bbbb)") != std::string::npos);
   for (const std::optional<std::string>& theirs :
        {std::optional<std::string>(), std::optional<std::string>("mine"), std::optional<std::string>("agentrun c2"),
-        std::optional<std::string>("agentrun c2 aaaa extra")})
+        std::optional<std::string>("agentrun c2 aaaa extra"), std::optional<std::string>("agentrun  aaaa")})
     BOOST_TEST((judge_found_table(theirs, ours).action == FoundTable::Action::refuse));
 }

@@ -3,7 +3,9 @@
 // copy of the binary that cannot be written (runc CVE-2019-5736): through
 // /proc/<pid>/exe it finds a file on a read-only mount or a sealed memfd,
 // never a writable host binary. `create`, `run` and `exec` re-execute
-// (main.cpp): each process they start runs agentrun until its execve.
+// (main.cpp): each process they start runs agentrun until its execve. The
+// binary's entry point usually has (early_reexec.hpp); this is the whole
+// step, with its fallback and its errors.
 
 #include <sys/types.h>
 

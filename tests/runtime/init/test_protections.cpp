@@ -4,9 +4,15 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <algorithm>
 
 #include "support/files.hpp"
 #include "support/harness.hpp"
@@ -45,6 +51,49 @@ rapidjson::Document without_pid_namespace(rapidjson::Document cfg) {
   for (auto it = list.Begin(); it != list.End();)
     it = std::string((*it)["type"].GetString()) == "pid" ? list.Erase(it) : it + 1;
   return cfg;
+}
+
+// The system calls a process makes between its first and its second
+// execution (ptrace), as create's runtime starts with these arguments.
+std::vector<long> calls_before_the_reexecution(const std::vector<std::string>& args, bool& reexecuted) {
+  std::vector<char*> argv;
+  std::vector<std::string> copy = args;
+  for (auto& a : copy) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const pid_t child = ::fork();
+  BOOST_TEST_REQUIRE(child >= 0);
+  if (child == 0) {
+    ::ptrace(PTRACE_TRACEME, 0, nullptr, nullptr);
+    const int null = ::open("/dev/null", O_WRONLY);
+    ::dup2(null, 1);
+    ::dup2(null, 2);
+    ::raise(SIGSTOP);
+    ::execv(AGENTRUN_BINARY, argv.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  BOOST_TEST_REQUIRE(::waitpid(child, &status, 0) == child);
+  BOOST_TEST_REQUIRE(::ptrace(PTRACE_SETOPTIONS, child, nullptr,
+                              PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL) == 0);
+  std::vector<long> calls;
+  int execs = 0;
+  reexecuted = false;
+  for (int signal = 0; ::ptrace(PTRACE_SYSCALL, child, nullptr, signal) == 0; signal = 0) {
+    BOOST_TEST_REQUIRE(::waitpid(child, &status, 0) == child);
+    if (!WIFSTOPPED(status)) break;
+    if (status >> 8 == (SIGTRAP | (PTRACE_EVENT_EXEC << 8))) {
+      if (++execs == 2) { reexecuted = true; break; }
+    } else if (WSTOPSIG(status) == (SIGTRAP | 0x80)) {
+      __ptrace_syscall_info info{};
+      BOOST_TEST_REQUIRE(::ptrace(PTRACE_GET_SYSCALL_INFO, child, sizeof info, &info) > 0);
+      if (execs == 1 && info.op == PTRACE_SYSCALL_INFO_ENTRY) calls.push_back(static_cast<long>(info.entry.nr));
+    } else if (WSTOPSIG(status) != SIGTRAP) {
+      signal = WSTOPSIG(status);
+    }
+  }
+  ::kill(child, SIGKILL);
+  ::waitpid(child, &status, 0);
+  return calls;
 }
 
 }  // namespace
@@ -102,6 +151,27 @@ BOOST_AUTO_TEST_CASE(exec_before_start_enters_the_created_container) {
   BOOST_TEST(early.out.find("in-") == 0u, early.out);
   BOOST_TEST(s.agentrun({"delete", "--force", "early"}).code == 0);
   BOOST_TEST(s.leftovers().empty());
+}
+
+// create, run and exec re-execute from the read-only copy at the binary's
+// entry point, before the C library starts (util/early_reexec.hpp): glibc's
+// first call, arch_prctl for its thread pointer, never comes before it.
+BOOST_AUTO_TEST_CASE(the_copy_is_executed_before_the_c_library_starts) {
+  for (const char* command : {"create", "run", "exec"}) {
+    BOOST_TEST_CONTEXT(command) {
+      bool reexecuted = false;
+      const auto calls = calls_before_the_reexecution(
+          {"agentrun", "--root", "/nonexistent/agentrun-early", command, "early"}, reexecuted);
+      BOOST_TEST_REQUIRE(reexecuted, "no second execution");
+      BOOST_TEST(std::count(calls.begin(), calls.end(), SYS_execveat) == 1);
+      BOOST_TEST(std::count(calls.begin(), calls.end(), SYS_arch_prctl) == 0);
+      BOOST_TEST(calls.size() < 12u, calls.size());
+    }
+  }
+  // Other commands execute once.
+  bool reexecuted = true;
+  calls_before_the_reexecution({"agentrun", "--root", "/nonexistent/agentrun-early", "state", "early"}, reexecuted);
+  BOOST_TEST(!reexecuted);
 }
 
 BOOST_AUTO_TEST_CASE(init_holds_no_runtime_files) {

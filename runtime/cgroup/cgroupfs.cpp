@@ -106,24 +106,29 @@ void CgroupfsManager::mkdir_p(const std::string& dir, bool keep) {
 }
 
 // A v1 cpuset cgroup starts with no cpus and mems, and no task can join it
-// until they are set: every level down to the container's takes its
-// parent's when it has none, a level someone else made meanwhile too (as
-// runc does; on a hybrid host systemd may make a slice's directory there).
-void CgroupfsManager::inherit_cpuset(const std::string& leaf) const {
-  std::vector<std::string> chain;  // leaf first, up to the level below the hierarchy's root
-  for (std::string d = leaf; d != parent_of(d) && read_opt(*fs_, parent_of(d), "cpuset.cpus"); d = parent_of(d))
-    chain.push_back(d);
-  for (auto it = chain.rbegin(); it != chain.rend(); ++it)
-    for (const char* file : {"cpuset.cpus", "cpuset.mems"}) {
-      if (!trim(read_req(*fs_, "cpuset", *it, file)).empty()) continue;
-      write(*fs_, "cpuset", *it, file, trim(read_req(*fs_, "cpuset", parent_of(*it), file)));
-    }
+// until they are set: a level that has none takes its parent's, which takes
+// its own parent's first when it has none either, a level someone else made
+// meanwhile too (as runc does; on a hybrid host systemd may make a slice's
+// directory there). The hierarchy's root always has both. A level just made
+// here is known to be empty and is not read.
+std::string CgroupfsManager::inherited_cpuset(const std::string& dir, const char* file, bool known_empty) const {
+  if (!known_empty)
+    if (std::string own = trim(read_req(*fs_, "cpuset", dir, file)); !own.empty()) return own;
+  const std::string parent = parent_of(dir);
+  const std::optional<std::string> theirs = parent == dir ? std::nullopt : read_opt(*fs_, parent, file);
+  if (!theirs) fail("cgroup", dir + "/" + file + " is empty and has no parent cpuset to take it from");
+  std::string value = trim(*theirs);
+  if (value.empty()) value = inherited_cpuset(parent, file, true);
+  write(*fs_, "cpuset", dir, file, value);
+  return value;
 }
 
 void CgroupfsManager::create() {
   for (const auto& dir : distinct_dirs()) {
     mkdir_p(dir, false);
-    if (dir == dir_of("cpuset")) inherit_cpuset(dir);
+    if (dir != dir_of("cpuset")) continue;
+    const bool made_here = std::find(created_.begin(), created_.end(), dir) != created_.end();
+    for (const char* file : {"cpuset.cpus", "cpuset.mems"}) inherited_cpuset(dir, file, made_here);
   }
 }
 
@@ -286,12 +291,26 @@ void CgroupfsManager::remove_tree(const std::string& dir, bool leaf) const {
   throw Failure(Error{"cgroup: remove " + dir, "", err});
 }
 
+bool CgroupfsManager::is_leaf(const std::string& dir) const {
+  return std::any_of(dirs_.begin(), dirs_.end(), [&](const auto& e) { return e.second == dir; });
+}
+
+bool CgroupfsManager::destroy_if_empty() {
+  while (!created_.empty()) {
+    const int err = fs_->remove_dir(created_.back());
+    // A parent it made may hold other containers by now, as in remove_tree.
+    const bool shared_parent = !is_leaf(created_.back()) && (err == ENOTEMPTY || err == EBUSY || err == EEXIST);
+    if (err != 0 && err != ENOENT && !shared_parent) return false;
+    created_.pop_back();
+  }
+  return true;
+}
+
 void CgroupfsManager::destroy() {
   std::optional<Failure> first;
   for (auto it = created_.rbegin(); it != created_.rend(); ++it) {
-    const bool leaf = std::any_of(dirs_.begin(), dirs_.end(), [&](const auto& e) { return e.second == *it; });
     try {
-      remove_tree(*it, leaf);
+      remove_tree(*it, is_leaf(*it));
     } catch (const Failure& f) {
       if (!first) first = f;
     }

@@ -44,6 +44,7 @@ class CgroupfsManager : public CgroupManager {
   void watch_oom() override;
   void wait_for_oom(int timeout_ms) const override;
   void destroy() override;
+  bool destroy_if_empty() override;
   std::string to_json() const override;
   void own_leaves() override;
 
@@ -80,9 +81,10 @@ class CgroupfsManager : public CgroupManager {
  private:
   std::vector<std::string> distinct_dirs() const;
   void mkdir_p(const std::string& dir, bool keep);
-  void inherit_cpuset(const std::string& leaf) const;
+  std::string inherited_cpuset(const std::string& dir, const char* file, bool known_empty) const;
   std::string freezer_dir(bool& v1) const;
   void remove_tree(const std::string& dir, bool leaf) const;
+  bool is_leaf(const std::string& dir) const;
 };
 
 class CgroupfsV1 final : public CgroupfsManager {

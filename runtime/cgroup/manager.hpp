@@ -64,6 +64,10 @@ class CgroupManager {
   // Removes what create() and join_init() made (systemd: stops the unit),
   // and cgroups the container made below them.
   virtual void destroy() = 0;
+  // What destroy() does, where that alone shows the cgroups held no process
+  // (a cgroup with one cannot be removed), and true; false, leaving the rest
+  // to destroy(), as soon as one holds a process or cannot tell.
+  virtual bool destroy_if_empty() { return false; }
   // From now on destroy() also removes the container's leaf directories that
   // no record says were made (a create killed while making them), as runc
   // removes a container's cgroup paths whoever made them.

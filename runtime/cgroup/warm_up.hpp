@@ -9,21 +9,25 @@
 
 #include <sys/types.h>
 
+#include <array>
 #include <string>
 
 namespace agentrun {
 
 class CgroupWarmUp {
  public:
-  // Forks the child that joins `dir` (a cgroup directory); nothing if empty.
+  // Starts the child that joins `dir` (a cgroup directory); nothing if empty.
   explicit CgroupWarmUp(const std::string& dir);
-  // Reaps the child, waiting for it: it must be gone before its cgroup is.
+  // Reaps the child, waiting for it: it must be gone before its cgroup is,
+  // and before its stack and path are.
   ~CgroupWarmUp();
   CgroupWarmUp(const CgroupWarmUp&) = delete;
   CgroupWarmUp& operator=(const CgroupWarmUp&) = delete;
 
  private:
   pid_t pid_ = -1;
+  std::string procs_;
+  alignas(16) std::array<char, 16384> stack_;
 };
 
 }  // namespace agentrun

@@ -219,6 +219,8 @@ Found find_container(const Store& store, const CgroupDrivers& cgroups, const std
 void free_cgroups(CgroupManager& cgroup, const std::string& id, bool create_died) {
   // It may have died before recording every cgroup it made: its leaves go by name.
   if (create_died) cgroup.own_leaves();
+  // Usually they are empty by now, which removing them shows.
+  if (cgroup.destroy_if_empty()) return;
   if (cgroup.frozen()) cgroup.thaw();  // frozen processes die only when thawed
   wait_until_empty(cgroup, id);
   cgroup.destroy();

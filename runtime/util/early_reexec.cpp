@@ -5,22 +5,10 @@
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 
+#include "runtime/util/raw_syscall.hpp"
+
 namespace agentrun::early {
 namespace {
-
-
-#if defined(__x86_64__)
-// The C library's syscall() sets errno, which lives in thread-local storage.
-long sys(long nr, long a = 0, long b = 0, long c = 0, long d = 0, long e = 0) noexcept {
-  long ret;
-  register long r10 asm("r10") = d;
-  register long r8 asm("r8") = e;
-  asm volatile("syscall" : "=a"(ret) : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8) : "rcx", "r11", "memory");
-  return ret;
-}
-#else
-long sys(long, long = 0, long = 0, long = 0, long = 0, long = 0) noexcept { return -38; }  // ENOSYS
-#endif
 
 // statfs(2)'s f_flags holds the mount's ST_* flags when ST_VALID is set.
 constexpr long kStatfsValid = 0x20;
@@ -49,21 +37,21 @@ bool names_container_start(int argc, char* const* argv) noexcept {
 
 bool unwritable_binary(int fd) noexcept {
   struct statfs fs;
-  if (sys(SYS_fstatfs, fd, arg(&fs)) == 0 && (fs.f_flags & kStatfsValid) && (fs.f_flags & kStatfsReadOnly)) return true;
-  const long seals = sys(SYS_fcntl, fd, F_GET_SEALS);
+  if (raw_syscall(SYS_fstatfs, fd, arg(&fs)) == 0 && (fs.f_flags & kStatfsValid) && (fs.f_flags & kStatfsReadOnly)) return true;
+  const long seals = raw_syscall(SYS_fcntl, fd, F_GET_SEALS);
   return seals >= 0 && (seals & kBinarySeals) == kBinarySeals;
 }
 
 int read_only_tree_of(int fd) noexcept {
-  const long tree = sys(SYS_open_tree, fd, arg(""), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+  const long tree = raw_syscall(SYS_open_tree, fd, arg(""), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
   if (tree < 0) return -1;
   mount_attr attr;
   attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
   attr.attr_clr = 0;
   attr.propagation = 0;
   attr.userns_fd = 0;
-  if (sys(SYS_mount_setattr, tree, arg(""), AT_EMPTY_PATH, arg(&attr), sizeof attr) == 0) return static_cast<int>(tree);
-  sys(SYS_close, tree);
+  if (raw_syscall(SYS_mount_setattr, tree, arg(""), AT_EMPTY_PATH, arg(&attr), sizeof attr) == 0) return static_cast<int>(tree);
+  raw_syscall(SYS_close, tree);
   return -1;
 }
 
@@ -92,23 +80,23 @@ void reexecute(long* stack) noexcept {
   char** argv = reinterpret_cast<char**>(stack + 1);
   char** envp = argv + argc + 1;
   if (!names_container_start(argc, argv)) return;
-  const long self = sys(SYS_open, arg("/proc/self/exe"), O_RDONLY | O_CLOEXEC);
+  const long self = raw_syscall(SYS_open, arg("/proc/self/exe"), O_RDONLY | O_CLOEXEC);
   if (self < 0) return;
   const int tree = unwritable_binary(static_cast<int>(self)) ? -1 : read_only_tree_of(static_cast<int>(self));
-  sys(SYS_close, self);
+  raw_syscall(SYS_close, self);
   if (tree < 0) return;
   char entry[sizeof kInstalledBinaryEnv + PATH_MAX];
   std::size_t at = 0;
   for (const char* c = kInstalledBinaryEnv; *c != '\0'; ++c) entry[at++] = *c;
   entry[at++] = '=';
-  const long length = sys(SYS_readlink, arg("/proc/self/exe"), arg(entry + at), PATH_MAX);
+  const long length = raw_syscall(SYS_readlink, arg("/proc/self/exe"), arg(entry + at), PATH_MAX);
   char* environment[kMaxEnvironment];
   if (length > 0 && length < PATH_MAX) {
     entry[at + static_cast<std::size_t>(length)] = '\0';
     if (environment_with(envp, kInstalledBinaryEnv, entry, environment, kMaxEnvironment))
-      sys(SYS_execveat, tree, arg(""), arg(argv), arg(environment), AT_EMPTY_PATH);
+      raw_syscall(SYS_execveat, tree, arg(""), arg(argv), arg(environment), AT_EMPTY_PATH);
   }
-  sys(SYS_close, tree);
+  raw_syscall(SYS_close, tree);
 }
 
 }  // namespace

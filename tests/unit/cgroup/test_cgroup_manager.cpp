@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -30,6 +31,7 @@ class FakeCgroupFs : public HostCgroupFs {
     return 0;
   }
   int remove_dir(const std::string& path) override {
+    if (auto it = remove_errors.find(path); it != remove_errors.end()) return it->second;
     std::error_code ec;
     if (fs::is_directory(path, ec))
       for (const auto& e : fs::directory_iterator(path))
@@ -37,6 +39,7 @@ class FakeCgroupFs : public HostCgroupFs {
     return ::rmdir(path.c_str()) == 0 ? 0 : errno;
   }
   int read_file(const std::string& path, std::string& out) override {
+    reads.push_back(path);
     if (auto it = read_errors.find(path); it != read_errors.end()) return it->second;
     return HostCgroupFs::read_file(path, out);
   }
@@ -46,6 +49,8 @@ class FakeCgroupFs : public HostCgroupFs {
   }
 
   std::map<std::string, int> read_errors;                    // path -> errno its read fails with
+  std::vector<std::string> reads;                           // paths, in order
+  std::map<std::string, int> remove_errors;                  // path -> errno its rmdir fails with
   std::vector<std::pair<std::string, std::string>> writes;  // (file name, value), in order
 };
 
@@ -491,4 +496,77 @@ BOOST_AUTO_TEST_CASE(an_empty_cpuset_level_made_by_another_is_filled) {
   BOOST_TEST(read_file(r + "/cpuset/agentrun/cpuset.mems") == "0");
   BOOST_TEST(read_file(r + "/cpuset/agentrun/cs/cpuset.cpus") == "0-1");
   cg->destroy();
+}
+
+// The usual start: the shared level has its cpus and mems, and the
+// container's level, just made, is known to be empty. Only the parent's two
+// files are read; a level that was there already is read first.
+BOOST_AUTO_TEST_CASE(a_new_cpuset_level_reads_only_its_parent) {
+  TempDir t("cgroup-test");
+  const std::string r = t.path;
+  auto fake = std::make_shared<FakeCgroupFs>();
+  const CgroupLayout layout = fake_v1(r);
+  fake->make_dir(r + "/cpuset/agentrun");
+  put(r + "/cpuset/agentrun/cpuset.cpus", "1\n");
+  put(r + "/cpuset/agentrun/cpuset.mems", "0\n");
+  const auto cpuset_reads = [&] {
+    std::vector<std::string> out;
+    for (const auto& p : fake->reads)
+      if (p.find("/cpuset.") != std::string::npos) out.push_back(p.substr(r.size()));
+    fake->reads.clear();
+    return out;
+  };
+  auto cg = CgroupfsManager::plan(layout, kOwnV1, "", "new", fake);
+  cg->create();
+  BOOST_TEST(cpuset_reads() == (std::vector<std::string>{"/cpuset/agentrun/cpuset.cpus", "/cpuset/agentrun/cpuset.mems"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(read_file(r + "/cpuset/agentrun/new/cpuset.cpus") == "1");
+  BOOST_TEST(read_file(r + "/cpuset/agentrun/new/cpuset.mems") == "0");
+  // A cgroupsPath that exists, with its own cpus: read, kept.
+  FakeCgroupFs().make_dir(r + "/cpuset/agentrun/there");
+  put(r + "/cpuset/agentrun/there/cpuset.cpus", "0\n");
+  put(r + "/cpuset/agentrun/there/cpuset.mems", "0\n");
+  fake->writes.clear();
+  auto there = CgroupfsManager::plan(layout, kOwnV1, "/agentrun/there", "there", fake);
+  there->create();
+  BOOST_TEST(cpuset_reads() == (std::vector<std::string>{"/cpuset/agentrun/there/cpuset.cpus",
+                                                         "/cpuset/agentrun/there/cpuset.mems"}),
+             boost::test_tools::per_element());
+  for (const auto& [file, value] : fake->writes) BOOST_TEST(file.find("cpuset.") == std::string::npos, file);
+  BOOST_TEST(read_file(r + "/cpuset/agentrun/there/cpuset.cpus") == "0\n");  // untouched
+  cg->destroy();
+  there->destroy();
+  FakeCgroupFs().remove_dir(r + "/cpuset/agentrun/there");
+}
+
+// delete removes the cgroups first: an empty one goes, and one that holds a
+// process (EBUSY) stops it, leaving the rest to destroy() after the
+// processes are killed. The shared agentrun/ level stays.
+BOOST_AUTO_TEST_CASE(empty_cgroups_are_removed_without_reading_them) {
+  TempDir t("cgroup-test");
+  const std::string r = t.path;
+  auto fake = std::make_shared<FakeCgroupFs>();
+  const CgroupLayout layout = fake_v1(r);
+  auto cg = CgroupfsManager::plan(layout, kOwnV1, "", "e", fake);
+  cg->create();
+  fake->reads.clear();
+  BOOST_TEST(cg->destroy_if_empty());
+  BOOST_TEST(fake->reads.empty(), fake->reads.size());
+  BOOST_TEST(cg->created().empty());
+  BOOST_TEST(!fs::exists(r + "/pids/agentrun/e"));
+  BOOST_TEST(!fs::exists(r + "/memory/own/agentrun/e"));
+  BOOST_TEST(fs::is_directory(r + "/pids/agentrun"));
+
+  auto busy = CgroupfsManager::plan(layout, kOwnV1, "", "b", fake);
+  busy->create();
+  const std::string held = r + "/freezer/agentrun/b";
+  fake->remove_errors[held] = EBUSY;
+  BOOST_TEST(!busy->destroy_if_empty());
+  BOOST_TEST(fs::is_directory(held));
+  BOOST_TEST(std::count(busy->created().begin(), busy->created().end(), held) == 1);
+  fake->remove_errors.clear();
+  busy->destroy();
+  BOOST_TEST(!fs::exists(held));
+  BOOST_TEST(!fs::exists(r + "/pids/agentrun/b"));
+  BOOST_TEST(!fs::exists(r + "/cpuset/agentrun/b"));
 }

@@ -270,8 +270,7 @@ Created create_container(const Store& store, const CreateRequest& request, const
 
   // The state directory makes the id ours; then the cgroups, early, so that
   // the warm-up's grace period runs alongside the policy and the plan.
-  store.ensure_root();  // it holds the seccomp cache
-  ContainerLock lock = store.create(request.id);
+  ContainerLock lock = store.create(request.id);  // the root it makes holds the seccomp cache too
   StateGuard guard(store, request.id);
   const std::unique_ptr<CgroupManager> cgroup = container_cgroup(store, cgroups, layout, config, request);
   CgroupGuard cgroup_guard{*cgroup};

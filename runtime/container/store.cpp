@@ -94,8 +94,13 @@ void Store::ensure_root() const {
 
 ContainerLock Store::create(const std::string& id) const {
   check_container_id(id);
-  ensure_root();
-  if (::mkdir(dir(id).c_str(), 0700) < 0) {
+  // The root is usually there: it is made only when the container's directory cannot be.
+  int made = ::mkdir(dir(id).c_str(), 0700);
+  if (made < 0 && errno == ENOENT) {
+    ensure_root();
+    made = ::mkdir(dir(id).c_str(), 0700);
+  }
+  if (made < 0) {
     if (errno == EEXIST) fail("create container \"" + id + "\"", "a container with this id exists");
     fail_errno("create state directory " + dir(id), errno);
   }

@@ -80,8 +80,6 @@ class Store {
   const std::string& root() const { return root_; }
   std::string dir(const std::string& id) const { return root_ + "/" + id; }
 
-  // Creates the root (and its missing parents), mode 0700.
-  void ensure_root() const;
   // Creates the container's directory (and the root); fails if the id is taken.
   ContainerLock create(const std::string& id) const;
   // Fails with `container "<id>" does not exist`.
@@ -112,6 +110,8 @@ class Store {
   std::vector<std::string> ids() const;
 
  private:
+  // Creates the root (and its missing parents), mode 0700.
+  void ensure_root() const;
   std::string root_;
 };
 

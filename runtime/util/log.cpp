@@ -63,9 +63,10 @@ std::string rfc3339_now() {
   ::clock_gettime(CLOCK_REALTIME, &ts);
   tm t{};
   ::gmtime_r(&ts.tv_sec, &t);
-  char buf[64];
-  size_t n = ::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &t);
-  std::snprintf(buf + n, sizeof buf - n, ".%09ldZ", ts.tv_nsec);
+  // Not strftime(3): it loads the local time zone (/etc/localtime) that a UTC time never uses.
+  char buf[128];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", t.tm_year + 1900, t.tm_mon + 1, t.tm_mday,
+                t.tm_hour, t.tm_min, t.tm_sec, ts.tv_nsec);
   return buf;
 }
 

@@ -501,11 +501,15 @@ BOOST_AUTO_TEST_CASE(an_empty_cpuset_level_made_by_another_is_filled) {
 // The usual start: the shared level has its cpus and mems, and the
 // container's level, just made, is known to be empty. Only the parent's two
 // files are read; a level that was there already is read first.
-BOOST_AUTO_TEST_CASE(a_new_cpuset_level_reads_only_its_parent) {
-  TempDir t("cgroup-test");
+// A v1 host in a temporary directory, its files faked.
+struct FakeV1Host {
+  TempDir t{"cgroup-test"};
   const std::string r = t.path;
-  auto fake = std::make_shared<FakeCgroupFs>();
+  std::shared_ptr<FakeCgroupFs> fake = std::make_shared<FakeCgroupFs>();
   const CgroupLayout layout = fake_v1(r);
+};
+
+BOOST_FIXTURE_TEST_CASE(a_new_cpuset_level_reads_only_its_parent, FakeV1Host) {
   fake->make_dir(r + "/cpuset/agentrun");
   put(r + "/cpuset/agentrun/cpuset.cpus", "1\n");
   put(r + "/cpuset/agentrun/cpuset.mems", "0\n");
@@ -542,11 +546,7 @@ BOOST_AUTO_TEST_CASE(a_new_cpuset_level_reads_only_its_parent) {
 // delete removes the cgroups first: an empty one goes, and one that holds a
 // process (EBUSY) stops it, leaving the rest to destroy() after the
 // processes are killed. The shared agentrun/ level stays.
-BOOST_AUTO_TEST_CASE(empty_cgroups_are_removed_without_reading_them) {
-  TempDir t("cgroup-test");
-  const std::string r = t.path;
-  auto fake = std::make_shared<FakeCgroupFs>();
-  const CgroupLayout layout = fake_v1(r);
+BOOST_FIXTURE_TEST_CASE(empty_cgroups_are_removed_without_reading_them, FakeV1Host) {
   auto cg = CgroupfsManager::plan(layout, kOwnV1, "", "e", fake);
   cg->create();
   fake->reads.clear();

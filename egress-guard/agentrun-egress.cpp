@@ -1,5 +1,7 @@
-// agentrun-egress [--nftables] CONFIG: the egress guard of one container
-// (issue 15, egress-guard/README.md). Once the runtime says "go" on fd 0,
+// agentrun-egress [--nftables | --nflog-fd] CONFIG: the egress guard of
+// one container (issue 15, egress-guard/README.md). With --nflog-fd it only
+// logs, from a socket the runtime bound (set_up_logger). Otherwise, once
+// the runtime says "go" on fd 0,
 // reads CONFIG, enters the container's network namespace, installs the
 // ruleset (unless the runtime has), opens the DNS proxy and the NFLOG reader, says
 // "ok\n" on fd 3 (or "error: STEP: MESSAGE\n" and exits 1), then serves
@@ -41,10 +43,11 @@ namespace {
 
 constexpr int kGoFd = 0;
 constexpr int kStatusFd = 3;
+constexpr int kNflogFd = 3;  // --nflog-fd: no status pipe then
 constexpr off_t kMaxConfig = 16 << 20;
 
 void harden() {
-  // Only what the runtime meant to give: stdio and the status pipe.
+  // Only what the runtime meant to give: stdio and fd 3 (the status pipe, or the bound log socket).
   if (syscall(SYS_close_range, 4u, ~0u, 0u) != 0) fail_errno("start", "close_range 4..", errno);
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail_errno("start", "PR_SET_NO_NEW_PRIVS", errno);
   // Replies to clients that went away must not kill the guard.
@@ -210,6 +213,57 @@ void serve(Guard& g) {
   }
 }
 
+// --nflog-fd: the runtime put the rules in and bound the log group (fd 3)
+// in the container's network namespace before its process ran, and started
+// the guard after create's work, without waiting for it: the guard only
+// turns what the socket holds, from the first packet on, into log lines.
+// Nobody reads its fd 3 then: what stops it goes to the log and stderr.
+void set_up_logger(Guard& g, const char* config_path) {
+  g.config = parse_config(read_config(config_path));
+  if (!g.config.log || g.config.dns || !g.config.ruleset.empty())
+    fail("start", "--nflog-fd is for a guard that only logs the runtime's rules");
+  if (g.config.init_pid) {
+    g.init_fd = static_cast<int>(syscall(SYS_pidfd_open, *g.config.init_pid, 0));
+    if (g.init_fd < 0) fail_errno("init", "pidfd_open " + std::to_string(*g.config.init_pid), errno);
+  }
+  g.log = std::make_unique<LogFile>(g.config.log->file, g.config.log->max_bytes);
+  g.nflog = std::make_unique<NflogSocket>(NflogSocket::Bound{kNflogFd}, *g.log);
+}
+
+// Says why the guard stops, in its log when it has one.
+int stopped(const Guard& g, const std::string& why) {
+  std::fprintf(stderr, "agentrun-egress: %s\n", why.c_str());
+  if (g.log) {
+    timespec t{};
+    clock_gettime(CLOCK_REALTIME, &t);
+    try {
+      g.log->append(guard_error_line(iso_time(t), "the guard stops: " + why));
+    } catch (const std::exception&) {
+    }
+  }
+  return 1;
+}
+
+int serve_until_end(Guard& g) {
+  try {
+    serve(g);
+    return 0;
+  } catch (const std::exception& e) {
+    return stopped(g, e.what());
+  }
+}
+
+int run_logger(const char* config_path) {
+  Guard g;
+  try {
+    harden();
+    set_up_logger(g, config_path);
+  } catch (const std::exception& e) {
+    return stopped(g, e.what());
+  }
+  return serve_until_end(g);
+}
+
 int run(const char* config_path, bool makes_rules) {
   Guard g;
   try {
@@ -229,21 +283,7 @@ int run(const char* config_path, bool makes_rules) {
   }
   report("ok\n");
   close(kStatusFd);
-  try {
-    serve(g);
-    return 0;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "agentrun-egress: %s\n", e.what());
-    if (g.log) {
-      timespec t{};
-      clock_gettime(CLOCK_REALTIME, &t);
-      try {
-        g.log->append(guard_error_line(iso_time(t), std::string("the guard stops: ") + e.what()));
-      } catch (const std::exception&) {
-      }
-    }
-    return 1;
-  }
+  return serve_until_end(g);
 }
 
 }  // namespace
@@ -251,14 +291,15 @@ int run(const char* config_path, bool makes_rules) {
 
 int main(int argc, char** argv) {
   if (fcntl(3, F_GETFD) < 0) {
-    std::fprintf(stderr, "agentrun-egress: fd 3 (the status pipe) is not open\n");
+    std::fprintf(stderr, "agentrun-egress: fd 3 (the status pipe, or the bound log socket) is not open\n");
     return 1;
   }
-  const bool makes_rules = argc == 3 && std::string_view(argv[1]) == "--nftables";
-  if (argc != 2 && !makes_rules) {
-    agentrun::egress::report("error: usage: agentrun-egress [--nftables] CONFIG\n");
+  const std::string_view flag = argc == 3 ? argv[1] : "";
+  if (argc != 2 && flag != "--nftables" && flag != "--nflog-fd") {
+    agentrun::egress::report("error: usage: agentrun-egress [--nftables | --nflog-fd] CONFIG\n");
     return 1;
   }
   // _exit: worker threads may still hold the objects a normal exit would destroy.
-  _exit(agentrun::egress::run(argv[argc - 1], makes_rules));
+  if (flag == "--nflog-fd") _exit(agentrun::egress::run_logger(argv[2]));
+  _exit(agentrun::egress::run(argv[argc - 1], flag == "--nftables"));
 }

@@ -1,7 +1,6 @@
 #pragma once
 // NFLOG over nfnetlink (NETLINK_NETFILTER, subsystem ULOG), without the
-// socket: the requests that bind a log group, and the reading of what the
-// kernel sends, so that both can be tested without privileges.
+// socket: the reading of what the kernel sends, tested without privileges.
 
 #include <cstdint>
 #include <optional>
@@ -9,15 +8,13 @@
 #include <string>
 #include <vector>
 
+#include "runtime/confine/nflog_bind.hpp"
+
 namespace agentrun::egress::nflog {
 
-// The two requests (each with NLM_F_ACK) that bind `group` and ask for the
-// first `copy_range` bytes of each packet.
-std::vector<std::vector<uint8_t>> bind_requests(uint16_t group, uint32_t copy_range);
-
-// What an acknowledgement in `datagram` says: 0 for success, the errno for
-// a refusal, nullopt when it holds no acknowledgement.
-std::optional<int> ack_error(std::span<const uint8_t> datagram);
+// Binding a group is the runtime's too (confine/nflog_bind.hpp).
+using agentrun::nflog::ack_error;
+using agentrun::nflog::bind_requests;
 
 struct Packet {
   std::string prefix;

@@ -1,6 +1,7 @@
 #pragma once
-// The NFLOG group the ruleset logs to, read into the egress log. Bound in
-// the network namespace the guard is in when it is made.
+// The NFLOG group the ruleset logs to, read into the egress log: bound by
+// the guard in the network namespace it is in, or by the runtime in the
+// container's before the container's process ran (--nflog-fd).
 
 #include <cstdint>
 
@@ -10,9 +11,13 @@ namespace agentrun::egress {
 
 class NflogSocket {
  public:
-  static constexpr uint32_t kCopyRange = 128;  // enough for the IP and transport headers
+  // A socket the runtime bound to the group: the guard owns it from now on.
+  struct Bound {
+    int fd;
+  };
 
   NflogSocket(uint16_t group, LogFile& log);  // throws GuardError
+  NflogSocket(Bound bound, LogFile& log);     // throws GuardError
   ~NflogSocket();
   NflogSocket(const NflogSocket&) = delete;
   NflogSocket& operator=(const NflogSocket&) = delete;

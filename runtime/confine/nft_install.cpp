@@ -13,6 +13,7 @@
 #include <functional>
 #include <vector>
 
+#include "runtime/confine/nflog_bind.hpp"
 #include "runtime/confine/nft_batch.hpp"
 #include "runtime/confine/nft_owner.hpp"
 #include "runtime/util/child_process.hpp"
@@ -29,26 +30,20 @@ constexpr int64_t kAnswerTimeoutMs = 30000;
 
 // A netfilter socket of the namespace at `netns`: a socket belongs to the
 // namespace of the thread that makes it, which then goes back to its own.
-UniqueFd socket_in(const std::string& netns) {
+UniqueFd socket_in(const std::string& netns, const std::string& step) {
   UniqueFd target(::open(netns.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!target) fail_errno(std::string(kStep) + ": open " + netns, errno);
+  if (!target) fail_errno(step + ": open " + netns, errno);
   UniqueFd own(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
-  if (!own) fail_errno(std::string(kStep) + ": open /proc/thread-self/ns/net", errno);
+  if (!own) fail_errno(step + ": open /proc/thread-self/ns/net", errno);
   struct stat t {}, o {};
-  if (::fstat(target.get(), &t) != 0 || ::fstat(own.get(), &o) != 0) fail_errno(std::string(kStep) + ": fstat " + netns, errno);
+  if (::fstat(target.get(), &t) != 0 || ::fstat(own.get(), &o) != 0) fail_errno(step + ": fstat " + netns, errno);
   // Rules in the runtime's own namespace (the host's) would confine the host, never the container.
-  if (t.st_dev == o.st_dev && t.st_ino == o.st_ino)
-    fail(kStep, netns + " is the runtime's own network namespace (the host's)");
-  if (::setns(target.get(), CLONE_NEWNET) != 0) fail_errno(std::string(kStep) + ": setns " + netns, errno);
+  if (t.st_dev == o.st_dev && t.st_ino == o.st_ino) fail(step, netns + " is the runtime's own network namespace (the host's)");
+  if (::setns(target.get(), CLONE_NEWNET) != 0) fail_errno(step + ": setns " + netns, errno);
   UniqueFd s(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER));
   const int err = errno;
-  if (::setns(own.get(), CLONE_NEWNET) != 0)
-    fail_errno(std::string(kStep) + ": setns back to the runtime's network namespace", errno);
-  if (!s) fail_errno(std::string(kStep) + ": socket NETLINK_NETFILTER", err);
-  // Acknowledgements without a copy of the request.
-  const int one = 1;
-  if (::setsockopt(s.get(), SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one) != 0)
-    fail_errno(std::string(kStep) + ": NETLINK_CAP_ACK", errno);
+  if (::setns(own.get(), CLONE_NEWNET) != 0) fail_errno(step + ": setns back to the runtime's network namespace", errno);
+  if (!s) fail_errno(step + ": socket NETLINK_NETFILTER", err);
   return s;
 }
 
@@ -141,7 +136,11 @@ std::optional<std::string> listed_comment(int s, const std::string& table, uint3
 }  // namespace
 
 std::string install_table(const std::string& netns, const Table& table) {
-  const UniqueFd s = socket_in(netns);
+  const UniqueFd s = socket_in(netns, kStep);
+  // Acknowledgements without a copy of the request.
+  const int one = 1;
+  if (::setsockopt(s.get(), SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one) != 0)
+    fail_errno(std::string(kStep) + ": NETLINK_CAP_ACK", errno);
   // A new namespace, the usual case, takes the table in one exchange.
   const Batch create = table_batch(table, false, 1);
   Refusal r = apply(s.get(), create);
@@ -155,6 +154,16 @@ std::string install_table(const std::string& netns, const Table& table) {
   r = apply(s.get(), table_batch(table, true, 2000));
   if (r.errnum != 0) fail_errno(std::string(kStep) + ": " + r.step, r.errnum);
   return "";
+}
+
+UniqueFd bound_nflog_socket(const std::string& netns, uint16_t group) {
+  const std::string step = "network.egress: bind log group " + std::to_string(group) + " in the container's network namespace";
+  UniqueFd s = socket_in(netns, step);
+  if (const auto e = nflog::bind_group(s.get(), group)) {
+    if (e->errnum == 0) fail(step, e->what);
+    fail_errno(step + ": " + e->what, e->errnum);
+  }
+  return s;
 }
 
 }  // namespace agentrun::nft

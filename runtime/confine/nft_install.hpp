@@ -8,10 +8,12 @@
 // one, and a container started again in its pod finds its own; its comment
 // says which (nft_owner.hpp).
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
 #include "runtime/confine/nft_table.hpp"
+#include "runtime/util/fd.hpp"
 
 namespace agentrun::nft {
 
@@ -21,5 +23,11 @@ namespace agentrun::nft {
 // left as it was. `netns`: a /proc/PID/ns/net or a bind mount of one,
 // never this process's own.
 std::string install_table(const std::string& netns, const Table& table);
+
+// A netfilter socket made in the namespace at `netns` (as install_table's),
+// bound to the NFLOG `group` the table logs to (nflog_bind.hpp): from now on
+// the kernel queues what is logged there, for a guard that reads it later.
+// Throws Failure naming the step.
+UniqueFd bound_nflog_socket(const std::string& netns, uint16_t group);
 
 }  // namespace agentrun::nft

@@ -295,16 +295,15 @@ Created create_container(const Store& store, const CreateRequest& request, const
   for (const auto& warning : applied.translation.warnings) log_message(LogLevel::warning, warning);
   bind_copies_without_credentials(store, lock, request.id, applied, config);
   const std::optional<Egress> egress = egress_for(applied, config, rootfs_of(bundle, config), request.id);
-  // The guard, where there is one to log or to answer DNS, loads its
-  // libraries while the plan is made and the init cloned. The rules go in
-  // the init's network namespace, which exists once the init does, while
-  // the init sets up its mounts: the runtime puts them in, or, with names
-  // to resolve, the guard. create ends, and the user's program can run,
-  // only after both. An init that fails says why before the guard is
-  // waited for.
+  // The rules go in the init's network namespace, which exists once the
+  // init does, while the init sets up its mounts: the runtime puts them in,
+  // and binds their log group there, or, with names to resolve, the guard,
+  // which loads its libraries while the plan is made and the init cloned,
+  // and is waited for. create ends, and the user's program can run, only
+  // after the rules are in. A guard that only logs starts at the end.
   std::optional<EgressGuard> egress_guard;
-  if (egress && (egress->setup.dns_proxy || egress->setup.log))
-    egress_guard.emplace(store, lock, request.id, !egress->setup.table);
+  if (egress && egress->setup.dns_proxy) egress_guard.emplace(store, lock, request.id);
+  UniqueFd nflog;
   PlanOptions options = plan_options(request, bundle);
   options.chroot_without_mount_ns = !policy::has_rules(applied.policy);
   Plan plan = make_plan(config, options, host);
@@ -334,16 +333,16 @@ Created create_container(const Store& store, const CreateRequest& request, const
   const InitRecords records{[&](pid_t pid, uint64_t start_time) {
                               store.record_init(lock, request.id, pid, start_time);
                               init_pid = pid;
-                              if (egress_guard && !egress->setup.table) guard_go();
+                              if (egress_guard) guard_go();
                             },
                             record_cgroups};
   const InitProtocol protocol(init_entry, *cgroup, records, [&] {
     if (egress && egress->setup.table) {
-      egress_shared_with =
-          nft::install_table("/proc/" + std::to_string(init_pid) + "/ns/net", *egress->setup.table);
-      // The same rules are there, and their owner's guard logs for the namespace.
-      if (!egress_shared_with.empty()) egress_guard.reset();
-      if (egress_guard) guard_go();
+      const std::string netns = "/proc/" + std::to_string(init_pid) + "/ns/net";
+      egress_shared_with = nft::install_table(netns, *egress->setup.table);
+      // Unless the same rules are there, and their owner's guard logs for the namespace.
+      if (egress->setup.log && egress_shared_with.empty())
+        nflog = nft::bound_nflog_socket(netns, policy::kEgressLogGroup);
     }
     store.save_file(lock, request.id, "config.json", config_text);
     store.save_file(lock, request.id, "policy.json", policy::policy_json(applied.policy));
@@ -367,6 +366,7 @@ Created create_container(const Store& store, const CreateRequest& request, const
   r.cgroup = cgroup->to_json();
   try {
     if (egress_guard) egress_shared_with = egress_guard->wait_ready();
+    if (nflog) egress_guard.emplace(store, lock, egress->setup, EgressGuardInput{r.id, r.pid, egress->resolvers}, nflog);
     store.save_file(lock, r.id, "isolation.json",
                     policy::isolation_record(applied, plan, launched.blocked,
                                              egress ? egress_record(egress->setup, {r.id, r.pid, egress->resolvers},

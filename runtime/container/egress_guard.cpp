@@ -144,22 +144,18 @@ std::vector<std::string> container_resolvers(const spec::Config& config, const s
   return nameservers(*text);
 }
 
-EgressGuard::EgressGuard(const Store& store, const ContainerLock& lock, const std::string& id, bool makes_rules) {
+namespace {
+
+// Spawned (vfork and exec), not forked: no copy of the runtime's memory to
+// make, and no copy-on-write faults after it. Its own session: the caller's
+// terminal signals are not its business. Not the runtime's stdout and
+// stderr: a shim reads those until they close, which would wait for the
+// guard's end. `fd0` and `fd3` become its fds 0 and 3 (fd0 -1: /dev/null);
+// `flag` goes before its configuration's path.
+pid_t spawn_guard(const Store& store, const ContainerLock& lock, const std::string& id, const char* flag,
+                  int fd0, int fd3) {
   const std::string helper = find_helper_binary(kHelperName, "AGENTRUN_EGRESS_HELPER", installed_binary_path(), kStep);
   const std::string config_path = store.file_path(id, "egress-guard.json");
-  int status[2], go[2];
-  if (::pipe2(status, O_CLOEXEC) < 0) fail_errno(std::string(kStep) + ": pipe from the guard", errno);
-  UniqueFd read_end(status[0]), write_end(status[1]);
-  // A socket, not a pipe: sending to a guard that died fails without SIGPIPE.
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, go) < 0)
-    fail_errno(std::string(kStep) + ": socket to the guard", errno);
-  UniqueFd go_read(go[0]), go_write(go[1]);
-  // Spawned (vfork and exec), not forked: no copy of the runtime's memory
-  // to make, and no copy-on-write faults after it.
-  // Its own session: the caller's terminal signals are not its business.
-  // Not the runtime's stdout and stderr: a shim reads those until they
-  // close, which would wait for the guard's end. It hears go on fd 0,
-  // reports on fd 3 and logs to its file.
   posix_spawnattr_t attr;
   posix_spawn_file_actions_t actions;
   sigset_t none;
@@ -172,27 +168,47 @@ EgressGuard::EgressGuard(const Store& store, const ContainerLock& lock, const st
   }
   for (int r : {::posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK),
                 ::posix_spawnattr_setsigmask(&attr, &none),
-                ::posix_spawn_file_actions_adddup2(&actions, go_read.get(), 0),
-                ::posix_spawn_file_actions_adddup2(&actions, write_end.get(), 3),
+                fd0 >= 0 ? ::posix_spawn_file_actions_adddup2(&actions, fd0, 0)
+                         : ::posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0),
+                ::posix_spawn_file_actions_adddup2(&actions, fd3, 3),
                 ::posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_RDWR, 0),
                 ::posix_spawn_file_actions_adddup2(&actions, 1, 2),
                 ::posix_spawn_file_actions_addclosefrom_np(&actions, 4)})
     if (rc == 0) rc = r;
-  std::vector<char*> argv = {const_cast<char*>(helper.c_str())};
-  if (makes_rules) argv.push_back(const_cast<char*>("--nftables"));
-  argv.push_back(const_cast<char*>(config_path.c_str()));
-  argv.push_back(nullptr);
+  char* const argv[] = {const_cast<char*>(helper.c_str()), const_cast<char*>(flag),
+                        const_cast<char*>(config_path.c_str()), nullptr};
   char* const envp[] = {const_cast<char*>("PATH=/usr/sbin:/usr/bin:/sbin:/bin"), nullptr};
   pid_t pid = 0;
-  if (rc == 0) rc = ::posix_spawn(&pid, helper.c_str(), &actions, &attr, argv.data(), envp);
+  if (rc == 0) rc = ::posix_spawn(&pid, helper.c_str(), &actions, &attr, argv, envp);
   ::posix_spawn_file_actions_destroy(&actions);
   ::posix_spawnattr_destroy(&attr);
   if (rc != 0) fail_errno(std::string(kStep) + ": execute " + helper, rc);
-  pid_ = pid;
-  ready_ = read_end.release();
-  go_ = go_write.release();
   const auto st = read_proc_stat(pid);
   store.record_process(lock, id, "guard.json", pid, st ? st->start_time : 0);
+  return pid;
+}
+
+}  // namespace
+
+EgressGuard::EgressGuard(const Store& store, const ContainerLock& lock, const std::string& id) {
+  int status[2], go[2];
+  if (::pipe2(status, O_CLOEXEC) < 0) fail_errno(std::string(kStep) + ": pipe from the guard", errno);
+  UniqueFd read_end(status[0]), write_end(status[1]);
+  // A socket, not a pipe: sending to a guard that died fails without SIGPIPE.
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, go) < 0)
+    fail_errno(std::string(kStep) + ": socket to the guard", errno);
+  UniqueFd go_read(go[0]), go_write(go[1]);
+  // It hears go on fd 0, reports on fd 3 and logs to its file.
+  pid_ = spawn_guard(store, lock, id, "--nftables", go_read.get(), write_end.get());
+  ready_ = read_end.release();
+  go_ = go_write.release();
+}
+
+EgressGuard::EgressGuard(const Store& store, const ContainerLock& lock, const policy::EgressSetup& setup,
+                         const EgressGuardInput& in, const UniqueFd& nflog) {
+  store.save_file(lock, in.id, "egress-guard.json",
+                  egress_guard_config(setup, in, store.file_path(in.id, "egress.log")));
+  pid_ = spawn_guard(store, lock, in.id, "--nflog-fd", -1, nflog.get());
 }
 
 EgressGuard::~EgressGuard() {

@@ -1,14 +1,15 @@
 #pragma once
 // A container's egress guard (egress-guard/agentrun-egress, docs/policy.md
-// 2.5), where the policy logs or allows names. create starts it early and
-// lets it go once the init's network namespace exists and, unless the
-// guard is to answer DNS, the runtime has put the rules there itself
-// (confine/nft_install.hpp); the guard puts them in when it answers DNS,
-// says "ok" on a pipe, then answers the container's DNS queries and writes
-// egress.log. It runs as the runtime's
-// child in its own session, outside the container's namespaces and
-// cgroups; delete kills it (its pid and start time are in guard.json). If
-// it dies, the rules stay: names stop resolving, nothing opens up.
+// 2.5), where the policy logs or allows names. Where it allows names, create
+// starts it early and lets it go once the init's network namespace exists;
+// the guard puts the rules in, says "ok" on a pipe, then answers the
+// container's DNS queries and writes egress.log. Otherwise the runtime puts
+// the rules in itself (confine/nft_install.hpp) and binds their log group
+// there, and the guard, started at the end of create without a handshake,
+// only writes the log. It runs as the runtime's child in its own session,
+// outside the container's namespaces and cgroups; delete kills it (its pid
+// and start time are in guard.json). If it dies, the rules stay: names stop
+// resolving, nothing opens up.
 
 #include <sys/types.h>
 
@@ -49,9 +50,15 @@ std::vector<std::string> container_resolvers(const spec::Config& config, const s
 
 class EgressGuard {
  public:
-  // Starts the guard and records it in guard.json; it loads its libraries
-  // meanwhile (libnftables when it `makes_rules`) and waits for go().
-  EgressGuard(const Store& store, const ContainerLock& lock, const std::string& id, bool makes_rules);
+  // Starts the guard that makes the rules and answers DNS, and records it
+  // in guard.json; it loads libnftables meanwhile and waits for go().
+  EgressGuard(const Store& store, const ContainerLock& lock, const std::string& id);
+  // A guard that only logs, from `nflog`, the log group the runtime bound in
+  // the container's network namespace (nft::bound_nflog_socket): it is
+  // started once the container is set up, and not awaited. Nothing logged
+  // before it reads is lost; what stops it goes to the log.
+  EgressGuard(const Store& store, const ContainerLock& lock, const policy::EgressSetup& setup,
+              const EgressGuardInput& in, const UniqueFd& nflog);
   EgressGuard(const EgressGuard&) = delete;
   EgressGuard& operator=(const EgressGuard&) = delete;
   // Kills and reaps it, unless it was released.

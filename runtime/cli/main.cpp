@@ -88,6 +88,7 @@ int cmd_run(const CommandLine& cl, const CgroupDrivers& cgroups) {
   ForegroundTerminal tty;
   tty.open_if(!detach && request.console_socket.empty());
   request.console_fd = tty.theirs.get();
+  request.defer_logger = true;
   if (!detach) block_forwarded_signals();
   Created created = create_container(store, request, cgroups, container_init);
   const KnownContainer known{created.record, created.config};
@@ -96,6 +97,7 @@ int cmd_run(const CommandLine& cl, const CgroupDrivers& cgroups) {
   try {
     master = tty.master(created.terminal);
     start_created_container(store, cgroups, id, &known);
+    start_logger(store, created);
   } catch (const Failure&) {
     delete_container(store, cgroups, id, true);
     throw;

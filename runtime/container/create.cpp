@@ -366,7 +366,12 @@ Created create_container(const Store& store, const CreateRequest& request, const
   r.cgroup = cgroup->to_json();
   try {
     if (egress_guard) egress_shared_with = egress_guard->wait_ready();
-    if (nflog) egress_guard.emplace(store, lock, egress->setup, EgressGuardInput{r.id, r.pid, egress->resolvers}, nflog);
+    if (nflog) {
+      store.save_file(lock, r.id, "egress-guard.json",
+                      egress_guard_config(egress->setup, {r.id, r.pid, egress->resolvers},
+                                          store.file_path(r.id, "egress.log")));
+      if (!request.defer_logger) egress_guard.emplace(store, lock, r.id, nflog);
+    }
     store.save_file(lock, r.id, "isolation.json",
                     policy::isolation_record(applied, plan, launched.blocked,
                                              egress ? egress_record(egress->setup, {r.id, r.pid, egress->resolvers},
@@ -383,8 +388,16 @@ Created create_container(const Store& store, const CreateRequest& request, const
   guard.release();
   cgroup_guard.armed = false;
   if (egress_guard) egress_guard->release();
+  if (request.defer_logger) out.logger = std::move(nflog);
   out.config = std::move(config);
   return out;
+}
+
+void start_logger(const Store& store, Created& created) {
+  if (!created.logger) return;
+  const ContainerLock lock = store.lock(created.record.id);
+  EgressGuard(store, lock, created.record.id, created.logger).release();
+  created.logger.reset();
 }
 
 }  // namespace agentrun

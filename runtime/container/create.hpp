@@ -25,6 +25,8 @@ struct CreateRequest {
   int preserve_fds = 0;
   bool systemd_cgroup = false;  // --systemd-cgroup: cgroupsPath is slice:prefix:name
   std::optional<std::string> policy;  // --policy
+  // `run`: the guard that only logs is left to start_logger, after start.
+  bool defer_logger = false;
 };
 
 struct Created {
@@ -33,12 +35,19 @@ struct Created {
   // listener are those the init and `start` act on.
   spec::Config config;
   bool terminal = false;  // the process has a terminal
+  // The log group bound for a guard that only logs, when the request
+  // deferred it: start_logger starts it.
+  UniqueFd logger;
 };
 
 // `cgroups` makes the container's cgroups and `init_entry` is the entry of its
 // init (container_init), both chosen by main.
 Created create_container(const Store& store, const CreateRequest& request, const CgroupDrivers& cgroups,
                          InitEntry init_entry);
+
+// The guard of created.logger, if any, started and kept (`run`, once the
+// container's process runs, so that its start overlaps the process's).
+void start_logger(const Store& store, Created& created);
 
 // The absolute host path of the container's root.
 std::string rootfs_of(const std::string& bundle, const spec::Config& config);

@@ -204,11 +204,8 @@ EgressGuard::EgressGuard(const Store& store, const ContainerLock& lock, const st
   go_ = go_write.release();
 }
 
-EgressGuard::EgressGuard(const Store& store, const ContainerLock& lock, const policy::EgressSetup& setup,
-                         const EgressGuardInput& in, const UniqueFd& nflog) {
-  store.save_file(lock, in.id, "egress-guard.json",
-                  egress_guard_config(setup, in, store.file_path(in.id, "egress.log")));
-  pid_ = spawn_guard(store, lock, in.id, "--nflog-fd", -1, nflog.get());
+EgressGuard::EgressGuard(const Store& store, const ContainerLock& lock, const std::string& id, const UniqueFd& nflog) {
+  pid_ = spawn_guard(store, lock, id, "--nflog-fd", -1, nflog.get());
 }
 
 EgressGuard::~EgressGuard() {

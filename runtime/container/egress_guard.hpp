@@ -54,11 +54,11 @@ class EgressGuard {
   // in guard.json; it loads libnftables meanwhile and waits for go().
   EgressGuard(const Store& store, const ContainerLock& lock, const std::string& id);
   // A guard that only logs, from `nflog`, the log group the runtime bound in
-  // the container's network namespace (nft::bound_nflog_socket): it is
-  // started once the container is set up, and not awaited. Nothing logged
-  // before it reads is lost; what stops it goes to the log.
-  EgressGuard(const Store& store, const ContainerLock& lock, const policy::EgressSetup& setup,
-              const EgressGuardInput& in, const UniqueFd& nflog);
+  // the container's network namespace (nft::bound_nflog_socket), by the
+  // egress-guard.json written already: it is started once the container is
+  // set up, and not awaited. Nothing logged before it reads is lost; what
+  // stops it goes to the log.
+  EgressGuard(const Store& store, const ContainerLock& lock, const std::string& id, const UniqueFd& nflog);
   EgressGuard(const EgressGuard&) = delete;
   EgressGuard& operator=(const EgressGuard&) = delete;
   // Kills and reaps it, unless it was released.

@@ -395,11 +395,16 @@ BOOST_AUTO_TEST_CASE(what_is_refused_before_the_guard_reads_is_logged, *test::ne
   const std::string go = e.s.dir + "/guard-may-start";
   test::put_file(late, "#!/bin/sh\nwhile [ ! -e " + go + " ]; do sleep 0.05; done\nexec " + kGuard + " \"$@\"\n");
   BOOST_TEST_REQUIRE(::chmod(late.c_str(), 0755) == 0);
-  const auto start_with = [&](const std::string& helper) {
-    return e.s.command({"/usr/bin/env", "AGENTRUN_EGRESS_HELPER=" + helper, AGENTRUN_BINARY, "--root", e.s.root,
-                        "--policy", e.s.policy, "run", "-d", "--bundle", e.s.bundle, "e"});
+  // `run` starts the guard after the process; `create` at its end (as under docker).
+  const auto start_with = [&](const std::string& helper, const std::vector<std::string>& command) {
+    std::vector<std::string> args = {"/usr/bin/env", "AGENTRUN_EGRESS_HELPER=" + helper, AGENTRUN_BINARY,
+                                     "--root",       e.s.root,                         "--policy",
+                                     e.s.policy};
+    args.insert(args.end(), command.begin(), command.end());
+    args.insert(args.end(), {"--bundle", e.s.bundle, "e"});
+    return e.s.command(args);
   };
-  const test::Output o = start_with(late);
+  const test::Output o = start_with(late, {"run", "-d"});
   BOOST_TEST_REQUIRE(o.code == 0, o.err);
   auto r = e.attempt({"tcp:10.203.1.1:80", "tcp:10.203.1.1:443"});
   BOOST_TEST(r["tcp:10.203.1.1:80"] == kRefused4);
@@ -417,8 +422,9 @@ BOOST_AUTO_TEST_CASE(what_is_refused_before_the_guard_reads_is_logged, *test::ne
   const std::string broken = e.s.dir + "/broken-guard";
   test::put_file(broken, "#!/bin/sh\nexit 3\n");
   BOOST_TEST_REQUIRE(::chmod(broken.c_str(), 0755) == 0);
-  const test::Output again = start_with(broken);
+  const test::Output again = start_with(broken, {"create"});
   BOOST_TEST_REQUIRE(again.code == 0, again.err);
+  BOOST_TEST_REQUIRE(e.s.agentrun({"start", "e"}).code == 0);
   r = e.attempt({"tcp:10.203.1.1:80", "tcp:10.203.1.1:443"});
   BOOST_TEST(r["tcp:10.203.1.1:80"] == kRefused4);
   BOOST_TEST(r["tcp:10.203.1.1:443"] == "ok");

@@ -19,6 +19,7 @@
 #include "runtime/cli/commands.hpp"
 #include "runtime/cli/exec_process.hpp"
 #include "runtime/container/create.hpp"
+#include "runtime/container/egress_guard.hpp"
 #include "runtime/container/exec.hpp"
 #include "runtime/container/foreground.hpp"
 #include "runtime/container/lifecycle.hpp"
@@ -97,7 +98,7 @@ int cmd_run(const CommandLine& cl, const CgroupDrivers& cgroups) {
   try {
     master = tty.master(created.terminal);
     start_created_container(store, cgroups, id, &known);
-    start_logger(store, created);
+    start_logger(store, id, created.logger);
   } catch (const Failure&) {
     delete_container(store, cgroups, id, true);
     throw;

@@ -393,11 +393,5 @@ Created create_container(const Store& store, const CreateRequest& request, const
   return out;
 }
 
-void start_logger(const Store& store, Created& created) {
-  if (!created.logger) return;
-  const ContainerLock lock = store.lock(created.record.id);
-  EgressGuard(store, lock, created.record.id, created.logger).release();
-  created.logger.reset();
-}
 
 }  // namespace agentrun

@@ -36,7 +36,7 @@ struct Created {
   spec::Config config;
   bool terminal = false;  // the process has a terminal
   // The log group bound for a guard that only logs, when the request
-  // deferred it: start_logger starts it.
+  // deferred it: start_logger (egress_guard.hpp) starts it.
   UniqueFd logger;
 };
 
@@ -44,10 +44,6 @@ struct Created {
 // init (container_init), both chosen by main.
 Created create_container(const Store& store, const CreateRequest& request, const CgroupDrivers& cgroups,
                          InitEntry init_entry);
-
-// The guard of created.logger, if any, started and kept (`run`, once the
-// container's process runs, so that its start overlaps the process's).
-void start_logger(const Store& store, Created& created);
 
 // The absolute host path of the container's root.
 std::string rootfs_of(const std::string& bundle, const spec::Config& config);

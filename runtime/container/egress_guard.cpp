@@ -272,6 +272,13 @@ std::string EgressGuard::wait_ready() {
   fail(std::string(kStep) + ": the egress guard", reason);
 }
 
+void start_logger(const Store& store, const std::string& id, UniqueFd& nflog) {
+  if (!nflog) return;
+  const ContainerLock lock = store.lock(id);
+  EgressGuard(store, lock, id, nflog).release();
+  nflog.reset();
+}
+
 KilledGuard kill_egress_guard(const Store& store, const std::string& id) {
   const std::string path = store.file_path(id, "guard.json");
   auto text = read_regular_file(AT_FDCWD, path, 4096, O_NOFOLLOW);

@@ -82,6 +82,11 @@ class EgressGuard {
   int go_ = -1;     // the write end of the guard's fd 0
 };
 
+// The guard that only logs from `nflog`, if it is open, started and kept:
+// `run` starts it once the container's process runs, so that its start
+// overlaps the process's (CreateRequest::defer_logger).
+void start_logger(const Store& store, const std::string& id, UniqueFd& nflog);
+
 // delete: the guard guard.json records, if it is still that process,
 // killed. Its end is awaited apart (await_end), so that delete frees the
 // cgroups while the guard's vCPU wakes to die: the state directory, where

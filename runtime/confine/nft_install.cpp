@@ -8,6 +8,7 @@
 #include <sched.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <cerrno>
 #include <functional>
@@ -134,6 +135,22 @@ std::optional<std::string> listed_comment(int s, const std::string& table, uint3
 }
 
 }  // namespace
+
+std::optional<HeldNamespace> hold_network_namespace(pid_t pid) {
+  const std::string path = "/proc/" + std::to_string(pid) + "/ns/net";
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) {
+    const int err = errno;
+    // Gone only if it has exited (a child of ours, not reaped here): else no rules would be no refusal.
+    siginfo_t info{};
+    if (err == ENOENT && ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+        info.si_pid == pid)
+      return std::nullopt;
+    fail_errno(std::string(kStep) + ": open " + path, err);
+  }
+  std::string held = "/proc/self/fd/" + std::to_string(fd.get());
+  return HeldNamespace{std::move(fd), std::move(held)};
+}
 
 std::string install_table(const std::string& netns, const Table& table) {
   const UniqueFd s = socket_in(netns, kStep);

@@ -8,6 +8,8 @@
 // one, and a container started again in its pod finds its own; its comment
 // says which (nft_owner.hpp).
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -16,6 +18,17 @@
 #include "runtime/util/fd.hpp"
 
 namespace agentrun::nft {
+
+// The network namespace of process `pid`, held open, and the path that
+// reopens it (/proc/self/fd/N) for install_table and bound_nflog_socket: it
+// stays the same namespace if the process dies meanwhile. nullopt when the
+// process, a child of the caller, has exited already (an init that failed,
+// which says why itself); Failure when its namespace cannot be opened else.
+struct HeldNamespace {
+  UniqueFd fd;
+  std::string path;
+};
+std::optional<HeldNamespace> hold_network_namespace(pid_t pid);
 
 // Returns "" when the table is now this one, or the owner whose table,
 // with the same rules, is there already. Throws Failure, with the step

@@ -337,13 +337,13 @@ Created create_container(const Store& store, const CreateRequest& request, const
                             },
                             record_cgroups};
   const InitProtocol protocol(init_entry, *cgroup, records, [&] {
-    if (egress && egress->setup.table) {
-      const std::string netns = "/proc/" + std::to_string(init_pid) + "/ns/net";
-      egress_shared_with = nft::install_table(netns, *egress->setup.table);
-      // Unless the same rules are there, and their owner's guard logs for the namespace.
-      if (egress->setup.log && egress_shared_with.empty())
-        nflog = nft::bound_nflog_socket(netns, policy::kEgressLogGroup);
-    }
+    if (egress && egress->setup.table)
+      if (const auto ns = nft::hold_network_namespace(init_pid)) {
+        egress_shared_with = nft::install_table(ns->path, *egress->setup.table);
+        // Unless the same rules are there, and their owner's guard logs for the namespace.
+        if (egress->setup.log && egress_shared_with.empty())
+          nflog = nft::bound_nflog_socket(ns->path, policy::kEgressLogGroup);
+      }
     store.save_file(lock, request.id, "config.json", config_text);
     store.save_file(lock, request.id, "policy.json", policy::policy_json(applied.policy));
     store.save_file(lock, request.id, "plan.json", stored_plan_json(for_exec));
@@ -392,6 +392,5 @@ Created create_container(const Store& store, const CreateRequest& request, const
   out.config = std::move(config);
   return out;
 }
-
 
 }  // namespace agentrun

@@ -40,7 +40,8 @@ struct Egress {
 
   // A container that sleeps in the test network under a policy with
   // `egress`, or under `policy` (a name or a path) when egress is "".
-  explicit Egress(const std::string& egress, const std::string& policy = "") {
+  explicit Egress(const std::string& egress, const std::string& policy = "",
+                  const std::vector<std::string>& args = {"sleep", "120"}) {
     if (egress.empty()) {
       s.policy = policy;
     } else {
@@ -52,7 +53,7 @@ struct Egress {
     ::mkdir((s.rootfs + "/usr/bin").c_str(), 0755);
     test::run_process({"/bin/cp", AGENT_PROBE_BINARY, s.rootfs + "/usr/bin/agent-probe"});
     test::put_file(s.rootfs + "/etc/resolv.conf", "nameserver 10.203.0.1\n");
-    auto cfg = test::base_config({"sleep", "120"});
+    auto cfg = test::base_config(args);
     test::set_json(cfg, "/linux/namespaces/1", R"({"type": "network", "path": ")" + net.netns_path() + R"("})");
     test::set_json(cfg, "/linux/sysctl", R"({"net.ipv4.ping_group_range": "0 2147483647"})");
     // What egress takes away, asked for (agent-default refuses CAP_NET_ADMIN outright).
@@ -428,6 +429,20 @@ BOOST_AUTO_TEST_CASE(what_is_refused_before_the_guard_reads_is_logged, *test::ne
   r = e.attempt({"tcp:10.203.1.1:80", "tcp:10.203.1.1:443"});
   BOOST_TEST(r["tcp:10.203.1.1:80"] == kRefused4);
   BOOST_TEST(r["tcp:10.203.1.1:443"] == "ok");
+}
+
+// The runtime puts the rules in and binds their log group while the init
+// sets up; an init that fails meanwhile (its program is missing) says why
+// itself, whatever the runtime was doing in its network namespace.
+BOOST_AUTO_TEST_CASE(an_init_that_fails_says_why_while_the_rules_go_in, *test::needs(nftables)) {
+  Egress e(R"({"default": "deny", "allow": ["10.203.1.1:443"], "log": "denied"})", "", {"/bin/nosuch"});
+  for (int i = 0; i < 10; ++i) {
+    const test::Output o = e.s.agentrun({"run", "--bundle", e.s.bundle, "e"});
+    BOOST_TEST(o.code != 0);
+    BOOST_TEST(has(o.err, "no such file or directory"), o.err);
+    BOOST_TEST(!has(o.err, "network.egress"), o.err);
+    BOOST_TEST(!test::file_exists(e.s.root + "/e"));
+  }
 }
 
 // Nothing to log and no names: no guard at all. Started again in the same

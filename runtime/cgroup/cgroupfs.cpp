@@ -275,6 +275,9 @@ std::string CgroupfsManager::stats_json(const std::string& id) const {
 // A leaf is usually empty by now: only when removing it fails are the
 // cgroups the container made below it removed first; a leaf still busy with
 // exiting processes gets about a second.
+// A parent made for a cgroupsPath may hold other containers by now: it stays.
+static bool busy_shared_parent(bool leaf, int err) { return !leaf && (err == ENOTEMPTY || err == EBUSY || err == EEXIST); }
+
 void CgroupfsManager::remove_tree(const std::string& dir, bool leaf) const {
   int err = fs_->remove_dir(dir);
   if ((err == EBUSY || err == ENOTEMPTY) && leaf) {
@@ -286,8 +289,7 @@ void CgroupfsManager::remove_tree(const std::string& dir, bool leaf) const {
     }
   }
   if (err == 0 || err == ENOENT) return;
-  // A parent it made for a cgroupsPath may hold other containers by now.
-  if (!leaf && (err == ENOTEMPTY || err == EBUSY || err == EEXIST)) return;
+  if (busy_shared_parent(leaf, err)) return;
   throw Failure(Error{"cgroup: remove " + dir, "", err});
 }
 
@@ -298,9 +300,7 @@ bool CgroupfsManager::is_leaf(const std::string& dir) const {
 bool CgroupfsManager::destroy_if_empty() {
   while (!created_.empty()) {
     const int err = fs_->remove_dir(created_.back());
-    // A parent it made may hold other containers by now, as in remove_tree.
-    const bool shared_parent = !is_leaf(created_.back()) && (err == ENOTEMPTY || err == EBUSY || err == EEXIST);
-    if (err != 0 && err != ENOENT && !shared_parent) return false;
+    if (err != 0 && err != ENOENT && !busy_shared_parent(is_leaf(created_.back()), err)) return false;
     created_.pop_back();
   }
   return true;

@@ -7,6 +7,7 @@
 #include <linux/magic.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -173,6 +174,15 @@ const Probe& selinux() {
   static const Probe p = exists("/sys/fs/selinux/enforce")
                              ? unless_assumed_absent("selinux", {true, "/sys/fs/selinux/enforce"})
                              : Probe{false, "SELinux is not enabled (no /sys/fs/selinux/enforce)"};
+  return p;
+}
+
+const Probe& ptrace_traceme() {
+  static const Probe p = [] {
+    const int status = in_child([] { return ::ptrace(PTRACE_TRACEME, 0, nullptr, nullptr) == 0 ? 0 : (errno & 0x7f) + 1; });
+    if (status == 0) return unless_assumed_absent("ptrace", {true, "PTRACE_TRACEME works"});
+    return Probe{false, "PTRACE_TRACEME is refused (Yama's kernel.yama.ptrace_scope 3, or a seccomp filter)"};
+  }();
   return p;
 }
 

@@ -22,6 +22,7 @@ Probe landlock(int abi);              // "landlock": at least this ABI
 const Probe& apparmor();              // "apparmor"
 const Probe& selinux();               // "selinux"
 const Probe& user_namespaces();       // "userns"
+const Probe& ptrace_traceme();        // "ptrace": a child may ask to be traced (Yama allows it)
 const Probe& swap_accounting();       // "swap"
 Probe tool(const std::string& name);  // "tool:NAME": an executable on PATH
 // "nftables": nft can add a table in a new network namespace (root).

@@ -156,7 +156,7 @@ BOOST_AUTO_TEST_CASE(exec_before_start_enters_the_created_container) {
 // create, run and exec re-execute from the read-only copy at the binary's
 // entry point, before the C library starts (util/early_reexec.hpp): glibc's
 // first call, arch_prctl for its thread pointer, never comes before it.
-BOOST_AUTO_TEST_CASE(the_copy_is_executed_before_the_c_library_starts) {
+BOOST_AUTO_TEST_CASE(the_copy_is_executed_before_the_c_library_starts, *test::needs(test::host::ptrace_traceme)) {
   for (const char* command : {"create", "run", "exec"}) {
     BOOST_TEST_CONTEXT(command) {
       bool reexecuted = false;

@@ -189,7 +189,8 @@ void set_up(Guard& g, const char* config_path) {
   }
 }
 
-// Returns when the init has exited; throws GuardError when a socket fails.
+// Returns when the init has exited, once the log holds what was queued;
+// throws GuardError when a socket fails.
 void serve(Guard& g) {
   std::vector<pollfd> fds;
   if (g.init_fd >= 0) fds.push_back({g.init_fd, POLLIN, 0});
@@ -203,7 +204,11 @@ void serve(Guard& g) {
     }
     for (const auto& p : fds) {
       if (p.revents == 0) continue;
-      if (p.fd == g.init_fd) return;
+      if (p.fd == g.init_fd) {
+        // The init has exited: what was logged before is queued now.
+        if (g.nflog) g.nflog->ready();
+        return;
+      }
       if ((p.revents & POLLNVAL) != 0) fail("serve", "a socket was closed under the guard");
       if (g.nflog && p.fd == g.nflog->fd())
         g.nflog->ready();

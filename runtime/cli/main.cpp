@@ -94,17 +94,22 @@ int cmd_run(const CommandLine& cl, const CgroupDrivers& cgroups) {
   Created created = create_container(store, request, cgroups, container_init);
   const KnownContainer known{created.record, created.config};
   const std::string& id = request.id;
-  UniqueFd master;
+  int code = 0;
   try {
-    master = tty.master(created.terminal);
+    UniqueFd master = tty.master(created.terminal);
     start_created_container(store, cgroups, id, &known);
-    start_logger(store, id, created.logger);
+    if (detach) {
+      start_logger(store, id, created.logger);
+      return 0;
+    }
+    const bool logs = static_cast<bool>(created.logger);
+    DeferredLogger logger(store, id, std::move(created.logger));
+    code = wait_in_foreground(created.record.pid, std::move(master), logs ? &logger : nullptr);
   } catch (const Failure&) {
+    // Nobody would wait for a process left running.
     delete_container(store, cgroups, id, true);
     throw;
   }
-  if (detach) return 0;
-  int code = wait_in_foreground(created.record.pid, std::move(master));
   if (!flag_enabled(cl.options, "keep")) delete_container(store, cgroups, id, true, &known);
   return code;
 }

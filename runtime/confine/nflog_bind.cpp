@@ -55,6 +55,11 @@ std::vector<std::vector<uint8_t>> bind_requests(uint16_t group, uint32_t copy_ra
   m.copy_range = htonl(copy_range);
   m.copy_mode = NFULNL_COPY_PACKET;
   put_attr(mode, NFULA_CFG_MODE, &m, sizeof m);
+  // Each packet reaches the socket as it is logged: the kernel's default
+  // holds up to 100 for up to a second, which a container's end, or the
+  // guard's, would lose.
+  const uint32_t one = htonl(1);
+  put_attr(mode, NFULA_CFG_QTHRESH, &one, sizeof one);
   finish(mode);
   return {bind, mode};
 }

@@ -19,7 +19,7 @@ namespace agentrun::nflog {
 inline constexpr uint32_t kCopyRange = 128;
 
 // The two requests (each with NLM_F_ACK) that bind `group` and ask for the
-// first `copy_range` bytes of each packet.
+// first `copy_range` bytes of each packet, each packet sent on its own.
 std::vector<std::vector<uint8_t>> bind_requests(uint16_t group, uint32_t copy_range);
 
 // What an acknowledgement in `datagram` says: 0 for success, the errno for

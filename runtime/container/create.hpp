@@ -25,7 +25,8 @@ struct CreateRequest {
   int preserve_fds = 0;
   bool systemd_cgroup = false;  // --systemd-cgroup: cgroupsPath is slice:prefix:name
   std::optional<std::string> policy;  // --policy
-  // `run`: the guard that only logs is left to start_logger, after start.
+  // `run`: the guard that only logs is left to `run` (start_logger after
+  // start, or DeferredLogger in the foreground).
   bool defer_logger = false;
 };
 
@@ -36,7 +37,7 @@ struct Created {
   spec::Config config;
   bool terminal = false;  // the process has a terminal
   // The log group bound for a guard that only logs, when the request
-  // deferred it: start_logger (egress_guard.hpp) starts it.
+  // deferred it, for start_logger or DeferredLogger (egress_guard.hpp).
   UniqueFd logger;
 };
 

@@ -19,6 +19,7 @@
 #include "runtime/util/helper_binary.hpp"
 #include "runtime/util/in_root.hpp"
 #include "runtime/util/interface_addresses.hpp"
+#include "runtime/util/log.hpp"
 #include "runtime/util/proc_stat.hpp"
 #include "runtime/util/sealed_exec.hpp"
 #include "runtime/util/text_lines.hpp"
@@ -36,6 +37,8 @@ constexpr const char* kHelperName = "agentrun-egress";
 // Loading libnftables and committing the rules takes milliseconds on a
 // host, seconds in an emulated guest.
 constexpr int64_t kReadyTimeoutMs = 30000;
+// What the guard of a `run` that ended may take to log what is left.
+constexpr int64_t kDrainTimeoutMs = 5000;
 constexpr size_t kMaxLogBytes = size_t{1} << 20;
 
 std::vector<std::string> nameservers(std::string_view text) {
@@ -272,11 +275,35 @@ std::string EgressGuard::wait_ready() {
   fail(std::string(kStep) + ": the egress guard", reason);
 }
 
-void start_logger(const Store& store, const std::string& id, UniqueFd& nflog) {
-  if (!nflog) return;
+pid_t start_logger(const Store& store, const std::string& id, UniqueFd& nflog) {
+  if (!nflog) return 0;
   const ContainerLock lock = store.lock(id);
-  EgressGuard(store, lock, id, nflog).release();
+  const pid_t pid = EgressGuard(store, lock, id, nflog).release();
   nflog.reset();
+  return pid;
+}
+
+void DeferredLogger::readable() {
+  // Our child, not reaped before ended(): the pid names it until then.
+  const pid_t pid = start_logger(store_, id_, nflog_);
+  guard_.reset(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  if (!guard_) fail_errno(std::string(kStep) + ": watch the guard (pid " + std::to_string(pid) + ")", errno);
+}
+
+void DeferredLogger::ended() {
+  if (nflog_) {
+    pollfd p{nflog_.get(), POLLIN, 0};
+    if (::poll(&p, 1, 0) <= 0) return;  // nothing was logged
+    readable();
+  }
+  if (!guard_) return;
+  pollfd p{guard_.get(), POLLIN, 0};
+  const int64_t deadline = monotonic_ms() + kDrainTimeoutMs;
+  for (int64_t left = kDrainTimeoutMs; left > 0; left = deadline - monotonic_ms()) {
+    const int n = ::poll(&p, 1, static_cast<int>(left));
+    if (n > 0 || (n < 0 && errno != EINTR)) return;
+  }
+  log_message(LogLevel::warning, "the egress guard of " + id_ + " did not finish its log within 5 s");
 }
 
 KilledGuard kill_egress_guard(const Store& store, const std::string& id) {

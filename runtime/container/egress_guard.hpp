@@ -15,8 +15,10 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "runtime/container/foreground.hpp"
 #include "runtime/container/store.hpp"
 #include "runtime/policy/egress_ruleset.hpp"
 #include "runtime/util/fd.hpp"
@@ -73,8 +75,8 @@ class EgressGuard {
   // before (a pod's containers share one): this guard has then exited.
   // "" when the rules are this guard's.
   std::string wait_ready();
-  // The container keeps it.
-  void release() { pid_ = 0; }
+  // The container keeps it; returns its pid.
+  pid_t release() { return std::exchange(pid_, 0); }
 
  private:
   pid_t pid_ = 0;
@@ -82,10 +84,32 @@ class EgressGuard {
   int go_ = -1;     // the write end of the guard's fd 0
 };
 
-// The guard that only logs from `nflog`, if it is open, started and kept:
-// `run` starts it once the container's process runs, so that its start
+// The guard that only logs from `nflog`, if it is open, started and kept;
+// `nflog` is closed. Returns its pid, 0 when there was none to start.
+// `run -d` starts it once the container's process runs, so that its start
 // overlaps the process's (CreateRequest::defer_logger).
-void start_logger(const Store& store, const std::string& id, UniqueFd& nflog);
+pid_t start_logger(const Store& store, const std::string& id, UniqueFd& nflog);
+
+// `run` in the foreground starts that guard only once its log group has
+// something to read: a process that is refused nothing pays for no guard.
+// The kernel holds what is logged until then. At the process's end, the
+// guard is started if anything waits in the socket, and awaited (up to
+// 5 s) while it logs what is left: it exits once the init has, and the
+// container's log is complete when `run` returns.
+class DeferredLogger final : public ForegroundWatch {
+ public:
+  DeferredLogger(const Store& store, std::string id, UniqueFd nflog)
+      : store_(store), id_(std::move(id)), nflog_(std::move(nflog)) {}
+  int fd() const override { return nflog_.get(); }
+  void readable() override;
+  void ended() override;
+
+ private:
+  const Store& store_;
+  std::string id_;
+  UniqueFd nflog_;
+  UniqueFd guard_;  // the started guard's pidfd
+};
 
 // delete: the guard guard.json records, if it is still that process,
 // killed. Its end is awaited apart (await_end), so that delete frees the

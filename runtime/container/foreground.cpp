@@ -62,6 +62,11 @@ bool relay(int from, int to) {
   return true;
 }
 
+bool exited(pid_t child) {
+  siginfo_t info{};
+  return ::waitid(P_PID, static_cast<id_t>(child), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == child;
+}
+
 int exit_code(int status) {
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
@@ -75,7 +80,7 @@ void block_forwarded_signals() {
   if (::sigprocmask(SIG_BLOCK, &set, nullptr) < 0) fail_errno("block signals", errno);
 }
 
-int wait_in_foreground(pid_t init, UniqueFd pty_master) {
+int wait_in_foreground(pid_t init, UniqueFd pty_master, ForegroundWatch* watch) {
   // Processes the container orphans outside a pid namespace of its own come to us to be reaped.
   if (::prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) fail_errno("become a subreaper", errno);
   sigset_t set = forwarded_signals();
@@ -87,18 +92,26 @@ int wait_in_foreground(pid_t init, UniqueFd pty_master) {
   bool stdin_open = master >= 0;
   int status = -1;
   while (status < 0) {
-    pollfd fds[3] = {{sigfd.get(), POLLIN, 0}, {master, POLLIN, 0}, {stdin_open ? 0 : -1, POLLIN, 0}};
-    if (::poll(fds, 3, -1) < 0) {
+    pollfd fds[4] = {{sigfd.get(), POLLIN, 0},
+                     {master, POLLIN, 0},
+                     {stdin_open ? 0 : -1, POLLIN, 0},
+                     {watch ? watch->fd() : -1, POLLIN, 0}};
+    if (::poll(fds, 4, -1) < 0) {
       if (errno == EINTR) continue;
       fail_errno("wait for the container", errno);
     }
     if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) relay(master, 1);
     if (fds[2].revents & (POLLIN | POLLHUP | POLLERR)) stdin_open = relay(0, master);
+    if (fds[3].revents & (POLLIN | POLLHUP | POLLERR)) watch->readable();
     if (!(fds[0].revents & POLLIN)) continue;
     signalfd_siginfo si{};
     if (::read(sigfd.get(), &si, sizeof si) != sizeof si) continue;
     const int sig = static_cast<int>(si.ssi_signo);
     if (sig == SIGCHLD) {
+      if (watch && exited(init)) {
+        watch->ended();
+        watch = nullptr;
+      }
       int st = 0;
       pid_t p;
       while ((p = ::waitpid(-1, &st, WNOHANG)) > 0)

@@ -59,7 +59,7 @@ Bytes ipv4_tcp() {
 
 }  // namespace
 
-BOOST_AUTO_TEST_CASE(the_bind_requests_name_the_group_and_the_copy_range) {
+BOOST_AUTO_TEST_CASE(the_bind_requests_name_the_group_the_copy_range_and_no_batching) {
   const auto requests = nflog::bind_requests(1416, 128);
   BOOST_TEST_REQUIRE(requests.size() == 2u);
   for (const auto& r : requests) {
@@ -75,6 +75,15 @@ BOOST_AUTO_TEST_CASE(the_bind_requests_name_the_group_and_the_copy_range) {
   const size_t data = NLMSG_HDRLEN + 4 + NLA_HDRLEN;
   BOOST_TEST((mode[data] == 0 && mode[data + 1] == 0 && mode[data + 2] == 0 && mode[data + 3] == 128));
   BOOST_TEST(mode[data + 4] == NFULNL_COPY_PACKET);
+  // Then the queue threshold: 1, no batching.
+  const size_t qthresh = NLMSG_HDRLEN + 4 + NLA_ALIGN(NLA_HDRLEN + sizeof(nfulnl_msg_config_mode));
+  BOOST_TEST_REQUIRE(mode.size() == qthresh + NLA_HDRLEN + 4);
+  nlattr a;
+  std::memcpy(&a, mode.data() + qthresh, sizeof a);
+  BOOST_TEST(a.nla_type == NFULA_CFG_QTHRESH);
+  BOOST_TEST(a.nla_len == NLA_HDRLEN + 4);
+  BOOST_TEST((mode[qthresh + NLA_HDRLEN] == 0 && mode[qthresh + NLA_HDRLEN + 1] == 0 &&
+              mode[qthresh + NLA_HDRLEN + 2] == 0 && mode[qthresh + NLA_HDRLEN + 3] == 1));
 }
 
 BOOST_AUTO_TEST_CASE(an_acknowledgement_says_success_or_the_errno) {

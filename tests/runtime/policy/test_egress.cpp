@@ -8,9 +8,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <map>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "runtime/util/proc_stat.hpp"
@@ -72,6 +74,15 @@ struct Egress {
     const test::Output o = s.agentrun(args, 120);
     BOOST_TEST(o.code == 0, o.err);
     return test::probe_results(o.out);
+  }
+
+  // agentrun `command` --bundle ... e, with `helper` for the guard.
+  test::Output with_guard(const std::string& helper, const std::vector<std::string>& command) {
+    std::vector<std::string> args = {"/usr/bin/env", "AGENTRUN_EGRESS_HELPER=" + helper, AGENTRUN_BINARY, "--root",
+                                     s.root,         "--policy",                          s.policy};
+    args.insert(args.end(), command.begin(), command.end());
+    args.insert(args.end(), {"--bundle", s.bundle, "e"});
+    return s.command(args);
   }
 
   std::string log() const { return test::read_file(s.root + "/e/egress.log"); }
@@ -396,16 +407,8 @@ BOOST_AUTO_TEST_CASE(what_is_refused_before_the_guard_reads_is_logged, *test::ne
   const std::string go = e.s.dir + "/guard-may-start";
   test::put_file(late, "#!/bin/sh\nwhile [ ! -e " + go + " ]; do sleep 0.05; done\nexec " + kGuard + " \"$@\"\n");
   BOOST_TEST_REQUIRE(::chmod(late.c_str(), 0755) == 0);
-  // `run` starts the guard after the process; `create` at its end (as under docker).
-  const auto start_with = [&](const std::string& helper, const std::vector<std::string>& command) {
-    std::vector<std::string> args = {"/usr/bin/env", "AGENTRUN_EGRESS_HELPER=" + helper, AGENTRUN_BINARY,
-                                     "--root",       e.s.root,                         "--policy",
-                                     e.s.policy};
-    args.insert(args.end(), command.begin(), command.end());
-    args.insert(args.end(), {"--bundle", e.s.bundle, "e"});
-    return e.s.command(args);
-  };
-  const test::Output o = start_with(late, {"run", "-d"});
+  // `run -d` starts the guard after the process; `create` at its end (as under docker).
+  const test::Output o = e.with_guard(late, {"run", "-d"});
   BOOST_TEST_REQUIRE(o.code == 0, o.err);
   auto r = e.attempt({"tcp:10.203.1.1:80", "tcp:10.203.1.1:443"});
   BOOST_TEST(r["tcp:10.203.1.1:80"] == kRefused4);
@@ -423,7 +426,7 @@ BOOST_AUTO_TEST_CASE(what_is_refused_before_the_guard_reads_is_logged, *test::ne
   const std::string broken = e.s.dir + "/broken-guard";
   test::put_file(broken, "#!/bin/sh\nexit 3\n");
   BOOST_TEST_REQUIRE(::chmod(broken.c_str(), 0755) == 0);
-  const test::Output again = start_with(broken, {"create"});
+  const test::Output again = e.with_guard(broken, {"create"});
   BOOST_TEST_REQUIRE(again.code == 0, again.err);
   BOOST_TEST_REQUIRE(e.s.agentrun({"start", "e"}).code == 0);
   r = e.attempt({"tcp:10.203.1.1:80", "tcp:10.203.1.1:443"});
@@ -460,4 +463,59 @@ BOOST_AUTO_TEST_CASE(rules_that_log_nothing_need_no_guard, *test::needs(nftables
     BOOST_TEST(!has(e.s.agentrun({"inspect", "e"}).out, "shared with"));
     BOOST_TEST_REQUIRE(e.s.agentrun({"delete", "--force", "e"}).code == 0);
   }
+}
+
+// `run` in the foreground starts the guard that only logs once something
+// was refused, and returns once the log holds it. The process runs the
+// script /step of its rootfs; the guard's wrapper leaves /guard-started
+// there, where the process sees it.
+BOOST_AUTO_TEST_CASE(a_foreground_run_starts_its_logger_once_something_is_refused, *test::needs(nftables)) {
+  Egress e(R"({"default": "deny", "allow": ["10.203.1.1:443"], "log": "denied"})", "", {"/bin/sh", "/step"});
+  const auto network_made = std::chrono::steady_clock::now();
+  const std::string started = e.s.rootfs + "/guard-started";
+  const auto wrapper = [&](const std::string& name, const std::string& before) {
+    const std::string path = e.s.dir + "/" + name;
+    test::put_file(path, "#!/bin/sh\n" + before + "touch " + started + "\nexec " + kGuard + " \"$@\"\n");
+    BOOST_TEST_REQUIRE(::chmod(path.c_str(), 0755) == 0);
+    return path;
+  };
+  const std::string at_once = wrapper("guard-at-once", ""), late = wrapper("late-guard", "sleep 0.3\n");
+  const auto run = [&](const std::string& helper, const std::string& step) {
+    ::unlink(started.c_str());
+    test::put_file(e.s.rootfs + "/step", step);
+    const test::Output o = e.with_guard(helper, {"run", "--keep"});
+    BOOST_TEST(o.code == 0, o.err);
+    return o.out;
+  };
+  const auto finish = [&] { BOOST_TEST_REQUIRE(e.s.agentrun({"delete", "--force", "e"}).code == 0); };
+  const std::string say_guard = "test -e /guard-started && echo guard: started || echo guard: none\n";
+
+  // A refusal starts the guard while the process runs.
+  std::string out = run(at_once, "/usr/bin/agent-probe tcp:10.203.1.1:80\n"
+                                 "i=0\nwhile ! test -e /guard-started && test $i -lt 100; do sleep 0.05; i=$((i+1)); done\n" +
+                         say_guard);
+  BOOST_TEST(test::probe_results(out)["tcp:10.203.1.1:80"] == kRefused4, out);
+  BOOST_TEST(has(out, "guard: started"), out);
+  BOOST_TEST(has(e.log(), R"("port":80)"), e.log());
+  finish();
+
+  // Refused just before the end: `run` waits for a guard that starts late.
+  out = run(late, "/usr/bin/agent-probe tcp:10.203.1.1:80 tcp:10.203.1.2:443\n");
+  BOOST_TEST(test::probe_results(out)["tcp:10.203.1.2:443"] == kRefused4, out);
+  const std::string log = test::file_exists(e.s.root + "/e/egress.log") ? e.log() : "";
+  BOOST_TEST(has(log, R"("port":80)"), log);
+  BOOST_TEST(has(log, R"("destination":"10.203.1.2")"), log);
+  finish();
+
+  // Nothing refused: no guard, in 0.5 s of the process or after it. The
+  // kernel's own IPv6 multicast reports, which the rules refuse and log too,
+  // go out within about two seconds of the test network's addresses.
+  const auto quiet = network_made + std::chrono::seconds(3);
+  if (std::chrono::steady_clock::now() < quiet) std::this_thread::sleep_until(quiet);
+  out = run(at_once, "/usr/bin/agent-probe tcp:10.203.1.1:443\nsleep 0.5\n" + say_guard);
+  BOOST_TEST(test::probe_results(out)["tcp:10.203.1.1:443"] == "ok", out);
+  BOOST_TEST(has(out, "guard: none"), out);
+  BOOST_TEST(!test::file_exists(e.s.root + "/e/guard.json"));
+  BOOST_TEST(!test::file_exists(e.s.root + "/e/egress.log"), e.log());
+  finish();
 }

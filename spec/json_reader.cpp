@@ -13,15 +13,42 @@
 
 namespace agentrun::spec {
 
-void JsonNode::fail(const std::string& reason) const {
-  std::string where = *file_;
-  if (!path_.empty()) where += ": " + path_;
-  agentrun::fail(where, reason);
+namespace {
+
+// Appends the way from `v` down to `target` ("a.b[2]") to `path`; false,
+// with `path` as it was, when `target` is not under `v`.
+bool find_path(const rapidjson::Value& v, const rapidjson::Value* target, std::string& path) {
+  if (&v == target) return true;
+  const size_t mark = path.size();
+  if (v.IsObject()) {
+    for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) {
+      if (mark != 0) path += '.';
+      path.append(it->name.GetString(), it->name.GetStringLength());
+      if (find_path(it->value, target, path)) return true;
+      path.resize(mark);
+    }
+  } else if (v.IsArray()) {
+    for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
+      path += "[" + std::to_string(i) + "]";
+      if (find_path(v[i], target, path)) return true;
+      path.resize(mark);
+    }
+  }
+  return false;
 }
 
-std::string JsonNode::child_path(std::string_view key) const {
-  if (path_.empty()) return std::string(key);
-  return path_ + "." + std::string(key);
+}  // namespace
+
+std::string JsonNode::path() const {
+  std::string path;
+  find_path(*root_, v_, path);
+  return path;
+}
+
+void JsonNode::fail(const std::string& reason) const {
+  std::string where = *file_;
+  if (const std::string p = path(); !p.empty()) where += ": " + p;
+  agentrun::fail(where, reason);
 }
 
 std::string JsonNode::json() const {
@@ -83,7 +110,7 @@ std::optional<JsonNode> JsonNode::get(std::string_view key) const {
   expect_object();
   auto it = v_->FindMember(rapidjson::StringRef(key.data(), key.size()));
   if (it == v_->MemberEnd() || it->value.IsNull()) return std::nullopt;
-  return JsonNode(it->value, *file_, child_path(key));
+  return child(it->value);
 }
 
 JsonNode JsonNode::at(std::string_view key) const {
@@ -96,8 +123,7 @@ std::vector<JsonNode> JsonNode::items() const {
   if (!v_->IsArray()) fail("expected an array");
   std::vector<JsonNode> out;
   out.reserve(v_->Size());
-  for (rapidjson::SizeType i = 0; i < v_->Size(); ++i)
-    out.emplace_back((*v_)[i], *file_, path_ + "[" + std::to_string(i) + "]");
+  for (rapidjson::SizeType i = 0; i < v_->Size(); ++i) out.push_back(child((*v_)[i]));
   return out;
 }
 
@@ -105,8 +131,7 @@ std::vector<std::pair<std::string, JsonNode>> JsonNode::members() const {
   expect_object();
   std::vector<std::pair<std::string, JsonNode>> out;
   for (auto it = v_->MemberBegin(); it != v_->MemberEnd(); ++it) {
-    std::string key(it->name.GetString(), it->name.GetStringLength());
-    out.emplace_back(key, JsonNode(it->value, *file_, child_path(key)));
+    out.emplace_back(std::string(it->name.GetString(), it->name.GetStringLength()), child(it->value));
   }
   return out;
 }
@@ -129,7 +154,7 @@ void JsonNode::allow_only(std::initializer_list<std::string_view> keys) const {
     std::string_view name(it->name.GetString(), it->name.GetStringLength());
     bool known = false;
     for (auto k : keys) known = known || k == name;
-    if (!known) JsonNode(it->value, *file_, child_path(name)).fail("unknown field");
+    if (!known) child(it->value).fail("unknown field");
   }
 }
 

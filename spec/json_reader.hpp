@@ -19,10 +19,13 @@ namespace agentrun::spec {
 
 class JsonNode {
  public:
-  JsonNode(const rapidjson::Value& v, const std::string& file, std::string path)
-      : v_(&v), file_(&file), path_(std::move(path)) {}
+  // `v` is in the document whose root is `root`.
+  JsonNode(const rapidjson::Value& v, const std::string& file, const rapidjson::Value& root)
+      : v_(&v), file_(&file), root_(&root) {}
 
-  const std::string& path() const { return path_; }
+  // Where the value is ("process.args[0]"), found only when asked: the
+  // common case, a valid document, builds no paths.
+  std::string path() const;
   const rapidjson::Value& raw() const { return *v_; }
 
   // Throws Failure("<file>: <path>: <reason>").
@@ -59,11 +62,11 @@ class JsonNode {
 
  private:
   void expect_object() const;
-  std::string child_path(std::string_view key) const;
+  JsonNode child(const rapidjson::Value& v) const { return JsonNode(v, *file_, *root_); }
 
   const rapidjson::Value* v_;
   const std::string* file_;
-  std::string path_;
+  const rapidjson::Value* root_;
 };
 
 // No document the runtime reads nests deeper than a few levels; a deeper one
@@ -76,7 +79,7 @@ class JsonDocument {
   // Throws Failure("<file>: line L, column C: <parse error>"), or
   // Failure("<file>: nested deeper than 128 levels").
   JsonDocument(std::string_view text, std::string file);
-  JsonNode root() const { return JsonNode(doc_, file_, ""); }
+  JsonNode root() const { return JsonNode(doc_, file_, doc_); }
 
  private:
   std::string file_;

@@ -90,6 +90,7 @@ int cmd_run(const CommandLine& cl, const CgroupDrivers& cgroups) {
   tty.open_if(!detach && request.console_socket.empty());
   request.console_fd = tty.theirs.get();
   request.defer_logger = true;
+  request.start_at_ready = true;
   if (!detach) block_forwarded_signals();
   Created created = create_container(store, request, cgroups, container_init);
   const KnownContainer known{created.record, created.config};
@@ -97,7 +98,7 @@ int cmd_run(const CommandLine& cl, const CgroupDrivers& cgroups) {
   int code = 0;
   try {
     UniqueFd master = tty.master(created.terminal);
-    start_created_container(store, cgroups, id, &known);
+    if (!created.started) start_created_container(store, cgroups, id, &known);
     if (detach) {
       start_logger(store, id, created.logger);
       return 0;

@@ -128,15 +128,32 @@ struct InitRecords {
   std::function<void()> cgroups;
 };
 
+// Whether a container may start as soon as its init is ready, with no
+// `start` of its own: no hook runs between create and start or after it,
+// and no seccomp listener waits for its notify fd (start hands it over).
+bool may_start_at_ready(const Plan& plan) {
+  const spec::Hooks& h = plan.hooks;
+  return h.prestart.empty() && h.createRuntime.empty() && h.createContainer.empty() && h.startContainer.empty() &&
+         h.poststart.empty() && plan.seccomp_listener_path.empty();
+}
+
 // create's side of the init's protocol (container_init is the other):
 // the init goes on once create knows its pid and has recorded it, sets up
 // its mounts while create puts it into its cgroups (joining one waits for
 // an RCU grace period) and saves state, asks for the prestart and
 // createRuntime hooks, reports what it blocked, and says when it is ready.
+// Then it waits for `start` on its start socket; or, given `started` (a
+// `run` that may start at ready), it is told to start on the same channel
+// at once, and `started` records the container while the init executes.
 class InitProtocol : public Protocol {
  public:
-  InitProtocol(InitEntry init, CgroupManager& cgroup, InitRecords records, std::function<void()> while_init_sets_up)
-      : init_(init), cgroup_(cgroup), records_(std::move(records)), while_init_sets_up_(std::move(while_init_sets_up)) {}
+  InitProtocol(InitEntry init, CgroupManager& cgroup, InitRecords records, std::function<void()> while_init_sets_up,
+               std::function<void(const Launched&)> started)
+      : init_(init),
+        cgroup_(cgroup),
+        records_(std::move(records)),
+        while_init_sets_up_(std::move(while_init_sets_up)),
+        started_(std::move(started)) {}
 
   bool sets_up_container() const override { return true; }
 
@@ -154,7 +171,7 @@ class InitProtocol : public Protocol {
     while_init_sets_up_();
     for (;;) {
       Message m = c.expect("setting up the container");
-      if (m.type == MsgType::ready) return;
+      if (m.type == MsgType::ready) break;
       if (m.type == MsgType::run_hooks) {
         std::string state = plan_state_json(plan, "creating", out.pid);
         run_hooks(plan.hooks.prestart, "prestart", state).or_throw();
@@ -166,6 +183,11 @@ class InitProtocol : public Protocol {
         fail("create container", "unexpected message from its init");
       }
     }
+    if (!started_) return;
+    c.tell(MsgType::start);
+    started_(out);
+    // Its end of the channel closes on a successful exec (close-on-exec).
+    if (c.until_exec()) fail("start container", "unexpected message from its init");
   }
 
  private:
@@ -173,6 +195,7 @@ class InitProtocol : public Protocol {
   CgroupManager& cgroup_;
   InitRecords records_;
   std::function<void()> while_init_sets_up_;
+  std::function<void(const Launched&)> started_;
 };
 
 }  // namespace
@@ -199,59 +222,6 @@ std::unique_ptr<CgroupManager> container_cgroup(const Store& store, const Cgroup
 std::string rootfs_of(const std::string& bundle, const spec::Config& config) {
   return config.root.path.rfind('/', 0) == 0 ? config.root.path : bundle + "/" + config.root.path;
 }
-
-namespace {
-
-// Whether `path` names the same namespace as `reference` (nsfs: device and
-// inode). A reference this process may not see (PID 1's, from inside a
-// sandbox that hides it) is not that namespace.
-bool same_namespace(const std::string& path, const std::string& reference) {
-  struct stat sa, sb;
-  if (::stat(path.c_str(), &sa) != 0) fail_errno("network.egress: stat " + path, errno);
-  if (::stat(reference.c_str(), &sb) != 0) return false;
-  return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-}
-
-struct Egress {
-  policy::EgressSetup setup;
-  std::vector<std::string> resolvers;
-};
-
-// What the guard enforces, when the policy has egress rules and the
-// container a network namespace to hold them (best-effort goes on without
-// one, having warned).
-std::optional<Egress> egress_for(const policy::Applied& applied, const spec::Config& config,
-                                 const std::string& rootfs, const std::string& id) {
-  const auto& rules = applied.policy.network.egress;
-  const auto ns = std::find_if(config.linux.namespaces.begin(), config.linux.namespaces.end(),
-                               [](const spec::Namespace& n) { return n.type == spec::NamespaceType::network; });
-  if (!rules || ns == config.linux.namespaces.end()) return std::nullopt;
-  // docker's host network joins the host's namespace by path: as if shared.
-  if (!ns->path.empty() &&
-      (same_namespace(ns->path, "/proc/self/ns/net") || same_namespace(ns->path, "/proc/1/ns/net"))) {
-    const std::string what = "network.egress needs a network namespace of the container's own; config.json joins " +
-                             ns->path + ", which is the host's (the runtime's own, or its PID 1's)";
-    const std::string fix = "join another network namespace (docker and podman: leave out --network host), or use a "
-                            "policy without network.egress";
-    if (applied.policy.isolation == policy::Isolation::strict)
-      fail("policy " + policy::shown_name(applied.policy), what + "; " + fix);
-    log_message(LogLevel::warning, "policy " + policy::shown_name(applied.policy) + " (best-effort): " + what +
-                                       ": no egress rules");
-    return std::nullopt;
-  }
-  Egress e{policy::egress_setup(*rules, host_addresses(), id), {}};
-  if (e.setup.dns_proxy) {
-    e.resolvers = container_resolvers(config, rootfs);
-    if (e.resolvers.empty())
-      fail("policy " + policy::shown_name(applied.policy) + ": network.egress",
-           "allowed names are resolved through the container's resolvers, and its /etc/resolv.conf names none; "
-           "give the container a resolv.conf with a nameserver (docker and podman write one), or allow addresses "
-           "instead of names");
-  }
-  return e;
-}
-
-}  // namespace
 
 Created create_container(const Store& store, const CreateRequest& request, const CgroupDrivers& cgroups,
                          InitEntry init_entry) {
@@ -294,7 +264,8 @@ Created create_container(const Store& store, const CreateRequest& request, const
                            {store.root(), selection.config_dir}, host, layout);
   for (const auto& warning : applied.translation.warnings) log_message(LogLevel::warning, warning);
   bind_copies_without_credentials(store, lock, request.id, applied, config);
-  const std::optional<Egress> egress = egress_for(applied, config, rootfs_of(bundle, config), request.id);
+  const std::optional<ContainerEgress> egress =
+      container_egress(applied.policy, config, rootfs_of(bundle, config), request.id);
   // The rules go in the init's network namespace, which exists once the
   // init does, while the init sets up its mounts: the runtime puts them in,
   // and binds their log group there, or, with names to resolve, the guard,
@@ -318,7 +289,13 @@ Created create_container(const Store& store, const CreateRequest& request, const
   UniqueFd console = connect_console("create", plan.process.terminal, request.console_socket, request.console_fd >= 0);
 
   if (plan.resources) cgroup->apply(*plan.resources);
-  UniqueFd start_listener = listen_unix(store.start_socket(request.id), "listen on " + store.start_socket(request.id));
+  // `run` starts the init at ready where nothing waits between create and
+  // start; a pid file asked for is written before the process runs.
+  const bool start_at_ready =
+      request.start_at_ready && may_start_at_ready(plan) && !egress_guard && request.pid_file.empty();
+  UniqueFd start_listener;
+  if (!start_at_ready)
+    start_listener = listen_unix(store.start_socket(request.id), "listen on " + store.start_socket(request.id));
 
   // A user namespace may keep the init from reaching a bind source: they are opened here.
   std::vector<UniqueFd> bind_sources;
@@ -336,7 +313,7 @@ Created create_container(const Store& store, const CreateRequest& request, const
                               if (egress_guard) guard_go();
                             },
                             record_cgroups};
-  const InitProtocol protocol(init_entry, *cgroup, records, [&] {
+  const auto while_init_sets_up = [&] {
     if (egress && egress->setup.table)
       if (const auto ns = nft::hold_network_namespace(init_pid)) {
         egress_shared_with = nft::install_table(ns->path, *egress->setup.table);
@@ -347,24 +324,24 @@ Created create_container(const Store& store, const CreateRequest& request, const
     store.save_file(lock, request.id, "config.json", config_text);
     store.save_file(lock, request.id, "policy.json", policy::policy_json(applied.policy));
     store.save_file(lock, request.id, "plan.json", stored_plan_json(for_exec));
-  });
-  Launched launched = launch(plan, protocol, io);
-  bind_sources.clear();
+  };
 
   Created out;
   out.terminal = plan.process.terminal;
-  ContainerRecord& r = out.record;
-  r.id = request.id;
-  r.oci_version = config.ociVersion;
-  r.bundle = bundle;
-  r.rootfs = plan.rootfs;
-  r.pid = launched.pid;
-  r.start_time = launched.start_time;
-  r.own_pid_namespace = plan.creates(spec::NamespaceType::pid);
-  r.created = rfc3339_now();
-  r.annotations = config.annotations;
-  r.cgroup = cgroup->to_json();
-  try {
+  out.started = start_at_ready;
+  // The records of a container whose init is ready (and, at ready, executing).
+  const auto record_created = [&](const Launched& launched) {
+    ContainerRecord& r = out.record;
+    r.id = request.id;
+    r.oci_version = config.ociVersion;
+    r.bundle = bundle;
+    r.rootfs = plan.rootfs;
+    r.pid = launched.pid;
+    r.start_time = launched.start_time;
+    r.own_pid_namespace = plan.creates(spec::NamespaceType::pid);
+    r.created = rfc3339_now();
+    r.annotations = config.annotations;
+    r.cgroup = cgroup->to_json();
     if (egress_guard) egress_shared_with = egress_guard->wait_ready();
     if (nflog) {
       store.save_file(lock, r.id, "egress-guard.json",
@@ -381,9 +358,18 @@ Created create_container(const Store& store, const CreateRequest& request, const
     record_cgroups();  // state.json agrees with the records
     store.save(lock, r);
     if (!request.pid_file.empty()) write_pid_file(request.pid_file, r.pid);
-  } catch (...) {
-    kill_and_reap(r.pid);
-    throw;
+  };
+  const InitProtocol protocol(init_entry, *cgroup, records, while_init_sets_up,
+                              start_at_ready ? std::function<void(const Launched&)>(record_created) : nullptr);
+  Launched launched = launch(plan, protocol, io);
+  bind_sources.clear();
+  if (!start_at_ready) {
+    try {
+      record_created(launched);
+    } catch (...) {
+      kill_and_reap(launched.pid);
+      throw;
+    }
   }
   guard.release();
   cgroup_guard.armed = false;

@@ -28,6 +28,10 @@ struct CreateRequest {
   // `run`: the guard that only logs is left to `run` (start_logger after
   // start, or DeferredLogger in the foreground).
   bool defer_logger = false;
+  // `run`: the init starts the process as soon as it is ready, where
+  // nothing waits between create and start (may_start_at_ready, no guard
+  // to wait for, no pid file); Created::started says whether it did.
+  bool start_at_ready = false;
 };
 
 struct Created {
@@ -36,6 +40,7 @@ struct Created {
   // listener are those the init and `start` act on.
   spec::Config config;
   bool terminal = false;  // the process has a terminal
+  bool started = false;   // the process was started already (start_at_ready)
   // The log group bound for a guard that only logs, when the request
   // deferred it, for start_logger or DeferredLogger (egress_guard.hpp).
   UniqueFd logger;

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -274,6 +275,52 @@ std::string EgressGuard::wait_ready() {
   }
   fail(std::string(kStep) + ": the egress guard", reason);
 }
+
+namespace {
+
+// Whether `path` names the same namespace as `reference` (nsfs: device and
+// inode). A reference this process may not see (PID 1's, from inside a
+// sandbox that hides it) is not that namespace.
+bool same_namespace(const std::string& path, const std::string& reference) {
+  struct stat sa, sb;
+  if (::stat(path.c_str(), &sa) != 0) fail_errno("network.egress: stat " + path, errno);
+  if (::stat(reference.c_str(), &sb) != 0) return false;
+  return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+}  // namespace
+
+std::optional<ContainerEgress> container_egress(const policy::Policy& chosen, const spec::Config& config,
+                                                const std::string& rootfs, const std::string& id) {
+  const auto& rules = chosen.network.egress;
+  const auto ns = std::find_if(config.linux.namespaces.begin(), config.linux.namespaces.end(),
+                               [](const spec::Namespace& n) { return n.type == spec::NamespaceType::network; });
+  if (!rules || ns == config.linux.namespaces.end()) return std::nullopt;
+  // docker's host network joins the host's namespace by path: as if shared.
+  if (!ns->path.empty() &&
+      (same_namespace(ns->path, "/proc/self/ns/net") || same_namespace(ns->path, "/proc/1/ns/net"))) {
+    const std::string what = "network.egress needs a network namespace of the container's own; config.json joins " +
+                             ns->path + ", which is the host's (the runtime's own, or its PID 1's)";
+    const std::string fix = "join another network namespace (docker and podman: leave out --network host), or use a "
+                            "policy without network.egress";
+    if (chosen.isolation == policy::Isolation::strict)
+      fail("policy " + policy::shown_name(chosen), what + "; " + fix);
+    log_message(LogLevel::warning, "policy " + policy::shown_name(chosen) + " (best-effort): " + what +
+                                       ": no egress rules");
+    return std::nullopt;
+  }
+  ContainerEgress e{policy::egress_setup(*rules, host_addresses(), id), {}};
+  if (e.setup.dns_proxy) {
+    e.resolvers = container_resolvers(config, rootfs);
+    if (e.resolvers.empty())
+      fail("policy " + policy::shown_name(chosen) + ": network.egress",
+           "allowed names are resolved through the container's resolvers, and its /etc/resolv.conf names none; "
+           "give the container a resolv.conf with a nameserver (docker and podman write one), or allow addresses "
+           "instead of names");
+  }
+  return e;
+}
+
 
 pid_t start_logger(const Store& store, const std::string& id, UniqueFd& nflog) {
   if (!nflog) return 0;

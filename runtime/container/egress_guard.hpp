@@ -1,6 +1,7 @@
 #pragma once
-// A container's egress guard (egress-guard/agentrun-egress, docs/policy.md
-// 2.5), where the policy logs or allows names. Where it allows names, create
+// What a container's egress needs (container_egress), and its egress guard
+// (egress-guard/agentrun-egress, docs/policy.md 2.5), where the policy logs
+// or allows names. Where it allows names, create
 // starts it early and lets it go once the init's network namespace exists;
 // the guard puts the rules in, says "ok" on a pipe, then answers the
 // container's DNS queries and writes egress.log. Otherwise the runtime puts
@@ -14,6 +15,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -21,6 +23,7 @@
 #include "runtime/container/foreground.hpp"
 #include "runtime/container/store.hpp"
 #include "runtime/policy/egress_ruleset.hpp"
+#include "runtime/policy/policy.hpp"
 #include "runtime/util/fd.hpp"
 #include "spec/config.hpp"
 
@@ -49,6 +52,18 @@ std::vector<std::string> host_addresses();
 // The nameservers of the container's /etc/resolv.conf: config.json's bind
 // mount on it, else the file in the rootfs (resolved inside it).
 std::vector<std::string> container_resolvers(const spec::Config& config, const std::string& rootfs);
+
+// A container's egress: the rules, and where its allowed names resolve.
+struct ContainerEgress {
+  policy::EgressSetup setup;
+  std::vector<std::string> resolvers;
+};
+
+// What the rules and the guard enforce, when the policy has egress rules
+// and the container a network namespace of its own to hold them (under a
+// best-effort policy it goes on without, having warned; strict fails).
+std::optional<ContainerEgress> container_egress(const policy::Policy& chosen, const spec::Config& config,
+                                                const std::string& rootfs, const std::string& id);
 
 class EgressGuard {
  public:

@@ -327,7 +327,25 @@ Result<Prepared> prepare_container(Sys& sys, const Plan& plan, InitIo& io) {
   return out;
 }
 
+// Once asked to start on `conn`, which hears how it went.
+Error start_on(Sys& sys, const Plan& plan, SyncChannel& conn, const Prepared& prepared) {
+  Status hooks = run_hooks(plan.hooks.startContainer, "startContainer",
+                           plan_state_json(plan, "created", prepared.host_pid));
+  Error e = hooks ? execute(sys, plan, prepared, conn) : std::move(hooks).error();
+  (void)conn.send_error(e);
+  return e;
+}
+
 Error start_container(Sys& sys, const Plan& plan, InitIo& io, const Prepared& prepared) {
+  // Started at ready (`run`): the runtime says so on the same channel.
+  if (io.start_listener < 0) {
+    if (Status s = await(io, MsgType::start, "wait for start"); !s) {
+      (void)io.sync->send_error(s.error());
+      return std::move(s).error();
+    }
+    return start_on(sys, plan, *io.sync, prepared);
+  }
+  io.sync->close();
   // Each connection asks once; anything but a start request is dropped.
   SyncChannel conn;
   for (;;) {
@@ -338,11 +356,7 @@ Error start_container(Sys& sys, const Plan& plan, InitIo& io, const Prepared& pr
     auto m = conn.receive();
     if (m && m->type == MsgType::start) break;
   }
-  Status hooks = run_hooks(plan.hooks.startContainer, "startContainer",
-                           plan_state_json(plan, "created", prepared.host_pid));
-  Error e = hooks ? execute(sys, plan, prepared, conn) : std::move(hooks).error();
-  (void)conn.send_error(e);
-  return e;
+  return start_on(sys, plan, conn, prepared);
 }
 
 [[noreturn]] static void exit_for(const Error& e) { ::_exit(e.errnum == ENOENT ? 127 : e.errnum == EACCES ? 126 : 1); }
@@ -358,7 +372,6 @@ void container_init(Sys& sys, const Plan& plan, InitIo io) {
   }
   ::prctl(PR_SET_PDEATHSIG, 0);
   if (!io.sync->send(MsgType::ready)) ::_exit(1);
-  io.sync->close();
   exit_for(start_container(sys, plan, io, *prepared));
 }
 

@@ -60,7 +60,7 @@ Result<std::pair<SyncChannel, SyncChannel>> make_channel_pair();
 struct InitIo {
   SyncChannel* sync = nullptr;  // to `create` or `exec`
   int console_socket = -1;      // connected, when the process has a terminal
-  int start_listener = -1;      // listening SOCK_SEQPACKET socket `start` connects to
+  int start_listener = -1;      // listening SOCK_SEQPACKET socket `start` connects to; -1: start comes on `sync`
   bool in_cgroup = false;       // the runtime said it put this process in the container's cgroups
   std::vector<int> bind_sources;  // inherited from `create` (open_bind_sources), the init's to close
 };

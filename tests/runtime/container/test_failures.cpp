@@ -105,6 +105,16 @@ BOOST_AUTO_TEST_CASE(missing_and_non_executable_programs_fail_with_runc_wording)
   auto created = s.agentrun({"create", "--bundle", s.bundle, "n2"});
   BOOST_TEST(created.code == 1);
   BOOST_TEST(s.leftovers().empty());
+
+  // A program the kernel cannot execute fails at execve itself, after
+  // `run` told the init to start: its error still comes back.
+  { std::FILE* f = std::fopen((s.rootfs + "/garbage").c_str(), "w"); std::fputs("\x7f" "ELF?", f); std::fclose(f); }
+  BOOST_TEST_REQUIRE(::chmod((s.rootfs + "/garbage").c_str(), 0755) == 0);
+  s.write_config(test::base_config({"/garbage"}));
+  auto unrunnable = s.agentrun({"run", "--bundle", s.bundle, "g"});
+  BOOST_TEST(unrunnable.code == 1);
+  BOOST_TEST(unrunnable.err.find("exec /garbage: exec format error") != std::string::npos, unrunnable.err);
+  BOOST_TEST(s.leftovers().empty());
 }
 
 BOOST_AUTO_TEST_CASE(symlinked_proc_is_refused) {

@@ -144,7 +144,8 @@ bool may_start_at_ready(const Plan& plan) {
 // createRuntime hooks, reports what it blocked, and says when it is ready.
 // Then it waits for `start` on its start socket; or, given `started` (a
 // `run` that may start at ready), it is told to start on the same channel
-// at once, and `started` records the container while the init executes.
+// once its cgroups and egress rules are in place, and `started` records
+// the container while the init executes.
 class InitProtocol : public Protocol {
  public:
   InitProtocol(InitEntry init, CgroupManager& cgroup, InitRecords records, std::function<void()> while_init_sets_up,
@@ -169,6 +170,9 @@ class InitProtocol : public Protocol {
     records_.cgroups();
     c.tell(MsgType::cgroup_joined);
     while_init_sets_up_();
+    // Nothing else waits between create and start: the start is queued, and
+    // the init goes from ready to its process without waiting for create.
+    if (started_) c.tell(MsgType::start);
     for (;;) {
       Message m = c.expect("setting up the container");
       if (m.type == MsgType::ready) break;
@@ -184,7 +188,6 @@ class InitProtocol : public Protocol {
       }
     }
     if (!started_) return;
-    c.tell(MsgType::start);
     started_(out);
     // Its end of the channel closes on a successful exec (close-on-exec).
     if (c.until_exec()) fail("start container", "unexpected message from its init");

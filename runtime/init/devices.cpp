@@ -27,8 +27,13 @@ Status make_node(RootfsSetup& s, const DeviceNode& d, const std::string& step) {
   AR_TRY_ASSIGN(UniqueFd parent, make_in_root(s.root.get(), dir_of(d.path), TargetKind::directory));
   const std::string name = name_of(d.path);
   // Whatever the image has at this name (a file, a symlink) is replaced.
-  if (::unlinkat(parent.get(), name.c_str(), 0) < 0 && errno != ENOENT) return sys_error(step, errno);
-  AR_TRY(sys_status(s.sys.mknodat(parent.get(), name.c_str(), d.type | (d.mode & 07777), d.dev), step));
+  const auto make = [&] { return s.sys.mknodat(parent.get(), name.c_str(), d.type | (d.mode & 07777), d.dev); };
+  int rc = make();
+  if (rc == -EEXIST) {
+    if (::unlinkat(parent.get(), name.c_str(), 0) < 0) return sys_error(step, errno);
+    rc = make();
+  }
+  AR_TRY(sys_status(rc, step));
   if (::fchownat(parent.get(), name.c_str(), d.uid, d.gid, AT_SYMLINK_NOFOLLOW) < 0 ||
       ::fchmodat(parent.get(), name.c_str(), d.mode & 07777, 0) < 0)
     return sys_error(step + ": set owner and mode", errno);
@@ -57,8 +62,10 @@ Status setup_dev(RootfsSetup& s) {
   AR_TRY(link(dir.get(), "/proc/self/fd/1", "stdout"));
   AR_TRY(link(dir.get(), "/proc/self/fd/2", "stderr"));
   // /dev/ptmx must open this container's devpts, whatever the image has there.
-  if (::unlinkat(dir.get(), "ptmx", 0) < 0 && errno != ENOENT) return sys_error("replace /dev/ptmx", errno);
-  AR_TRY(link(dir.get(), "pts/ptmx", "ptmx"));
+  if (::symlinkat("pts/ptmx", dir.get(), "ptmx") < 0) {
+    if (errno != EEXIST || ::unlinkat(dir.get(), "ptmx", 0) < 0) return sys_error("replace /dev/ptmx", errno);
+    AR_TRY(link(dir.get(), "pts/ptmx", "ptmx"));
+  }
   for (const char* sub : {"pts", "shm"})
     if (::mkdirat(dir.get(), sub, 0755) < 0 && errno != EEXIST) return sys_error(std::string("create /dev/") + sub, errno);
   return {};

@@ -92,8 +92,11 @@ Status replace_file(int dirfd, const std::string& path, const std::string& data,
   // pid and died mid-write is replaced.
   const std::string tmp = path + ".agentrun-tmp." + std::to_string(::getpid());
   const std::string tmp_shown = shown + ".agentrun-tmp." + std::to_string(::getpid());
-  ::unlinkat(dirfd, tmp.c_str(), 0);
-  UniqueFd fd(::openat(dirfd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
+  const auto create_tmp = [&] {
+    return UniqueFd(::openat(dirfd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
+  };
+  UniqueFd fd = create_tmp();
+  if (!fd && errno == EEXIST && ::unlinkat(dirfd, tmp.c_str(), 0) == 0) fd = create_tmp();
   if (!fd) return sys_error("write " + tmp_shown, errno);
   Status s = write_all(fd.get(), tmp_shown, data);
   // The data reaches the disk before the name does: a crash leaves the old file, not an empty new one.

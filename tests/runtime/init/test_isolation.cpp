@@ -259,6 +259,17 @@ BOOST_AUTO_TEST_CASE(devices_and_dev_links) {
              "/proc/self/fd\n/proc/self/fd/0\n/proc/self/fd/1\n/proc/self/fd/2\npts/ptmx\n 00 00 00 00\n");
 }
 
+// Without a /dev of its own, the nodes and links go into the image's /dev,
+// replacing what the image has there.
+BOOST_AUTO_TEST_CASE(the_images_dev_entries_are_replaced) {
+  Sandbox s;
+  for (const char* name : {"null", "ptmx"}) test::put_file(s.rootfs + "/dev/" + name, "not a device\n");
+  auto cfg = test::base_config({});
+  test::set_json(cfg, "/mounts", R"([{"destination": "/proc", "type": "proc", "source": "proc"}])");
+  const std::string out = observe(s, std::move(cfg), "stat -c '%F %t:%T' /dev/null; readlink /dev/ptmx");
+  BOOST_TEST(out == "character special file 1:3\npts/ptmx\n");
+}
+
 BOOST_AUTO_TEST_CASE(masked_and_readonly_paths_and_readonly_root) {
   Sandbox s;
   const std::string out = observe(s,

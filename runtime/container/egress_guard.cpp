@@ -321,7 +321,6 @@ std::optional<ContainerEgress> container_egress(const policy::Policy& chosen, co
   return e;
 }
 
-
 pid_t start_logger(const Store& store, const std::string& id, UniqueFd& nflog) {
   if (!nflog) return 0;
   const ContainerLock lock = store.lock(id);

@@ -138,9 +138,9 @@ bool may_start_at_ready(const Plan& plan) {
 }
 
 // create's side of the init's protocol (container_init is the other):
-// the init goes on once create knows its pid and has recorded it, sets up
-// its mounts while create puts it into its cgroups (joining one waits for
-// an RCU grace period) and saves state, asks for the prestart and
+// the init goes on once create is back from its clone, sets up its mounts
+// while create records its pid, puts it into its cgroups (joining one
+// waits for an RCU grace period) and saves state, asks for the prestart and
 // createRuntime hooks, reports what it blocked, and says when it is ready.
 // Then it waits for `start` on its start socket; or, given `started` (a
 // `run` that may start at ready), it is told to start on the same channel
@@ -164,8 +164,11 @@ class InitProtocol : public Protocol {
   }
 
   void converse(const Plan& plan, Conversation& c, Launched& out) const override {
-    records_.init(out.pid, out.start_time);
+    // The init sets up its mounts while its pid is recorded: a create
+    // killed before the record takes the init with it (PR_SET_PDEATHSIG).
     c.tell(MsgType::proceed);
+    out.start_time = process_start_time(out.pid);
+    records_.init(out.pid, out.start_time);
     cgroup_.join_init(out.pid, c.born_in_cgroup());
     records_.cgroups();
     c.tell(MsgType::cgroup_joined);
@@ -243,7 +246,7 @@ Created create_container(const Store& store, const CreateRequest& request, const
 
   // The state directory makes the id ours; then the cgroups, early, so that
   // the warm-up's grace period runs alongside the policy and the plan.
-  ContainerLock lock = store.create(request.id);  // the root it makes holds the seccomp cache too
+  ContainerLock lock = store.create(request.id);
   StateGuard guard(store, request.id);
   const std::unique_ptr<CgroupManager> cgroup = container_cgroup(store, cgroups, layout, config, request);
   CgroupGuard cgroup_guard{*cgroup};

@@ -239,7 +239,7 @@ Launched launch(const Plan& plan, const Protocol& protocol, const LaunchIo& io) 
     c.init_ = static_cast<pid_t>(init.value & (kBornInCgroup - 1));
     c.born_in_ = init.value & kBornInCgroup;
   }
-  Launched out{c.init_, process_start_time(c.init_), {}};
+  Launched out{c.init_, 0, {}};
   protocol.converse(plan, c, out);
   c.init_ = 0;
   return out;

@@ -42,7 +42,7 @@ struct LaunchIo {
 
 struct Launched {
   pid_t pid = 0;
-  uint64_t start_time = 0;  // /proc/<pid>/stat field 22, to recognise the process later
+  uint64_t start_time = 0;  // /proc/<pid>/stat field 22, to recognise an init later (create)
   std::vector<std::string> blocked;  // executables the init covered (denyExec)
 };
 

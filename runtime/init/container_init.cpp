@@ -303,7 +303,7 @@ Error execute(Sys& sys, const Plan& plan, const Prepared& prepared, SyncChannel&
 }
 
 Result<Prepared> prepare_container(Sys& sys, const Plan& plan, InitIo& io) {
-  // `create` says when to go, once it knows this process's pid.
+  // `create` says when to go, once back from the clone (or from stage 1).
   AR_TRY(await(io, MsgType::proceed, "wait for the runtime"));
   ::umask(0);
   AR_TRY_ASSIGN(UniqueFd procfs, open_procfs("/proc"));

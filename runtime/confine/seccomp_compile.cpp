@@ -205,18 +205,20 @@ SeccompProgram compile_seccomp(const spec::Seccomp& s, const std::string& where)
   return program;
 }
 
-void drop_unreachable_architectures(spec::Seccomp& profile, const std::vector<spec::Seccomp>& above) {
-  auto native_only = [](const spec::Seccomp& f) {
-    return std::all_of(f.architectures.begin(), f.architectures.end(), [](const std::string& a) {
-      return arch_token(a, "architectures") == seccomp_arch_native();
-    });
-  };
-  auto kills_process = [](const spec::Seccomp& f) {
-    return f.defaultAction == SeccompAction::killProcess ||
-           std::any_of(f.syscalls.begin(), f.syscalls.end(),
-                       [](const spec::SeccompSyscall& sc) { return sc.action == SeccompAction::killProcess; });
-  };
-  if (std::any_of(above.begin(), above.end(), native_only) && !kills_process(profile)) profile.architectures.clear();
+bool admits_native_only(const spec::Seccomp& f) {
+  return std::all_of(f.architectures.begin(), f.architectures.end(), [](const std::string& a) {
+    return arch_token(a, "architectures") == seccomp_arch_native();
+  });
+}
+
+bool kills_process(const spec::Seccomp& f) {
+  return f.defaultAction == SeccompAction::killProcess ||
+         std::any_of(f.syscalls.begin(), f.syscalls.end(),
+                     [](const spec::SeccompSyscall& sc) { return sc.action == SeccompAction::killProcess; });
+}
+
+void drop_unreachable_architectures(spec::Seccomp& profile, bool native_only_above) {
+  if (drops_architectures(native_only_above, kills_process(profile))) profile.architectures.clear();
 }
 
 }  // namespace agentrun

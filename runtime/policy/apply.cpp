@@ -15,10 +15,10 @@
 #include <rapidjson/stringbuffer.h>
 
 #include "runtime/cgroup/layout.hpp"
+#include "runtime/confine/builtin_filters.hpp"
 #include "runtime/confine/landlock.hpp"
 #include "runtime/confine/seccomp_cache.hpp"
 #include "runtime/confine/seccomp_compile.hpp"
-#include "runtime/confine/seccomp_profiles.hpp"
 #include "runtime/policy/container_listing.hpp"
 #include "runtime/policy/git_credentials.hpp"
 #include "runtime/policy/parse_policy.hpp"
@@ -147,24 +147,29 @@ Applied apply_policy(const Selected& selected, spec::Config& config, const std::
     if (path.ends_with("/.git/config"))
       if (auto text = read_container_file(config, rootfs, path))
         if (auto kept = without_git_credentials(*text)) a.without_credentials[path] = std::move(*kept);
+  // The translation names a baseline only for a config.json without a profile.
   const std::string& baseline = a.translation.seccomp_baseline;
-  if (!baseline.empty()) config.linux.seccomp = builtin_seccomp_profile(baseline);
+  const BuiltinFilter* builtin = baseline.empty() ? nullptr : &builtin_filter(baseline);
+  if (builtin) a.seccomp_profiles.push_back({baseline, "container", std::string(builtin->sha256)});
   if (config.linux.seccomp)
-    a.seccomp_profiles.push_back(
-        {baseline.empty() ? "config.json" : baseline, "container", seccomp_profile_hash(*config.linux.seccomp)});
+    a.seccomp_profiles.push_back({"config.json", "container", seccomp_profile_hash(*config.linux.seccomp)});
+  bool native_only_above = false;
   for (const auto& name : a.translation.seccomp_plus) {
-    a.stacked.push_back(builtin_seccomp_profile(name));
-    a.seccomp_profiles.push_back({name, "stacked", seccomp_profile_hash(a.stacked.back())});
+    const BuiltinFilter& stacked = builtin_filter(name);
+    native_only_above = native_only_above || stacked.native_only;
+    a.stacked.push_back(builtin_program(stacked, false));
+    a.seccomp_profiles.push_back({name, "stacked", std::string(stacked.sha256)});
   }
-  if (config.linux.seccomp) drop_unreachable_architectures(*config.linux.seccomp, a.stacked);
+  if (builtin) a.baseline = builtin_program(*builtin, native_only_above);
+  if (config.linux.seccomp) drop_unreachable_architectures(*config.linux.seccomp, native_only_above);
   return a;
 }
 
 void complete_plan(Plan& plan, const Applied& applied) {
   const Translation& t = applied.translation;
-  if (plan.seccomp && !t.seccomp_baseline.empty()) plan.seccomp->name = "seccomp profile " + t.seccomp_baseline;
+  if (applied.baseline) plan.seccomp = SeccompFilter{"seccomp profile " + t.seccomp_baseline, {}, *applied.baseline};
   for (size_t i = 0; i < applied.stacked.size(); ++i)
-    plan.seccomp_stack.push_back({"seccomp profile " + t.seccomp_plus[i], applied.stacked[i], {}});
+    plan.seccomp_stack.push_back({"seccomp profile " + t.seccomp_plus[i], {}, applied.stacked[i]});
   if (t.landlock) plan.landlock = landlock_ruleset(*t.landlock, applied.landlock_abi);
   plan.deny_exec = t.deny_exec;
   plan.deny_exec_dirs = t.path_dirs;

@@ -30,7 +30,8 @@ struct Applied {
   std::string origin;
   Translation translation;
   std::vector<AppliedProfile> seccomp_profiles;
-  std::vector<spec::Seccomp> stacked;  // the built-in filters of seccomp_plus, parsed once
+  std::optional<SeccompProgram> baseline;  // the built-in filter of seccomp_baseline, compiled
+  std::vector<SeccompProgram> stacked;     // the built-in filters of seccomp_plus, compiled
   int landlock_abi = 0;
   // protectRepoHooks' .git/config files that hold credentials: container
   // path -> the text without them (git_credentials.hpp), which the caller
@@ -45,8 +46,7 @@ Applied apply_policy(const Selected& selected, spec::Config& config, const std::
                      const std::vector<std::string>& protected_paths, const HostFacts& host,
                      const CgroupLayout& layout);
 
-// The stacked seccomp profiles (to compile, as the container's own),
-// Landlock, denyExec and writable directories.
+// The built-in seccomp filters, Landlock, denyExec and writable directories.
 void complete_plan(Plan& plan, const Applied& applied);
 
 // What `agentrun inspect` prints: the policy, requested versus effective

@@ -23,6 +23,8 @@
 #include <cerrno>
 #include <csignal>
 
+#include "runtime/confine/builtin_filters.hpp"
+#include "runtime/confine/seccomp_cache.hpp"
 #include "runtime/confine/seccomp_compile.hpp"
 #include "runtime/confine/seccomp_load.hpp"
 #include "runtime/confine/seccomp_profiles.hpp"
@@ -81,6 +83,40 @@ sock_fprog allow_all() {
 char* const kNoArgs[] = {const_cast<char*>("true"), nullptr};
 
 }  // namespace
+
+bool same_program(const SeccompProgram& a, const SeccompProgram& b) {
+  return a.flags == b.flags && a.notify == b.notify && a.filter.size() == b.filter.size() &&
+         std::equal(a.filter.begin(), a.filter.end(), b.filter.begin(), [](const sock_filter& x, const sock_filter& y) {
+           return x.code == y.code && x.jt == y.jt && x.jf == y.jf && x.k == y.k;
+         });
+}
+
+// What a container start takes (builtin_filters.hpp, compiled by the
+// build) is each embedded profile compiled here and now, as written and
+// with its architectures dropped, with the profile's hash and facts.
+BOOST_AUTO_TEST_CASE(the_precompiled_filters_are_the_embedded_profiles_compiled) {
+  std::vector<std::string> names;
+  for (const BuiltinFilter& b : builtin_filter_table()) names.emplace_back(b.name);
+  BOOST_TEST(names == builtin_seccomp_names(), boost::test_tools::per_element());
+  BOOST_TEST(names.size() >= 3u);
+  for (const BuiltinFilter& b : builtin_filter_table()) {
+    BOOST_TEST_CONTEXT(b.name) {
+      spec::Seccomp profile = builtin_seccomp_profile(std::string(b.name));
+      BOOST_TEST(b.sha256 == seccomp_profile_hash(profile));
+      BOOST_TEST(b.native_only == admits_native_only(profile));
+      BOOST_TEST(b.kills_process == kills_process(profile));
+      BOOST_TEST(same_program(builtin_program(b, false), compile_seccomp(profile, "test")));
+      drop_unreachable_architectures(profile, true);
+      BOOST_TEST(same_program(builtin_program(b, true), compile_seccomp(profile, "test")));
+    }
+  }
+  // Docker's baseline names three architectures, which the build dropped once.
+  const BuiltinFilter& docker = builtin_filter("docker-baseline");
+  BOOST_TEST(docker.native_filter.size() < docker.filter.size());
+  BOOST_CHECK_EXCEPTION(builtin_filter("bogus"), Failure, [](const Failure& f) {
+    return std::string(f.what()).find("agent-hardening, docker-baseline") != std::string::npos;
+  });
+}
 
 BOOST_AUTO_TEST_CASE(builtin_profiles_are_embedded_parse_and_compile) {
   const auto paths = embedded_files_under("seccomp-profiles");

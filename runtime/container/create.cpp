@@ -138,8 +138,8 @@ bool may_start_at_ready(const Plan& plan) {
 }
 
 // create's side of the init's protocol (container_init is the other):
-// the init goes on once create is back from its clone, sets up its mounts
-// while create records its pid, puts it into its cgroups (joining one
+// the init sets up its mounts as soon as it is cloned, while create
+// records its pid, puts it into its cgroups (joining one
 // waits for an RCU grace period) and saves state, asks for the prestart and
 // createRuntime hooks, reports what it blocked, and says when it is ready.
 // Then it waits for `start` on its start socket; or, given `started` (a
@@ -166,7 +166,6 @@ class InitProtocol : public Protocol {
   void converse(const Plan& plan, Conversation& c, Launched& out) const override {
     // The init sets up its mounts while its pid is recorded: a create
     // killed before the record takes the init with it (PR_SET_PDEATHSIG).
-    c.tell(MsgType::proceed);
     out.start_time = process_start_time(out.pid);
     records_.init(out.pid, out.start_time);
     cgroup_.join_init(out.pid, c.born_in_cgroup());

@@ -303,8 +303,8 @@ Error execute(Sys& sys, const Plan& plan, const Prepared& prepared, SyncChannel&
 }
 
 Result<Prepared> prepare_container(Sys& sys, const Plan& plan, InitIo& io) {
-  // `create` says when to go, once back from the clone (or from stage 1).
-  AR_TRY(await(io, MsgType::proceed, "wait for the runtime"));
+  // Nothing to wait for: create has made the namespaces' id maps (stage 1)
+  // and records the pid meanwhile; its first word is cgroup_joined.
   ::umask(0);
   AR_TRY_ASSIGN(UniqueFd procfs, open_procfs("/proc"));
   AR_TRY_ASSIGN(std::string self, proc_self_name(procfs.get()));

@@ -12,6 +12,7 @@
 #include <algorithm>
 
 #include "runtime/init/cgroup_mount.hpp"
+#include "runtime/init/deny_exec.hpp"
 #include "runtime/init/mount_calls.hpp"
 #include "runtime/util/copy_tree.hpp"
 #include "runtime/util/in_root.hpp"
@@ -237,29 +238,6 @@ Status make_writable(RootfsSetup& s, const std::string& path) {
   return attach(s.sys, tree.get(), dir->get(), step);
 }
 
-// The cover is a clone of the host's verified /dev/null, read-only, nodev and
-// noexec: it can be neither run nor opened. Not a file of a tmpfs made for
-// it: that tmpfs would be a detached mount, and open_tree(OPEN_TREE_CLONE)
-// clones from a mount outside the caller's namespace only since Linux 6.15
-// (before, EINVAL: the step that failed on 6.1 and 6.12).
-Status block_executable(RootfsSetup& s, const std::string& path) {
-  const std::string step = "block " + path;
-  // O_NOFOLLOW: the entry itself, even when it is a symlink to a multi-call binary.
-  auto entry = open_in_root(s.root.get(), path, O_PATH | O_NOFOLLOW);
-  if (!entry && entry.error().errnum == ENOENT) return {};
-  if (!entry) return Error{step, entry.error().reason, entry.error().errnum};
-  struct stat st;
-  if (::fstatat(entry->get(), "", &st, AT_EMPTY_PATH) < 0) return sys_error(step, errno);
-  if (S_ISDIR(st.st_mode)) return {};
-  AR_TRY_ASSIGN(UniqueFd cover, clone_mount(s.sys, s.dev_null.get(), false, step));
-  MountAttrs inert;
-  inert.set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
-  AR_TRY(set_mount_attrs(s.sys, cover.get(), inert, false, step));
-  AR_TRY(attach(s.sys, cover.get(), entry->get(), step));
-  s.blocked.push_back(path);
-  return {};
-}
-
 // Before pivot_root the propagation applies to this namespace's copies of
 // the host's mounts, which are still bind sources: an unbindable source
 // could not be bound. They are private meanwhile; the new root gets the
@@ -358,9 +336,7 @@ Status chroot_into(Sys& sys, const std::string& rootfs) {
 
 Status apply_filesystem_policy(RootfsSetup& s) {
   for (const auto& path : s.plan.writable_binds) AR_TRY(make_writable(s, path));
-  for (const auto& dir : s.plan.deny_exec_dirs)
-    for (const auto& name : s.plan.deny_exec) AR_TRY(block_executable(s, dir + "/" + name));
-  return {};
+  return block_denied_executables({s.sys, s.root.get(), s.dev_null.get()}, s.plan, s.blocked);
 }
 
 Status protect_paths(RootfsSetup& s) {

@@ -29,9 +29,7 @@ Status enter_rootfs(RootfsSetup& s);
 Status chroot_into(Sys& sys, const std::string& rootfs);
 // Policy rules: writable directories become mounts of their own (so that
 // a read-only root leaves them writable), and each denyExec name in a
-// PATH directory is covered by a clone of the host's /dev/null, read-only,
-// nodev and noexec, mounted on the path entry itself (a symlink stays a
-// symlink to everything else).
+// PATH directory is covered (deny_exec.hpp).
 Status apply_filesystem_policy(RootfsSetup& s);
 
 // Readonly and masked paths, before pivot_root: masks (and denyExec covers)

@@ -172,6 +172,42 @@ BOOST_AUTO_TEST_CASE(blocked_names_no_longer_run_and_their_neighbours_do, *test:
   BOOST_TEST(s.leftovers().empty());
 }
 
+// A PATH directory reached twice: through a symlink to it (a merged /usr)
+// its entries are the same mount points, covered once and reported under
+// both paths; through a bind mount of it they are other mount points,
+// covered again. Neither way runs wget, and busybox still runs both ways.
+BOOST_AUTO_TEST_CASE(a_path_directory_reached_twice_is_covered_both_ways, *test::needs_agent_default()) {
+  Sandbox s;
+  s.policy = "agent-default";
+  auto cfg = agent_bundle(s, {"sleep", "60"});
+  mkdirs(s.rootfs + "/lib");
+  BOOST_TEST_REQUIRE(::symlink("../bin", (s.rootfs + "/lib/bin").c_str()) == 0);
+  mkdirs(s.rootfs + "/opt/bin");
+  test::set_json(cfg, "/mounts/-", R"({"destination": "/opt/bin", "type": "bind", "source": ")" + s.rootfs +
+                                       R"(/bin", "options": ["rbind", "ro"]})");
+  test::set_string(cfg, "/process/env/0", "PATH=/bin:/lib/bin:/opt/bin:/usr/bin");
+  s.write_config(cfg);
+  BOOST_TEST_REQUIRE(s.agentrun({"run", "-d", "--bundle", s.bundle, "twice"}).code == 0);
+  auto o = s.agentrun({"exec", "twice", "/bin/sh", "-c",
+                       "for d in /bin /lib/bin /opt/bin; do $d/wget -q http://127.0.0.1/; echo \"$d=$?\"; "
+                       "$d/busybox true; echo \"$d/busybox=$?\"; done"});
+  BOOST_TEST_REQUIRE(o.code == 0, o.err);
+  const std::map<std::string, std::string> seen = test::probe_results(o.out);
+  for (const std::string d : {"/bin", "/lib/bin", "/opt/bin"}) {
+    expect(seen, d, {"126"});
+    expect(seen, d + "/busybox", {"0"});
+  }
+  auto i = s.agentrun({"inspect", "twice"});
+  BOOST_TEST_REQUIRE(i.code == 0, i.err);
+  rapidjson::Document doc;
+  doc.Parse(i.out.c_str());
+  BOOST_TEST_REQUIRE(!doc.HasParseError(), i.out);
+  std::vector<std::string> blocked;
+  for (const auto& b : doc["blockedExecutables"].GetArray()) blocked.push_back(inspect_field(b["path"]));
+  BOOST_TEST(blocked == (std::vector<std::string>{"/bin/wget", "/lib/bin/wget", "/opt/bin/wget"}),
+             boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_CASE(the_probe_sees_the_difference_under_oci) {
   // The same bundle under `oci`: what agent-default refused is now possible,
   // so the probe really observes the policy.

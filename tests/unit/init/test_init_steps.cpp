@@ -150,6 +150,28 @@ BOOST_AUTO_TEST_CASE(deny_exec_covers_each_entry_with_a_clone_of_dev_null) {
   BOOST_TEST(fs2.blocked.empty());
 }
 
+// A merged /usr: /bin is a symlink to usr/bin. The directory is looked at
+// once: its wget gets one cover, reported under both PATH entries, and a
+// PATH entry that does not exist costs nothing.
+BOOST_AUTO_TEST_CASE(deny_exec_covers_a_directory_reached_twice_once) {
+  TempDir root("init-steps");
+  BOOST_TEST_REQUIRE(::mkdir((root.path + "/usr").c_str(), 0755) == 0);
+  const std::string bin = root.path + "/usr/bin";
+  BOOST_TEST_REQUIRE(::mkdir(bin.c_str(), 0755) == 0);
+  UniqueFd(::open((bin + "/busybox").c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0755));
+  BOOST_TEST_REQUIRE(::symlink("busybox", (bin + "/wget").c_str()) == 0);
+  BOOST_TEST_REQUIRE(::symlink("usr/bin", (root.path + "/bin").c_str()) == 0);
+  test::RecordingSys sys;
+  Plan plan;
+  plan.deny_exec = {"curl", "wget"};
+  plan.deny_exec_dirs = {"/bin", "/nowhere", "/usr/bin"};
+  RootfsSetup fs{sys, plan, UniqueFd(::open(root.path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)),
+                 UniqueFd(::open("/dev/null", O_PATH | O_CLOEXEC)), {}, {}, {}};
+  BOOST_TEST_REQUIRE(bool(apply_filesystem_policy(fs)));
+  BOOST_TEST(fs.blocked == (std::vector<std::string>{"/bin/wget", "/usr/bin/wget"}), boost::test_tools::per_element());
+  BOOST_TEST(sys.matching("move_mount").size() == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(held_capabilities_stay_until_the_process_takes_its_own) {
   test::RecordingSys sys;
   const int kill = *spec::capability_from_name("CAP_KILL"), chown = *spec::capability_from_name("CAP_CHOWN");

@@ -139,8 +139,8 @@ bool may_start_at_ready(const Plan& plan) {
 
 // create's side of the init's protocol (container_init is the other):
 // the init sets up its mounts as soon as it is cloned, while create
-// records its pid, puts it into its cgroups (joining one
-// waits for an RCU grace period) and saves state, asks for the prestart and
+// records its pid, puts it into its cgroups (joining one waits for an RCU
+// grace period) and saves state; it asks for the prestart and
 // createRuntime hooks, reports what it blocked, and says when it is ready.
 // Then it waits for `start` on its start socket; or, given `started` (a
 // `run` that may start at ready), it is told to start on the same channel
@@ -245,7 +245,7 @@ Created create_container(const Store& store, const CreateRequest& request, const
 
   // The state directory makes the id ours; then the cgroups, early, so that
   // the warm-up's grace period runs alongside the policy and the plan.
-  ContainerLock lock = store.create(request.id);
+  ContainerLock lock = store.create(request.id);  // the root it makes holds the seccomp cache too
   StateGuard guard(store, request.id);
   const std::unique_ptr<CgroupManager> cgroup = container_cgroup(store, cgroups, layout, config, request);
   CgroupGuard cgroup_guard{*cgroup};

@@ -11,9 +11,9 @@
 namespace agentrun {
 
 // Compiles each filter of `plan` not compiled yet (the built-in ones are)
-// through the cache under `state_root`, then
-// checks that each lets through what the init does after loading it
-// (seccomp_sequence.hpp). Throws Failure naming the filter.
+// through the cache under `state_root`, then checks that each lets through
+// what the init does after loading it (seccomp_sequence.hpp). Throws
+// Failure naming the filter.
 void compile_seccomp_filters(Plan& plan, const std::string& state_root);
 
 }  // namespace agentrun

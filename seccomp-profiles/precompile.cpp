@@ -44,9 +44,9 @@ int main(int argc, char** argv) {
       const std::string hash = seccomp_profile_hash(profile);
       const bool native_only = admits_native_only(profile);
       const bool kills = kills_process(profile);
-      const SeccompProgram as_written = compile_seccomp(profile, "seccomp profile " + name);
+      const SeccompProgram as_written = compile_for_loading(profile, "seccomp profile " + name);
       profile.architectures.clear();
-      const SeccompProgram native = compile_seccomp(profile, "seccomp profile " + name);
+      const SeccompProgram native = compile_for_loading(profile, "seccomp profile " + name);
       const std::string id = "k" + std::to_string(n++);
       arrays << instructions(id + "_filter", as_written.filter) << instructions(id + "_native", native.filter);
       table << std::boolalpha << "      {\"" << name << "\", \"" << hash << "\", " << native_only << ", " << kills << ", "

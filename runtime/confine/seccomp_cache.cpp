@@ -18,6 +18,7 @@
 #include <tuple>
 #include <vector>
 
+#include "runtime/confine/seccomp_fold.hpp"
 #include "runtime/util/fd.hpp"
 #include "runtime/util/file_io.hpp"
 #include "runtime/util/sha256.hpp"
@@ -70,7 +71,7 @@ std::string cache_key(const spec::Seccomp& s) {
   const scmp_version* v = seccomp_version();
   return sha256_hex(canonical_json(s) + "\nlibseccomp " + std::to_string(v->major) + "." +
                     std::to_string(v->minor) + "." + std::to_string(v->micro) + "\narch " +
-                    std::to_string(seccomp_arch_native()) + "\nagentrun " AGENTRUN_VERSION "\n");
+                    std::to_string(seccomp_arch_native()) + "\nagentrun " AGENTRUN_VERSION "\nfolded\n");
 }
 
 // The file: magic, key (64 hex digits), flags, notify, instruction count
@@ -213,6 +214,12 @@ void evict(int dirfd, const std::string& kept) {
 
 std::string seccomp_profile_hash(const spec::Seccomp& profile) { return sha256_hex(canonical_json(profile)); }
 
+SeccompProgram compile_for_loading(const spec::Seccomp& profile, const std::string& where) {
+  SeccompProgram program = compile_seccomp(profile, where);
+  program.filter = fold_syscall_ranges(program.filter);
+  return program;
+}
+
 SeccompProgram compile_seccomp_cached(const spec::Seccomp& profile, const std::string& where,
                                       const std::string& cache_dir) {
   const std::string key = cache_key(profile);
@@ -220,7 +227,7 @@ SeccompProgram compile_seccomp_cached(const spec::Seccomp& profile, const std::s
   UniqueFd dir = open_cache_dir(cache_dir);
   if (auto data = read_cache_file(dir.get(), name))
     if (auto program = deserialise(*data, key, profile)) return *program;
-  SeccompProgram program = compile_seccomp(profile, where);
+  SeccompProgram program = compile_for_loading(profile, where);
   // Replaced whole: readers see the old entry or the new one, never a part.
   if (Status s = replace_file(dir.get(), name, serialise(program, key), cache_dir, 0600); !s)
     throw Failure(Error{"write seccomp cache", s.error().message(), 0});

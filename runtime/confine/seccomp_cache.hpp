@@ -19,9 +19,13 @@ std::string seccomp_profile_hash(const spec::Seccomp& profile);
 // new profile, and each upgrade of agentrun or libseccomp, adds files.
 constexpr size_t kSeccompCacheEntries = 64;
 
-// compile_seccomp, through <cache_dir>/<key>.bpf. The key covers the
-// profile, the libseccomp version, the native architecture and
-// AGENTRUN_VERSION. cache_dir (its parent must exist) is created 0700; a
+// compile_seccomp, with libseccomp's dispatch on the call number folded
+// into ranges (seccomp_fold.hpp): the program the init loads.
+SeccompProgram compile_for_loading(const spec::Seccomp& profile, const std::string& where);
+
+// compile_for_loading, through <cache_dir>/<key>.bpf. The key covers the
+// profile, the libseccomp version, the native architecture,
+// AGENTRUN_VERSION and the folding. cache_dir (its parent must exist) is created 0700; a
 // cache_dir that is not a directory of ours, or is writable by others, is
 // refused. A cache file is used only if it is ours, not writable by others,
 // and its header (magic, key, flags, notify, instruction count) and size

@@ -91,7 +91,7 @@ size_t entry_count(const CacheDir& cache) {
 BOOST_AUTO_TEST_CASE(miss_writes_a_private_file_and_hit_reuses_it) {
   CacheDir cache;
   const spec::Seccomp profile = builtin_seccomp_profile("agent-hardening");
-  const SeccompProgram fresh = compile_seccomp(profile, kWhere);
+  const SeccompProgram fresh = compile_for_loading(profile, kWhere);
 
   const SeccompProgram first = compile_seccomp_cached(profile, kWhere, cache.dir);
   BOOST_TEST(same_program(first, fresh));
@@ -241,7 +241,7 @@ BOOST_AUTO_TEST_CASE(a_new_entry_evicts_the_least_recently_used) {
   compile_seccomp_cached(used, kWhere, cache.dir);
   BOOST_TEST(entry_count(cache) == kSeccompCacheEntries + 1);  // with ABC.bpf; a hit evicts nothing
 
-  const SeccompProgram fresh = compile_seccomp(variant(1), kWhere);
+  const SeccompProgram fresh = compile_for_loading(variant(1), kWhere);
   BOOST_TEST(same_program(compile_seccomp_cached(variant(1), kWhere, cache.dir), fresh));
   BOOST_TEST(!exists(fakes.back()));
   for (size_t i = 0; i + 1 < fakes.size(); ++i) BOOST_TEST(exists(fakes[i]), fakes[i]);
@@ -270,7 +270,7 @@ BOOST_AUTO_TEST_CASE(processes_share_the_cache_while_it_evicts) {
   CacheDir cache;
   constexpr int kProcesses = 4, kEach = 24;
   const spec::Seccomp shared = variant(-1);
-  const SeccompProgram shared_program = compile_seccomp(shared, kWhere);
+  const SeccompProgram shared_program = compile_for_loading(shared, kWhere);
   std::vector<pid_t> children;
   for (int p = 0; p < kProcesses; ++p) {
     const pid_t pid = ::fork();
@@ -280,7 +280,7 @@ BOOST_AUTO_TEST_CASE(processes_share_the_cache_while_it_evicts) {
       try {
         for (int i = 0; i < kEach && code == 0; ++i) {
           const spec::Seccomp own = variant(p * kEach + i);
-          if (!same_program(compile_seccomp_cached(own, kWhere, cache.dir), compile_seccomp(own, kWhere)) ||
+          if (!same_program(compile_seccomp_cached(own, kWhere, cache.dir), compile_for_loading(own, kWhere)) ||
               !same_program(compile_seccomp_cached(shared, kWhere, cache.dir), shared_program))
             code = 1;
         }

@@ -92,22 +92,20 @@ bool same_program(const SeccompProgram& a, const SeccompProgram& b) {
 }
 
 // What a container start takes (builtin_filters.hpp, compiled by the
-// build) is each embedded profile compiled here and now, as written and
-// with its architectures dropped, with the profile's hash and facts.
-BOOST_AUTO_TEST_CASE(the_precompiled_filters_are_the_embedded_profiles_compiled) {
+// build) has each embedded profile's hash and facts, one entry each.
+BOOST_AUTO_TEST_CASE(the_precompiled_filters_are_the_embedded_profiles) {
   std::vector<std::string> names;
   for (const BuiltinFilter& b : builtin_filter_table()) names.emplace_back(b.name);
   BOOST_TEST(names == builtin_seccomp_names(), boost::test_tools::per_element());
   BOOST_TEST(names.size() >= 3u);
   for (const BuiltinFilter& b : builtin_filter_table()) {
     BOOST_TEST_CONTEXT(b.name) {
-      spec::Seccomp profile = builtin_seccomp_profile(std::string(b.name));
+      const spec::Seccomp profile = builtin_seccomp_profile(std::string(b.name));
       BOOST_TEST(b.sha256 == seccomp_profile_hash(profile));
       BOOST_TEST(b.native_only == admits_native_only(profile));
       BOOST_TEST(b.kills_process == kills_process(profile));
-      BOOST_TEST(same_program(builtin_program(b, false), compile_for_loading(profile, "test")));
-      drop_unreachable_architectures(profile, true);
-      BOOST_TEST(same_program(builtin_program(b, true), compile_for_loading(profile, "test")));
+      BOOST_TEST(!b.filter.empty());
+      BOOST_TEST(!b.native_filter.empty());
     }
   }
   // Docker's baseline names three architectures, which the build dropped once.
@@ -116,6 +114,20 @@ BOOST_AUTO_TEST_CASE(the_precompiled_filters_are_the_embedded_profiles_compiled)
   BOOST_CHECK_EXCEPTION(builtin_filter("bogus"), Failure, [](const Failure& f) {
     return std::string(f.what()).find("agent-hardening, docker-baseline") != std::string::npos;
   });
+}
+
+// ... and is the embedded profile compiled here and now, as written and
+// with its architectures dropped.
+BOOST_AUTO_TEST_CASE(the_precompiled_filters_are_the_embedded_profiles_compiled,
+                     *test::needs(test::the_builds_libseccomp)) {
+  for (const BuiltinFilter& b : builtin_filter_table()) {
+    BOOST_TEST_CONTEXT(b.name) {
+      spec::Seccomp profile = builtin_seccomp_profile(std::string(b.name));
+      BOOST_TEST(same_program(builtin_program(b, false), compile_for_loading(profile, "test")));
+      drop_unreachable_architectures(profile, true);
+      BOOST_TEST(same_program(builtin_program(b, true), compile_for_loading(profile, "test")));
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(builtin_profiles_are_embedded_parse_and_compile) {

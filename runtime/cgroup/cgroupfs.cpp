@@ -64,8 +64,10 @@ std::unique_ptr<CgroupfsManager> CgroupfsManager::plan(const CgroupLayout& layou
     return it->second;
   };
   if (layout.mode != CgroupMode::v2)
-    for (const auto& [controller, mount] : layout.v1)
+    for (const auto& [controller, mount] : layout.v1) {
+      cg->own_dirs_[controller] = mount + (own(controller) == "/" ? "" : own(controller));
       cg->dirs_[controller] = mount + resolve_cgroup_path(cgroups_path, id, own(controller));
+    }
   if (layout.mode == CgroupMode::hybrid)
     cg->dirs_[""] = layout.unified + resolve_cgroup_path(cgroups_path, id, own(""));
   // On cgroup v2 the caller's own cgroup holds the caller, so no controller

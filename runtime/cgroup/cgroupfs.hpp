@@ -64,6 +64,7 @@ class CgroupfsManager : public CgroupManager {
 
   CgroupMode mode_ = CgroupMode::v2;
   std::map<std::string, std::string> dirs_;
+  std::map<std::string, std::string> own_dirs_;  // v1: the caller's cgroups, when planned
   std::set<std::string> unified_controllers_;
   std::vector<std::string> created_;  // in creation order
   // Without a linux.cgroupsPath the container's cgroups are <own>/agentrun/ID.
@@ -89,6 +90,7 @@ class CgroupfsManager : public CgroupManager {
 
 class CgroupfsV1 final : public CgroupfsManager {
  public:
+  bool made_while_init_starts() const override { return true; }
   void apply(const spec::Resources& r) override;
   std::string accounting_only_dir() const override;
   uint64_t oom_kill_count() const override;

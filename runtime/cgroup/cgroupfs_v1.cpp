@@ -74,7 +74,10 @@ std::string CgroupfsV1::accounting_only_dir() const {
                        [&](const auto& entry) { return entry.second != dir || kAccounting.count(entry.first); });
   };
   for (const auto& [controller, dir] : dirs_)
-    if (kAccounting.count(controller) && only_accounting(dir)) return dir;
+    if (kAccounting.count(controller) && only_accounting(dir)) {
+      const auto own = own_dirs_.find(controller);
+      return own != own_dirs_.end() ? own->second : dir;
+    }
   return "";
 }
 

@@ -28,6 +28,10 @@ class CgroupManager {
 
   // Before the init exists: the directories that can be made now.
   virtual void create() = 0;
+  // Whether create() and apply() wait until the init is cloned: it is not
+  // born into the cgroups (v1), and making them, 9 hierarchies on a v1
+  // host, overlaps the init's start and its network namespace.
+  virtual bool made_while_init_starts() const { return false; }
   // linux.resources, before the init exists (systemd: given to the scope
   // when it starts) or for `update` (then through systemd as well).
   virtual void apply(const spec::Resources& r) = 0;
@@ -39,8 +43,10 @@ class CgroupManager {
   virtual void join_init(pid_t pid, bool born_in) = 0;
   // Puts a process `exec` started in the container's cgroups.
   virtual void add_process(pid_t pid) const = 0;
-  // The directory of a hierarchy that only accounts, to warm up
-  // (warm_up.hpp), or "".
+  // A directory of a hierarchy that only accounts, to warm up
+  // (warm_up.hpp), or "": the caller's own cgroup there where known (the
+  // warm-up's child is in it already: its join moves nothing, and it
+  // exists before the container's), else the container's.
   virtual std::string accounting_only_dir() const { return ""; }
 
   virtual std::vector<pid_t> processes() const = 0;  // sorted, every hierarchy

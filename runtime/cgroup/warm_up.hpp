@@ -3,9 +3,10 @@
 // period: the kernel switches the readers of its cgroup_threadgroup_rwsem to
 // their slow path (rcu_sync) before a writer may take it, 5-15 ms on an idle
 // machine, and the init's join to its cgroups would pay it with nothing else
-// to do. A short-lived child that moves itself into the container's cgroup of
-// a hierarchy that only accounts starts that wait at once, alongside the rest
-// of the set-up; the init's join then finds the lock warm.
+// to do. A short-lived child that moves itself into a cgroup of a hierarchy
+// that only accounts (the one it is in: the move takes the lock all the same)
+// starts that wait at once, alongside the rest of the set-up; the init's join
+// then finds the lock warm.
 
 #include <sys/types.h>
 

@@ -121,11 +121,13 @@ void bind_copies_without_credentials(const Store& store, const ContainerLock& lo
   }
 }
 
-// What create records of the init as it acquires things: the init itself,
-// and cgroups joining it made (systemd's scope and its v1 directories).
-struct InitRecords {
-  std::function<void(pid_t, uint64_t)> init;
-  std::function<void()> cgroups;
+// What create does as the init comes up, in this order.
+struct InitSteps {
+  std::function<void(pid_t, uint64_t)> record_init;  // its pid and start time
+  std::function<void()> make_cgroups;                 // those that wait for the init (v1's)
+  std::function<void()> record_cgroups;               // those joining it made (systemd's scope)
+  std::function<void()> while_init_sets_up;           // egress rules, state
+  std::function<void(const Launched&)> started;       // empty: the init waits for `start`
 };
 
 // Whether a container may start as soon as its init is ready, with no
@@ -137,24 +139,17 @@ bool may_start_at_ready(const Plan& plan) {
          h.poststart.empty() && plan.seccomp_listener_path.empty();
 }
 
-// create's side of the init's protocol (container_init is the other):
-// the init sets up its mounts as soon as it is cloned, while create
-// records its pid, puts it into its cgroups (joining one waits for an RCU
-// grace period) and saves state; it asks for the prestart and
-// createRuntime hooks, reports what it blocked, and says when it is ready.
-// Then it waits for `start` on its start socket; or, given `started` (a
-// `run` that may start at ready), it is told to start on the same channel
-// once its cgroups and egress rules are in place, and `started` records
-// the container while the init executes.
+// create's side of the init's protocol (init/container_init is the other):
+// the init mounts as soon as it is cloned, while create records it, makes
+// v1 cgroups and puts it in them (a join waits for an RCU grace period);
+// the egress rules go in once the init's network namespace exists (its
+// first word). The init asks for the prestart and createRuntime hooks,
+// reports what it blocked and says when it is ready, then waits for `start`
+// on its start socket, or (`started`: a `run`) is told on this channel.
 class InitProtocol : public Protocol {
  public:
-  InitProtocol(InitEntry init, CgroupManager& cgroup, InitRecords records, std::function<void()> while_init_sets_up,
-               std::function<void(const Launched&)> started)
-      : init_(init),
-        cgroup_(cgroup),
-        records_(std::move(records)),
-        while_init_sets_up_(std::move(while_init_sets_up)),
-        started_(std::move(started)) {}
+  InitProtocol(InitEntry init, CgroupManager& cgroup, InitSteps steps)
+      : init_(init), cgroup_(cgroup), steps_(std::move(steps)) {}
 
   bool sets_up_container() const override { return true; }
 
@@ -167,14 +162,20 @@ class InitProtocol : public Protocol {
     // The init sets up its mounts while its pid is recorded: a create
     // killed before the record takes the init with it (PR_SET_PDEATHSIG).
     out.start_time = process_start_time(out.pid);
-    records_.init(out.pid, out.start_time);
+    steps_.record_init(out.pid, out.start_time);
+    steps_.make_cgroups();
     cgroup_.join_init(out.pid, c.born_in_cgroup());
-    records_.cgroups();
+    steps_.record_cgroups();
     c.tell(MsgType::cgroup_joined);
-    while_init_sets_up_();
+    // The init's first word when it makes a network namespace: the egress
+    // rules go there.
+    if (plan.creates(spec::NamespaceType::network) &&
+        c.expect("creating its network namespace").type != MsgType::network_ready)
+      fail("create container", "unexpected message from its init");
+    steps_.while_init_sets_up();
     // Nothing else waits between create and start: the start is queued, and
     // the init goes from ready to its process without waiting for create.
-    if (started_) c.tell(MsgType::start);
+    if (steps_.started) c.tell(MsgType::start);
     for (;;) {
       Message m = c.expect("setting up the container");
       if (m.type == MsgType::ready) break;
@@ -189,8 +190,8 @@ class InitProtocol : public Protocol {
         fail("create container", "unexpected message from its init");
       }
     }
-    if (!started_) return;
-    started_(out);
+    if (!steps_.started) return;
+    steps_.started(out);
     // Its end of the channel closes on a successful exec (close-on-exec).
     if (c.until_exec()) fail("start container", "unexpected message from its init");
   }
@@ -198,9 +199,7 @@ class InitProtocol : public Protocol {
  private:
   InitEntry init_;
   CgroupManager& cgroup_;
-  InitRecords records_;
-  std::function<void()> while_init_sets_up_;
-  std::function<void(const Launched&)> started_;
+  InitSteps steps_;
 };
 
 }  // namespace
@@ -243,8 +242,9 @@ Created create_container(const Store& store, const CreateRequest& request, const
   // driver's cgroups go beside the runtime's own.
   if (!request.systemd_cgroup) mark_blocked_controllers(layout);
 
-  // The state directory makes the id ours; then the cgroups, early, so that
-  // the warm-up's grace period runs alongside the policy and the plan.
+  // The state directory makes the id ours; then the cgroups, early (v1's
+  // once the init is cloned), and the warm-up, whose grace period runs
+  // alongside the policy and the plan.
   ContainerLock lock = store.create(request.id);  // the root it makes holds the seccomp cache too
   StateGuard guard(store, request.id);
   const std::unique_ptr<CgroupManager> cgroup = container_cgroup(store, cgroups, layout, config, request);
@@ -259,8 +259,12 @@ Created create_container(const Store& store, const CreateRequest& request, const
     }
   };
   record_cgroups();
-  cgroup->create();
-  record_cgroups();
+  const bool cgroups_later = cgroup->made_while_init_starts();
+  const auto make_cgroups = [&] {
+    cgroup->create();
+    record_cgroups();
+  };
+  if (!cgroups_later) make_cgroups();
   CgroupWarmUp warm_up(cgroup->accounting_only_dir());
 
   const policy::SelectionInput selection = policy::selection_input(request.policy, config.annotations);
@@ -271,8 +275,8 @@ Created create_container(const Store& store, const CreateRequest& request, const
   bind_copies_without_credentials(store, lock, request.id, applied, config);
   const std::optional<ContainerEgress> egress =
       container_egress(applied.policy, config, rootfs_of(bundle, config), request.id);
-  // The rules go in the init's network namespace, which exists once the
-  // init does, while the init sets up its mounts: the runtime puts them in,
+  // The rules go in the init's network namespace, which the init makes
+  // first, while the init sets up its mounts: the runtime puts them in,
   // and binds their log group there, or, with names to resolve, the guard,
   // which loads its libraries while the plan is made and the init cloned,
   // and is waited for. create ends, and the user's program can run, only
@@ -293,7 +297,10 @@ Created create_container(const Store& store, const CreateRequest& request, const
 
   UniqueFd console = connect_console("create", plan.process.terminal, request.console_socket, request.console_fd >= 0);
 
-  if (plan.resources) cgroup->apply(*plan.resources);
+  const auto limit_cgroups = [&] {
+    if (plan.resources) cgroup->apply(*plan.resources);
+  };
+  if (!cgroups_later) limit_cgroups();
   // `run` starts the init at ready where nothing waits between create and
   // start; a pid file asked for is written before the process runs.
   const bool start_at_ready =
@@ -309,16 +316,9 @@ Created create_container(const Store& store, const CreateRequest& request, const
   for (const auto& fd : bind_sources) io.bind_sources.push_back(fd.get());
   std::string egress_shared_with;
   pid_t init_pid = 0;
-  const auto guard_go = [&] {
-    egress_guard->go(store, lock, egress->setup, EgressGuardInput{request.id, init_pid, egress->resolvers});
-  };
-  const InitRecords records{[&](pid_t pid, uint64_t start_time) {
-                              store.record_init(lock, request.id, pid, start_time);
-                              init_pid = pid;
-                              if (egress_guard) guard_go();
-                            },
-                            record_cgroups};
   const auto while_init_sets_up = [&] {
+    if (egress_guard)
+      egress_guard->go(store, lock, egress->setup, EgressGuardInput{request.id, init_pid, egress->resolvers});
     if (egress && egress->setup.table)
       if (const auto ns = nft::hold_network_namespace(init_pid)) {
         egress_shared_with = nft::install_table(ns->path, *egress->setup.table);
@@ -364,8 +364,18 @@ Created create_container(const Store& store, const CreateRequest& request, const
     store.save(lock, r);
     if (!request.pid_file.empty()) write_pid_file(request.pid_file, r.pid);
   };
-  const InitProtocol protocol(init_entry, *cgroup, records, while_init_sets_up,
-                              start_at_ready ? std::function<void(const Launched&)>(record_created) : nullptr);
+  const auto record_init = [&](pid_t pid, uint64_t start_time) {
+    store.record_init(lock, request.id, pid, start_time);
+    init_pid = pid;
+  };
+  const auto make_cgroups_later = [&] {
+    if (!cgroups_later) return;
+    make_cgroups();
+    limit_cgroups();
+  };
+  const InitProtocol protocol(init_entry, *cgroup,
+                              {record_init, make_cgroups_later, record_cgroups, while_init_sets_up,
+                               start_at_ready ? std::function<void(const Launched&)>(record_created) : nullptr});
   Launched launched = launch(plan, protocol, io);
   bind_sources.clear();
   if (!start_at_ready) {

@@ -305,6 +305,12 @@ Error execute(Sys& sys, const Plan& plan, const Prepared& prepared, SyncChannel&
 Result<Prepared> prepare_container(Sys& sys, const Plan& plan, InitIo& io) {
   // Nothing to wait for: create has made the namespaces' id maps (stage 1)
   // and records the pid meanwhile; its first word is cgroup_joined.
+  // Its network namespace first: create puts the egress rules there, and
+  // hooks enter it, once told it exists.
+  if (plan.creates(spec::NamespaceType::network)) {
+    AR_TRY(sys_status(sys.unshare(CLONE_NEWNET), "create the network namespace"));
+    AR_TRY(io.sync->send(MsgType::network_ready));
+  }
   ::umask(0);
   AR_TRY_ASSIGN(UniqueFd procfs, open_procfs("/proc"));
   AR_TRY_ASSIGN(std::string self, proc_self_name(procfs.get()));

@@ -24,7 +24,8 @@ enum class MsgType : uint32_t {
   start,            // `start`: run the user's process
   error,            // step, reason, errno
   report,           // init: something the runtime records (text), e.g. a blocked executable
-  cgroup_joined,    // parent: the init is in the container's cgroups (the last type: receive checks the range)
+  cgroup_joined,    // parent: the init is in the container's cgroups
+  network_ready,    // init: it is in its own network namespace (the last type: receive checks the range)
 };
 
 struct Message {

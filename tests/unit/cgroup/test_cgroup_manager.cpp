@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "runtime/cgroup/cgroupfs.hpp"
+#include "runtime/cgroup/drivers.hpp"
 #include "runtime/cgroup/host_cgroup_fs.hpp"
 #include "runtime/cgroup/host_layout.hpp"
 #include "spec/error.hpp"
@@ -362,13 +363,19 @@ BOOST_AUTO_TEST_CASE(the_accounting_only_directory) {
   TempDir t("cgroup-test");
   const std::string r = t.path;
   auto fake = std::make_shared<FakeCgroupFs>();
-  // cpuacct shares its directory with cpu, which limits: name=systemd it is.
+  // cpuacct shares its directory with cpu, which limits: name=systemd it is,
+  // and the caller's own cgroup there, which exists before the container's.
   auto layout = fake_v1(r);
-  BOOST_TEST(CgroupfsManager::plan(layout, kOwnV1, "", "c1", fake)->accounting_only_dir() == r + "/systemd/agentrun/c1");
+  auto own = kOwnV1;
+  own["name=systemd"] = "/session-1.scope";
+  BOOST_TEST(CgroupfsManager::plan(layout, own, "", "c1", fake)->accounting_only_dir() == r + "/systemd/session-1.scope");
   layout.v1.erase("name=systemd");
   BOOST_TEST(CgroupfsManager::plan(layout, kOwnV1, "", "c1", fake)->accounting_only_dir() == "");
   layout.v1["cpuacct"] = r + "/cpuacct";
-  BOOST_TEST(CgroupfsManager::plan(layout, kOwnV1, "", "c1", fake)->accounting_only_dir() == r + "/cpuacct/agentrun/c1");
+  BOOST_TEST(CgroupfsManager::plan(layout, kOwnV1, "", "c1", fake)->accounting_only_dir() == r + "/cpuacct");
+  // Loaded from a container's state (exec), the caller's is not known.
+  const auto loaded = load_cgroups(CgroupfsManager::plan(layout, kOwnV1, "", "c1", fake)->to_json(), fake);
+  BOOST_TEST(loaded->accounting_only_dir() == r + "/cpuacct/agentrun/c1");
   CgroupLayout v2;
   v2.mode = CgroupMode::v2;
   v2.unified = r;

@@ -5,12 +5,15 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
+#include <sched.h>
+#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <map>
 
 #include "runtime/init/container_init.hpp"
 #include "runtime/init/credentials.hpp"
@@ -287,4 +290,47 @@ BOOST_AUTO_TEST_CASE(without_no_new_privs_the_capabilities_come_after_the_filter
   BOOST_TEST_REQUIRE(!ops.empty());
   const std::vector<Op> tail(ops.end() - 5, ops.end());
   BOOST_TEST((tail == std::vector<Op>{Op::seccomp_filter, Op::seccomp_filter, Op::capset, Op::prctl, Op::execve}));
+}
+
+namespace {
+
+// The first word container_init says to create, given the calls that fail.
+agentrun::Message first_word_of_init(const Plan& plan, const std::map<std::string, int>& failures) {
+  auto channels = make_channel_pair();
+  BOOST_TEST_REQUIRE(bool(channels));
+  const pid_t pid = ::fork();
+  BOOST_TEST_REQUIRE(pid >= 0);
+  if (pid == 0) {
+    channels->first.close();
+    test::RecordingSys sys;
+    sys.failures = failures;
+    InitIo io;
+    io.sync = &channels->second;
+    container_init(sys, plan, std::move(io));
+  }
+  channels->second.close();
+  auto m = channels->first.receive();
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+  BOOST_TEST_REQUIRE(bool(m));
+  return std::move(*m);
+}
+
+}  // namespace
+
+// The init makes its network namespace before anything else and says so:
+// create puts the egress rules in it, and hooks enter it, only then. A
+// refusal is its first word instead.
+BOOST_AUTO_TEST_CASE(the_init_makes_its_network_namespace_first, *boost::unit_test::timeout(20)) {
+  Plan plan;
+  plan.new_namespaces = CLONE_NEWNET | CLONE_NEWNS;
+  BOOST_TEST((first_word_of_init(plan, {}).type == MsgType::network_ready));
+
+  const agentrun::Message refused = first_word_of_init(plan, {{"unshare " + std::to_string(CLONE_NEWNET), EPERM}});
+  BOOST_TEST_REQUIRE((refused.type == MsgType::error));
+  BOOST_TEST(refused.error.message() == "create the network namespace: operation not permitted");
+
+  // Without a network namespace of its own, the word is never sent.
+  plan.new_namespaces = CLONE_NEWNS;
+  BOOST_TEST((first_word_of_init(plan, {}).type != MsgType::network_ready));
 }

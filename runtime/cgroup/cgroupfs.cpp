@@ -65,8 +65,9 @@ std::unique_ptr<CgroupfsManager> CgroupfsManager::plan(const CgroupLayout& layou
   };
   if (layout.mode != CgroupMode::v2)
     for (const auto& [controller, mount] : layout.v1) {
-      cg->own_dirs_[controller] = mount + (own(controller) == "/" ? "" : own(controller));
-      cg->dirs_[controller] = mount + resolve_cgroup_path(cgroups_path, id, own(controller));
+      const std::string mine = own(controller);
+      cg->own_dirs_[controller] = mount + (mine == "/" ? "" : mine);
+      cg->dirs_[controller] = mount + resolve_cgroup_path(cgroups_path, id, mine);
     }
   if (layout.mode == CgroupMode::hybrid)
     cg->dirs_[""] = layout.unified + resolve_cgroup_path(cgroups_path, id, own(""));

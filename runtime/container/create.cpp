@@ -167,11 +167,7 @@ class InitProtocol : public Protocol {
     cgroup_.join_init(out.pid, c.born_in_cgroup());
     steps_.record_cgroups();
     c.tell(MsgType::cgroup_joined);
-    // The init's first word when it makes a network namespace: the egress
-    // rules go there.
-    if (plan.creates(spec::NamespaceType::network) &&
-        c.expect("creating its network namespace").type != MsgType::network_ready)
-      fail("create container", "unexpected message from its init");
+    if (plan.creates(spec::NamespaceType::network)) await_network_namespace(c);
     steps_.while_init_sets_up();
     // Nothing else waits between create and start: the start is queued, and
     // the init goes from ready to its process without waiting for create.

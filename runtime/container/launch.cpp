@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <climits>
 
 #include "runtime/init/namespaces.hpp"
 #include "runtime/policy/preflight.hpp"
@@ -57,9 +58,6 @@ long clone_process(unsigned long flags, int cgroup_fd, bool& born_in) {
 // in its cgroups; the network namespace, the costliest to make (0.4 ms),
 // on the init's CPU while create makes the cgroups and records the init.
 constexpr int kInitsNamespaces = CLONE_NEWCGROUP | CLONE_NEWNET;
-
-// init_pid's value: the pid, and whether it was born in its cgroup.
-constexpr int64_t kBornInCgroup = int64_t{1} << 32;
 
 std::string time_offsets(const Plan& plan) {
   std::string out;
@@ -139,7 +137,7 @@ void begin_child(const Plan& plan, SyncChannel& sync, const LaunchIo& io, pid_t 
   const long pid = clone_process(CLONE_PARENT, io.cgroup_fd, born_in);
   if (pid < 0) stage_fail(sync, sys_error("start the container's init", errno));
   if (pid == 0) run_child(plan, protocol, sync, io);
-  (void)sync.send(MsgType::init_pid, pid | (born_in ? kBornInCgroup : 0));
+  (void)sync.send(MsgType::init_pid, pid | (born_in ? kInitBornInCgroup : 0));
   ::_exit(0);
 }
 
@@ -172,8 +170,15 @@ Conversation::~Conversation() {
     }
 }
 
+Result<Message> Conversation::next() {
+  if (early_.empty()) return channel_.receive();
+  Message m = std::move(early_.front());
+  early_.erase(early_.begin());
+  return m;
+}
+
 Message Conversation::expect(const char* waiting_for) {
-  auto m = channel_.receive();
+  auto m = next();
   if (!m) {
     pid_t& who = init_ > 0 ? init_ : stage_;
     int status = 0;
@@ -196,11 +201,35 @@ void Conversation::tell(MsgType type) {
 }
 
 std::optional<Message> Conversation::until_exec() {
-  auto m = channel_.receive();
+  auto m = next();
   if (!m && m.error().errnum == EPIPE) return std::nullopt;
   if (!m) throw Failure(m.error());
   if (m->type == MsgType::error) throw Failure(m->error);
   return std::move(*m);
+}
+
+void Conversation::await_init_pid() {
+  std::vector<Message> held;
+  for (;;) {
+    Message m = expect("creating namespaces");
+    if (m.type != MsgType::init_pid) {
+      held.push_back(std::move(m));
+      continue;
+    }
+    const int64_t pid = m.value & (kInitBornInCgroup - 1);
+    // 0 would be the runtime itself to every /proc and cgroup.procs write.
+    if (pid <= 0 || pid > INT_MAX) fail("create namespaces", "stage 1 named no init (" + std::to_string(pid) + ")");
+    init_ = static_cast<pid_t>(pid);
+    born_in_ = m.value & kInitBornInCgroup;
+    early_ = std::move(held);
+    return;
+  }
+}
+
+void await_network_namespace(Conversation& c) {
+  Message m = c.expect("creating its network namespace");
+  if (m.type != MsgType::network_ready) fail("create container", "unexpected message from its init");
+  if (m.value != 0) throw Failure(namespace_error(CLONE_NEWNET, static_cast<int>(m.value)));
 }
 
 Launched launch(const Plan& plan, const Protocol& protocol, const LaunchIo& io) {
@@ -235,12 +264,9 @@ Launched launch(const Plan& plan, const Protocol& protocol, const LaunchIo& io) 
     Message ready = c.expect("joining namespaces");
     if (ready.value == 1) write_id_maps(plan, c.stage_);
     c.tell(MsgType::proceed);
-    Message init = c.expect("creating namespaces");
-    int status = 0;
-    ::waitpid(c.stage_, &status, 0);
+    c.await_init_pid();
+    ::waitpid(c.stage_, nullptr, 0);
     c.stage_ = 0;
-    c.init_ = static_cast<pid_t>(init.value & (kBornInCgroup - 1));
-    c.born_in_ = init.value & kBornInCgroup;
   }
   Launched out{c.init_, 0, {}};
   protocol.converse(plan, c, out);

@@ -66,6 +66,9 @@ class Conversation {
 
   pid_t pid() const { return init_; }
   bool born_in_cgroup() const { return born_in_; }
+  // Stage 1's word naming the init it cloned. The init shares stage 1's end
+  // of the channel and may speak first: its words are kept for `expect`.
+  void await_init_pid();
   // The next message. An error from the process, or the process ending
   // while `waiting_for`, is thrown as such.
   Message expect(const char* waiting_for);
@@ -78,12 +81,19 @@ class Conversation {
 
  private:
   friend Launched launch(const Plan&, const Protocol&, const LaunchIo&);
+  Result<Message> next();
   SyncChannel channel_;
+  std::vector<Message> early_;  // the init's words before stage 1 named it, oldest first
   bool creates_;
   pid_t stage_ = 0;
   pid_t init_ = 0;
   bool born_in_ = false;
 };
+
+// The init's first word when it makes its own network namespace: create
+// puts the egress rules there once it exists. A refusal is named with what
+// the host lacks, as stage 1 names the namespaces it makes.
+void await_network_namespace(Conversation& c);
 
 // The runtime's side of what it says to one kind of process; the process's
 // side is its entry in init/.

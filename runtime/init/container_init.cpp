@@ -306,10 +306,11 @@ Result<Prepared> prepare_container(Sys& sys, const Plan& plan, InitIo& io) {
   // Nothing to wait for: create has made the namespaces' id maps (stage 1)
   // and records the pid meanwhile; its first word is cgroup_joined.
   // Its network namespace first: create puts the egress rules there, and
-  // hooks enter it, once told it exists.
+  // hooks enter it, once told it exists (or names the errno refusing it).
   if (plan.creates(spec::NamespaceType::network)) {
-    AR_TRY(sys_status(sys.unshare(CLONE_NEWNET), "create the network namespace"));
-    AR_TRY(io.sync->send(MsgType::network_ready));
+    const int rc = sys.unshare(CLONE_NEWNET);
+    AR_TRY(io.sync->send(MsgType::network_ready, rc < 0 ? -rc : 0));
+    AR_TRY(sys_status(rc, "create the network namespace"));
   }
   ::umask(0);
   AR_TRY_ASSIGN(UniqueFd procfs, open_procfs("/proc"));

@@ -25,8 +25,11 @@ enum class MsgType : uint32_t {
   error,            // step, reason, errno
   report,           // init: something the runtime records (text), e.g. a blocked executable
   cgroup_joined,    // parent: the init is in the container's cgroups
-  network_ready,    // init: it is in its own network namespace (the last type: receive checks the range)
+  network_ready,    // init: it is in its own network namespace (0), or the errno refusing it (the last type)
 };
+
+// init_pid's value: the pid, and this bit when it was born in its cgroup.
+constexpr int64_t kInitBornInCgroup = int64_t{1} << 32;
 
 struct Message {
   MsgType type = MsgType::error;

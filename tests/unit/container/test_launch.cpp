@@ -10,6 +10,7 @@
 
 #include <functional>
 #include <string>
+#include <utility>
 
 #include "runtime/container/launch.hpp"
 #include "spec/error.hpp"
@@ -38,69 +39,58 @@ std::string failure_of(const std::function<void()>& f) {
 
 bool exited(pid_t pid) { return ::kill(pid, 0) < 0 && errno == ESRCH; }
 
+// create's end of a launch, and the end that stage 1 and the init share.
+struct Launch {
+  std::pair<SyncChannel, SyncChannel> ends = make_channel_pair().or_throw();
+  Conversation runtime{std::move(ends.first), true};
+  SyncChannel& child = ends.second;
+};
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(launch)
 
 // The init's words that arrive before stage 1's init_pid are kept, in order.
 BOOST_AUTO_TEST_CASE(the_init_may_speak_before_stage_one_names_it, *boost::unit_test::timeout(20)) {
-  auto channels = make_channel_pair();
-  BOOST_TEST_REQUIRE(bool(channels));
-  SyncChannel& runtime_end = channels->first;
-  SyncChannel& child_end = channels->second;
   const pid_t init = idle_child();
   {
-    Conversation c(std::move(runtime_end), true);
-    BOOST_TEST_REQUIRE(bool(child_end.send(MsgType::network_ready)));
-    BOOST_TEST_REQUIRE(bool(child_end.send_report("/usr/bin/curl")));
-    BOOST_TEST_REQUIRE(bool(child_end.send(MsgType::init_pid, init | kInitBornInCgroup)));
-    BOOST_TEST_REQUIRE(bool(child_end.send(MsgType::ready)));
-    c.await_init_pid();
-    BOOST_TEST(c.pid() == init);
-    BOOST_TEST(c.born_in_cgroup());
-    BOOST_TEST((c.expect("test").type == MsgType::network_ready));
-    const Message report = c.expect("test");
+    Launch l;
+    BOOST_TEST_REQUIRE(bool(l.child.send(MsgType::network_ready)));
+    BOOST_TEST_REQUIRE(bool(l.child.send_report("/usr/bin/curl")));
+    BOOST_TEST_REQUIRE(bool(l.child.send(MsgType::init_pid, init | kInitBornInCgroup)));
+    BOOST_TEST_REQUIRE(bool(l.child.send(MsgType::ready)));
+    l.runtime.await_init_pid();
+    BOOST_TEST(l.runtime.pid() == init);
+    BOOST_TEST(l.runtime.born_in_cgroup());
+    BOOST_TEST((l.runtime.expect("test").type == MsgType::network_ready));
+    const Message report = l.runtime.expect("test");
     BOOST_TEST((report.type == MsgType::report));
     BOOST_TEST(report.error.step == "/usr/bin/curl");
-    BOOST_TEST((c.expect("test").type == MsgType::ready));
+    BOOST_TEST((l.runtime.expect("test").type == MsgType::ready));
   }
   BOOST_TEST(exited(init));  // killed and reaped by the Conversation
 }
 
 // A pid of 0 would make the runtime write its own pid to the container's
 // cgroup.procs (and read its own /proc): refused.
-BOOST_AUTO_TEST_CASE(stage_one_naming_no_init_is_refused, *boost::unit_test::timeout(20)) {
-  auto channels = make_channel_pair();
-  BOOST_TEST_REQUIRE(bool(channels));
-  SyncChannel& runtime_end = channels->first;
-  SyncChannel& child_end = channels->second;
-  Conversation c(std::move(runtime_end), true);
-  BOOST_TEST_REQUIRE(bool(child_end.send(MsgType::init_pid, kInitBornInCgroup)));
-  BOOST_TEST(failure_of([&] { c.await_init_pid(); }) == "create namespaces: stage 1 named no init (0)");
-  BOOST_TEST(c.pid() == 0);
+BOOST_FIXTURE_TEST_CASE(stage_one_naming_no_init_is_refused, Launch, *boost::unit_test::timeout(20)) {
+  BOOST_TEST_REQUIRE(bool(child.send(MsgType::init_pid, kInitBornInCgroup)));
+  BOOST_TEST(failure_of([&] { runtime.await_init_pid(); }) == "create namespaces: stage 1 named no init (0)");
+  BOOST_TEST(runtime.pid() == 0);
 }
 
 // The init's error before it is named is what create reports.
-BOOST_AUTO_TEST_CASE(an_error_before_the_init_is_named_is_reported, *boost::unit_test::timeout(20)) {
-  auto channels = make_channel_pair();
-  BOOST_TEST_REQUIRE(bool(channels));
-  SyncChannel& runtime_end = channels->first;
-  SyncChannel& child_end = channels->second;
-  Conversation c(std::move(runtime_end), true);
-  BOOST_TEST_REQUIRE(bool(child_end.send(MsgType::network_ready)));
-  BOOST_TEST_REQUIRE(bool(child_end.send_error(Error{"mount proc on /proc", "", EACCES})));
-  BOOST_TEST(failure_of([&] { c.await_init_pid(); }) == "mount proc on /proc: permission denied");
+BOOST_FIXTURE_TEST_CASE(an_error_before_the_init_is_named_is_reported, Launch, *boost::unit_test::timeout(20)) {
+  BOOST_TEST_REQUIRE(bool(child.send(MsgType::network_ready)));
+  BOOST_TEST_REQUIRE(bool(child.send_error(Error{"mount proc on /proc", "", EACCES})));
+  BOOST_TEST(failure_of([&] { runtime.await_init_pid(); }) == "mount proc on /proc: permission denied");
 }
 
-BOOST_AUTO_TEST_CASE(a_refused_network_namespace_names_what_the_host_lacks, *boost::unit_test::timeout(20)) {
-  auto channels = make_channel_pair();
-  BOOST_TEST_REQUIRE(bool(channels));
-  SyncChannel& runtime_end = channels->first;
-  SyncChannel& child_end = channels->second;
-  Conversation c(std::move(runtime_end), true);
+BOOST_FIXTURE_TEST_CASE(a_refused_network_namespace_names_what_the_host_lacks, Launch,
+                        *boost::unit_test::timeout(20)) {
   const auto word = [&](MsgType type, int64_t value) {
-    BOOST_TEST_REQUIRE(bool(child_end.send(type, value)));
-    return failure_of([&] { await_network_namespace(c); });
+    BOOST_TEST_REQUIRE(bool(child.send(type, value)));
+    return failure_of([&] { await_network_namespace(runtime); });
   };
   BOOST_TEST(word(MsgType::network_ready, 0) == "(no failure)");
   BOOST_TEST(word(MsgType::network_ready, EPERM) ==

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include <vector>
+#include <memory>
 
 #include "runtime/util/unix_socket.hpp"
 
@@ -44,12 +44,14 @@ Status SyncChannel::send_text(MsgType type, const Error& e) {
 }
 
 Result<Message> SyncChannel::receive() {
-  std::vector<char> buf(kMaxMessage);
+  // Not zeroed: only the pages a message fills are touched (a fresh page
+  // costs a fault, and most messages are a header).
+  const auto buf = std::make_unique_for_overwrite<char[]>(kMaxMessage);
   Message out;
-  AR_TRY_ASSIGN(size_t n, receive_packet(fd_.get(), buf, out.fd));
+  AR_TRY_ASSIGN(size_t n, receive_packet(fd_.get(), {buf.get(), kMaxMessage}, out.fd));
   Header h;
   if (static_cast<size_t>(n) < sizeof h) return plain_error("receive message", "short message");
-  memcpy(&h, buf.data(), sizeof h);
+  memcpy(&h, buf.get(), sizeof h);
   if (sizeof h + h.step_len + h.reason_len != static_cast<size_t>(n))
     return plain_error("receive message", "malformed message");
   if (h.type < static_cast<uint32_t>(MsgType::stage_ready) || h.type > static_cast<uint32_t>(MsgType::network_ready))
@@ -57,8 +59,8 @@ Result<Message> SyncChannel::receive() {
   out.type = static_cast<MsgType>(h.type);
   out.value = h.value;
   if (out.type == MsgType::error || out.type == MsgType::report) {
-    out.error.step.assign(buf.data() + sizeof h, h.step_len);
-    out.error.reason.assign(buf.data() + sizeof h + h.step_len, h.reason_len);
+    out.error.step.assign(buf.get() + sizeof h, h.step_len);
+    out.error.reason.assign(buf.get() + sizeof h + h.step_len, h.reason_len);
     out.error.errnum = h.errnum;
   }
   return out;

@@ -1,11 +1,16 @@
 #include "runtime/util/early_reexec.hpp"
 
+#include <link.h>
 #include <linux/limits.h>
 #include <linux/mount.h>
+#include <sys/mman.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 
 #include "runtime/util/raw_syscall.hpp"
+
+// The binary's own ELF header, where its first segment is mapped (the linker defines it).
+extern "C" const ElfW(Ehdr) __ehdr_start __attribute__((visibility("hidden")));
 
 namespace agentrun::early {
 namespace {
@@ -99,11 +104,36 @@ void reexecute(long* stack) noexcept {
   raw_syscall(SYS_close, tree);
 }
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+constexpr long kPage = 4096;
+constexpr long kStackPrefault = 64 * 1024;
+
+// Maps at once the pages every start writes, where one fault at a time costs
+// most (a fault traps to some hypervisors): the binary's writable segment,
+// which the relocation writes first, and the stack below the arguments.
+// Kernels before 5.14 refuse the advice, and the pages fault in as before.
+void populate_written_pages(const long* stack) noexcept {
+  const char* base = reinterpret_cast<const char*>(&__ehdr_start);
+  const auto* ph = reinterpret_cast<const ElfW(Phdr)*>(base + __ehdr_start.e_phoff);
+  for (int i = 0; i < __ehdr_start.e_phnum; ++i) {
+    if (ph[i].p_type != PT_LOAD || !(ph[i].p_flags & PF_W)) continue;
+    const long start = (arg(base) + static_cast<long>(ph[i].p_vaddr)) & -kPage;
+    const long end = (arg(base) + static_cast<long>(ph[i].p_vaddr + ph[i].p_memsz) + kPage - 1) & -kPage;
+    raw_syscall(SYS_madvise, start, end - start, MADV_POPULATE_WRITE);
+  }
+  const long below = arg(stack) & -kPage;
+  raw_syscall(SYS_madvise, below - kStackPrefault, kStackPrefault, MADV_POPULATE_WRITE);
+}
+
 }  // namespace
 }  // namespace agentrun::early
 
 extern "C" __attribute__((used, visibility("hidden"))) void agentrun_early_reexec(long* stack) noexcept {
   agentrun::early::reexecute(stack);
+  agentrun::early::populate_written_pages(stack);
 }
 
 #if defined(__x86_64__)

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <iterator>
 
@@ -58,16 +59,26 @@ void write_all(int fd, const std::string& s) {
 
 }  // namespace
 
+std::string rfc3339(const timespec& ts) {
+  // Calendar arithmetic, not gmtime_r(3): glibc's first call of it reads the
+  // local time zone (/etc/localtime), which a UTC time never uses.
+  using namespace std::chrono;
+  const sys_seconds at{seconds{ts.tv_sec}};
+  const sys_days day = floor<days>(at);
+  const year_month_day date{day};
+  const hh_mm_ss time{at - day};
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02ld:%02ld:%02ld.%09ldZ", static_cast<int>(date.year()),
+                static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
+                static_cast<long>(time.hours().count()), static_cast<long>(time.minutes().count()),
+                static_cast<long>(time.seconds().count()), static_cast<long>(ts.tv_nsec));
+  return buf;
+}
+
 std::string rfc3339_now() {
   timespec ts{};
   ::clock_gettime(CLOCK_REALTIME, &ts);
-  tm t{};
-  ::gmtime_r(&ts.tv_sec, &t);
-  // Not strftime(3): it loads the local time zone (/etc/localtime) that a UTC time never uses.
-  char buf[128];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", t.tm_year + 1900, t.tm_mon + 1, t.tm_mday,
-                t.tm_hour, t.tm_min, t.tm_sec, ts.tv_nsec);
-  return buf;
+  return rfc3339(ts);
 }
 
 std::string format_log_line(LogLevel level, const std::string& msg, const std::string& time, bool json) {

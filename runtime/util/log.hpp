@@ -4,6 +4,8 @@
 // with what failed and why. Errors also go to stderr, where docker and a
 // person at a terminal read them.
 
+#include <time.h>
+
 #include <string>
 
 namespace agentrun {
@@ -22,6 +24,7 @@ void log_message(LogLevel level, const std::string& msg);
 
 // RFC 3339 with nanoseconds in UTC, as the log and state timestamps use.
 std::string rfc3339_now();
+std::string rfc3339(const timespec& ts);  // UTC, with nanoseconds
 
 // One log line, without the newline; exposed for tests.
 std::string format_log_line(LogLevel level, const std::string& msg, const std::string& time, bool json);

@@ -75,7 +75,7 @@ Status send_packet(int sock, const void* data, size_t len, int fd_to_pass) {
   return {};
 }
 
-Result<size_t> receive_packet(int sock, std::vector<char>& buf, UniqueFd& fd) {
+Result<size_t> receive_packet(int sock, std::span<char> buf, UniqueFd& fd) {
   iovec iov{buf.data(), buf.size()};
   msghdr msg{};
   msg.msg_iov = &iov;
@@ -122,7 +122,7 @@ Status send_fd(int socket, int fd, const std::string& payload) {
 }
 
 Result<UniqueFd> receive_fd(int socket) {
-  std::vector<char> buf(4096);
+  char buf[4096];
   UniqueFd fd;
   AR_TRY(receive_packet(socket, buf, fd));
   if (!fd) return plain_error("receive a descriptor", "the message carried none");

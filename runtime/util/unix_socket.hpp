@@ -4,6 +4,7 @@
 // (errors are values: the init sends its pty master and seccomp fd).
 
 #include <cstddef>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -21,7 +22,7 @@ UniqueFd listen_unix(const std::string& path, const std::string& step);
 Status send_packet(int socket, const void* data, size_t len, int fd_to_pass);
 // One packet into `buf`; a descriptor passed with it goes to `fd`. A closed
 // peer is an Error with errnum EPIPE and reason "closed".
-Result<size_t> receive_packet(int socket, std::vector<char>& buf, UniqueFd& fd);
+Result<size_t> receive_packet(int socket, std::span<char> buf, UniqueFd& fd);
 
 // SCM_RIGHTS on any connected unix socket (console sockets, listeners).
 Status send_fd(int socket, int fd, const std::string& payload);

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <regex>
 #include <sstream>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -110,6 +111,22 @@ BOOST_AUTO_TEST_CASE(json_log_lines) {
   BOOST_TEST(format_log_line(LogLevel::debug, std::string("c\x01", 2), "T", true) ==
              R"({"level":"debug","msg":"c\u0001","time":"T"})");
   BOOST_TEST(format_log_line(LogLevel::error, "x\n", "T", true).find('\n') == std::string::npos);
+}
+
+// The calendar is computed, not read with gmtime_r: both agree on the epoch,
+// leap days, centuries and the far future.
+BOOST_AUTO_TEST_CASE(rfc3339_is_the_utc_calendar) {
+  BOOST_TEST(rfc3339({0, 0}) == "1970-01-01T00:00:00.000000000Z");
+  BOOST_TEST(rfc3339({951782400, 7}) == "2000-02-29T00:00:00.000000007Z");
+  BOOST_TEST(rfc3339({4107542399, 999999999}) == "2100-02-28T23:59:59.999999999Z");
+  for (time_t t = 0; t < time_t{1} << 34; t = t * 3 + 86399) {
+    tm g{};
+    BOOST_TEST_REQUIRE(::gmtime_r(&t, &g) != nullptr);
+    char want[64];
+    std::snprintf(want, sizeof want, "%04d-%02d-%02dT%02d:%02d:%02d.000000000Z", g.tm_year + 1900, g.tm_mon + 1,
+                  g.tm_mday, g.tm_hour, g.tm_min, g.tm_sec);
+    BOOST_TEST(rfc3339({t, 0}) == want, "at " << t);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(rfc3339_timestamps) {

@@ -27,6 +27,7 @@
 #include "runtime/policy/parse_policy.hpp"
 #include "runtime/util/file_io.hpp"
 #include "runtime/util/log.hpp"
+#include "runtime/util/prefault.hpp"
 #include "runtime/util/sealed_exec.hpp"
 #include "runtime/util/unix_socket.hpp"
 #include "spec/json_reader.hpp"
@@ -102,6 +103,8 @@ struct CgroupGuard {
       }
   }
 };
+
+constexpr size_t kEgressRulesHeap = 120 * 1024;  // about what agent-default's rules take
 
 void kill_and_reap(pid_t pid) {
   ::kill(pid, SIGKILL);
@@ -361,6 +364,9 @@ Created create_container(const Store& store, const CreateRequest& request, const
     if (!request.pid_file.empty()) write_pid_file(request.pid_file, r.pid);
   };
   const auto record_init = [&](pid_t pid, uint64_t start_time) {
+    // The container waits for the egress rules the runtime builds: the heap
+    // that takes, at once (after the clone, or the init would copy it).
+    if (egress && egress->setup.table) populate_heap(kEgressRulesHeap);
     store.record_init(lock, request.id, pid, start_time);
     init_pid = pid;
   };

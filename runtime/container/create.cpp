@@ -143,10 +143,10 @@ bool may_start_at_ready(const Plan& plan) {
 }
 
 // create's side of the init's protocol (init/container_init is the other):
-// the init mounts as soon as it is cloned, while create records it, makes
-// v1 cgroups and puts it in them (a join waits for an RCU grace period);
-// the egress rules go in once the init's network namespace exists (its
-// first word). The init asks for the prestart and createRuntime hooks,
+// create hands the init its network namespace; the init mounts while create
+// records it, makes v1 cgroups and puts it in them (a join waits for an RCU
+// grace period); the egress rules go in once the init says it is in that
+// namespace (its first word). The init asks for the prestart and createRuntime hooks,
 // reports what it blocked and says when it is ready, then waits for `start`
 // on its start socket, or (`started`: a `run`) is told on this channel.
 class InitProtocol : public Protocol {
@@ -165,6 +165,7 @@ class InitProtocol : public Protocol {
     // The init sets up its mounts while its pid is recorded: a create
     // killed before the record takes the init with it (PR_SET_PDEATHSIG).
     out.start_time = process_start_time(out.pid);
+    give_network_namespace(linux_sys(), plan, c);
     steps_.record_init(out.pid, out.start_time);
     steps_.make_cgroups();
     cgroup_.join_init(out.pid, c.born_in_cgroup());

@@ -54,9 +54,10 @@ long clone_process(unsigned long flags, int cgroup_fd, bool& born_in) {
   return ::syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
 }
 
-// The namespaces the init creates itself: the cgroup namespace once it is
-// in its cgroups; the network namespace, the costliest to make (0.4 ms),
-// on the init's CPU while create makes the cgroups and records the init.
+// The namespaces the clone does not make: the cgroup namespace, which the
+// init makes once it is in its cgroups; the network namespace, the
+// costliest to make (0.4 ms), which create makes while the init's CPU
+// wakes (give_network_namespace), or the init under a user namespace.
 constexpr int kInitsNamespaces = CLONE_NEWCGROUP | CLONE_NEWNET;
 
 std::string time_offsets(const Plan& plan) {
@@ -193,8 +194,8 @@ Message Conversation::expect(const char* waiting_for) {
   return std::move(*m);
 }
 
-void Conversation::tell(MsgType type) {
-  if (Status sent = channel_.send(type); !sent) {
+void Conversation::tell(MsgType type, int fd_to_pass) {
+  if (Status sent = channel_.send(type, 0, fd_to_pass); !sent) {
     expect("setting up the container");
     sent.or_throw();
   }
@@ -224,6 +225,21 @@ void Conversation::await_init_pid() {
     early_ = std::move(held);
     return;
   }
+}
+
+void give_network_namespace(Sys& sys, const Plan& plan, Conversation& c) {
+  if (!plan.network_namespace_from_runtime()) return;
+  const char* const self = "/proc/thread-self/ns/net";
+  UniqueFd own(::open(self, O_RDONLY | O_CLOEXEC));
+  if (!own) fail_errno(std::string("open ") + self, errno);
+  if (int rc = sys.unshare(CLONE_NEWNET); rc < 0) throw Failure(namespace_error(CLONE_NEWNET, -rc));
+  UniqueFd made(::open(self, O_RDONLY | O_CLOEXEC));
+  const int open_error = errno;
+  // Only this thread moved, and back at once: the runtime stays in the host's.
+  if (int rc = sys.setns(own.get(), CLONE_NEWNET); rc < 0)
+    fail_errno("return to the runtime's network namespace", -rc);
+  if (!made) fail_errno(std::string("open the network namespace made, ") + self, open_error);
+  c.tell(MsgType::network_namespace, made.get());
 }
 
 void await_network_namespace(Conversation& c) {

@@ -74,7 +74,7 @@ class Conversation {
   Message expect(const char* waiting_for);
   // A message to the process; when it has stopped meanwhile, its own error
   // (or how it ended) is what the caller learns, not the broken pipe.
-  void tell(MsgType type);
+  void tell(MsgType type, int fd_to_pass = -1);
   // The next message, or nothing once the process has executed its program
   // (its end of the channel is close-on-exec). Its error is thrown.
   std::optional<Message> until_exec();
@@ -90,9 +90,14 @@ class Conversation {
   bool born_in_ = false;
 };
 
-// The init's first word when it makes its own network namespace: create
-// puts the egress rules there once it exists. A refusal is named with what
-// the host lacks, as stage 1 names the namespaces it makes.
+// The container's new network namespace, where create makes it
+// (Plan::network_namespace_from_runtime): made on the runtime's CPU while
+// the init's wakes, it is the init's first word. A refusal is named with
+// what the host lacks, as stage 1 names the namespaces it makes.
+void give_network_namespace(Sys& sys, const Plan& plan, Conversation& c);
+
+// The init's word that it is in its network namespace (given, or its own):
+// create puts the egress rules there only then. A refusal is named as above.
 void await_network_namespace(Conversation& c);
 
 // The runtime's side of what it says to one kind of process; the process's

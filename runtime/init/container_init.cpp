@@ -18,6 +18,7 @@
 #include "runtime/confine/seccomp_load.hpp"
 #include "runtime/init/credentials.hpp"
 #include "runtime/init/devices.hpp"
+#include "runtime/init/namespaces.hpp"
 #include "runtime/init/rootfs.hpp"
 #include "runtime/init/security_labels.hpp"
 #include "runtime/init/terminal.hpp"
@@ -303,15 +304,9 @@ Error execute(Sys& sys, const Plan& plan, const Prepared& prepared, SyncChannel&
 }
 
 Result<Prepared> prepare_container(Sys& sys, const Plan& plan, InitIo& io) {
-  // Nothing to wait for: create has made the namespaces' id maps (stage 1)
-  // and records the pid meanwhile; its first word is cgroup_joined.
-  // Its network namespace first: create puts the egress rules there, and
-  // hooks enter it, once told it exists (or names the errno refusing it).
-  if (plan.creates(spec::NamespaceType::network)) {
-    const int rc = sys.unshare(CLONE_NEWNET);
-    AR_TRY(io.sync->send(MsgType::network_ready, rc < 0 ? -rc : 0));
-    AR_TRY(sys_status(rc, "create the network namespace"));
-  }
+  // Nothing else to wait for: create has made the namespaces' id maps
+  // (stage 1) and records the pid meanwhile; its next word is cgroup_joined.
+  AR_TRY(enter_network_namespace(sys, plan, *io.sync));
   ::umask(0);
   AR_TRY_ASSIGN(UniqueFd procfs, open_procfs("/proc"));
   AR_TRY_ASSIGN(std::string self, proc_self_name(procfs.get()));

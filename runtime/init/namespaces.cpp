@@ -1,6 +1,7 @@
 #include "runtime/init/namespaces.hpp"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -69,6 +70,22 @@ Status join_namespaces(Sys& sys, const Plan& plan, bool sets_up) {
                       std::string("join ") + spec::namespace_name(j.type) + " namespace " + j.path));
   }
   return {};
+}
+
+Status enter_network_namespace(Sys& sys, const Plan& plan, SyncChannel& sync) {
+  if (!plan.creates(spec::NamespaceType::network)) return {};
+  const bool given = plan.network_namespace_from_runtime();
+  int rc;
+  if (given) {
+    AR_TRY_ASSIGN(Message m, sync.receive());
+    if (m.type != MsgType::network_namespace || !m.fd)
+      return plain_error("join the network namespace create made", "create sent no namespace");
+    rc = sys.setns(m.fd.get(), CLONE_NEWNET);
+  } else {
+    rc = sys.unshare(CLONE_NEWNET);
+  }
+  AR_TRY(sync.send(MsgType::network_ready, rc < 0 ? -rc : 0));
+  return sys_status(rc, given ? "join the network namespace create made" : "create the network namespace");
 }
 
 }  // namespace agentrun

@@ -2,6 +2,7 @@
 // Entering the namespaces a plan joins by path (linux.namespaces[].path), in
 // the first child of `create` and `exec`, before any new one is made.
 
+#include "runtime/init/sync.hpp"
 #include "runtime/plan/plan.hpp"
 #include "runtime/util/sys.hpp"
 
@@ -14,5 +15,11 @@ namespace agentrun {
 // 1's: that would be the host's. `sets_up`: the process sets up a
 // container (create), not one joined by `exec`.
 Status join_namespaces(Sys& sys, const Plan& plan, bool sets_up);
+
+// The init's network namespace, its first step: the one create sends it
+// (Plan::network_namespace_from_runtime), or one it makes. It then says so
+// on `sync` (create puts the egress rules there, and hooks enter it, only
+// then), with the errno that refused it if one did.
+Status enter_network_namespace(Sys& sys, const Plan& plan, SyncChannel& sync);
 
 }  // namespace agentrun

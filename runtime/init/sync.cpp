@@ -54,7 +54,7 @@ Result<Message> SyncChannel::receive() {
   memcpy(&h, buf.get(), sizeof h);
   if (sizeof h + h.step_len + h.reason_len != static_cast<size_t>(n))
     return plain_error("receive message", "malformed message");
-  if (h.type < static_cast<uint32_t>(MsgType::stage_ready) || h.type > static_cast<uint32_t>(MsgType::network_ready))
+  if (h.type < static_cast<uint32_t>(MsgType::stage_ready) || h.type > static_cast<uint32_t>(MsgType::network_namespace))
     return plain_error("receive message", "unknown message type " + std::to_string(h.type));
   out.type = static_cast<MsgType>(h.type);
   out.value = h.value;

@@ -25,7 +25,8 @@ enum class MsgType : uint32_t {
   error,            // step, reason, errno
   report,           // init: something the runtime records (text), e.g. a blocked executable
   cgroup_joined,    // parent: the init is in the container's cgroups
-  network_ready,    // init: it is in its own network namespace (0), or the errno refusing it (the last type)
+  network_ready,    // init: it is in its own network namespace (0), or the errno refusing it
+  network_namespace, // parent: carries the network namespace it made for the init (the last type)
 };
 
 // init_pid's value: the pid, and this bit when it was born in its cgroup.

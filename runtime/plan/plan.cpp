@@ -218,6 +218,10 @@ bool Plan::creates(spec::NamespaceType t) const {
   return (new_namespaces & spec::namespace_clone_flag(t)) != 0;
 }
 
+bool Plan::network_namespace_from_runtime() const {
+  return creates(spec::NamespaceType::network) && !has_user_namespace();
+}
+
 bool Plan::has_user_namespace() const {
   return creates(spec::NamespaceType::user) ||
          std::any_of(joins.begin(), joins.end(),

@@ -158,6 +158,10 @@ struct Plan {
 
   bool creates(spec::NamespaceType t) const;
   bool has_user_namespace() const;
+  // A new network namespace create makes and hands the init (it is made
+  // while the init's CPU wakes): one in the host's user namespace. Under a
+  // user namespace of its own the init makes it, so that the container owns it.
+  bool network_namespace_from_runtime() const;
 };
 
 Plan make_plan(const spec::Config& config, const PlanOptions& options, const HostFacts& host);

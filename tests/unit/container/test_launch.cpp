@@ -1,10 +1,14 @@
 // The runtime's end of the launch: the init shares stage 1's end of the
-// channel and may speak before stage 1 names it; a refused network
-// namespace is named with what the host lacks.
+// channel and may speak before stage 1 names it; create hands the init the
+// network namespace it made; a refused one is named with what the host lacks.
 #include <boost/test/unit_test.hpp>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,6 +18,7 @@
 
 #include "runtime/container/launch.hpp"
 #include "spec/error.hpp"
+#include "support/recording_sys.hpp"
 
 using namespace agentrun;
 
@@ -99,6 +104,59 @@ BOOST_FIXTURE_TEST_CASE(a_refused_network_namespace_names_what_the_host_lacks, L
   BOOST_TEST(word(MsgType::network_ready, ENOSPC).find("/proc/sys/user/max_net_namespaces") != std::string::npos);
   BOOST_TEST(word(MsgType::network_ready, EINVAL).find("without CONFIG_NET_NS") != std::string::npos);
   BOOST_TEST(word(MsgType::ready, 0) == "create container: unexpected message from its init");
+}
+
+// create makes the namespace on its own thread, goes back to its own at
+// once, and sends the descriptor as its first word (RecordingSys answers
+// unshare and setns, so the descriptor here is the test's own namespace).
+BOOST_FIXTURE_TEST_CASE(create_hands_the_init_the_network_namespace_it_made, Launch,
+                        *boost::unit_test::timeout(20)) {
+  using test::Op;
+  Plan plan;
+  plan.new_namespaces = CLONE_NEWNET | CLONE_NEWNS;
+  const std::string net = std::to_string(CLONE_NEWNET);
+  test::RecordingSys sys;
+  give_network_namespace(sys, plan, runtime);
+  BOOST_TEST((sys.calls == std::vector<std::string>{"unshare " + net, "setns " + net}));
+  auto word = child.receive();
+  BOOST_TEST_REQUIRE(bool(word));
+  BOOST_TEST((word->type == MsgType::network_namespace));
+  struct stat given{}, own{};
+  BOOST_TEST_REQUIRE(bool(word->fd));
+  BOOST_TEST_REQUIRE(::fstat(word->fd.get(), &given) == 0);
+  BOOST_TEST_REQUIRE(::stat("/proc/thread-self/ns/net", &own) == 0);
+  BOOST_TEST((given.st_dev == own.st_dev && given.st_ino == own.st_ino));
+}
+
+// Refused, it is named as the init's own refusal is, and nothing is sent;
+// failing to go back is fatal too. Under a user namespace, or without a
+// network namespace of its own, create makes none.
+BOOST_FIXTURE_TEST_CASE(a_network_namespace_create_cannot_make_or_leave_is_refused, Launch,
+                        *boost::unit_test::timeout(20)) {
+  Plan plan;
+  plan.new_namespaces = CLONE_NEWNET | CLONE_NEWNS;
+  const std::string net = std::to_string(CLONE_NEWNET);
+  test::RecordingSys refusing;
+  refusing.failures = {{"unshare " + net, EPERM}};
+  BOOST_TEST(failure_of([&] { give_network_namespace(refusing, plan, runtime); }).find(
+                 "creating a network namespace failed with EPERM") != std::string::npos);
+  BOOST_TEST(refusing.matching("setns").empty());
+  pollfd p{child.fd(), POLLIN, 0};
+  BOOST_TEST(::poll(&p, 1, 0) == 0);
+
+  test::RecordingSys stuck;
+  stuck.failures = {{"setns " + net, EINVAL}};
+  BOOST_TEST(failure_of([&] { give_network_namespace(stuck, plan, runtime); }) ==
+             "return to the runtime's network namespace: invalid argument");
+  BOOST_TEST(::poll(&p, 1, 0) == 0);
+
+  for (int flags : {CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWNS, CLONE_NEWNS}) {
+    plan.new_namespaces = flags;
+    test::RecordingSys sys;
+    give_network_namespace(sys, plan, runtime);
+    BOOST_TEST(sys.calls.empty());
+  }
+  BOOST_TEST(::poll(&p, 1, 0) == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

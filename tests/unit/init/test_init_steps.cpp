@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 
 #include "runtime/init/container_init.hpp"
 #include "runtime/init/credentials.hpp"
@@ -294,9 +295,11 @@ BOOST_AUTO_TEST_CASE(without_no_new_privs_the_capabilities_come_after_the_filter
 
 namespace {
 
-// The first words container_init says to create, given the calls that fail.
+// The first words container_init says to create, given the calls that fail
+// and, when `create_says` is set, create's first word (with a network
+// namespace's descriptor).
 std::vector<agentrun::Message> first_words_of_init(const Plan& plan, const std::map<std::string, int>& failures,
-                                                   size_t count = 1) {
+                                                   size_t count = 1, std::optional<MsgType> create_says = {}) {
   auto channels = make_channel_pair();
   BOOST_TEST_REQUIRE(bool(channels));
   const pid_t pid = ::fork();
@@ -310,6 +313,12 @@ std::vector<agentrun::Message> first_words_of_init(const Plan& plan, const std::
     container_init(sys, plan, std::move(io));
   }
   channels->second.close();
+  if (create_says) {
+    const int ns = ::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+    BOOST_TEST_REQUIRE(ns >= 0);
+    BOOST_TEST(bool(channels->first.send(*create_says, 0, ns)));
+    ::close(ns);
+  }
   std::vector<agentrun::Message> words;
   while (words.size() < count) {
     auto m = channels->first.receive();
@@ -324,18 +333,41 @@ std::vector<agentrun::Message> first_words_of_init(const Plan& plan, const std::
 
 }  // namespace
 
-// The init makes its network namespace before anything else and says so:
+// The init enters its network namespace before anything else and says so:
 // create puts the egress rules in it, and hooks enter it, only then. A
 // refusal is that word with the errno (create names what the host lacks),
-// then the init's error.
-BOOST_AUTO_TEST_CASE(the_init_makes_its_network_namespace_first, *boost::unit_test::timeout(20)) {
+// then the init's error. Without a user namespace, create makes the
+// namespace and the init joins it (the setns is what a refusal names).
+BOOST_AUTO_TEST_CASE(the_init_joins_the_network_namespace_create_made_first, *boost::unit_test::timeout(20)) {
   Plan plan;
   plan.new_namespaces = CLONE_NEWNET | CLONE_NEWNS;
-  const auto made = std::move(first_words_of_init(plan, {})[0]);
+  const std::string net = std::to_string(CLONE_NEWNET);
+  const auto joined = std::move(first_words_of_init(plan, {{"unshare " + net, EPERM}}, 1, MsgType::network_namespace)[0]);
+  BOOST_TEST((joined.type == MsgType::network_ready));
+  BOOST_TEST(joined.value == 0);
+
+  const auto refused = first_words_of_init(plan, {{"setns " + net, EPERM}}, 2, MsgType::network_namespace);
+  BOOST_TEST((refused[0].type == MsgType::network_ready));
+  BOOST_TEST(refused[0].value == EPERM);
+  BOOST_TEST_REQUIRE((refused[1].type == MsgType::error));
+  BOOST_TEST(refused[1].error.message() == "join the network namespace create made: operation not permitted");
+
+  // Any other first word from create is no namespace to run in.
+  const auto other = std::move(first_words_of_init(plan, {}, 1, MsgType::cgroup_joined)[0]);
+  BOOST_TEST_REQUIRE((other.type == MsgType::error));
+  BOOST_TEST(other.error.message() == "join the network namespace create made: create sent no namespace");
+}
+
+// Under a user namespace the container owns, the init makes it itself.
+BOOST_AUTO_TEST_CASE(under_a_user_namespace_the_init_makes_its_network_namespace, *boost::unit_test::timeout(20)) {
+  Plan plan;
+  plan.new_namespaces = CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWNS;
+  const std::string net = std::to_string(CLONE_NEWNET);
+  const auto made = std::move(first_words_of_init(plan, {{"setns " + net, EPERM}})[0]);
   BOOST_TEST((made.type == MsgType::network_ready));
   BOOST_TEST(made.value == 0);
 
-  const auto refused = first_words_of_init(plan, {{"unshare " + std::to_string(CLONE_NEWNET), EPERM}}, 2);
+  const auto refused = first_words_of_init(plan, {{"unshare " + net, EPERM}}, 2);
   BOOST_TEST((refused[0].type == MsgType::network_ready));
   BOOST_TEST(refused[0].value == EPERM);
   BOOST_TEST_REQUIRE((refused[1].type == MsgType::error));

@@ -191,6 +191,20 @@ BOOST_AUTO_TEST_CASE(all_new_namespaces) {
   BOOST_TEST(p.bind_devices);
 }
 
+// create makes a new network namespace for the init where the host's user
+// namespace owns it; under a user namespace (made or joined) the init does.
+BOOST_AUTO_TEST_CASE(who_makes_the_network_namespace) {
+  auto c = base_config();
+  c.linux.namespaces = {{NamespaceType::mount, ""}, {NamespaceType::network, ""}};
+  BOOST_TEST(make_plan(c, options(), HostFacts{}).network_namespace_from_runtime());
+  c.linux.namespaces.push_back({NamespaceType::user, ""});
+  BOOST_TEST(!make_plan(c, options(), HostFacts{}).network_namespace_from_runtime());
+  c.linux.namespaces.back().path = "/proc/12/ns/user";
+  BOOST_TEST(!make_plan(c, options(), HostFacts{}).network_namespace_from_runtime());
+  c.linux.namespaces = {{NamespaceType::mount, ""}, {NamespaceType::network, "/proc/10/ns/net"}};
+  BOOST_TEST(!make_plan(c, options(), HostFacts{}).network_namespace_from_runtime());
+}
+
 BOOST_AUTO_TEST_CASE(without_user_namespace_devices_are_created) {
   auto c = base_config();
   Plan p = make_plan(c, options(), HostFacts{});

@@ -275,7 +275,7 @@ Created create_container(const Store& store, const CreateRequest& request, const
   bind_copies_without_credentials(store, lock, request.id, applied, config);
   const std::optional<ContainerEgress> egress =
       container_egress(applied.policy, config, rootfs_of(bundle, config), request.id);
-  // The rules go in the init's network namespace, which the init makes
+  // The rules go in the init's network namespace, which create hands it
   // first, while the init sets up its mounts: the runtime puts them in,
   // and binds their log group there, or, with names to resolve, the guard,
   // which loads its libraries while the plan is made and the init cloned,

@@ -94,13 +94,19 @@ bool needs_cgroup_first(const Plan& plan) {
          std::any_of(plan.mounts.begin(), plan.mounts.end(), [](const MountStep& m) { return m.kind == MountKind::cgroup; });
 }
 
+// The state only for hooks that run: else the init faults in the JSON writer's code for nothing.
+Status run_init_hooks(const std::vector<spec::Hook>& hooks, const char* kind, const Plan& plan, const char* status,
+                      int pid) {
+  return hooks.empty() ? Status{} : run_hooks(hooks, kind, plan_state_json(plan, status, pid));
+}
+
 // prestart and createRuntime (the runtime runs them), then createContainer.
 Status run_setup_hooks(const Plan& plan, InitIo& io, int host_pid) {
   if (!plan.hooks.prestart.empty() || !plan.hooks.createRuntime.empty()) {
     AR_TRY(io.sync->send(MsgType::run_hooks));
     AR_TRY(await(io, MsgType::hooks_done, "run createRuntime hooks"));
   }
-  return run_hooks(plan.hooks.createContainer, "createContainer", plan_state_json(plan, "creating", host_pid));
+  return run_init_hooks(plan.hooks.createContainer, "createContainer", plan, "creating", host_pid);
 }
 
 // Plan::chroot: the pty comes from the host's devpts before the chroot;
@@ -331,8 +337,7 @@ Result<Prepared> prepare_container(Sys& sys, const Plan& plan, InitIo& io) {
 
 // Once asked to start on `conn`, which hears how it went.
 Error start_on(Sys& sys, const Plan& plan, SyncChannel& conn, const Prepared& prepared) {
-  Status hooks = run_hooks(plan.hooks.startContainer, "startContainer",
-                           plan_state_json(plan, "created", prepared.host_pid));
+  Status hooks = run_init_hooks(plan.hooks.startContainer, "startContainer", plan, "created", prepared.host_pid);
   Error e = hooks ? execute(sys, plan, prepared, conn) : std::move(hooks).error();
   (void)conn.send_error(e);
   return e;

@@ -148,11 +148,13 @@ class LinuxSys final : public Sys {
   }
 };
 
+// Made before main(), not at a first call: an init forked before any use
+// would otherwise write a guard, the object and an exit handler, each a
+// page it copies.
+constinit LinuxSys the_linux_sys;
+
 }  // namespace
 
-Sys& linux_sys() {
-  static LinuxSys sys;
-  return sys;
-}
+Sys& linux_sys() { return the_linux_sys; }
 
 }  // namespace agentrun

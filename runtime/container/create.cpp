@@ -129,7 +129,7 @@ struct InitSteps {
   std::function<void(pid_t, uint64_t)> record_init;  // its pid and start time
   std::function<void()> make_cgroups;                 // those that wait for the init (v1's)
   std::function<void()> record_cgroups;               // those joining it made (systemd's scope)
-  std::function<void()> while_init_sets_up;           // egress rules, state
+  std::function<void()> while_init_sets_up;           // egress rules
   std::function<void(const Launched&)> started;       // empty: the init waits for `start`
 };
 
@@ -326,16 +326,16 @@ Created create_container(const Store& store, const CreateRequest& request, const
         if (egress->setup.log && egress_shared_with.empty())
           nflog = nft::bound_nflog_socket(ns->path, policy::kEgressLogGroup);
       }
-    store.save_file(lock, request.id, "config.json", config_text);
-    store.save_file(lock, request.id, "policy.json", policy::policy_json(applied.policy));
-    store.save_file(lock, request.id, "plan.json", stored_plan_json(for_exec));
   };
 
   Created out;
   out.terminal = plan.process.terminal;
   out.started = start_at_ready;
-  // The records of a container whose init is ready (and, at ready, executing).
+  // The records of a ready init (at ready, executing): what `exec` reads, then state.json.
   const auto record_created = [&](const Launched& launched) {
+    store.save_file(lock, request.id, "config.json", config_text);
+    store.save_file(lock, request.id, "policy.json", policy::policy_json(applied.policy));
+    store.save_file(lock, request.id, "plan.json", stored_plan_json(for_exec));
     ContainerRecord& r = out.record;
     r.id = request.id;
     r.oci_version = config.ociVersion;

@@ -2,8 +2,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <signal.h>
-#include <string.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 namespace agentrun {
@@ -27,10 +28,16 @@ std::optional<uint64_t> ignored_signals(std::string_view status) {
 namespace {
 
 // This thread's ignored signals, read without allocating (a forked child
-// may call this); nothing when /proc cannot say.
+// may call this); nothing when /proc cannot say, or is not a procfs (a
+// container's root may put anything there).
 std::optional<uint64_t> own_ignored_signals() {
   const int fd = ::open("/proc/thread-self/status", O_RDONLY | O_CLOEXEC);
   if (fd < 0) return std::nullopt;
+  struct statfs fs;
+  if (::fstatfs(fd, &fs) < 0 || fs.f_type != PROC_SUPER_MAGIC) {
+    ::close(fd);
+    return std::nullopt;
+  }
   char buf[4096];
   size_t len = 0;
   while (len < sizeof buf) {

@@ -239,8 +239,10 @@ void CgroupfsManager::thaw() {
   try {
     write(*fs_, "freezer", dir, v1 ? "freezer.state" : "cgroup.freeze", v1 ? "THAWED" : "0");
   } catch (const Failure& f) {
-    // Gone with its processes (systemd removes an empty scope's cgroup at once).
-    if (f.error().errnum == ENOENT && ::access(dir.c_str(), F_OK) != 0) return;
+    // Gone with its processes (systemd removes an empty scope's cgroup at
+    // once); ENODEV: removed between the write's open and the write itself.
+    const int err = f.error().errnum;
+    if ((err == ENOENT || err == ENODEV) && ::access(dir.c_str(), F_OK) != 0) return;
     throw;
   }
 }

@@ -46,10 +46,12 @@ class FakeCgroupFs : public HostCgroupFs {
   }
   int write_file(const std::string& path, const std::string& value) override {
     writes.emplace_back(fs::path(path).filename(), value);
+    if (auto it = write_errors.find(path); it != write_errors.end()) return it->second;
     return HostCgroupFs::write_file(path, value);
   }
 
   std::map<std::string, int> read_errors;                    // path -> errno its read fails with
+  std::map<std::string, int> write_errors;                   // path -> errno its write fails with
   std::vector<std::string> reads;                           // paths, in order
   std::map<std::string, int> remove_errors;                  // path -> errno its rmdir fails with
   std::vector<std::pair<std::string, std::string>> writes;  // (file name, value), in order
@@ -461,6 +463,22 @@ BOOST_AUTO_TEST_CASE(a_cgroup_removed_mid_read_holds_nothing) {
                                                ": input/output error");
   fake->read_errors.clear();
   cg->destroy();
+}
+
+// A thaw whose cgroup systemd removed under it (kernfs answers the write
+// ENODEV, and the directory is gone) has nothing left to thaw; while the
+// directory is there, the error stands.
+BOOST_AUTO_TEST_CASE(a_cgroup_removed_mid_thaw_has_nothing_to_thaw) {
+  MadeV1 v1("gone");
+  const std::string freezer = v1.t.path + "/freezer/agentrun/gone";
+  v1.fake->write_errors[freezer + "/freezer.state"] = ENODEV;
+  expect_failure([&] { v1.cg->thaw(); },
+                 "cgroup freezer: write freezer.state = THAWED in " + freezer + ": no such device");
+  std::filesystem::remove_all(freezer);
+  v1.cg->thaw();
+  v1.fake->write_errors[freezer + "/freezer.state"] = EIO;
+  expect_failure([&] { v1.cg->thaw(); },
+                 "cgroup freezer: write freezer.state = THAWED in " + freezer + ": input/output error");
 }
 
 // v1 refuses a memory limit above memory+swap: raising both writes the swap
